@@ -1,0 +1,56 @@
+"""Command line: `python -m bot {ask,chat,check-plan,run,report,reminders}`.
+
+Every door is thin: it loads settings and knowledge, then hands the message to
+the brain (`bot.brain`) or the service it needs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m bot", description="Trợ lý Kế hoạch")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    ask = sub.add_parser("ask", help="trả lời một câu hỏi (hoặc từng dòng stdin), không lưu gì")
+    ask.add_argument("--json", action="store_true", help="in mỗi câu trả lời thành một dòng JSON")
+    ask.add_argument("--today", help="ngày hôm nay YYYY-MM-DD (mặc định: hôm nay, giờ Việt Nam)")
+    ask.add_argument("message", nargs="*", help="câu hỏi; bỏ trống để đọc từng dòng từ stdin")
+
+    sub.add_parser("chat", help="trò chuyện với trợ lý trên terminal")
+
+    check = sub.add_parser("check-plan", help="kiểm tra tệp kế hoạch")
+    check.add_argument("path", nargs="?", help="đường dẫn plan.yaml (mặc định PLAN_PATH)")
+
+    sub.add_parser("run", help="chạy bot Telegram (cần TELEGRAM_BOT_TOKEN)")
+
+    report = sub.add_parser("report", help="xuất báo cáo tiến độ ra Excel")
+    report.add_argument("--out", required=True, help="tệp .xlsx đầu ra")
+    report.add_argument("--today", help="ngày tính trạng thái YYYY-MM-DD")
+
+    rem = sub.add_parser("reminders", help="xem trước các tin nhắc việc sẽ gửi")
+    rem.add_argument("--today", help="ngày bắt đầu YYYY-MM-DD")
+    rem.add_argument("--days", type=int, default=7, help="số ngày xem trước")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    from bot import cli
+
+    handler = {
+        "ask": cli.cmd_ask,
+        "chat": cli.cmd_chat,
+        "check-plan": cli.cmd_check_plan,
+        "run": cli.cmd_run,
+        "report": cli.cmd_report,
+        "reminders": cli.cmd_reminders,
+    }[args.command]
+    return handler(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
