@@ -82,6 +82,16 @@ class Assignment(_Strict):
                 return ar
         return self.agencies[0]
 
+    def leader(self) -> AgencyRole | None:
+        """The agency leading this assignment, if the plan makes one clear: chủ trì, else
+        the one that directs (chỉ đạo), else the only agency that executes or advises."""
+        for role in ("chu_tri", "chi_dao"):
+            for ar in self.agencies:
+                if ar.role == role:
+                    return ar
+        doers = [ar for ar in self.agencies if ar.role in ("thuc_hien", "tham_muu")]
+        return doers[0] if len(doers) == 1 else None
+
     def roles_of(self, agency_id: str) -> list[str]:
         return [ar.role for ar in self.agencies if ar.agency == agency_id]
 

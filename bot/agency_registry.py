@@ -1,0 +1,172 @@
+"""Recognise agencies in what officials type: names, aliases, initials, typos.
+
+Every alias is folded (no diacritics, lower case, '&'/'và'/'-' dropped) into a
+token key and a compact key ("skhdt"), and initials are generated from names
+("Sở Kế hoạch và Đầu tư" → "skhdt"). Messages are scanned for the longest
+matches; a fuzzy pass (rapidfuzz) catches typos only when the best candidate
+clearly beats the second (a top-2 margin).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from rapidfuzz import fuzz, process
+
+from bot.plan_models import Agency
+from bot.text import fold
+
+_CONNECTORS = {"va", "&"}
+_HEADS = {"so", "ban", "van", "vp", "ubnd", "uy", "cong", "huyen", "thi", "thanh", "tp", "tx"}
+_COMPACT_KINDS = {"department", "office", "police", "group"}
+_ASSIGNABLE = {"department", "office", "police", "group", "district"}
+FUZZY_CUTOFF = 86.0
+FUZZY_MARGIN = 4.0
+
+
+def alias_tokens(text: str) -> tuple[str, ...]:
+    """Folded tokens of a name, '&' split off, connectors dropped."""
+    folded = fold(text).replace("&", " & ")
+    tokens = re.findall(r"[0-9a-z&]+", folded)
+    return tuple(t for t in tokens if t not in _CONNECTORS)
+
+
+def initials(name: str) -> str:
+    """Initials of a name: "Sở Kế hoạch và Đầu tư" → "skhdt"."""
+    return "".join(t[0] for t in alias_tokens(name) if t)
+
+
+@dataclass(frozen=True)
+class AgencyMatch:
+    agency: Agency
+    start: int  # token span in the message
+    end: int
+    score: float
+    surface: str
+
+
+class AgencyRegistry:
+    """Alias tables over the agency registry, built once at start-up."""
+
+    def __init__(self, agencies: dict[str, Agency]):
+        self.agencies = agencies
+        self._by_tokens: dict[tuple[str, ...], str] = {}
+        self._by_compact: dict[str, str] = {}
+        for agency in agencies.values():
+            if not agency.in_messages:
+                continue
+            names = [agency.name, *agency.aliases]
+            for name in names:
+                toks = alias_tokens(name)
+                if toks:
+                    self._by_tokens.setdefault(toks, agency.id)
+                    compact = "".join(t for t in toks if t != "&")
+                    if len(compact) >= 3 and agency.kind in _COMPACT_KINDS:
+                        self._by_compact.setdefault(compact, agency.id)
+            if agency.kind in ("department", "office", "police"):
+                ini = initials(agency.name)
+                if len(ini) >= 3:
+                    self._by_compact.setdefault(ini, agency.id)
+        self._max_len = max(len(k) for k in self._by_tokens)
+        self._fuzzy_keys = [" ".join(k) for k in self._by_tokens if len(" ".join(k)) >= 6]
+        self._fuzzy_ids = [self._by_tokens[tuple(k.split(" "))] for k in self._fuzzy_keys]
+
+    def get(self, agency_id: str) -> Agency:
+        return self.agencies[agency_id]
+
+    def groups_of(self, agency_id: str) -> list[str]:
+        agency = self.agencies.get(agency_id)
+        return list(agency.member_of) if agency else []
+
+    def _exact(self, tokens: list[str], i: int) -> tuple[int, str] | None:
+        """Longest exact match starting at token i: (end, agency_id)."""
+        for n in range(min(self._max_len, len(tokens) - i), 0, -1):
+            window = tokens[i : i + n]
+            key = tuple(t for t in window if t not in _CONNECTORS)
+            if not key or window[-1] in _CONNECTORS:
+                continue
+            found = self._by_tokens.get(key)
+            if found is None:
+                compact = "".join(t for t in key if t != "&")
+                if len(compact) >= 3 and (n > 1 or compact not in _COMMON_WORDS):
+                    found = self._by_compact.get(compact)
+            if found is not None:
+                return i + n, found
+        return None
+
+    def find(self, tokens: list[str]) -> list[AgencyMatch]:
+        """All agencies named in folded message tokens, longest match first, no overlaps."""
+        matches: list[AgencyMatch] = []
+        i = 0
+        while i < len(tokens):
+            hit = self._exact(tokens, i)
+            if hit:
+                end, agency_id = hit
+                matches.append(
+                    AgencyMatch(self.agencies[agency_id], i, end, 100.0, " ".join(tokens[i:end]))
+                )
+                i = end
+                continue
+            i += 1
+        if not matches:
+            matches = self._fuzzy(tokens)
+        return matches
+
+    def _fuzzy(self, tokens: list[str]) -> list[AgencyMatch]:
+        best: AgencyMatch | None = None
+        for i, tok in enumerate(tokens):
+            if tok not in _HEADS:
+                continue
+            for n in (3, 4, 5, 6):
+                if i + n > len(tokens):
+                    break
+                window = " ".join(t for t in tokens[i : i + n] if t not in _CONNECTORS)
+                if len(window) < 6:
+                    continue
+                found = process.extract(
+                    window, self._fuzzy_keys, scorer=fuzz.ratio, limit=2, score_cutoff=70
+                )
+                if not found or found[0][1] < FUZZY_CUTOFF:
+                    continue
+                top_id = self._fuzzy_ids[found[0][2]]
+                if len(found) > 1:
+                    second_id = self._fuzzy_ids[found[1][2]]
+                    if second_id != top_id and found[0][1] - found[1][1] < FUZZY_MARGIN:
+                        continue
+                if best is None or found[0][1] > best.score:
+                    best = AgencyMatch(self.agencies[top_id], i, i + n, found[0][1], window)
+        return [best] if best else []
+
+    def pick(self, matches: list[AgencyMatch]) -> AgencyMatch | None:
+        """The agency a message is about: prefer assignable agencies, then longest."""
+        if not matches:
+            return None
+        ranked = sorted(
+            matches,
+            key=lambda m: (m.agency.kind in _ASSIGNABLE, m.agency.kind != "group", m.end - m.start),
+            reverse=True,
+        )
+        return ranked[0]
+
+    def resolve(self, text: str) -> list[Agency]:
+        """Agencies a free-form name may mean (for /coquan): exact first, then fuzzy top picks."""
+        tokens = list(alias_tokens(text))
+        found = self.find(tokens)
+        if found:
+            best = self.pick(found)
+            return [best.agency] if best else []
+        query = " ".join(tokens)
+        if len(query) < 3:
+            return []
+        hits = process.extract(query, self._fuzzy_keys, scorer=fuzz.WRatio, limit=6, score_cutoff=75)
+        out: list[Agency] = []
+        for _, _, idx in hits:
+            agency = self.agencies[self._fuzzy_ids[idx]]
+            if agency not in out:
+                out.append(agency)
+        return out[:3]
+
+
+# Compact forms that are ordinary words when typed alone: never read them as an agency.
+_COMMON_WORDS = {"cat", "ban", "tin", "con", "cho", "nay", "can"}

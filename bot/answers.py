@@ -1,0 +1,863 @@
+"""Compose grounded Vietnamese replies from an understanding of a message.
+
+Every answer quotes the plan: item numbers, lead and coordinating agencies, the
+deadline in the plan's own words. Relative answers state today's date. All plan
+and user text is escaped for Telegram HTML.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import date, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import yaml
+
+from bot.agency_registry import AgencyRegistry
+from bot.deadlines import Deadline, quarter_end
+from bot.lexicon import PhraseIndex
+from bot.plan_loader import Knowledge
+from bot.plan_models import ROLE_LABELS, Assignment, Item
+from bot.progress_types import STATUS_LABELS, Asker, ProgressReader
+from bot.replies import Button, Reply, esc
+from bot.text import fold
+
+if TYPE_CHECKING:
+    from bot.brain import Understanding
+
+UPCOMING_DAYS = 30
+ROMAN_QUARTER = {1: "I", 2: "II", 3: "III", 4: "IV"}
+MAX_NOTE = 1000
+
+
+def d(day: date) -> str:
+    return f"{day:%d/%m/%Y}"
+
+
+def short_text(text: str, limit: int = 110) -> str:
+    """The opening of an item's text, cut at a clause or word boundary."""
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text.rstrip(".")
+    cut = max(text.rfind(";", 0, limit), text.rfind(",", 60, limit))
+    if cut < 60:
+        cut = text.rfind(" ", 0, limit)
+    return text[:cut].rstrip(" ,;") + "…"
+
+
+@dataclass(frozen=True)
+class AssignmentView:
+    item: Item
+    assignment: Assignment
+
+    @property
+    def key(self) -> str:
+        return self.item.assignment_key(self.assignment)
+
+
+class Answerer:
+    """Turns an Understanding into a Reply."""
+
+    def __init__(
+        self,
+        knowledge: Knowledge,
+        registry: AgencyRegistry,
+        intents_dir: Path,
+        progress: ProgressReader | None,
+    ):
+        self.k = knowledge
+        self.plan = knowledge.plan
+        self.registry = registry
+        self.progress = progress
+        self.items = {item.id: item for item in self.plan.items}
+        self.order = [item.id for item in self.plan.items]
+        info = yaml.safe_load((intents_dir / "plan_info.yaml").read_text(encoding="utf-8"))
+        self.info_topics = PhraseIndex({k: list(v) for k, v in info.get("topics", {}).items()})
+        self._handlers: dict[str, Callable[[Understanding, date, Asker | None], Reply]] = {
+            "agency_tasks": self.agency_tasks,
+            "deadline_tasks": self.deadline_tasks,
+            "task_detail": self.task_detail,
+            "search": self.search,
+            "progress_update": self.progress_update,
+            "progress_status": self.progress_status,
+            "plan_info": self.plan_info,
+            "help": self.help,
+            "unknown": self.unknown,
+        }
+
+    # --- helpers -------------------------------------------------------------
+
+    def name(self, agency_id: str) -> str:
+        return self.k.agencies[agency_id].name
+
+    def agencies_text(self, ids: Iterable[str]) -> str:
+        return ", ".join(self.name(i) for i in dict.fromkeys(ids))
+
+    def who(self, assignment: Assignment) -> str:
+        """"Sở Nội vụ chủ trì; phối hợp: Sở Tài chính, Công an tỉnh"."""
+        lead = assignment.leader()
+        others: dict[str, list[str]] = {}
+        for ar in assignment.agencies:
+            if ar is lead:
+                continue
+            others.setdefault(ar.role, []).append(ar.agency)
+        parts = [f"{esc(self.name(lead.agency))} {ROLE_LABELS[lead.role]}"] if lead else []
+        for role, ids in others.items():
+            parts.append(f"{ROLE_LABELS[role]}: {esc(self.agencies_text(ids))}")
+        return "; ".join(parts)
+
+    def deadline_text(self, deadline: Deadline, today: date | None = None) -> str:
+        text = esc(deadline.text)
+        due = deadline.single_due()
+        if deadline.kind == "quarter" and due:
+            text += f" (đến {d(due)})"
+        elif deadline.kind == "yearly" and today:
+            nxt = deadline.next_due(today)
+            if nxt:
+                text += f" (kỳ tới: {d(nxt)})"
+        return text
+
+    def views(self) -> list[AssignmentView]:
+        return [AssignmentView(i, a) for i in self.plan.items for a in i.assignments]
+
+    def item_line(self, item: Item, *, detail: str = "") -> str:
+        return f"• <b>{esc(item.id)}</b>{detail}: {esc(short_text(item.text))}"
+
+    def item_buttons(self, ids: list[str]) -> list[list[Button]]:
+        row: list[Button] = []
+        rows: list[list[Button]] = []
+        for item_id in list(dict.fromkeys(ids))[:12]:
+            row.append(Button(f"Xem {item_id}", f"v1:item:{item_id}"))
+            if len(row) == 4:
+                rows.append(row)
+                row = []
+        if row:
+            rows.append(row)
+        return rows
+
+    def source(self, item: Item) -> str:
+        where = f"mục {item.id}" if item.id.startswith("III") else f"mục II.{item.id}"
+        return f"<i>Nguồn: Kế hoạch {esc(self.plan.meta.number)}, {where}.</i>"
+
+    # --- entry point ---------------------------------------------------------
+
+    def reply(self, u: Understanding, *, today: date, asker: Asker | None = None) -> Reply:
+        if u.scores.ambiguous and not u.scores.forced and u.intent != "unknown":
+            clarified = self.clarify(u, today, asker)
+            if clarified is not None:
+                return clarified
+        reply = self._handlers[u.intent](u, today, asker)
+        reply.confidence = 1.0 if u.scores.forced else u.scores.confidence
+        return reply
+
+    # --- clarification -------------------------------------------------------
+
+    READINGS: dict[str, str] = {
+        "agency_tasks": "các nhiệm vụ của {agency}",
+        "deadline_tasks": "các việc theo thời hạn",
+        "task_detail": "nội dung nhiệm vụ {item}",
+        "search": "tìm các nhiệm vụ theo chủ đề",
+        "progress_update": "cập nhật tiến độ nhiệm vụ {item}",
+        "progress_status": "xem tiến độ nhiệm vụ {item}",
+        "plan_info": "thông tin chung của Kế hoạch",
+        "help": "hướng dẫn sử dụng",
+    }
+    QUERIES: dict[str, str] = {
+        "agency_tasks": "{agency} phai lam gi",
+        "task_detail": "nhiem vu {item}",
+        "progress_status": "tien do {item}",
+        "help": "/help",
+        "plan_info": "tong quan ke hoach",
+    }
+
+    def clarify(self, u: Understanding, today: date, asker: Asker | None) -> Reply | None:
+        item = u.entities.items[0].id if u.entities.items else ""
+        agency = u.agency.agency.name if u.agency else ""
+        options = []
+        for intent, _ in u.scores.ranked[:3]:
+            if intent == "unknown":
+                continue
+            template = self.READINGS.get(intent, "")
+            if ("{item}" in template and not item) or ("{agency}" in template and not agency):
+                continue
+            options.append((intent, template.format(item=item, agency=agency)))
+        if len(options) < 2:
+            return None
+        best = self._handlers[u.intent](u, today, asker)
+        lines = [f"Ý anh/chị là: {' hay '.join(esc(text) for _, text in options[:3])}?"]
+        lines.append(f"Tôi hiểu là <b>{esc(options[0][1])}</b>:")
+        best.html = "\n".join(lines) + "\n\n" + best.html
+        buttons = []
+        for intent, text in options[1:3]:
+            query = self.QUERIES.get(intent)
+            if query:
+                data = "v1:q:" + fold(query.format(item=item, agency=agency))[:58]
+                buttons.append(Button(text[:40], data.encode("utf-8")[:64].decode("utf-8", "ignore")))
+        if buttons:
+            best.buttons = [buttons, *best.buttons]
+        best.confidence = u.scores.confidence
+        best.extra["clarify"] = [intent for intent, _ in options]
+        return best
+
+    # --- task detail ---------------------------------------------------------
+
+    def nearest_items(self, wanted: str) -> list[str]:
+        head = wanted.split(".")[0]
+        same_group = [i for i in self.order if i.split(".")[0] == head and i != wanted]
+        if same_group:
+            return same_group[:4]
+
+        def distance(item_id: str) -> float:
+            try:
+                a = float(wanted) if not wanted.startswith("III") else 100.0
+                b = float(item_id) if not item_id.startswith("III") else 100.0 + float(item_id[4:])
+            except ValueError:
+                return 1000.0
+            return abs(a - b)
+
+        return sorted(self.order, key=distance)[:3]
+
+    def task_detail(self, u: Understanding, today: date, asker: Asker | None) -> Reply:
+        refs = u.entities.items
+        if not refs:
+            return self.ask_item(u, "xem", asker)
+        existing = [r for r in refs if r.exists]
+        if not existing:
+            wanted = refs[0].id
+            near = self.nearest_items(wanted)
+            html = (
+                f"Kế hoạch {esc(self.plan.meta.number)} không có nhiệm vụ {esc(wanted)}. "
+                f"Các mục gần nhất: {esc(', '.join(near))}. "
+                f"Kế hoạch có các mục: {esc(', '.join(self.order))}."
+            )
+            return Reply("task_detail", html, buttons=self.item_buttons(near))
+        ref = existing[0]
+        if ref.group:
+            return self.group_detail(ref.id, today)
+        item = self.items[ref.id]
+        focus = self._detail_focus(u)
+        html = self.render_item(item, today, focus)
+        agency = u.agency.agency.name if u.agency else None
+        return Reply(
+            "task_detail",
+            html,
+            task_ids=[r.id for r in existing if not r.group],
+            agency=agency,
+        )
+
+    def _detail_focus(self, u: Understanding) -> str | None:
+        if u.entities.roles:
+            return u.entities.roles[0]
+        toks = set(u.tokens)
+        if {"han", "bao", "gio"} & toks and ("han" in toks or "khi" in toks):
+            return "deadline"
+        if "ai" in toks or {"co", "quan", "nao"} <= toks:
+            return "who"
+        return None
+
+    def render_item(self, item: Item, today: date, focus: str | None = None) -> str:
+        lines: list[str] = []
+        if focus in ("chu_tri", "phoi_hop", "tham_muu", "chi_dao"):
+            found = [
+                ar.agency
+                for a in item.assignments
+                for ar in a.agencies
+                if ar.role == focus or (focus == "chu_tri" and ar is a.leader())
+            ]
+            label = ROLE_LABELS[focus].capitalize()
+            if found:
+                lines.append(f"{label} nhiệm vụ {esc(item.id)}: <b>{esc(self.agencies_text(found))}</b>.")
+            else:
+                lines.append(f"Nhiệm vụ {esc(item.id)} không ghi cơ quan {ROLE_LABELS[focus]}.")
+        elif focus == "deadline":
+            parts = [self.deadline_text(a.deadline, today) for a in item.assignments]
+            uniq = list(dict.fromkeys(parts))
+            lines.append(f"Thời hạn nhiệm vụ {esc(item.id)}: <b>{'; '.join(uniq)}</b>.")
+        elif focus == "who":
+            leads = [a.lead().agency for a in item.assignments]
+            lines.append(f"Nhiệm vụ {esc(item.id)} do <b>{esc(self.agencies_text(leads))}</b> thực hiện chính.")
+        lines.append(f"<b>Nhiệm vụ {esc(item.id)}</b> (nhóm {esc(item.group_id)}: {esc(short_text(item.group_title, 90))})")
+        if item.text != item.group_title:
+            lines.append(esc(item.text))
+        multi = len(item.assignments) > 1
+        for a in item.assignments:
+            prefix = f"{esc(item.id)}{esc(a.part or '')}. " if multi else ""
+            if multi and a.task:
+                lines.append(f"\n<b>{prefix}</b>{esc(a.task)}")
+                prefix = ""
+            lines.append(f"• {prefix}Cơ quan: {self.who(a)}")
+            for ar in a.agencies:
+                if ar.qualifier:
+                    lines.append(f"  ({esc(self.name(ar.agency))}: {esc(ar.qualifier)})")
+            lines.append(f"• Thời hạn: {self.deadline_text(a.deadline, today)}")
+        general = self.general_groups(item)
+        if general:
+            lines.append(f"• Giao chung cho: {esc(self.agencies_text(general))}")
+        refs = list(dict.fromkeys([*item.refs, *(r for a in item.assignments for r in a.refs)]))
+        if refs:
+            lines.append(
+                "• Văn bản dẫn chiếu: "
+                + "; ".join(esc(self.plan.legal_refs[r].label()) for r in refs)
+            )
+        lines.append(self.source(item))
+        return "\n".join(lines)
+
+    def general_groups(self, item: Item) -> list[str]:
+        return [
+            ar.agency
+            for a in item.assignments
+            for ar in a.agencies
+            if self.k.agencies[ar.agency].is_group
+        ]
+
+    def group_detail(self, group_id: str, today: date) -> Reply:
+        group = next(g for g in self.plan.groups if g.id == group_id)
+        lines = [f"<b>Nhóm nhiệm vụ {esc(group.id)}</b>: {esc(group.title)}"]
+        for item in group.items:
+            lead = ", ".join(dict.fromkeys(self.name(a.lead().agency) for a in item.assignments))
+            lines.append(self.item_line(item) + f" — <i>{esc(lead)}</i>")
+        ids = [i.id for i in group.items]
+        return Reply("task_detail", "\n".join(lines), task_ids=ids, buttons=self.item_buttons(ids))
+
+    # --- agency tasks --------------------------------------------------------
+
+    def agency_items(self, agency_id: str, role: str | None = None) -> list[tuple[Item, list[str]]]:
+        """Items naming the agency directly, with its roles (filtered by `role`)."""
+        out = []
+        for item in self.plan.items:
+            roles: list[str] = []
+            for a in item.assignments:
+                for ar in a.agencies:
+                    if ar.agency != agency_id:
+                        continue
+                    is_lead = ar is a.leader()
+                    if role is None or ar.role == role or (role == "chu_tri" and is_lead):
+                        roles.append("chu_tri" if is_lead and role == "chu_tri" else ar.role)
+            if roles:
+                out.append((item, list(dict.fromkeys(roles))))
+        return out
+
+    def group_items(self, group_ids: list[str]) -> list[Item]:
+        return [
+            item
+            for item in self.plan.items
+            if any(ar.agency in group_ids for a in item.assignments for ar in a.agencies)
+        ]
+
+    def agency_tasks(self, u: Understanding, today: date, asker: Asker | None) -> Reply:
+        if u.agency is None:
+            if asker and asker.agency_id:
+                agency = self.k.agencies[asker.agency_id]
+            else:
+                return Reply(
+                    "agency_tasks",
+                    "Anh/chị hỏi về cơ quan nào? Ví dụ: «Sở Nội vụ phải làm gì?», «SKHĐT chủ trì việc nào?».",
+                    confidence=0.5,
+                )
+        else:
+            agency = u.agency.agency
+        role = next((r for r in u.entities.roles if r in ("chu_tri", "phoi_hop", "tham_muu", "chi_dao")), None)
+        direct = self.agency_items(agency.id, role)
+        groups = list(agency.member_of)
+        general = [] if agency.is_group else self.group_items(groups)
+        if agency.is_group:
+            direct = [(i, r) for i, r in self.agency_items(agency.id, role)]
+        lines: list[str] = []
+        name = esc(agency.name)
+        role_label = ROLE_LABELS[role] if role else ""
+        if direct:
+            head = f"<b>{name}</b> {role_label + ' ' if role else 'được giao '}{len(direct)} nhiệm vụ"
+            head += " trong Kế hoạch " + esc(self.plan.meta.number) + ":"
+            lines.append(head)
+            for item, roles in direct:
+                due = "; ".join(
+                    dict.fromkeys(
+                        esc(a.deadline.text)
+                        for a in item.assignments
+                        if any(ar.agency == agency.id for ar in a.agencies)
+                    )
+                )
+                rl = ", ".join(ROLE_LABELS[r] for r in roles)
+                lines.append(self.item_line(item, detail=f" ({rl})") + f" — <i>{due}</i>")
+        elif role:
+            lines.append(
+                f"<b>{name}</b> không {role_label} nhiệm vụ nào trong Kế hoạch {esc(self.plan.meta.number)}."
+            )
+            others = self.agency_items(agency.id)
+            if others:
+                lines.append(
+                    "Các nhiệm vụ có tên cơ quan này: "
+                    + "; ".join(
+                        f"{esc(i.id)} ({', '.join(ROLE_LABELS[r] for r in rs)})" for i, rs in others
+                    )
+                    + "."
+                )
+        elif not agency.named_in_plan or not direct:
+            lines.append(
+                f"Kế hoạch {esc(self.plan.meta.number)} không giao nhiệm vụ đích danh cho <b>{name}</b>."
+            )
+        general_ids = [i.id for i in general]
+        if general and not role:
+            group_names = esc(self.agencies_text(groups))
+            lines.append(
+                f"\nLà thành viên của «{group_names}», {name} cùng thực hiện các nhiệm vụ giao chung:"
+            )
+            for item in general:
+                lines.append(self.item_line(item) + f" — <i>{esc(self._deadline_of_group(item, groups))}</i>")
+        elif general and role:
+            lines.append(
+                f"\n(Các nhiệm vụ giao chung cho «{esc(self.agencies_text(groups))}»: {esc(', '.join(general_ids))}.)"
+            )
+        direct_ids = [i.id for i, _ in direct]
+        task_ids = direct_ids if role else list(dict.fromkeys(direct_ids + general_ids))
+        return Reply(
+            "agency_tasks",
+            "\n".join(lines),
+            agency=agency.name,
+            agency_id=agency.id,
+            task_ids=task_ids,
+            general_task_ids=general_ids,
+            role=role,
+            buttons=self.item_buttons(task_ids),
+        )
+
+    def _deadline_of_group(self, item: Item, groups: list[str]) -> str:
+        return "; ".join(
+            dict.fromkeys(
+                a.deadline.text
+                for a in item.assignments
+                if any(ar.agency in groups for ar in a.agencies)
+            )
+        )
+
+    # --- deadlines -----------------------------------------------------------
+
+    def _window(self, u: Understanding, today: date) -> tuple[str, Callable[[Deadline], list[date]]] | None:
+        ent = u.entities
+        if ent.quarter:
+            q, year = ent.quarter
+            label = f"quý {ROMAN_QUARTER[q]}" + (f"/{year}" if year else "")
+            return label, lambda dl: [quarter_end(q, year or 2023)] if dl.matches_quarter(q, year) else []
+        if ent.dates:
+            day, month, year = ent.dates[0]
+            try:
+                target = date(year or today.year, month, day)
+            except ValueError:
+                return None
+            if year is None:
+                label = f"ngày {day:02d}/{month:02d}"
+                return label, lambda dl: (
+                    [target] if dl.kind == "yearly" and (dl.day, dl.month) == (day, month)
+                    else [x for x in [dl.single_due()] if x and (x.day, x.month) == (day, month)]
+                )
+            return f"ngày {d(target)}", lambda dl: dl.due_between(target, target)
+        rel = ent.relative
+        if ent.window_days or rel == "upcoming":
+            days = ent.window_days or UPCOMING_DAYS
+            end = today + timedelta(days=days)
+            return (
+                f"{days} ngày tới (từ {d(today)} đến {d(end)})",
+                lambda dl: dl.due_between(today, end),
+            )
+        if rel in ("this_week", "next_week"):
+            start = today - timedelta(days=today.weekday())
+            if rel == "next_week":
+                start += timedelta(days=7)
+            end = start + timedelta(days=6)
+            word = "tuần này" if rel == "this_week" else "tuần tới"
+            return f"{word} ({d(start)}–{d(end)})", lambda dl: dl.due_between(start, end)
+        if rel in ("this_month", "next_month") or ent.month:
+            if ent.month:
+                month, year = ent.month[0], ent.month[1] or today.year
+            else:
+                month, year = today.month, today.year
+                if rel == "next_month":
+                    month, year = (1, year + 1) if month == 12 else (month + 1, year)
+            start = date(year, month, 1)
+            end = (date(year + (month == 12), month % 12 + 1, 1)) - timedelta(days=1)
+            return f"tháng {month:02d}/{year}", lambda dl: dl.due_between(start, end)
+        if rel == "this_quarter":
+            q = (today.month - 1) // 3 + 1
+            return (
+                f"quý {ROMAN_QUARTER[q]}/{today.year}",
+                lambda dl: dl.due_between(date(today.year, 3 * q - 2, 1), quarter_end(q, today.year)),
+            )
+        if rel == "this_year" or (ent.year and not ent.recurring):
+            year = ent.year or today.year
+            return f"năm {year}", lambda dl: dl.due_between(date(year, 1, 1), date(year, 12, 31))
+        return None
+
+    def deadline_tasks(self, u: Understanding, today: date, asker: Asker | None) -> Reply:
+        ent = u.entities
+        agency_id = u.agency.agency.id if u.agency else None
+        views = self.views()
+        if agency_id:
+            ids = {agency_id, *self.k.agencies[agency_id].member_of}
+            views = [v for v in views if any(ar.agency in ids for ar in v.assignment.agencies)]
+        today_line = f"Hôm nay: {d(today)}."
+        picked: list[tuple[AssignmentView, str]] = []
+        title: str
+        if ent.relative == "overdue":
+            title = f"Các việc đã quá hạn (tính đến {d(today)})"
+            for v in views:
+                last = v.assignment.deadline.last_due(today)
+                if last is None or v.assignment.deadline.kind == "yearly" and last.year != today.year:
+                    continue
+                if self._reported_done(v, last):
+                    continue
+                picked.append((v, f"hạn {d(last)}, quá {(today - last).days} ngày"))
+        elif ent.recurring:
+            title = "Các việc thực hiện thường xuyên"
+            picked = [(v, "") for v in views if v.assignment.deadline.kind == "recurring"]
+        elif ent.no_deadline:
+            title = "Các việc không ghi thời hạn cụ thể"
+            picked = [(v, "") for v in views if v.assignment.deadline.kind == "none"]
+        elif ent.event_deadline:
+            title = "Các việc có thời hạn theo sự kiện"
+            picked = [(v, "") for v in views if v.assignment.deadline.kind == "event"]
+        elif ent.yearly and not ent.dates and not ent.month:
+            title = "Các việc có hạn hằng năm"
+            picked = [
+                (v, f"kỳ tới {d(v.assignment.deadline.next_due(today))}")  # type: ignore[arg-type]
+                for v in views
+                if v.assignment.deadline.kind == "yearly"
+            ]
+        else:
+            window = self._window(u, today)
+            if window is None:
+                window = (
+                    f"{UPCOMING_DAYS} ngày tới (từ {d(today)} đến {d(today + timedelta(days=UPCOMING_DAYS))})",
+                    lambda dl: dl.due_between(today, today + timedelta(days=UPCOMING_DAYS)),
+                )
+            label, due_fn = window
+            title = f"Các việc có hạn trong {label}"
+            for v in views:
+                dues = due_fn(v.assignment.deadline)
+                if dues:
+                    left = (dues[0] - today).days
+                    when = f"hạn {d(dues[0])}"
+                    when += f", còn {left} ngày" if left > 0 else (", hôm nay" if left == 0 else f", đã qua {-left} ngày")
+                    picked.append((v, when))
+        if agency_id:
+            title += f" của {esc(self.name(agency_id))}"
+        ids = list(dict.fromkeys(v.item.id for v, _ in picked))
+        if not picked:
+            nxt = self._next_deadline(today)
+            html = f"{esc(title)}: không có việc nào. {today_line}"
+            if nxt and ent.relative in ("upcoming", "this_month", "this_week", "next_week", "next_month"):
+                v, due = nxt
+                html += f"\nHạn gần nhất sắp tới: nhiệm vụ {esc(v.item.id)}, {esc(v.assignment.deadline.text)} ({d(due)})."
+            return Reply("deadline_tasks", html, agency=self.name(agency_id) if agency_id else None)
+        lines = [f"<b>{esc(title)}</b> — {len(ids)} nhiệm vụ. {today_line}"]
+        for v, when in picked:
+            part = f" (phần {v.assignment.part})" if v.assignment.part else ""
+            lines.append(
+                f"• <b>{esc(v.item.id)}</b>{esc(part)}: {esc(short_text(v.assignment.task or v.item.text, 90))}"
+                f" — {self.who(v.assignment)}; <i>{esc(v.assignment.deadline.text)}</i>"
+                + (f" ({esc(when)})" if when else "")
+            )
+        return Reply(
+            "deadline_tasks",
+            "\n".join(lines),
+            task_ids=ids,
+            agency=self.name(agency_id) if agency_id else None,
+            buttons=self.item_buttons(ids),
+        )
+
+    def _next_deadline(self, today: date) -> tuple[AssignmentView, date] | None:
+        best: tuple[AssignmentView, date] | None = None
+        for v in self.views():
+            nxt = v.assignment.deadline.next_due(today)
+            if nxt and (best is None or nxt < best[1]):
+                best = (v, nxt)
+        return best
+
+    def _reported_done(self, v: AssignmentView, due: date) -> bool:
+        if self.progress is None:
+            return False
+        latest = self.progress.latest_by_assignment(v.item.id)
+        lead = v.assignment.lead().agency
+        rec = latest.get(f"{v.key}|{lead}")
+        return bool(rec and rec.status == "done")
+
+    # --- search --------------------------------------------------------------
+
+    def search(self, u: Understanding, today: date, asker: Asker | None) -> Reply:
+        ent = u.entities
+        query = esc(u.command_arg or u.text)
+        if ent.legal:
+            lines = []
+            ids: list[str] = []
+            for key in ent.legal:
+                legal = self.plan.legal_refs[key]
+                citing = [
+                    i for i in self.plan.items
+                    if key in i.refs or any(key in a.refs for a in i.assignments)
+                ]
+                label = esc(legal.label())
+                if key == self.plan.meta.implements or key in self.plan.meta.bases:
+                    lines.append(f"{label} ({esc(legal.subject)}) là căn cứ ban hành Kế hoạch {esc(self.plan.meta.number)}.")
+                if citing:
+                    lines.append(f"<b>{label}</b> ({esc(legal.subject)}) được dẫn tại:")
+                    for item in citing:
+                        lines.append(self.item_line(item) + f" — {self.who(item.assignments[0])}")
+                    ids.extend(i.id for i in citing)
+            if lines:
+                ids = list(dict.fromkeys(ids))
+                return Reply("search", "\n".join(lines), task_ids=ids, buttons=self.item_buttons(ids))
+        hits = u.search.item_ids
+        if not hits:
+            return Reply(
+                "search",
+                f"Không tìm thấy nhiệm vụ nào trong Kế hoạch {esc(self.plan.meta.number)} về «{query}». "
+                "Thử từ khóa khác, ví dụ: «kiều bào», «ODA», «hội hữu nghị».",
+            )
+        lines = [f"Các nhiệm vụ liên quan đến «{query}»:"]
+        for item_id in hits:
+            item = self.items[item_id]
+            dls = "; ".join(dict.fromkeys(esc(a.deadline.text) for a in item.assignments))
+            lines.append(self.item_line(item) + f" — {self.who(item.assignments[0])}; <i>{dls}</i>")
+        return Reply("search", "\n".join(lines), task_ids=hits, buttons=self.item_buttons(hits))
+
+    # --- plan info -----------------------------------------------------------
+
+    def plan_info(self, u: Understanding, today: date, asker: Asker | None) -> Reply:
+        meta = self.plan.meta
+        topics = self.info_topics.find_all(u.tokens) or ["overview"]
+        refs = self.plan.legal_refs
+        directive = refs[meta.implements]
+        blocks: dict[str, Callable[[], str]] = {
+            "signer": lambda: (
+                f"Kế hoạch {esc(meta.number)} do <b>{esc(meta.signer.name)}</b> ký "
+                f"({esc(meta.signer.capacity)}, {esc(meta.signer.position)} {esc(meta.issuer_name)})."
+            ),
+            "number": lambda: f"Số hiệu: <b>{esc(meta.number)}</b> ({esc(meta.doc_type)}), ban hành ngày {d(meta.issued)}.",
+            "issued": lambda: f"Kế hoạch {esc(meta.number)} ban hành ngày <b>{d(meta.issued)}</b> tại {esc(meta.place)}.",
+            "effective": lambda: f"Kế hoạch {esc(meta.number)} có hiệu lực từ ngày <b>{d(meta.effective)}</b>.",
+            "issuer": lambda: f"Cơ quan ban hành: <b>{esc(meta.issuer_name)}</b>; người ký: {esc(meta.signer.name)}.",
+            "directive": lambda: (
+                f"Kế hoạch {esc(meta.number)} triển khai <b>{esc(directive.label())}</b> của "
+                f"{esc(self.name(directive.issuer)) if directive.issuer else ''} về {esc(directive.subject)}."
+            ),
+            "bases": lambda: "Căn cứ ban hành:\n" + "\n".join(
+                f"• {esc(refs[b].label())}"
+                + (f" của {esc(self.name(refs[b].issuer))}" if refs[b].issuer else "")  # type: ignore[arg-type]
+                for b in meta.bases
+            ),
+            "recipients": lambda: "Nơi nhận:\n" + "\n".join(f"• {esc(r)}" for r in meta.recipients),
+            "purposes": lambda: "Mục đích:\n" + "\n".join(
+                f"• {esc(p)}" for p in self._section_part("I.1")
+            ),
+            "requirements": lambda: "Yêu cầu:\n" + "\n".join(
+                f"• {esc(p)}" for p in self._section_part("I.2")
+            ),
+            "structure": lambda: (
+                f"Kế hoạch có {len(self.plan.items)} mục nhiệm vụ: "
+                + ", ".join(esc(i) for i in self.order)
+                + f" (phần II gồm {len([g for g in self.plan.groups if g.section == 'II'])} nhóm; phần III: tổ chức thực hiện)."
+            ),
+            "overview": lambda: (
+                f"<b>{esc(meta.doc_type)} {esc(meta.number)}</b> ngày {d(meta.issued)} của {esc(meta.issuer_name)}: "
+                f"{esc(' '.join(meta.title.split()))}. Người ký: {esc(meta.signer.name)} "
+                f"({esc(meta.signer.capacity)}, {esc(meta.signer.position)}). "
+                f"Gồm {len(self.plan.items)} mục nhiệm vụ."
+            ),
+        }
+        html = "\n\n".join(blocks[t]() for t in dict.fromkeys(topics))
+        return Reply("plan_info", html)
+
+    def _section_part(self, part_id: str) -> list[str]:
+        for section in self.plan.sections:
+            for part in section.parts:
+                if part.id == part_id:
+                    return [" ".join(p.split()) for p in part.points]
+        return []
+
+    # --- progress ------------------------------------------------------------
+
+    def ask_item(self, u: Understanding, verb: str, asker: Asker | None) -> Reply:
+        ids = self.order
+        if asker and asker.agency_id:
+            groups = {asker.agency_id, *self.k.agencies[asker.agency_id].member_of}
+            ids = [i.id for i in self.plan.items if any(ar.agency in groups for a in i.assignments for ar in a.agencies)]
+        html = f"Anh/chị muốn {verb} nhiệm vụ nào? Gõ số mục, ví dụ «2.4», hoặc chọn bên dưới."
+        rows = []
+        row: list[Button] = []
+        for item_id in ids[:16]:
+            row.append(Button(item_id, f"v1:pick:{verb[:6]}:{item_id}"))
+            if len(row) == 4:
+                rows.append(row)
+                row = []
+        if row:
+            rows.append(row)
+        return Reply("task_detail" if verb == "xem" else u.intent, html, buttons=rows, confidence=0.5)
+
+    def parse_update(self, u: Understanding) -> dict[str, Any]:
+        """Item, status, percent and note of a progress update message."""
+        ent = u.entities
+        note = u.text
+        note = re.sub(r"^/\w+(@\w+)?\s*", "", note)
+        note = re.sub(
+            r"^(?:(?:cập nhật|cap nhat|báo cáo|bao cao|bc)\s*(?:tiến độ|tien do)?\s*)?"
+            r"(?:(?:nhiệm vụ|nhiem vu|nv|mục|muc|điểm|diem)\s*(?:số\s*)?)?"
+            r"(?:II\.|III\.)?\d{1,2}(?:[.,]\d{1,2})?\s*[:\-–,]?\s*",
+            "",
+            note,
+            flags=re.IGNORECASE,
+        )
+        note = note.strip(" :-–,.")
+        truncated = len(note) > MAX_NOTE
+        return {
+            "item": ent.items[0] if ent.items else None,
+            "status": ent.status,
+            "percent": ent.percent,
+            "note": note[:MAX_NOTE] if note else None,
+            "truncated": truncated,
+        }
+
+    def update_agency(self, item: Item, u: Understanding, asker: Asker | None) -> tuple[Assignment, str]:
+        """Which assignment and agency an update is for."""
+        named = u.agency.agency.id if u.agency else None
+        candidates = [named] if named and (asker is None or asker.is_admin) else []
+        if asker and asker.agency_id and not asker.is_admin:
+            candidates = [asker.agency_id]
+        for agency_id in candidates:
+            groups = {agency_id, *self.k.agencies[agency_id].member_of}
+            for a in item.assignments:
+                if any(ar.agency in groups for ar in a.agencies):
+                    return a, agency_id
+        a = item.assignments[0]
+        return a, a.lead().agency
+
+    def progress_update(self, u: Understanding, today: date, asker: Asker | None) -> Reply:
+        parsed = self.parse_update(u)
+        ref = parsed["item"]
+        status = parsed["status"]
+        percent = parsed["percent"]
+        if ref is None:
+            reply = self.ask_item(u, "cập nhật", asker)
+            reply.intent = "progress_update"
+            reply.status, reply.percent = status, percent
+            return reply
+        if not ref.exists or ref.group:
+            near = self.nearest_items(ref.id)
+            return Reply(
+                "progress_update",
+                f"Kế hoạch không có nhiệm vụ {esc(ref.id)} để cập nhật. Các mục gần nhất: {esc(', '.join(near))}.",
+                status=status,
+                percent=percent,
+                buttons=self.item_buttons(near),
+            )
+        item = self.items[ref.id]
+        base = dict(task_ids=[item.id], status=status, percent=percent, note=parsed["note"])
+        if percent is not None and not 0 <= percent <= 100:
+            return Reply(
+                "progress_update",
+                f"Tỷ lệ {esc(u.entities.percent_raw or percent)}% không hợp lệ: tỷ lệ hoàn thành phải từ 0 đến 100%.",
+                **base,  # type: ignore[arg-type]
+            )
+        if u.entities.status_conflict:
+            return Reply(
+                "progress_update",
+                f"Nhiệm vụ {esc(item.id)}: anh/chị ghi «xong» nhưng tỷ lệ {percent}%. "
+                "Nhiệm vụ đã hoàn thành (100%) hay đang thực hiện? Vui lòng gửi lại cho rõ, "
+                f"ví dụ «/capnhat {esc(item.id)} xong» hoặc «/capnhat {esc(item.id)} {percent}% đang thực hiện».",
+                **base,  # type: ignore[arg-type]
+            )
+        if status is None:
+            status = "in_progress"
+            base["status"] = status
+        assignment, agency_id = self.update_agency(item, u, asker)
+        lines = [
+            "<b>Xác nhận cập nhật tiến độ</b>",
+            f"• Nhiệm vụ: <b>{esc(item.id)}{esc(assignment.part or '')}</b> — {esc(short_text(assignment.task or item.text, 80))}",
+            f"• Cơ quan báo cáo: {esc(self.name(agency_id))}",
+            f"• Trạng thái: {STATUS_LABELS[status]}",
+            f"• Tỷ lệ: {percent}%" if percent is not None else "• Tỷ lệ: (không ghi)",
+            f"• Ghi chú: {esc(parsed['note'])}" if parsed["note"] else "• Ghi chú: (không có)",
+        ]
+        if parsed["truncated"]:
+            lines.append(f"<i>Ghi chú dài quá {MAX_NOTE} ký tự nên chỉ giữ {MAX_NOTE} ký tự đầu.</i>")
+        lines.append("Bấm «Lưu» để ghi nhận, hoặc «Hủy».")
+        reply = Reply(
+            "progress_update",
+            "\n".join(lines),
+            agency=self.name(agency_id),
+            agency_id=agency_id,
+            **base,  # type: ignore[arg-type]
+        )
+        reply.extra["assignment_key"] = item.assignment_key(assignment)
+        return reply
+
+    def progress_status(self, u: Understanding, today: date, asker: Asker | None) -> Reply:
+        refs = [r for r in u.entities.items if r.exists and not r.group]
+        if not refs:
+            if u.entities.items:
+                return self.task_detail(u, today, asker)
+            reply = self.ask_item(u, "xem tiến độ", asker)
+            reply.intent = "progress_status"
+            return reply
+        item = self.items[refs[0].id]
+        latest = self.progress.latest_by_assignment(item.id) if self.progress else {}
+        lines = [f"<b>Tiến độ nhiệm vụ {esc(item.id)}</b> (tính đến {d(today)}): {esc(short_text(item.text, 80))}"]
+        for a in item.assignments:
+            key = item.assignment_key(a)
+            lead = a.lead().agency
+            part = f"{esc(key)} " if a.part else ""
+            lines.append(f"• {part}{esc(self.name(lead))} — <i>{esc(a.deadline.text)}</i>:")
+            recs = [r for k, r in latest.items() if k.startswith(f"{key}|")]
+            if not recs:
+                lines.append(f"  {self._unreported(a.deadline, today)}")
+            for rec in sorted(recs, key=lambda r: r.created_at, reverse=True):
+                pct = f", {rec.percent}%" if rec.percent is not None else ""
+                note = f" — {esc(rec.note)}" if rec.note else ""
+                by = f" ({esc(rec.reporter_name)})" if rec.reporter_name else ""
+                lines.append(
+                    f"  {esc(self.name(rec.agency_id))}: {STATUS_LABELS[rec.status]}{pct}{note}"
+                    f"{by}, ngày {rec.created_at.astimezone(self._tz()).strftime('%d/%m/%Y')}"
+                )
+        html = "\n".join(lines)
+        buttons = [[Button("Lịch sử cập nhật", f"v1:hist:{item.id}")]]
+        return Reply("progress_status", html, task_ids=[item.id], buttons=buttons)
+
+    def _tz(self) -> Any:
+        from bot.clock import DEFAULT_TZ
+
+        return DEFAULT_TZ
+
+    def _unreported(self, deadline: Deadline, today: date) -> str:
+        last = deadline.last_due(today)
+        if last and deadline.kind != "yearly":
+            return f"chưa có báo cáo; đã quá hạn {(today - last).days} ngày (hạn {d(last)})."
+        nxt = deadline.next_due(today)
+        if nxt:
+            return f"chưa có báo cáo; hạn {d(nxt)} (còn {(nxt - today).days} ngày)."
+        return "chưa có báo cáo."
+
+    # --- help and unknown ----------------------------------------------------
+
+    HELP = (
+        "<b>Trợ lý Kế hoạch {number}</b> — tra cứu và theo dõi Kế hoạch triển khai Chỉ thị 12-CT/TW "
+        "về công tác đối ngoại nhân dân. Anh/chị có thể hỏi:\n"
+        "• Việc của một cơ quan: «Sở Nội vụ phải làm gì?», «SKHĐT chủ trì việc nào?»\n"
+        "• Chi tiết một nhiệm vụ: «nhiệm vụ 2.4», «ai phối hợp 4.2?»\n"
+        "• Theo thời hạn: «việc nào hạn quý II/2023?», «việc nào sắp đến hạn?», «việc nào quá hạn?»\n"
+        "• Theo chủ đề: «kiều bào», «ODA», «Nghị định 58/2022»\n"
+        "• Thông tin văn bản: «ai ký kế hoạch?», «mục đích của kế hoạch?»\n"
+        "• Báo cáo tiến độ: «/capnhat 2.4 60% đang lấy ý kiến», xem: «/tiendo 2.4»\n"
+        "Lệnh: /nhiemvu, /coquan, /han, /timkiem, /tiendo, /capnhat, /help."
+    )
+
+    def help(self, u: Understanding, today: date, asker: Asker | None) -> Reply:
+        return Reply("help", self.HELP.format(number=esc(self.plan.meta.number)))
+
+    def unknown(self, u: Understanding, today: date, asker: Asker | None) -> Reply:
+        html = (
+            f"Xin lỗi, tôi chưa hiểu câu này hoặc nó nằm ngoài Kế hoạch {esc(self.plan.meta.number)}. "
+            "Tôi trả lời được: việc của từng cơ quan, chi tiết nhiệm vụ (vd. «nhiệm vụ 2.4»), "
+            "thời hạn, tìm theo chủ đề, thông tin văn bản và tiến độ. Gõ /help để xem hướng dẫn."
+        )
+        return Reply("unknown", html, confidence=u.scores.confidence)

@@ -1,0 +1,116 @@
+"""Intent scoring from the data in `intents/vi/*.yaml`.
+
+Each intent file gives commands that force it, slot weights (added when an
+entity is present, or `no_<slot>` when absent) and cue phrases with weights. A
+message's score per intent is bias + slot weights + matched cue weights (capped);
+the fallback (`fallback.yaml`) turns a low best score into `unknown` and a close
+second into a clarifying question, as Rasa's FallbackClassifier does.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from bot.lexicon import PhraseIndex, phrase_tokens
+
+INTENTS = (
+    "agency_tasks",
+    "deadline_tasks",
+    "task_detail",
+    "search",
+    "progress_update",
+    "progress_status",
+    "plan_info",
+    "help",
+    "unknown",
+)
+
+
+@dataclass
+class IntentSpec:
+    name: str
+    description: str
+    commands: tuple[str, ...]
+    bias: float
+    slots: dict[str, float]
+    cues: PhraseIndex
+    cue_weights: dict[str, float]
+    examples: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass
+class IntentScores:
+    ranked: list[tuple[str, float]]
+    confidence: float
+    ambiguous: bool
+    below_threshold: bool
+    forced: bool = False
+
+    @property
+    def best(self) -> str:
+        return self.ranked[0][0]
+
+
+class IntentModel:
+    """Loads intent specs and scores a message's features against them."""
+
+    def __init__(self, folder: Path):
+        self.specs: dict[str, IntentSpec] = {}
+        fallback = yaml.safe_load((folder / "fallback.yaml").read_text(encoding="utf-8"))
+        self.threshold = float(fallback["threshold"])
+        self.margin = float(fallback["margin"])
+        self.max_cue_total = float(fallback.get("max_cue_total", 4.5))
+        for name in INTENTS:
+            data = yaml.safe_load((folder / f"{name}.yaml").read_text(encoding="utf-8"))
+            cues = {str(k): float(v) for k, v in (data.get("cues") or {}).items()}
+            keyed = {" ".join(phrase_tokens(k)): k for k in cues}
+            self.specs[name] = IntentSpec(
+                name=name,
+                description=data.get("description", ""),
+                commands=tuple(data.get("commands") or ()),
+                bias=float(data.get("bias", 0)),
+                slots={str(k): float(v) for k, v in (data.get("slots") or {}).items()},
+                cues=PhraseIndex({label: [label] for label in keyed}),
+                cue_weights={label: cues[raw] for label, raw in keyed.items()},
+                examples=list(data.get("examples") or []),
+            )
+        self._commands = {c: spec.name for spec in self.specs.values() for c in spec.commands}
+
+    def command_intent(self, command: str | None) -> str | None:
+        return self._commands.get(command or "")
+
+    def vocabulary(self) -> set[str]:
+        out: set[str] = set()
+        for spec in self.specs.values():
+            out |= spec.cues.words
+        return out
+
+    def _cue_score(self, spec: IntentSpec, tokens: list[str]) -> float:
+        labels = set(spec.cues.find_all(tokens))
+        return min(sum(spec.cue_weights[label] for label in labels), self.max_cue_total)
+
+    def score(self, features: dict[str, float], tokens: list[str]) -> IntentScores:
+        """Score every intent; `features` maps slot names to 0..1 strengths."""
+        scores: dict[str, float] = {}
+        for name, spec in self.specs.items():
+            s = spec.bias
+            for slot, weight in spec.slots.items():
+                if slot.startswith("no_"):
+                    if features.get(slot[3:], 0.0) <= 0:
+                        s += weight
+                else:
+                    s += weight * features.get(slot, 0.0)
+            s += self._cue_score(spec, tokens)
+            scores[name] = s
+        ranked = sorted(scores.items(), key=lambda kv: kv[1], reverse=True)
+        best, second = ranked[0][1], ranked[1][1]
+        exp = [math.exp(v - best) for _, v in ranked]
+        confidence = exp[0] / sum(exp)
+        below = best < self.threshold or ranked[0][0] == "unknown"
+        ambiguous = not below and (best - second) < self.margin and ranked[1][0] != "unknown"
+        return IntentScores(ranked, confidence, ambiguous, below)

@@ -1,0 +1,150 @@
+"""Word lists from `intents/vi/lists.yaml`, folded and indexed for fast phrase lookup.
+
+`PhraseIndex` finds labelled phrases in folded tokens, longest match first;
+`SpellFixer` maps a mistyped word to the one known word within one edit
+(rapidfuzz OSA distance), so "thnah" reads as "thanh" and "phoi hopp" as "phoi hop".
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+from rapidfuzz import process
+from rapidfuzz.distance import OSA
+
+from bot.text import fold
+
+
+def phrase_tokens(phrase: str) -> tuple[str, ...]:
+    """Folded tokens of a phrase ('%' kept as a token)."""
+    return tuple(re.findall(r"[0-9a-z]+|%", fold(str(phrase))))
+
+
+class PhraseIndex:
+    """Labelled phrases looked up in token lists; the longest phrase wins at each position."""
+
+    def __init__(self, labelled: dict[str, list[str]] | list[str], default_label: str = "yes"):
+        self._phrases: dict[tuple[str, ...], str] = {}
+        pairs = (
+            [(label, p) for label, phrases in labelled.items() for p in phrases]
+            if isinstance(labelled, dict)
+            else [(default_label, p) for p in labelled]
+        )
+        for label, phrase in pairs:
+            toks = phrase_tokens(phrase)
+            if toks:
+                self._phrases.setdefault(toks, label)
+        self._max = max((len(k) for k in self._phrases), default=1)
+        self._first = {k[0] for k in self._phrases}
+
+    @property
+    def words(self) -> set[str]:
+        return {t for k in self._phrases for t in k}
+
+    def find(self, tokens: list[str]) -> list[tuple[int, int, str]]:
+        """(start, end, label) of every non-overlapping match, left to right."""
+        out = []
+        i = 0
+        while i < len(tokens):
+            if tokens[i] in self._first:
+                for n in range(min(self._max, len(tokens) - i), 0, -1):
+                    label = self._phrases.get(tuple(tokens[i : i + n]))
+                    if label is not None:
+                        out.append((i, i + n, label))
+                        i += n
+                        break
+                else:
+                    i += 1
+            else:
+                i += 1
+        return out
+
+    def find_all(self, tokens: list[str]) -> list[str]:
+        return [label for _, _, label in self.find(tokens)]
+
+    def ends(self, tokens: list[str]) -> bool:
+        """True when the tokens end with one of the phrases."""
+        for n in range(min(self._max, len(tokens)), 0, -1):
+            if tuple(tokens[-n:]) in self._phrases:
+                return True
+        return False
+
+
+class Lexicon:
+    """All lexicons of `lists.yaml`."""
+
+    def __init__(self, data: dict[str, Any]):
+        self.skip = PhraseIndex(data.get("skip_phrases", []))
+        self.question_endings = PhraseIndex(data.get("question_endings", []))
+        self.statuses = PhraseIndex(data["statuses"])
+        self.roles = PhraseIndex(data["roles"])
+        self.relative = PhraseIndex(data["relative"])
+        self.recurring = PhraseIndex(data.get("recurring", []))
+        self.no_deadline = PhraseIndex(data.get("no_deadline", []))
+        self.abbreviations = {
+            fold(str(k)): list(phrase_tokens(str(v)))
+            for k, v in (data.get("abbreviations") or {}).items()
+        }
+        self.event_deadline = PhraseIndex(data.get("event_deadline", []))
+        self.yearly_deadline = PhraseIndex(data.get("yearly_deadline", []))
+        self.quarter_words = {fold(str(k)): int(v) for k, v in data["quarter_words"].items()}
+        self.item_keywords = [" ".join(phrase_tokens(k)) for k in data.get("item_keywords", [])]
+        self.stop_words = {fold(str(w)) for w in data.get("stop_words", [])}
+
+    def expand(self, tokens: list[str]) -> list[str]:
+        """Spell out chat abbreviations ("đc" → "được", "bn" → "bao nhiêu")."""
+        out: list[str] = []
+        for tok in tokens:
+            out.extend(self.abbreviations.get(tok, [tok]))
+        return out
+
+    @classmethod
+    def load(cls, path: Path) -> Lexicon:
+        return cls(yaml.safe_load(path.read_text(encoding="utf-8")))
+
+    def words(self) -> set[str]:
+        out: set[str] = set()
+        for index in (
+            self.skip,
+            self.question_endings,
+            self.statuses,
+            self.roles,
+            self.relative,
+            self.recurring,
+            self.no_deadline,
+            self.event_deadline,
+            self.yearly_deadline,
+        ):
+            out |= index.words
+        for k in self.item_keywords:
+            out |= set(k.split())
+        return out
+
+
+class SpellFixer:
+    """Corrects unknown words of four letters or more to a unique known word one edit away."""
+
+    def __init__(self, vocabulary: set[str]):
+        self.vocabulary = vocabulary
+        self._choices = sorted(w for w in vocabulary if len(w) >= 3 and w.isalpha())
+        self.fix = lru_cache(maxsize=20000)(self._fix)
+
+    def _fix(self, word: str) -> str:
+        if word in self.vocabulary or len(word) < 4 or not word.isalpha():
+            return word
+        found = process.extract(word, self._choices, scorer=OSA.distance, score_cutoff=1, limit=3)
+        if not found:
+            return word
+        best = [w for w, d, _ in found if d == found[0][1]]
+        if len(best) == 1:
+            return best[0]
+        # several words one edit away: keep the one with the same first letter and length
+        same = [w for w in best if w[0] == word[0] and len(w) == len(word)]
+        return same[0] if len(same) == 1 else word
+
+    def fix_all(self, tokens: list[str]) -> list[str]:
+        return [self.fix(t) for t in tokens]

@@ -1,0 +1,95 @@
+"""Topic search over the plan's items with BM25 (rank-bm25) on folded words and bigrams.
+
+Each item is indexed with its text, its group's title, its assignments and the
+subjects of the documents it cites. Queries are expanded with the synonyms of
+`knowledge/vocabulary.yaml` ("NGO" → "tổ chức phi chính phủ nước ngoài").
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+from rank_bm25 import BM25Okapi
+
+from bot.lexicon import PhraseIndex, phrase_tokens
+from bot.plan_models import Plan
+
+MAX_HITS = 4
+RELATIVE_CUTOFF = 0.6
+
+
+def _bigrams(tokens: list[str]) -> list[str]:
+    return [f"{a}_{b}" for a, b in zip(tokens, tokens[1:], strict=False)]
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    hits: list[tuple[str, float]]  # item id, score
+    coverage: float  # share of the query's content words the plan knows
+
+    @property
+    def item_ids(self) -> list[str]:
+        return [item_id for item_id, _ in self.hits]
+
+
+class TopicSearch:
+    """BM25 index of the plan's items."""
+
+    def __init__(self, plan: Plan, vocabulary_file: Path, stop_words: set[str]):
+        self.stop_words = stop_words
+        data = yaml.safe_load(vocabulary_file.read_text(encoding="utf-8")) or {}
+        self._synonyms = PhraseIndex(
+            {entry["means"]: [str(s) for s in entry["say"]] for entry in data.get("synonyms", [])}
+        )
+        self.item_ids: list[str] = []
+        corpus: list[list[str]] = []
+        for item in plan.items:
+            parts = [item.text, item.group_title]
+            for assignment in item.assignments:
+                parts.append(assignment.task or "")
+                parts.extend(plan.legal_refs[r].subject for r in assignment.refs)
+            for ref in item.refs:
+                legal = plan.legal_refs[ref]
+                parts.append(f"{legal.kind} {legal.number} {legal.subject}")
+            tokens = [t for p in parts for t in phrase_tokens(p)]
+            content = [t for t in tokens if t not in stop_words]
+            corpus.append(content + _bigrams(content))
+            self.item_ids.append(item.id)
+        self.words = {t for doc in corpus for t in doc}
+        self._bm25 = BM25Okapi(corpus)
+
+    def query_tokens(
+        self, tokens: list[str], exclude: frozenset[str] = frozenset()
+    ) -> tuple[list[str], int, int]:
+        """Content words of a query plus synonym expansions; (terms, known, total).
+        Words in `exclude` are not topics unless they are part of a synonym found."""
+        synonym_words: set[str] = set()
+        expansions: list[str] = []
+        for start, end, means in self._synonyms.find(tokens):
+            expansions.extend(t for t in phrase_tokens(means) if t not in self.stop_words)
+            synonym_words.update(tokens[start:end])
+        content = [
+            t
+            for t in tokens
+            if t not in self.stop_words
+            and not t.isdigit()
+            and (t not in exclude or t in synonym_words)
+        ]
+        expanded = content + expansions
+        known = sum(1 for t in content if t in self.words or t in synonym_words)
+        return expanded, known, len(content)
+
+    def search(self, tokens: list[str], exclude: frozenset[str] = frozenset()) -> SearchResult:
+        terms, known, total = self.query_tokens(tokens, exclude)
+        if not terms or not known:
+            return SearchResult([], 0.0)
+        bigram_terms = _bigrams([t for t in terms if t in self.words])
+        scores = self._bm25.get_scores(terms + bigram_terms)
+        ranked = sorted(zip(self.item_ids, scores, strict=True), key=lambda x: -x[1])
+        top = ranked[0][1]
+        if top <= 0:
+            return SearchResult([], known / max(total, 1))
+        hits = [(i, float(s)) for i, s in ranked if s >= top * RELATIVE_CUTOFF][:MAX_HITS]
+        return SearchResult(hits, known / max(total, 1))
