@@ -20,7 +20,7 @@ from bot.text import fold
 _CONNECTORS = {"va", "&"}
 _HEADS = {"so", "ban", "van", "vp", "ubnd", "uy", "cong", "huyen", "thi", "thanh", "tp", "tx"}
 _COMPACT_KINDS = {"department", "office", "police", "group"}
-_ASSIGNABLE = {"department", "office", "police", "group", "district"}
+ASSIGNABLE = {"department", "office", "police", "group", "district"}
 FUZZY_CUTOFF = 86.0
 FUZZY_MARGIN = 4.0
 
@@ -69,7 +69,12 @@ class AgencyRegistry:
                 if len(ini) >= 3:
                     self._by_compact.setdefault(ini, agency.id)
         self._max_len = max(len(k) for k in self._by_tokens)
-        self._fuzzy_keys = [" ".join(k) for k in self._by_tokens if len(" ".join(k)) >= 6]
+        self._first_tokens = {k[0] for k in self._by_tokens}
+        self._fuzzy_keys = [
+            " ".join(k)
+            for k, agency_id in self._by_tokens.items()
+            if len(" ".join(k)) >= 6 and agencies[agency_id].kind in _COMPACT_KINDS
+        ]
         self._fuzzy_ids = [self._by_tokens[tuple(k.split(" "))] for k in self._fuzzy_keys]
 
     def get(self, agency_id: str) -> Agency:
@@ -81,13 +86,19 @@ class AgencyRegistry:
 
     def _exact(self, tokens: list[str], i: int) -> tuple[int, str] | None:
         """Longest exact match starting at token i: (end, agency_id)."""
+        first = tokens[i]
+        by_name = first in self._first_tokens
+        # compact forms ("kh & dt", "khdt") are made of short pieces only
+        by_compact = len(first) <= 3 or first in self._by_compact
+        if not (by_name or by_compact):
+            return None
         for n in range(min(self._max_len, len(tokens) - i), 0, -1):
             window = tokens[i : i + n]
-            key = tuple(t for t in window if t not in _CONNECTORS)
-            if not key or window[-1] in _CONNECTORS:
+            if window[-1] in _CONNECTORS:
                 continue
-            found = self._by_tokens.get(key)
-            if found is None:
+            key = tuple(t for t in window if t not in _CONNECTORS)
+            found = self._by_tokens.get(key) if by_name else None
+            if found is None and by_compact and (n == 1 or all(len(t) <= 3 for t in key)):
                 compact = "".join(t for t in key if t != "&")
                 if len(compact) >= 3 and (n > 1 or compact not in _COMMON_WORDS):
                     found = self._by_compact.get(compact)
@@ -144,7 +155,7 @@ class AgencyRegistry:
             return None
         ranked = sorted(
             matches,
-            key=lambda m: (m.agency.kind in _ASSIGNABLE, m.agency.kind != "group", m.end - m.start),
+            key=lambda m: (m.agency.kind in ASSIGNABLE, m.agency.kind != "group", m.end - m.start),
             reverse=True,
         )
         return ranked[0]
@@ -159,7 +170,9 @@ class AgencyRegistry:
         query = " ".join(tokens)
         if len(query) < 3:
             return []
-        hits = process.extract(query, self._fuzzy_keys, scorer=fuzz.WRatio, limit=6, score_cutoff=75)
+        hits = process.extract(
+            query, self._fuzzy_keys, scorer=fuzz.WRatio, limit=6, score_cutoff=75
+        )
         out: list[Agency] = []
         for _, _, idx in hits:
             agency = self.agencies[self._fuzzy_ids[idx]]

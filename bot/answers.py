@@ -12,9 +12,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
-
-import yaml
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from bot.agency_registry import AgencyRegistry
 from bot.deadlines import Deadline, quarter_end
@@ -24,6 +22,7 @@ from bot.plan_models import ROLE_LABELS, Assignment, Item
 from bot.progress_types import STATUS_LABELS, Asker, ProgressReader
 from bot.replies import Button, Reply, esc
 from bot.text import fold
+from bot.yaml_io import load_yaml_file
 
 if TYPE_CHECKING:
     from bot.brain import Understanding
@@ -74,7 +73,7 @@ class Answerer:
         self.progress = progress
         self.items = {item.id: item for item in self.plan.items}
         self.order = [item.id for item in self.plan.items]
-        info = yaml.safe_load((intents_dir / "plan_info.yaml").read_text(encoding="utf-8"))
+        info = load_yaml_file(intents_dir / "plan_info.yaml")
         self.info_topics = PhraseIndex({k: list(v) for k, v in info.get("topics", {}).items()})
         self._handlers: dict[str, Callable[[Understanding, date, Asker | None], Reply]] = {
             "agency_tasks": self.agency_tasks,
@@ -97,7 +96,7 @@ class Answerer:
         return ", ".join(self.name(i) for i in dict.fromkeys(ids))
 
     def who(self, assignment: Assignment) -> str:
-        """"Sở Nội vụ chủ trì; phối hợp: Sở Tài chính, Công an tỉnh"."""
+        """ "Sở Nội vụ chủ trì; phối hợp: Sở Tài chính, Công an tỉnh"."""
         lead = assignment.leader()
         others: dict[str, list[str]] = {}
         for ar in assignment.agencies:
@@ -155,7 +154,7 @@ class Answerer:
 
     # --- clarification -------------------------------------------------------
 
-    READINGS: dict[str, str] = {
+    READINGS: ClassVar[dict[str, str]] = {
         "agency_tasks": "các nhiệm vụ của {agency}",
         "deadline_tasks": "các việc theo thời hạn",
         "task_detail": "nội dung nhiệm vụ {item}",
@@ -165,7 +164,7 @@ class Answerer:
         "plan_info": "thông tin chung của Kế hoạch",
         "help": "hướng dẫn sử dụng",
     }
-    QUERIES: dict[str, str] = {
+    QUERIES: ClassVar[dict[str, str]] = {
         "agency_tasks": "{agency} phai lam gi",
         "task_detail": "nhiem vu {item}",
         "progress_status": "tien do {item}",
@@ -195,7 +194,9 @@ class Answerer:
             query = self.QUERIES.get(intent)
             if query:
                 data = "v1:q:" + fold(query.format(item=item, agency=agency))[:58]
-                buttons.append(Button(text[:40], data.encode("utf-8")[:64].decode("utf-8", "ignore")))
+                buttons.append(
+                    Button(text[:40], data.encode("utf-8")[:64].decode("utf-8", "ignore"))
+                )
         if buttons:
             best.buttons = [buttons, *best.buttons]
         best.confidence = u.scores.confidence
@@ -269,7 +270,9 @@ class Answerer:
             ]
             label = ROLE_LABELS[focus].capitalize()
             if found:
-                lines.append(f"{label} nhiệm vụ {esc(item.id)}: <b>{esc(self.agencies_text(found))}</b>.")
+                lines.append(
+                    f"{label} nhiệm vụ {esc(item.id)}: <b>{esc(self.agencies_text(found))}</b>."
+                )
             else:
                 lines.append(f"Nhiệm vụ {esc(item.id)} không ghi cơ quan {ROLE_LABELS[focus]}.")
         elif focus == "deadline":
@@ -278,8 +281,12 @@ class Answerer:
             lines.append(f"Thời hạn nhiệm vụ {esc(item.id)}: <b>{'; '.join(uniq)}</b>.")
         elif focus == "who":
             leads = [a.lead().agency for a in item.assignments]
-            lines.append(f"Nhiệm vụ {esc(item.id)} do <b>{esc(self.agencies_text(leads))}</b> thực hiện chính.")
-        lines.append(f"<b>Nhiệm vụ {esc(item.id)}</b> (nhóm {esc(item.group_id)}: {esc(short_text(item.group_title, 90))})")
+            lines.append(
+                f"Nhiệm vụ {esc(item.id)} do <b>{esc(self.agencies_text(leads))}</b> thực hiện chính."
+            )
+        lines.append(
+            f"<b>Nhiệm vụ {esc(item.id)}</b> (nhóm {esc(item.group_id)}: {esc(short_text(item.group_title, 90))})"
+        )
         if item.text != item.group_title:
             lines.append(esc(item.text))
         multi = len(item.assignments) > 1
@@ -359,7 +366,10 @@ class Answerer:
                 )
         else:
             agency = u.agency.agency
-        role = next((r for r in u.entities.roles if r in ("chu_tri", "phoi_hop", "tham_muu", "chi_dao")), None)
+        role = next(
+            (r for r in u.entities.roles if r in ("chu_tri", "phoi_hop", "tham_muu", "chi_dao")),
+            None,
+        )
         direct = self.agency_items(agency.id, role)
         groups = list(agency.member_of)
         general = [] if agency.is_group else self.group_items(groups)
@@ -369,7 +379,9 @@ class Answerer:
         name = esc(agency.name)
         role_label = ROLE_LABELS[role] if role else ""
         if direct:
-            head = f"<b>{name}</b> {role_label + ' ' if role else 'được giao '}{len(direct)} nhiệm vụ"
+            head = (
+                f"<b>{name}</b> {role_label + ' ' if role else 'được giao '}{len(direct)} nhiệm vụ"
+            )
             head += " trong Kế hoạch " + esc(self.plan.meta.number) + ":"
             lines.append(head)
             for item, roles in direct:
@@ -406,7 +418,9 @@ class Answerer:
                 f"\nLà thành viên của «{group_names}», {name} cùng thực hiện các nhiệm vụ giao chung:"
             )
             for item in general:
-                lines.append(self.item_line(item) + f" — <i>{esc(self._deadline_of_group(item, groups))}</i>")
+                lines.append(
+                    self.item_line(item) + f" — <i>{esc(self._deadline_of_group(item, groups))}</i>"
+                )
         elif general and role:
             lines.append(
                 f"\n(Các nhiệm vụ giao chung cho «{esc(self.agencies_text(groups))}»: {esc(', '.join(general_ids))}.)"
@@ -435,12 +449,17 @@ class Answerer:
 
     # --- deadlines -----------------------------------------------------------
 
-    def _window(self, u: Understanding, today: date) -> tuple[str, Callable[[Deadline], list[date]]] | None:
+    def _window(
+        self, u: Understanding, today: date
+    ) -> tuple[str, Callable[[Deadline], list[date]]] | None:
         ent = u.entities
         if ent.quarter:
             q, year = ent.quarter
             label = f"quý {ROMAN_QUARTER[q]}" + (f"/{year}" if year else "")
-            return label, lambda dl: [quarter_end(q, year or 2023)] if dl.matches_quarter(q, year) else []
+            return (
+                label,
+                lambda dl: [quarter_end(q, year or 2023)] if dl.matches_quarter(q, year) else [],
+            )
         if ent.dates:
             day, month, year = ent.dates[0]
             try:
@@ -449,9 +468,15 @@ class Answerer:
                 return None
             if year is None:
                 label = f"ngày {day:02d}/{month:02d}"
-                return label, lambda dl: (
-                    [target] if dl.kind == "yearly" and (dl.day, dl.month) == (day, month)
-                    else [x for x in [dl.single_due()] if x and (x.day, x.month) == (day, month)]
+                return (
+                    label,
+                    lambda dl: (
+                        [target]
+                        if dl.kind == "yearly" and (dl.day, dl.month) == (day, month)
+                        else [
+                            x for x in [dl.single_due()] if x and (x.day, x.month) == (day, month)
+                        ]
+                    ),
                 )
             return f"ngày {d(target)}", lambda dl: dl.due_between(target, target)
         rel = ent.relative
@@ -483,7 +508,9 @@ class Answerer:
             q = (today.month - 1) // 3 + 1
             return (
                 f"quý {ROMAN_QUARTER[q]}/{today.year}",
-                lambda dl: dl.due_between(date(today.year, 3 * q - 2, 1), quarter_end(q, today.year)),
+                lambda dl: dl.due_between(
+                    date(today.year, 3 * q - 2, 1), quarter_end(q, today.year)
+                ),
             )
         if rel == "this_year" or (ent.year and not ent.recurring):
             year = ent.year or today.year
@@ -495,8 +522,8 @@ class Answerer:
         agency_id = u.agency.agency.id if u.agency else None
         views = self.views()
         if agency_id:
-            ids = {agency_id, *self.k.agencies[agency_id].member_of}
-            views = [v for v in views if any(ar.agency in ids for ar in v.assignment.agencies)]
+            scope = {agency_id, *self.k.agencies[agency_id].member_of}
+            views = [v for v in views if any(ar.agency in scope for ar in v.assignment.agencies)]
         today_line = f"Hôm nay: {d(today)}."
         picked: list[tuple[AssignmentView, str]] = []
         title: str
@@ -504,7 +531,9 @@ class Answerer:
             title = f"Các việc đã quá hạn (tính đến {d(today)})"
             for v in views:
                 last = v.assignment.deadline.last_due(today)
-                if last is None or v.assignment.deadline.kind == "yearly" and last.year != today.year:
+                if last is None or (
+                    v.assignment.deadline.kind == "yearly" and last.year != today.year
+                ):
                     continue
                 if self._reported_done(v, last):
                     continue
@@ -539,7 +568,11 @@ class Answerer:
                 if dues:
                     left = (dues[0] - today).days
                     when = f"hạn {d(dues[0])}"
-                    when += f", còn {left} ngày" if left > 0 else (", hôm nay" if left == 0 else f", đã qua {-left} ngày")
+                    when += (
+                        f", còn {left} ngày"
+                        if left > 0
+                        else (", hôm nay" if left == 0 else f", đã qua {-left} ngày")
+                    )
                     picked.append((v, when))
         if agency_id:
             title += f" của {esc(self.name(agency_id))}"
@@ -547,7 +580,13 @@ class Answerer:
         if not picked:
             nxt = self._next_deadline(today)
             html = f"{esc(title)}: không có việc nào. {today_line}"
-            if nxt and ent.relative in ("upcoming", "this_month", "this_week", "next_week", "next_month"):
+            if nxt and ent.relative in (
+                "upcoming",
+                "this_month",
+                "this_week",
+                "next_week",
+                "next_month",
+            ):
                 v, due = nxt
                 html += f"\nHạn gần nhất sắp tới: nhiệm vụ {esc(v.item.id)}, {esc(v.assignment.deadline.text)} ({d(due)})."
             return Reply("deadline_tasks", html, agency=self.name(agency_id) if agency_id else None)
@@ -594,12 +633,15 @@ class Answerer:
             for key in ent.legal:
                 legal = self.plan.legal_refs[key]
                 citing = [
-                    i for i in self.plan.items
+                    i
+                    for i in self.plan.items
                     if key in i.refs or any(key in a.refs for a in i.assignments)
                 ]
                 label = esc(legal.label())
                 if key == self.plan.meta.implements or key in self.plan.meta.bases:
-                    lines.append(f"{label} ({esc(legal.subject)}) là căn cứ ban hành Kế hoạch {esc(self.plan.meta.number)}.")
+                    lines.append(
+                        f"{label} ({esc(legal.subject)}) là căn cứ ban hành Kế hoạch {esc(self.plan.meta.number)}."
+                    )
                 if citing:
                     lines.append(f"<b>{label}</b> ({esc(legal.subject)}) được dẫn tại:")
                     for item in citing:
@@ -607,7 +649,9 @@ class Answerer:
                     ids.extend(i.id for i in citing)
             if lines:
                 ids = list(dict.fromkeys(ids))
-                return Reply("search", "\n".join(lines), task_ids=ids, buttons=self.item_buttons(ids))
+                return Reply(
+                    "search", "\n".join(lines), task_ids=ids, buttons=self.item_buttons(ids)
+                )
         hits = u.search.item_ids
         if not hits:
             return Reply(
@@ -634,25 +678,36 @@ class Answerer:
                 f"Kế hoạch {esc(meta.number)} do <b>{esc(meta.signer.name)}</b> ký "
                 f"({esc(meta.signer.capacity)}, {esc(meta.signer.position)} {esc(meta.issuer_name)})."
             ),
-            "number": lambda: f"Số hiệu: <b>{esc(meta.number)}</b> ({esc(meta.doc_type)}), ban hành ngày {d(meta.issued)}.",
-            "issued": lambda: f"Kế hoạch {esc(meta.number)} ban hành ngày <b>{d(meta.issued)}</b> tại {esc(meta.place)}.",
-            "effective": lambda: f"Kế hoạch {esc(meta.number)} có hiệu lực từ ngày <b>{d(meta.effective)}</b>.",
-            "issuer": lambda: f"Cơ quan ban hành: <b>{esc(meta.issuer_name)}</b>; người ký: {esc(meta.signer.name)}.",
+            "number": lambda: (
+                f"Số hiệu: <b>{esc(meta.number)}</b> ({esc(meta.doc_type)}), ban hành ngày {d(meta.issued)}."
+            ),
+            "issued": lambda: (
+                f"Kế hoạch {esc(meta.number)} ban hành ngày <b>{d(meta.issued)}</b> tại {esc(meta.place)}."
+            ),
+            "effective": lambda: (
+                f"Kế hoạch {esc(meta.number)} có hiệu lực từ ngày <b>{d(meta.effective)}</b>."
+            ),
+            "issuer": lambda: (
+                f"Cơ quan ban hành: <b>{esc(meta.issuer_name)}</b>; người ký: {esc(meta.signer.name)}."
+            ),
             "directive": lambda: (
                 f"Kế hoạch {esc(meta.number)} triển khai <b>{esc(directive.label())}</b> của "
                 f"{esc(self.name(directive.issuer)) if directive.issuer else ''} về {esc(directive.subject)}."
             ),
-            "bases": lambda: "Căn cứ ban hành:\n" + "\n".join(
-                f"• {esc(refs[b].label())}"
-                + (f" của {esc(self.name(refs[b].issuer))}" if refs[b].issuer else "")  # type: ignore[arg-type]
-                for b in meta.bases
+            "bases": lambda: (
+                "Căn cứ ban hành:\n"
+                + "\n".join(
+                    f"• {esc(refs[b].label())}"
+                    + (f" của {esc(self.name(refs[b].issuer))}" if refs[b].issuer else "")  # type: ignore[arg-type]
+                    for b in meta.bases
+                )
             ),
             "recipients": lambda: "Nơi nhận:\n" + "\n".join(f"• {esc(r)}" for r in meta.recipients),
-            "purposes": lambda: "Mục đích:\n" + "\n".join(
-                f"• {esc(p)}" for p in self._section_part("I.1")
+            "purposes": lambda: (
+                "Mục đích:\n" + "\n".join(f"• {esc(p)}" for p in self._section_part("I.1"))
             ),
-            "requirements": lambda: "Yêu cầu:\n" + "\n".join(
-                f"• {esc(p)}" for p in self._section_part("I.2")
+            "requirements": lambda: (
+                "Yêu cầu:\n" + "\n".join(f"• {esc(p)}" for p in self._section_part("I.2"))
             ),
             "structure": lambda: (
                 f"Kế hoạch có {len(self.plan.items)} mục nhiệm vụ: "
@@ -682,7 +737,11 @@ class Answerer:
         ids = self.order
         if asker and asker.agency_id:
             groups = {asker.agency_id, *self.k.agencies[asker.agency_id].member_of}
-            ids = [i.id for i in self.plan.items if any(ar.agency in groups for a in i.assignments for ar in a.agencies)]
+            ids = [
+                i.id
+                for i in self.plan.items
+                if any(ar.agency in groups for a in i.assignments for ar in a.agencies)
+            ]
         html = f"Anh/chị muốn {verb} nhiệm vụ nào? Gõ số mục, ví dụ «2.4», hoặc chọn bên dưới."
         rows = []
         row: list[Button] = []
@@ -693,7 +752,9 @@ class Answerer:
                 row = []
         if row:
             rows.append(row)
-        return Reply("task_detail" if verb == "xem" else u.intent, html, buttons=rows, confidence=0.5)
+        return Reply(
+            "task_detail" if verb == "xem" else u.intent, html, buttons=rows, confidence=0.5
+        )
 
     def parse_update(self, u: Understanding) -> dict[str, Any]:
         """Item, status, percent and note of a progress update message."""
@@ -718,7 +779,9 @@ class Answerer:
             "truncated": truncated,
         }
 
-    def update_agency(self, item: Item, u: Understanding, asker: Asker | None) -> tuple[Assignment, str]:
+    def update_agency(
+        self, item: Item, u: Understanding, asker: Asker | None
+    ) -> tuple[Assignment, str]:
         """Which assignment and agency an update is for."""
         named = u.agency.agency.id if u.agency else None
         candidates = [named] if named and (asker is None or asker.is_admin) else []
@@ -752,12 +815,14 @@ class Answerer:
                 buttons=self.item_buttons(near),
             )
         item = self.items[ref.id]
-        base = dict(task_ids=[item.id], status=status, percent=percent, note=parsed["note"])
+        base: dict[str, Any] = dict(
+            task_ids=[item.id], status=status, percent=percent, note=parsed["note"]
+        )
         if percent is not None and not 0 <= percent <= 100:
             return Reply(
                 "progress_update",
                 f"Tỷ lệ {esc(u.entities.percent_raw or percent)}% không hợp lệ: tỷ lệ hoàn thành phải từ 0 đến 100%.",
-                **base,  # type: ignore[arg-type]
+                **base,
             )
         if u.entities.status_conflict:
             return Reply(
@@ -765,7 +830,7 @@ class Answerer:
                 f"Nhiệm vụ {esc(item.id)}: anh/chị ghi «xong» nhưng tỷ lệ {percent}%. "
                 "Nhiệm vụ đã hoàn thành (100%) hay đang thực hiện? Vui lòng gửi lại cho rõ, "
                 f"ví dụ «/capnhat {esc(item.id)} xong» hoặc «/capnhat {esc(item.id)} {percent}% đang thực hiện».",
-                **base,  # type: ignore[arg-type]
+                **base,
             )
         if status is None:
             status = "in_progress"
@@ -780,14 +845,16 @@ class Answerer:
             f"• Ghi chú: {esc(parsed['note'])}" if parsed["note"] else "• Ghi chú: (không có)",
         ]
         if parsed["truncated"]:
-            lines.append(f"<i>Ghi chú dài quá {MAX_NOTE} ký tự nên chỉ giữ {MAX_NOTE} ký tự đầu.</i>")
+            lines.append(
+                f"<i>Ghi chú dài quá {MAX_NOTE} ký tự nên chỉ giữ {MAX_NOTE} ký tự đầu.</i>"
+            )
         lines.append("Bấm «Lưu» để ghi nhận, hoặc «Hủy».")
         reply = Reply(
             "progress_update",
             "\n".join(lines),
             agency=self.name(agency_id),
             agency_id=agency_id,
-            **base,  # type: ignore[arg-type]
+            **base,
         )
         reply.extra["assignment_key"] = item.assignment_key(assignment)
         return reply
@@ -802,7 +869,9 @@ class Answerer:
             return reply
         item = self.items[refs[0].id]
         latest = self.progress.latest_by_assignment(item.id) if self.progress else {}
-        lines = [f"<b>Tiến độ nhiệm vụ {esc(item.id)}</b> (tính đến {d(today)}): {esc(short_text(item.text, 80))}"]
+        lines = [
+            f"<b>Tiến độ nhiệm vụ {esc(item.id)}</b> (tính đến {d(today)}): {esc(short_text(item.text, 80))}"
+        ]
         for a in item.assignments:
             key = item.assignment_key(a)
             lead = a.lead().agency

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-from bot.agency_registry import AgencyMatch, AgencyRegistry, alias_tokens
+from bot.agency_registry import ASSIGNABLE, AgencyMatch, AgencyRegistry, alias_tokens
 from bot.answers import Answerer
 from bot.entities import Entities, EntityExtractor
 from bot.intent_model import IntentModel, IntentScores
@@ -76,6 +76,17 @@ class Brain:
             for name, spec in self.model.specs.items()
             if name not in ("search", "unknown")
             for w in spec.cues.words
+        ) | frozenset(
+            w
+            for index in (
+                self.lexicon.relative,
+                self.lexicon.recurring,
+                self.lexicon.no_deadline,
+                self.lexicon.event_deadline,
+                self.lexicon.question_endings,
+                self.lexicon.skip,
+            )
+            for w in index.words
         )
         meta = knowledge.plan.meta
         self._basis = {meta.implements, *meta.bases}
@@ -97,8 +108,8 @@ class Brain:
         agency_tokens = list(alias_tokens(text))
         agencies = self.registry.find(agency_tokens)
         agency = self.registry.pick(agencies)
-        named = {t for m in agencies for t in m.surface.split()}
-        result = self.search.search(tokens, self._non_topic | named)
+        named = {t for m in agencies if m.agency.kind in ASSIGNABLE for t in m.surface.split()}
+        result = self.search.search([t for t in tokens if t not in named], self._non_topic)
         features = self._features(entities, agency, result, tokens)
         features["basis"] = 1.0 if set(entities.legal) & self._basis else 0.0
         forced = self.model.command_intent(entities.command)
@@ -131,9 +142,7 @@ class Brain:
         topic = 0.0
         if result.hits:
             topic = result.coverage if result.coverage >= 0.5 else result.coverage * 0.4
-        assignable = agency is not None and agency.agency.kind in (
-            "department", "office", "police", "group", "district"
-        )
+        assignable = agency is not None and agency.agency.kind in ASSIGNABLE
         return {
             "item": 1.0 if ent.items else 0.0,
             "agency": 1.0 if assignable else (0.4 if agency else 0.0),

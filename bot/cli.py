@@ -12,10 +12,14 @@ import sys
 from collections import Counter
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bot.config import ConfigError, Settings, load_settings
 from bot.deadlines import KIND_LABELS
 from bot.plan_loader import Knowledge, PlanError, load_knowledge
+
+if TYPE_CHECKING:
+    from bot.brain import Brain
 
 
 def _fail(message: str) -> int:
@@ -73,7 +77,7 @@ def cmd_check_plan(args: argparse.Namespace) -> int:
     return 0
 
 
-def _brain(settings: Settings, *, read_progress: bool = True):  # type: ignore[no-untyped-def]
+def _brain(settings: Settings, *, read_progress: bool = True) -> Brain:
     from bot.brain import Brain
 
     knowledge = load_checked(settings.plan_path)
@@ -123,7 +127,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     except (ConfigError, PlanError) as exc:
         return _fail(f"Không khởi động được bot: {exc}")
     if not settings.token:
-        return _fail("Chưa có TELEGRAM_BOT_TOKEN. Tạo bot với @BotFather rồi đặt biến này (xem README).")
+        return _fail(
+            "Chưa có TELEGRAM_BOT_TOKEN. Tạo bot với @BotFather rồi đặt biến này (xem README)."
+        )
     from bot.telegram.app import run_bot
 
     return run_bot(settings)

@@ -7,11 +7,11 @@ never a traceback. Secrets are only read here and never logged.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
-from typing_extensions import Annotated
 
 DEFAULT_TELEGRAM_API_URL = "https://api.telegram.org/bot"
 
@@ -36,6 +36,7 @@ class Settings(BaseSettings):
     webhook_listen: str = "0.0.0.0"
     webhook_port: int = 8443
     log_level: str = "INFO"
+    heartbeat_path: Path | None = None
 
     @field_validator("admin_ids", mode="before")
     @classmethod
@@ -57,7 +58,9 @@ class Settings(BaseSettings):
         try:
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise ValueError(f"TIMEZONE '{value}' không phải múi giờ hợp lệ, ví dụ Asia/Ho_Chi_Minh") from exc
+            raise ValueError(
+                f"TIMEZONE '{value}' không phải múi giờ hợp lệ, ví dụ Asia/Ho_Chi_Minh"
+            ) from exc
         return value
 
     @field_validator("database_url")

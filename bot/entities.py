@@ -210,7 +210,7 @@ class EntityExtractor:
         y = _YEAR.search(folded)
         if y:
             ent.year = int(y.group(1))
-        rel = lex.relative.find_all(tokens)
+        rel = [r for r in lex.relative.find_all(tokens) if r != "none"]
         if rel:
             ent.relative = rel[0]
         ent.recurring = bool(lex.recurring.find_all(tokens))

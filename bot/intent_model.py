@@ -14,9 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from bot.lexicon import PhraseIndex, phrase_tokens
+from bot.yaml_io import load_yaml_file
 
 INTENTS = (
     "agency_tasks",
@@ -61,12 +60,12 @@ class IntentModel:
 
     def __init__(self, folder: Path):
         self.specs: dict[str, IntentSpec] = {}
-        fallback = yaml.safe_load((folder / "fallback.yaml").read_text(encoding="utf-8"))
+        fallback = load_yaml_file(folder / "fallback.yaml")
         self.threshold = float(fallback["threshold"])
         self.margin = float(fallback["margin"])
         self.max_cue_total = float(fallback.get("max_cue_total", 4.5))
         for name in INTENTS:
-            data = yaml.safe_load((folder / f"{name}.yaml").read_text(encoding="utf-8"))
+            data = load_yaml_file(folder / f"{name}.yaml")
             cues = {str(k): float(v) for k, v in (data.get("cues") or {}).items()}
             keyed = {" ".join(phrase_tokens(k)): k for k in cues}
             self.specs[name] = IntentSpec(

@@ -12,11 +12,11 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-import yaml
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
 from bot.text import fold
+from bot.yaml_io import load_yaml_file
 
 
 def phrase_tokens(phrase: str) -> tuple[str, ...]:
@@ -104,7 +104,7 @@ class Lexicon:
 
     @classmethod
     def load(cls, path: Path) -> Lexicon:
-        return cls(yaml.safe_load(path.read_text(encoding="utf-8")))
+        return cls(load_yaml_file(path))
 
     def words(self) -> set[str]:
         out: set[str] = set()

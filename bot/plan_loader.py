@@ -16,6 +16,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from bot.plan_models import Agency, AgencyFile, Plan
+from bot.yaml_io import compose_yaml, load_yaml_text
 
 
 class PlanError(Exception):
@@ -35,7 +36,7 @@ class Knowledge:
     plan_path: Path
 
 
-def _read_yaml(path: Path) -> tuple[Any, yaml.Node | None]:
+def _read_yaml(path: Path) -> tuple[Any, str]:
     try:
         raw = path.read_text(encoding="utf-8")
     except FileNotFoundError as exc:
@@ -43,16 +44,17 @@ def _read_yaml(path: Path) -> tuple[Any, yaml.Node | None]:
     except (OSError, UnicodeDecodeError) as exc:
         raise PlanError([f"{path}: không đọc được tệp ({exc})"]) from exc
     try:
-        data = yaml.safe_load(raw)
-        node = yaml.compose(raw)
+        data = load_yaml_text(raw)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f":{mark.line + 1}" if mark is not None else ""
         problem = getattr(exc, "problem", None) or str(exc)
         raise PlanError(
-            [f"{path}{where}: YAML không hợp lệ: {problem}. Kiểm tra thụt lề và dấu ':' ở dòng này."]
+            [
+                f"{path}{where}: YAML không hợp lệ: {problem}. Kiểm tra thụt lề và dấu ':' ở dòng này."
+            ]
         ) from exc
-    return data, node
+    return data, raw
 
 
 def _line_of(node: yaml.Node | None, loc: tuple[Any, ...]) -> int | None:
@@ -72,6 +74,18 @@ def _line_of(node: yaml.Node | None, loc: tuple[Any, ...]) -> int | None:
     return line
 
 
+_NODE_CACHE: dict[int, yaml.Node | None] = {}
+
+
+def _nodes(raw: str) -> yaml.Node | None:
+    """Node tree of a YAML text, composed only when an error needs a line number."""
+    key = hash(raw)
+    if key not in _NODE_CACHE:
+        _NODE_CACHE.clear()
+        _NODE_CACHE[key] = compose_yaml(raw)
+    return _NODE_CACHE[key]
+
+
 def _dotted(loc: tuple[Any, ...]) -> str:
     out = ""
     for key in loc:
@@ -79,34 +93,36 @@ def _dotted(loc: tuple[Any, ...]) -> str:
     return out or "(gốc)"
 
 
-def _where(path: Path, node: yaml.Node | None, loc: tuple[Any, ...]) -> str:
-    line = _line_of(node, loc)
+def _where(path: Path, raw: str, loc: tuple[Any, ...]) -> str:
+    line = _line_of(_nodes(raw), loc)
     return f"{path}:{line} ({_dotted(loc)})" if line else f"{path} ({_dotted(loc)})"
 
 
-def _validate(model: type[BaseModel], data: Any, path: Path, node: yaml.Node | None) -> Any:
+def _validate(model: type[BaseModel], data: Any, path: Path, raw: str) -> Any:
     try:
         return model.model_validate(data)
     except ValidationError as exc:
         problems = []
         for err in exc.errors():
-            loc = tuple(k for k in err["loc"] if not (isinstance(k, str) and k.startswith("function")))
+            loc = tuple(
+                k for k in err["loc"] if not (isinstance(k, str) and k.startswith("function"))
+            )
             msg = err["msg"].removeprefix("Value error, ")
-            problems.append(f"{_where(path, node, loc)}: {msg}")
+            problems.append(f"{_where(path, raw, loc)}: {msg}")
         raise PlanError(problems) from exc
 
 
 def load_agencies(path: Path) -> dict[str, Agency]:
     """Load the agency registry, checking ids are unique and groups exist."""
-    data, node = _read_yaml(path)
-    registry: AgencyFile = _validate(AgencyFile, data, path, node)
+    data, raw = _read_yaml(path)
+    registry: AgencyFile = _validate(AgencyFile, data, path, raw)
     problems = []
     counts = Counter(a.id for a in registry.agencies)
     by_id: dict[str, Agency] = {}
     for i, agency in enumerate(registry.agencies):
         if counts[agency.id] > 1 and agency.id in by_id:
             problems.append(
-                f"{_where(path, node, ('agencies', i, 'id'))}: id cơ quan '{agency.id}' bị trùng;"
+                f"{_where(path, raw, ('agencies', i, 'id'))}: id cơ quan '{agency.id}' bị trùng;"
                 " mỗi cơ quan cần một id riêng"
             )
         by_id.setdefault(agency.id, agency)
@@ -114,7 +130,7 @@ def load_agencies(path: Path) -> dict[str, Agency]:
         for j, group in enumerate(agency.member_of):
             if group not in by_id or not by_id[group].is_group:
                 problems.append(
-                    f"{_where(path, node, ('agencies', i, 'member_of', j))}: nhóm '{group}'"
+                    f"{_where(path, raw, ('agencies', i, 'member_of', j))}: nhóm '{group}'"
                     " không có trong danh mục (cần một cơ quan kind: group với id này)"
                 )
     if problems:
@@ -127,30 +143,30 @@ def load_knowledge(plan_path: str | Path, agencies_path: str | Path | None = Non
     plan_file = Path(plan_path)
     agency_file = Path(agencies_path) if agencies_path else plan_file.with_name("agencies.yaml")
     agencies = load_agencies(agency_file)
-    data, node = _read_yaml(plan_file)
-    plan: Plan = _validate(Plan, data, plan_file, node)
-    problems = _cross_check(plan, agencies, plan_file, node, agency_file)
+    data, raw = _read_yaml(plan_file)
+    plan: Plan = _validate(Plan, data, plan_file, raw)
+    problems = _cross_check(plan, agencies, plan_file, raw, agency_file)
     if problems:
         raise PlanError(problems)
     return Knowledge(plan=plan, agencies=agencies, plan_path=plan_file)
 
 
 def _cross_check(
-    plan: Plan, agencies: dict[str, Agency], path: Path, node: yaml.Node | None, agency_file: Path
+    plan: Plan, agencies: dict[str, Agency], path: Path, raw: str, agency_file: Path
 ) -> list[str]:
     problems: list[str] = []
 
     def need_agency(agency_id: str | None, loc: tuple[Any, ...]) -> None:
         if agency_id is not None and agency_id not in agencies:
             problems.append(
-                f"{_where(path, node, loc)}: cơ quan '{agency_id}' không có trong {agency_file};"
+                f"{_where(path, raw, loc)}: cơ quan '{agency_id}' không có trong {agency_file};"
                 " thêm cơ quan đó vào danh mục hoặc sửa id"
             )
 
     def need_ref(ref: str, loc: tuple[Any, ...]) -> None:
         if ref not in plan.legal_refs:
             problems.append(
-                f"{_where(path, node, loc)}: văn bản '{ref}' không có trong legal_refs;"
+                f"{_where(path, raw, loc)}: văn bản '{ref}' không có trong legal_refs;"
                 " khai báo nó ở đó hoặc sửa khóa"
             )
 
@@ -167,8 +183,8 @@ def _cross_check(
             loc = ("groups", gi, "items", ii)
             if item.id in seen:
                 problems.append(
-                    f"{_where(path, node, (*loc, 'id'))}: mục '{item.id}' bị trùng (đã có ở dòng"
-                    f" {_line_of(node, seen[item.id])}); mỗi mục cần một số riêng"
+                    f"{_where(path, raw, (*loc, 'id'))}: mục '{item.id}' bị trùng (đã có ở dòng"
+                    f" {_line_of(_nodes(raw), seen[item.id])}); mỗi mục cần một số riêng"
                 )
             seen.setdefault(item.id, (*loc, "id"))
             for ri, ref in enumerate(item.refs):
@@ -176,7 +192,7 @@ def _cross_check(
             parts = [a.part for a in item.assignments]
             if len(parts) > 1 and (None in parts or len(set(parts)) != len(parts)):
                 problems.append(
-                    f"{_where(path, node, loc)}: mục '{item.id}' có nhiều phần giao việc; mỗi phần"
+                    f"{_where(path, raw, loc)}: mục '{item.id}' có nhiều phần giao việc; mỗi phần"
                     " cần một chữ 'part' riêng (a, b, c…)"
                 )
             for ai, assignment in enumerate(item.assignments):

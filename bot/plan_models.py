@@ -27,8 +27,16 @@ ROLE_LABELS: dict[str, str] = {
 }
 
 AgencyKind = Literal[
-    "department", "office", "police", "group", "district", "province", "party", "central",
-    "press", "mass_org",
+    "department",
+    "office",
+    "police",
+    "group",
+    "district",
+    "province",
+    "party",
+    "central",
+    "press",
+    "mass_org",
 ]
 
 

@@ -7,21 +7,22 @@ subjects of the documents it cites. Queries are expanded with the synonyms of
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
 from rank_bm25 import BM25Okapi
 
 from bot.lexicon import PhraseIndex, phrase_tokens
 from bot.plan_models import Plan
+from bot.yaml_io import load_yaml_file
 
 MAX_HITS = 4
 RELATIVE_CUTOFF = 0.6
 
 
 def _bigrams(tokens: list[str]) -> list[str]:
-    return [f"{a}_{b}" for a, b in zip(tokens, tokens[1:], strict=False)]
+    return [f"{a}_{b}" for a, b in itertools.pairwise(tokens)]
 
 
 @dataclass(frozen=True)
@@ -39,7 +40,7 @@ class TopicSearch:
 
     def __init__(self, plan: Plan, vocabulary_file: Path, stop_words: set[str]):
         self.stop_words = stop_words
-        data = yaml.safe_load(vocabulary_file.read_text(encoding="utf-8")) or {}
+        data = load_yaml_file(vocabulary_file) or {}
         self._synonyms = PhraseIndex(
             {entry["means"]: [str(s) for s in entry["say"]] for entry in data.get("synonyms", [])}
         )
@@ -48,7 +49,7 @@ class TopicSearch:
         for item in plan.items:
             parts = [item.text, item.group_title]
             for assignment in item.assignments:
-                parts.append(assignment.task or "")
+                parts.append(assignment.task or assignment.source_text)
                 parts.extend(plan.legal_refs[r].subject for r in assignment.refs)
             for ref in item.refs:
                 legal = plan.legal_refs[ref]
@@ -67,7 +68,8 @@ class TopicSearch:
         Words in `exclude` are not topics unless they are part of a synonym found."""
         synonym_words: set[str] = set()
         expansions: list[str] = []
-        for start, end, means in self._synonyms.find(tokens):
+        found = self._synonyms.find(tokens)
+        for start, end, means in found:
             expansions.extend(t for t in phrase_tokens(means) if t not in self.stop_words)
             synonym_words.update(tokens[start:end])
         content = [
@@ -78,8 +80,9 @@ class TopicSearch:
             and (t not in exclude or t in synonym_words)
         ]
         expanded = content + expansions
-        known = sum(1 for t in content if t in self.words or t in synonym_words)
-        return expanded, known, len(content)
+        plain = [t for t in content if t not in synonym_words]
+        known = sum(1 for t in plain if t in self.words) + len(found)
+        return expanded, known, len(plain) + len(found)
 
     def search(self, tokens: list[str], exclude: frozenset[str] = frozenset()) -> SearchResult:
         terms, known, total = self.query_tokens(tokens, exclude)

@@ -69,8 +69,15 @@ def _telex_word(word: str) -> str | None:
         tone = _TONES[body[-1]]
         body = body[:-1]
     changed = bool(tone)
-    for src, dst in (("dd", "đ"), ("aa", "â"), ("ee", "ê"), ("oo", "ô"), ("aw", "ă"),
-                     ("ow", "ơ"), ("uw", "ư")):
+    for src, dst in (
+        ("dd", "đ"),
+        ("aa", "â"),
+        ("ee", "ê"),
+        ("oo", "ô"),
+        ("aw", "ă"),
+        ("ow", "ơ"),
+        ("uw", "ư"),
+    ):
         if src in body:
             body = body.replace(src, dst)
             changed = True
