@@ -1,11 +1,72 @@
-"""Persistence: SQLite by default (WAL, migrations), chosen by DATABASE_URL."""
+"""Persistence: SQLite by default (WAL, migrations), chosen by DATABASE_URL.
+
+`open_database` opens the read-write store the bot uses (creating the SQLite
+file and applying migrations); `open_progress_reader` opens an existing store
+read-only for `ask` and reports, and never creates or writes anything.
+"""
 
 from __future__ import annotations
 
-from bot.config import Settings
-from bot.progress_types import ProgressReader
+import sqlite3
+from pathlib import Path
+
+from bot.clock import Clock, SystemClock
+from bot.config import ConfigError, Settings
+from bot.storage.base import Database, ProgressStore
+from bot.storage.migrate import MigrationError
+
+__all__ = [
+    "Database",
+    "ProgressStore",
+    "open_database",
+    "open_progress_reader",
+    "sqlite_path",
+]
+
+_POSTGRES_PREFIXES = ("postgresql://", "postgres://")
+_SQLITE_PREFIX = "sqlite:///"
 
 
-def open_progress_reader(settings: Settings) -> ProgressReader | None:
+def _postgres_unavailable() -> ConfigError:
+    return ConfigError(
+        "DATABASE_URL trỏ tới PostgreSQL nhưng phiên bản này chưa có backend PostgreSQL;"
+        " hãy dùng SQLite, ví dụ DATABASE_URL=sqlite:///data/planbot.db"
+    )
+
+
+def sqlite_path(database_url: str) -> Path:
+    """The file of a sqlite:/// URL: sqlite:///data/x.db is relative, sqlite:////abs/x.db not."""
+    if not database_url.startswith(_SQLITE_PREFIX):
+        raise ConfigError(f"DATABASE_URL '{database_url}' không phải địa chỉ SQLite (sqlite:///…)")
+    rest = database_url[len(_SQLITE_PREFIX) :].split("?", 1)[0]
+    if not rest:
+        raise ConfigError("DATABASE_URL thiếu đường dẫn tệp, ví dụ sqlite:///data/planbot.db")
+    return Path(rest)
+
+
+def open_database(settings: Settings, clock: Clock | None = None) -> Database:
+    """The read-write store chosen by DATABASE_URL, migrated to the latest schema."""
+    url = settings.database_url
+    if url.startswith(_POSTGRES_PREFIXES):
+        raise _postgres_unavailable()
+    from bot.storage.sqlite import open_sqlite
+
+    now = (clock or SystemClock(settings.tz)).now()
+    try:
+        return open_sqlite(sqlite_path(url), now=now)
+    except MigrationError as exc:
+        raise ConfigError(f"Không mở được cơ sở dữ liệu: {exc}") from exc
+    except OSError as exc:
+        raise ConfigError(f"Không tạo được tệp cơ sở dữ liệu ({exc})") from exc
+    except sqlite3.Error as exc:
+        raise ConfigError(f"Không mở được cơ sở dữ liệu {url}: {exc}") from exc
+
+
+def open_progress_reader(settings: Settings) -> ProgressStore | None:
     """A read-only view of stored progress, or None when nothing is stored yet."""
-    return None
+    url = settings.database_url
+    if url.startswith(_POSTGRES_PREFIXES):
+        raise _postgres_unavailable()
+    from bot.storage.sqlite import open_sqlite_reader
+
+    return open_sqlite_reader(sqlite_path(url))

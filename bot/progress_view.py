@@ -1,0 +1,415 @@
+"""Derived progress at a given day, in the statuses monitoring reports use.
+
+Each (assignment, agency) row is: hoàn thành đúng hạn, hoàn thành quá hạn,
+đang thực hiện (trong hạn), quá hạn (with days overdue) or chưa báo cáo.
+Only updates not undone and made on or before `today` count. One-off deadlines
+(a quarter, a date) look at every update; recurring, yearly, event and open
+deadlines look at the current reporting period, the calendar year (for the
+yearly "trước ngày 30/11" the period runs up to 30/11 and is overdue after it).
+"Thường xuyên" and other undated deadlines are never overdue.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date
+from enum import StrEnum
+from zoneinfo import ZoneInfo
+
+from bot.clock import DEFAULT_TZ
+from bot.deadlines import Deadline
+from bot.plan_loader import Knowledge
+from bot.plan_models import Assignment, Item
+from bot.progress_plan import (
+    agency_name,
+    all_assignments,
+    find_item,
+    responsible_agencies,
+    role_label,
+    short_text,
+)
+from bot.progress_types import STATUS_LABELS
+from bot.replies import esc
+from bot.storage.base import ProgressStore, StoredUpdate
+
+
+class State(StrEnum):
+    DONE_ON_TIME = "done_on_time"
+    DONE_LATE = "done_late"
+    IN_PROGRESS = "in_progress"
+    OVERDUE = "overdue"
+    NOT_REPORTED = "not_reported"
+
+
+STATE_LABELS: dict[State, str] = {
+    State.DONE_ON_TIME: "hoàn thành đúng hạn",
+    State.DONE_LATE: "hoàn thành quá hạn",
+    State.IN_PROGRESS: "đang thực hiện (trong hạn)",
+    State.OVERDUE: "quá hạn",
+    State.NOT_REPORTED: "chưa báo cáo",
+}
+STATE_ORDER: tuple[State, ...] = tuple(STATE_LABELS)
+_ICONS = {
+    State.DONE_ON_TIME: "✅",
+    State.DONE_LATE: "☑️",
+    State.IN_PROGRESS: "🔄",
+    State.OVERDUE: "⏰",
+    State.NOT_REPORTED: "⚪",
+}
+
+
+def state_label(state: State, days_overdue: int = 0) -> str:
+    """ "quá hạn 15 ngày", "hoàn thành quá hạn 3 ngày", "chưa báo cáo"…"""
+    label = STATE_LABELS[state]
+    if state in (State.OVERDUE, State.DONE_LATE) and days_overdue > 0:
+        return f"{label} {days_overdue} ngày"
+    return label
+
+
+@dataclass(frozen=True)
+class Period:
+    """Which updates count (`start` None: all) and the due date (None: never overdue)."""
+
+    start: date | None
+    due: date | None
+
+
+def reporting_period(deadline: Deadline, today: date) -> Period:
+    if deadline.kind in ("quarter", "date"):
+        return Period(None, deadline.single_due())
+    year_start = date(today.year, 1, 1)
+    if deadline.kind == "yearly":
+        return Period(year_start, deadline.due_in_year(today.year))
+    return Period(year_start, None)
+
+
+@dataclass(frozen=True)
+class RowStatus:
+    """The derived status of one agency's part in one assignment."""
+
+    item: Item
+    assignment: Assignment
+    key: str
+    agency_id: str
+    responsible: bool
+    state: State
+    days_overdue: int
+    due: date | None
+    latest: StoredUpdate | None
+    done_on: date | None
+
+    @property
+    def label(self) -> str:
+        return state_label(self.state, self.days_overdue)
+
+
+@dataclass(frozen=True)
+class AssignmentStatus:
+    """One assignment summed up over the agencies responsible for it."""
+
+    item: Item
+    assignment: Assignment
+    key: str
+    state: State
+    days_overdue: int
+    rows: tuple[RowStatus, ...]
+    expected: int
+    reported: int
+
+    @property
+    def label(self) -> str:
+        return state_label(self.state, self.days_overdue)
+
+
+@dataclass(frozen=True)
+class AgencyGap:
+    """An agency and the assignments it has not reported on in the current period."""
+
+    agency_id: str
+    name: str
+    keys: tuple[str, ...]
+
+
+def derive_row(
+    records: list[StoredUpdate], period: Period, today: date, tz: ZoneInfo
+) -> tuple[State, int, StoredUpdate | None, date | None]:
+    """(state, days overdue, latest counted update, completion day) of one row.
+
+    `records` are the row's updates not undone, oldest first."""
+
+    def day(update: StoredUpdate) -> date:
+        return update.created_at.astimezone(tz).date()
+
+    counted = [
+        r for r in records if day(r) <= today and (period.start is None or day(r) >= period.start)
+    ]
+    due = period.due
+    late_today = (today - due).days if due is not None and today > due else 0
+    if not counted:
+        if late_today:
+            return State.OVERDUE, late_today, None, None
+        return State.NOT_REPORTED, 0, None, None
+    latest = counted[-1]
+    if latest.status == "done":
+        first = len(counted) - 1
+        while first > 0 and counted[first - 1].status == "done":
+            first -= 1
+        done_on = day(counted[first])
+        if due is not None and done_on > due:
+            return State.DONE_LATE, (done_on - due).days, latest, done_on
+        return State.DONE_ON_TIME, 0, latest, done_on
+    if late_today:
+        return State.OVERDUE, late_today, latest, None
+    return State.IN_PROGRESS, 0, latest, None
+
+
+def _summarise(rows: list[RowStatus]) -> tuple[State, int]:
+    if not rows:
+        return State.NOT_REPORTED, 0
+    states = {r.state for r in rows}
+    days = max(r.days_overdue for r in rows)
+    if states <= {State.DONE_ON_TIME, State.DONE_LATE}:
+        return (State.DONE_LATE, days) if State.DONE_LATE in states else (State.DONE_ON_TIME, 0)
+    if State.OVERDUE in states:
+        return State.OVERDUE, max(r.days_overdue for r in rows if r.state == State.OVERDUE)
+    if any(r.latest is not None for r in rows):
+        return State.IN_PROGRESS, 0
+    return State.NOT_REPORTED, 0
+
+
+class ProgressView:
+    """Derived progress over a (read-only) store; `store` None means nothing reported."""
+
+    def __init__(
+        self, knowledge: Knowledge, store: ProgressStore | None, tz: ZoneInfo = DEFAULT_TZ
+    ):
+        self.knowledge = knowledge
+        self.store = store
+        self.tz = tz
+
+    def _name(self, agency_id: str) -> str:
+        return agency_name(self.knowledge.agencies, agency_id)
+
+    def _records(self) -> dict[tuple[str, str], list[StoredUpdate]]:
+        grouped: dict[tuple[str, str], list[StoredUpdate]] = defaultdict(list)
+        if self.store is not None:
+            for update in self.store.updates():
+                grouped[(update.assignment_key, update.agency_id)].append(update)
+        return grouped
+
+    def _pairs(self, item_id: str | None) -> list[tuple[Item, Assignment]]:
+        pairs = all_assignments(self.knowledge.plan)
+        if item_id is None:
+            return pairs
+        found = find_item(self.knowledge.plan, item_id)
+        if found is None:
+            return []
+        item, part = found
+        return [(i, a) for i, a in pairs if i.id == item.id and (part is None or a is part)]
+
+    def rows(self, today: date, item_id: str | None = None) -> list[RowStatus]:
+        """Every responsible row plus any other agency that reported, in plan order."""
+        records = self._records()
+        out: list[RowStatus] = []
+        for item, assignment in self._pairs(item_id):
+            key = item.assignment_key(assignment)
+            period = reporting_period(assignment.deadline, today)
+            responsible = responsible_agencies(assignment, self.knowledge.agencies)
+            others = [
+                agency
+                for (k, agency), recs in records.items()
+                if k == key
+                and agency not in responsible
+                and any(r.created_at.astimezone(self.tz).date() <= today for r in recs)
+            ]
+            for agency in [*responsible, *sorted(others)]:
+                state, days, latest, done_on = derive_row(
+                    records.get((key, agency), []), period, today, self.tz
+                )
+                out.append(
+                    RowStatus(
+                        item=item,
+                        assignment=assignment,
+                        key=key,
+                        agency_id=agency,
+                        responsible=agency in responsible,
+                        state=state,
+                        days_overdue=days,
+                        due=period.due,
+                        latest=latest,
+                        done_on=done_on,
+                    )
+                )
+        return out
+
+    def assignments(self, today: date, item_id: str | None = None) -> list[AssignmentStatus]:
+        """Each assignment with a status summed over its responsible agencies."""
+        by_key: dict[str, list[RowStatus]] = defaultdict(list)
+        for row in self.rows(today, item_id):
+            by_key[row.key].append(row)
+        out: list[AssignmentStatus] = []
+        for item, assignment in self._pairs(item_id):
+            key = item.assignment_key(assignment)
+            rows = by_key.get(key, [])
+            counted = [r for r in rows if r.responsible] or rows
+            state, days = _summarise(counted)
+            out.append(
+                AssignmentStatus(
+                    item=item,
+                    assignment=assignment,
+                    key=key,
+                    state=state,
+                    days_overdue=days,
+                    rows=tuple(rows),
+                    expected=len(counted),
+                    reported=sum(1 for r in counted if r.latest is not None),
+                )
+            )
+        return out
+
+    def not_reported_agencies(self, today: date) -> list[AgencyGap]:
+        """Agencies with responsible rows not reported on in the current period (/chuabaocao)."""
+        gaps: dict[str, list[str]] = defaultdict(list)
+        for row in self.rows(today):
+            if row.responsible and row.latest is None:
+                gaps[row.agency_id].append(row.key)
+        order = list(self.knowledge.agencies)
+        return [
+            AgencyGap(agency, self._name(agency), tuple(keys))
+            for agency, keys in sorted(
+                gaps.items(), key=lambda kv: order.index(kv[0]) if kv[0] in order else len(order)
+            )
+        ]
+
+    # -- texts (Telegram HTML) -----------------------------------------------
+
+    def _update_text(self, update: StoredUpdate, *, with_date: bool = True) -> str:
+        parts = [esc(STATUS_LABELS.get(update.status, update.status))]
+        if update.percent is not None:
+            parts[0] += f" {update.percent}%"
+        if update.note:
+            parts.append(f"«{esc(update.note)}»")
+        who = update.reporter_name or (str(update.reporter_id) if update.reporter_id else "")
+        when = f"{update.created_at.astimezone(self.tz):%d/%m/%Y}" if with_date else ""
+        tail = ", ".join(x for x in (esc(who), when) if x)
+        if tail:
+            parts.append(tail)
+        return " — ".join(parts)
+
+    def overview_html(self, today: date) -> str:
+        """/tiendo: every assignment grouped by status."""
+        statuses = self.assignments(today)
+        plan = self.knowledge.plan
+        counts = {s: sum(1 for a in statuses if a.state == s) for s in STATE_ORDER}
+        lines = [
+            f"<b>Tiến độ Kế hoạch {esc(plan.meta.number)}</b>, tính đến ngày {today:%d/%m/%Y}",
+            " · ".join(f"{STATE_LABELS[s].capitalize()}: {counts[s]}" for s in STATE_ORDER),
+        ]
+        for state in STATE_ORDER:
+            group = [a for a in statuses if a.state == state]
+            if not group:
+                continue
+            lines.append(
+                f"\n{_ICONS[state]} <b>{STATE_LABELS[state].capitalize()}</b> ({len(group)})"
+            )
+            for status in group:
+                lines.append("• " + self._assignment_line(status))
+        lines.append(
+            "\nChi tiết một mục: /tiendo &lt;số mục&gt;. Cơ quan chưa báo cáo: /chuabaocao."
+        )
+        return "\n".join(lines)
+
+    def _assignment_line(self, status: AssignmentStatus) -> str:
+        head = f"<b>{esc(status.key)}</b>"
+        if status.expected == 1:
+            row = next(r for r in status.rows if r.responsible or len(status.rows) == 1)
+            text = f"{head} {esc(self._name(row.agency_id))}"
+            if status.state in (State.OVERDUE, State.DONE_LATE):
+                text += f": {esc(status.label)}"
+            if row.latest is not None and row.latest.status != "done":
+                text += f" ({esc(STATUS_LABELS[row.latest.status])}"
+                text += f" {row.latest.percent}%)" if row.latest.percent is not None else ")"
+            if row.done_on is not None:
+                text += f", xong ngày {row.done_on:%d/%m/%Y}"
+            return text
+        text = f"{head} {status.reported}/{status.expected} cơ quan đã báo cáo"
+        if status.state in (State.OVERDUE, State.DONE_LATE):
+            text += f"; {esc(status.label)}"
+        return text
+
+    def item_html(self, item_ref: str, today: date) -> str:
+        """/tiendo <số>: each assignment of the item, agency by agency."""
+        found = find_item(self.knowledge.plan, item_ref)
+        if found is None:
+            ids = ", ".join(i.id for i in self.knowledge.plan.items)
+            return f"Không có mục «{esc(item_ref)}» trong Kế hoạch. Các mục: {esc(ids)}."
+        item = found[0]
+        lines = [f"<b>Mục {esc(item.id)}</b>: {esc(short_text(item, item.assignments[0], 200))}"]
+        for status in self.assignments(today, item_ref):
+            lines.append(self._assignment_block(status))
+        lines.append(f"Tính đến ngày {today:%d/%m/%Y}.")
+        return "\n".join(lines)
+
+    def _assignment_block(self, status: AssignmentStatus) -> str:
+        a = status.assignment
+        lines = [
+            f"\n<b>{esc(status.key)}</b> — thời hạn: {esc(a.deadline.text)} —"
+            f" <i>{esc(status.label)}</i>"
+        ]
+        if a.task and len(status.item.assignments) > 1:
+            lines.append(esc(short_text(status.item, a, 160)))
+        silent: dict[str, list[str]] = defaultdict(list)
+        for row in status.rows:
+            role = role_label(a, row.agency_id, self.knowledge.agencies)
+            if row.latest is None:
+                silent[row.label].append(self._name(row.agency_id))
+                continue
+            lines.append(
+                f"• {esc(self._name(row.agency_id))} ({esc(role)}): {esc(row.label)} —"
+                f" {self._update_text(row.latest)}"
+            )
+        for label, names in silent.items():
+            head = label if label == STATE_LABELS[State.NOT_REPORTED] else f"{label}, chưa báo cáo"
+            lines.append(f"• {esc(head.capitalize())} ({len(names)}): {esc(', '.join(names))}")
+        return "\n".join(lines)
+
+    def not_reported_html(self, today: date) -> str:
+        """/chuabaocao: agencies that have not reported in the current period."""
+        gaps = self.not_reported_agencies(today)
+        period = f"kỳ báo cáo năm {today.year}"
+        yearly = [
+            a.deadline
+            for _, a in all_assignments(self.knowledge.plan)
+            if a.deadline.kind == "yearly"
+        ]
+        if yearly:
+            due = yearly[0].due_in_year(today.year)
+            if due is not None:
+                period += f" (hạn báo cáo {due:%d/%m/%Y})"
+        if not gaps:
+            return f"Tất cả cơ quan được giao đều đã báo cáo trong {period}."
+        lines = [f"<b>Cơ quan chưa báo cáo</b> trong {period}, tính đến ngày {today:%d/%m/%Y}:"]
+        for gap in gaps:
+            lines.append(f"• {esc(gap.name)}: {esc(', '.join(gap.keys))}")
+        lines.append(f"Tổng cộng: {len(gaps)} cơ quan.")
+        return "\n".join(lines)
+
+    def history_html(self, item_ref: str, limit: int = 20) -> str:
+        """The history button of /tiendo <số>: most recent first, undone ones marked."""
+        found = find_item(self.knowledge.plan, item_ref)
+        if found is None:
+            return f"Không có mục «{esc(item_ref)}» trong Kế hoạch."
+        item = found[0]
+        updates = self.store.updates(item.id, include_undone=True) if self.store else []
+        if not updates:
+            return f"Mục {esc(item.id)} chưa có báo cáo nào."
+        lines = [f"<b>Lịch sử báo cáo mục {esc(item.id)}</b>"]
+        for update in list(reversed(updates))[:limit]:
+            when = f"{update.created_at.astimezone(self.tz):%H:%M %d/%m/%Y}"
+            line = (
+                f"• {when} — {esc(update.assignment_key)} {esc(self._name(update.agency_id))}:"
+                f" {self._update_text(update, with_date=False)}"
+            )
+            lines.append(f"<s>{line}</s> (đã hoàn tác)" if update.undone else line)
+        return "\n".join(lines)

@@ -1,0 +1,157 @@
+"""The storage interface: what the progress services need from a database.
+
+`ProgressStore` is the read side (also what `ask` and the report use);
+`Database` adds the writes. SQLite implements both (`bot.storage.sqlite`); a
+PostgreSQL backend can implement the same protocols later. Every time passed in
+or returned is timezone-aware; backends store UTC.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal, Protocol
+
+from bot.progress_types import ProgressReader, ProgressRecord, Status
+
+AccessStatus = Literal["pending", "approved", "rejected", "revoked"]
+
+ACCESS_LABELS: dict[str, str] = {
+    "pending": "chờ duyệt",
+    "approved": "đã duyệt",
+    "rejected": "bị từ chối",
+    "revoked": "đã thu hồi",
+}
+
+
+@dataclass(frozen=True)
+class Member:
+    """A Telegram user's link to one agency."""
+
+    user_id: int
+    agency_id: str
+    display_name: str | None
+    status: AccessStatus
+    requested_at: datetime
+    decided_at: datetime | None = None
+    decided_by: int | None = None
+
+
+@dataclass(frozen=True)
+class ChatLink:
+    """A group chat linked to an agency."""
+
+    chat_id: int
+    agency_id: str
+    title: str | None
+    status: AccessStatus
+    requested_by: int
+    requested_at: datetime
+    decided_at: datetime | None = None
+    decided_by: int | None = None
+
+
+@dataclass(frozen=True)
+class StoredUpdate(ProgressRecord):
+    """A stored progress update with its source ids and undo mark."""
+
+    source_chat_id: int | None = None
+    source_message_id: int | None = None
+    undone_at: datetime | None = None
+    undone_by: int | None = None
+
+    @property
+    def undone(self) -> bool:
+        return self.undone_at is not None
+
+
+@dataclass(frozen=True)
+class NewUpdate:
+    """A validated progress update about to be stored."""
+
+    item_id: str
+    assignment_key: str
+    agency_id: str
+    status: Status
+    percent: int | None
+    note: str | None
+    reporter_id: int | None
+    reporter_name: str | None
+    created_at: datetime
+    source_chat_id: int | None = None
+    source_message_id: int | None = None
+
+
+class ProgressStore(ProgressReader, Protocol):
+    """Everything that can be read; never writes."""
+
+    def updates(
+        self, item_id: str | None = None, *, include_undone: bool = False
+    ) -> list[StoredUpdate]:
+        """Updates (of one item, or all), oldest first."""
+        ...
+
+    def get_update(self, update_id: int) -> StoredUpdate | None: ...
+
+    def find_by_source(self, chat_id: int, message_id: int) -> StoredUpdate | None:
+        """The update stored from this Telegram message, if any."""
+        ...
+
+    def get_member(self, user_id: int) -> Member | None: ...
+
+    def list_members(
+        self, status: AccessStatus | None = None, agency_id: str | None = None
+    ) -> list[Member]: ...
+
+    def get_chat_link(self, chat_id: int) -> ChatLink | None: ...
+
+    def list_chat_links(self, status: AccessStatus | None = None) -> list[ChatLink]: ...
+
+    def schema_version(self) -> int: ...
+
+    def close(self) -> None: ...
+
+
+class Database(ProgressStore, Protocol):
+    """Read and write. Each method is one short transaction: all or nothing."""
+
+    def insert_update(self, update: NewUpdate) -> tuple[StoredUpdate, bool]:
+        """Store `update` unless one with the same (source_chat_id, source_message_id)
+        exists; return the stored record and whether it was created now."""
+        ...
+
+    def mark_undone(self, update_id: int, *, by: int | None, at: datetime) -> bool:
+        """Add the undo mark; False when the update is missing or already undone."""
+        ...
+
+    def save_member_request(
+        self, user_id: int, agency_id: str, display_name: str | None, at: datetime
+    ) -> Member:
+        """Create or replace the user's request as pending (audited)."""
+        ...
+
+    def decide_member(
+        self,
+        user_id: int,
+        status: AccessStatus,
+        *,
+        allowed_from: tuple[AccessStatus, ...],
+        by: int | None,
+        at: datetime,
+    ) -> Member | None:
+        """Move a member to `status` if it is currently in `allowed_from`; else None."""
+        ...
+
+    def save_chat_link_request(
+        self, chat_id: int, agency_id: str, title: str | None, requested_by: int, at: datetime
+    ) -> ChatLink: ...
+
+    def decide_chat_link(
+        self,
+        chat_id: int,
+        status: AccessStatus,
+        *,
+        allowed_from: tuple[AccessStatus, ...],
+        by: int | None,
+        at: datetime,
+    ) -> ChatLink | None: ...

@@ -1,0 +1,419 @@
+"""SQLite backend: WAL, foreign keys, busy timeout, migrations applied at open.
+
+One connection per object, guarded by a lock; every call is short and
+synchronous, so asyncio handlers may call it directly (or in a worker thread).
+`SqliteReader` opens the file read-only and never creates or migrates it.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, cast
+
+from bot.progress_types import ProgressRecord, Status
+from bot.storage.base import AccessStatus, ChatLink, Member, NewUpdate, StoredUpdate
+from bot.storage.migrate import apply_migrations
+
+BUSY_TIMEOUT_MS = 5000
+
+_UPDATE_COLUMNS = (
+    "u.id, u.item_id, u.assignment_key, u.agency_id, u.status, u.percent, u.note,"
+    " u.reporter_id, u.reporter_name, u.created_at, u.source_chat_id, u.source_message_id,"
+    " x.undone_at, x.undone_by"
+)
+_UPDATE_FROM = "progress_updates u LEFT JOIN update_undos x ON x.update_id = u.id"
+
+
+def to_utc_text(at: datetime) -> str:
+    """The stored form of a time: UTC ISO-8601 with microseconds (sorts as text)."""
+    if at.tzinfo is None:
+        raise ValueError("thời điểm phải có múi giờ")
+    return at.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+def from_utc_text(text: str | None) -> datetime | None:
+    return datetime.fromisoformat(text) if text else None
+
+
+def _update(row: sqlite3.Row) -> StoredUpdate:
+    created = from_utc_text(row["created_at"])
+    assert created is not None
+    return StoredUpdate(
+        id=row["id"],
+        item_id=row["item_id"],
+        assignment_key=row["assignment_key"],
+        agency_id=row["agency_id"],
+        status=cast(Status, row["status"]),
+        percent=row["percent"],
+        note=row["note"],
+        reporter_id=row["reporter_id"],
+        reporter_name=row["reporter_name"],
+        created_at=created,
+        source_chat_id=row["source_chat_id"],
+        source_message_id=row["source_message_id"],
+        undone_at=from_utc_text(row["undone_at"]),
+        undone_by=row["undone_by"],
+    )
+
+
+def _member(row: sqlite3.Row) -> Member:
+    requested = from_utc_text(row["requested_at"])
+    assert requested is not None
+    return Member(
+        user_id=row["user_id"],
+        agency_id=row["agency_id"],
+        display_name=row["display_name"],
+        status=cast(AccessStatus, row["status"]),
+        requested_at=requested,
+        decided_at=from_utc_text(row["decided_at"]),
+        decided_by=row["decided_by"],
+    )
+
+
+def _chat_link(row: sqlite3.Row) -> ChatLink:
+    requested = from_utc_text(row["requested_at"])
+    assert requested is not None
+    return ChatLink(
+        chat_id=row["chat_id"],
+        agency_id=row["agency_id"],
+        title=row["title"],
+        status=cast(AccessStatus, row["status"]),
+        requested_by=row["requested_by"],
+        requested_at=requested,
+        decided_at=from_utc_text(row["decided_at"]),
+        decided_by=row["decided_by"],
+    )
+
+
+def _connect(path: Path, *, read_only: bool) -> sqlite3.Connection:
+    if read_only:
+        conn = sqlite3.connect(
+            path.resolve().as_uri() + "?mode=ro",
+            uri=True,
+            isolation_level=None,
+            check_same_thread=False,
+        )
+    else:
+        conn = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
+    conn.row_factory = sqlite3.Row
+    conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS:d}")
+    conn.execute("PRAGMA foreign_keys = ON")
+    if read_only:
+        conn.execute("PRAGMA query_only = ON")
+    else:
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA synchronous = FULL")
+    return conn
+
+
+class SqliteReader:
+    """Read side of the SQLite store (implements `ProgressStore`)."""
+
+    def __init__(self, conn: sqlite3.Connection, path: Path):
+        self._conn = conn
+        self._lock = threading.RLock()
+        self.path = path
+
+    # -- plumbing ---------------------------------------------------------
+
+    def _all(self, sql: str, params: tuple[Any, ...] = ()) -> list[sqlite3.Row]:
+        with self._lock:
+            return list(self._conn.execute(sql, params).fetchall())
+
+    def _one(self, sql: str, params: tuple[Any, ...] = ()) -> sqlite3.Row | None:
+        with self._lock:
+            row: sqlite3.Row | None = self._conn.execute(sql, params).fetchone()
+            return row
+
+    def pragma(self, name: str) -> Any:
+        """Read a PRAGMA value (journal_mode, foreign_keys, busy_timeout…)."""
+        if not name.isidentifier():
+            raise ValueError(name)
+        row = self._one(f"PRAGMA {name}")
+        return row[0] if row is not None else None
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
+
+    def schema_version(self) -> int:
+        row = self._one(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", ("schema_version",)
+        )
+        if row is None:
+            return 0
+        found = self._one("SELECT MAX(version) FROM schema_version")
+        return int(found[0] or 0) if found is not None else 0
+
+    # -- progress -----------------------------------------------------------
+
+    def updates(
+        self, item_id: str | None = None, *, include_undone: bool = False
+    ) -> list[StoredUpdate]:
+        sql = f"SELECT {_UPDATE_COLUMNS} FROM {_UPDATE_FROM} WHERE 1 = 1"
+        params: tuple[Any, ...] = ()
+        if item_id is not None:
+            sql += " AND u.item_id = ?"
+            params = (item_id,)
+        if not include_undone:
+            sql += " AND x.update_id IS NULL"
+        sql += " ORDER BY u.created_at, u.id"
+        return [_update(row) for row in self._all(sql, params)]
+
+    def get_update(self, update_id: int) -> StoredUpdate | None:
+        row = self._one(
+            f"SELECT {_UPDATE_COLUMNS} FROM {_UPDATE_FROM} WHERE u.id = ?", (update_id,)
+        )
+        return _update(row) if row is not None else None
+
+    def find_by_source(self, chat_id: int, message_id: int) -> StoredUpdate | None:
+        row = self._one(
+            f"SELECT {_UPDATE_COLUMNS} FROM {_UPDATE_FROM}"
+            " WHERE u.source_chat_id = ? AND u.source_message_id = ?",
+            (chat_id, message_id),
+        )
+        return _update(row) if row is not None else None
+
+    def latest_by_assignment(self, item_id: str) -> dict[str, ProgressRecord]:
+        latest: dict[str, ProgressRecord] = {}
+        for update in self.updates(item_id):
+            latest[f"{update.assignment_key}|{update.agency_id}"] = update
+        return latest
+
+    def history(
+        self, item_id: str, limit: int = 20, *, include_undone: bool = False
+    ) -> list[ProgressRecord]:
+        """Most recent first (undone updates only when asked)."""
+        newest_first: list[ProgressRecord] = [
+            *reversed(self.updates(item_id, include_undone=include_undone))
+        ]
+        return newest_first[:limit]
+
+    # -- access -------------------------------------------------------------
+
+    def get_member(self, user_id: int) -> Member | None:
+        row = self._one("SELECT * FROM members WHERE user_id = ?", (user_id,))
+        return _member(row) if row is not None else None
+
+    def list_members(
+        self, status: AccessStatus | None = None, agency_id: str | None = None
+    ) -> list[Member]:
+        rows = self._all(
+            "SELECT * FROM members WHERE (? IS NULL OR status = ?) AND (? IS NULL OR agency_id = ?)"
+            " ORDER BY agency_id, requested_at, user_id",
+            (status, status, agency_id, agency_id),
+        )
+        return [_member(row) for row in rows]
+
+    def get_chat_link(self, chat_id: int) -> ChatLink | None:
+        row = self._one("SELECT * FROM chat_links WHERE chat_id = ?", (chat_id,))
+        return _chat_link(row) if row is not None else None
+
+    def list_chat_links(self, status: AccessStatus | None = None) -> list[ChatLink]:
+        rows = self._all(
+            "SELECT * FROM chat_links WHERE (? IS NULL OR status = ?)"
+            " ORDER BY requested_at, chat_id",
+            (status, status),
+        )
+        return [_chat_link(row) for row in rows]
+
+
+class SqliteDatabase(SqliteReader):
+    """Read-write SQLite store (implements `Database`)."""
+
+    @contextmanager
+    def _tx(self) -> Iterator[sqlite3.Connection]:
+        """One IMMEDIATE transaction: committed on success, rolled back on any error."""
+        with self._lock:
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._conn
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+            self._conn.execute("COMMIT")
+
+    # -- progress -----------------------------------------------------------
+
+    def insert_update(self, update: NewUpdate) -> tuple[StoredUpdate, bool]:
+        with self._tx() as conn:
+            if update.source_chat_id is not None and update.source_message_id is not None:
+                row = conn.execute(
+                    "SELECT id FROM progress_updates"
+                    " WHERE source_chat_id = ? AND source_message_id = ?",
+                    (update.source_chat_id, update.source_message_id),
+                ).fetchone()
+                if row is not None:
+                    existing = self.get_update(row["id"])
+                    assert existing is not None
+                    return existing, False
+            cursor = conn.execute(
+                "INSERT INTO progress_updates (item_id, assignment_key, agency_id, status,"
+                " percent, note, reporter_id, reporter_name, created_at, source_chat_id,"
+                " source_message_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    update.item_id,
+                    update.assignment_key,
+                    update.agency_id,
+                    update.status,
+                    update.percent,
+                    update.note,
+                    update.reporter_id,
+                    update.reporter_name,
+                    to_utc_text(update.created_at),
+                    update.source_chat_id,
+                    update.source_message_id,
+                ),
+            )
+            new_id = cursor.lastrowid
+            assert new_id is not None
+            stored = self.get_update(new_id)
+            assert stored is not None
+            return stored, True
+
+    def mark_undone(self, update_id: int, *, by: int | None, at: datetime) -> bool:
+        with self._tx() as conn:
+            cursor = conn.execute(
+                "INSERT INTO update_undos (update_id, undone_by, undone_at)"
+                " SELECT id, ?, ? FROM progress_updates WHERE id = ?"
+                " ON CONFLICT (update_id) DO NOTHING",
+                (by, to_utc_text(at), update_id),
+            )
+            return cursor.rowcount == 1
+
+    # -- access -------------------------------------------------------------
+
+    def _event(
+        self,
+        conn: sqlite3.Connection,
+        subject: str,
+        subject_id: int,
+        agency_id: str,
+        action: str,
+        actor_id: int | None,
+        at: datetime,
+    ) -> None:
+        conn.execute(
+            "INSERT INTO access_events (subject, subject_id, agency_id, action, actor_id, at)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            (subject, subject_id, agency_id, action, actor_id, to_utc_text(at)),
+        )
+
+    def save_member_request(
+        self, user_id: int, agency_id: str, display_name: str | None, at: datetime
+    ) -> Member:
+        with self._tx() as conn:
+            conn.execute(
+                "INSERT INTO members (user_id, agency_id, display_name, status, requested_at)"
+                " VALUES (?, ?, ?, 'pending', ?)"
+                " ON CONFLICT (user_id) DO UPDATE SET agency_id = excluded.agency_id,"
+                " display_name = excluded.display_name, status = 'pending',"
+                " requested_at = excluded.requested_at, decided_at = NULL, decided_by = NULL",
+                (user_id, agency_id, display_name, to_utc_text(at)),
+            )
+            self._event(conn, "user", user_id, agency_id, "requested", user_id, at)
+        member = self.get_member(user_id)
+        assert member is not None
+        return member
+
+    def decide_member(
+        self,
+        user_id: int,
+        status: AccessStatus,
+        *,
+        allowed_from: tuple[AccessStatus, ...],
+        by: int | None,
+        at: datetime,
+    ) -> Member | None:
+        with self._tx() as conn:
+            current = self.get_member(user_id)
+            if current is None or current.status not in allowed_from:
+                return None
+            conn.execute(
+                "UPDATE members SET status = ?, decided_at = ?, decided_by = ? WHERE user_id = ?",
+                (status, to_utc_text(at), by, user_id),
+            )
+            self._event(conn, "user", user_id, current.agency_id, status, by, at)
+            return self.get_member(user_id)
+
+    def save_chat_link_request(
+        self, chat_id: int, agency_id: str, title: str | None, requested_by: int, at: datetime
+    ) -> ChatLink:
+        with self._tx() as conn:
+            conn.execute(
+                "INSERT INTO chat_links (chat_id, agency_id, title, status, requested_by,"
+                " requested_at) VALUES (?, ?, ?, 'pending', ?, ?)"
+                " ON CONFLICT (chat_id) DO UPDATE SET agency_id = excluded.agency_id,"
+                " title = excluded.title, status = 'pending', requested_by = excluded.requested_by,"
+                " requested_at = excluded.requested_at, decided_at = NULL, decided_by = NULL",
+                (chat_id, agency_id, title, requested_by, to_utc_text(at)),
+            )
+            self._event(conn, "chat", chat_id, agency_id, "requested", requested_by, at)
+        link = self.get_chat_link(chat_id)
+        assert link is not None
+        return link
+
+    def decide_chat_link(
+        self,
+        chat_id: int,
+        status: AccessStatus,
+        *,
+        allowed_from: tuple[AccessStatus, ...],
+        by: int | None,
+        at: datetime,
+    ) -> ChatLink | None:
+        with self._tx() as conn:
+            current = self.get_chat_link(chat_id)
+            if current is None or current.status not in allowed_from:
+                return None
+            conn.execute(
+                "UPDATE chat_links SET status = ?, decided_at = ?, decided_by = ?"
+                " WHERE chat_id = ?",
+                (status, to_utc_text(at), by, chat_id),
+            )
+            self._event(conn, "chat", chat_id, current.agency_id, status, by, at)
+            return self.get_chat_link(chat_id)
+
+
+def open_sqlite(path: Path, *, now: datetime) -> SqliteDatabase:
+    """Open (creating if needed) the database file and apply pending migrations."""
+    if str(path) != ":memory:":
+        path.parent.mkdir(parents=True, exist_ok=True)
+    conn = _connect(path, read_only=False) if str(path) != ":memory:" else _memory()
+    try:
+        apply_migrations(conn, now=now)
+    except Exception:
+        conn.close()
+        raise
+    return SqliteDatabase(conn, path)
+
+
+def _memory() -> sqlite3.Connection:
+    conn = sqlite3.connect(":memory:", isolation_level=None, check_same_thread=False)
+    conn.row_factory = sqlite3.Row
+    conn.execute("PRAGMA foreign_keys = ON")
+    return conn
+
+
+def open_sqlite_reader(path: Path) -> SqliteReader | None:
+    """Open an existing database read-only; None when the file or its schema is missing."""
+    if str(path) == ":memory:" or not path.is_file():
+        return None
+    try:
+        conn = _connect(path, read_only=True)
+    except sqlite3.Error:
+        return None
+    reader = SqliteReader(conn, path)
+    try:
+        version = reader.schema_version()
+    except sqlite3.Error:
+        version = 0
+    if version < 1:
+        reader.close()
+        return None
+    return reader
