@@ -21,7 +21,7 @@ _CONNECTORS = {"va", "&"}
 _HEADS = {"so", "ban", "van", "vp", "ubnd", "uy", "cong", "huyen", "thi", "thanh", "tp", "tx"}
 _COMPACT_KINDS = {"department", "office", "police", "group"}
 ASSIGNABLE = {"department", "office", "police", "group", "district"}
-FUZZY_CUTOFF = 86.0
+FUZZY_CUTOFF = 91.0
 FUZZY_MARGIN = 4.0
 
 

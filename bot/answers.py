@@ -18,7 +18,7 @@ from bot.agency_registry import AgencyRegistry
 from bot.deadlines import Deadline, quarter_end
 from bot.lexicon import PhraseIndex
 from bot.plan_loader import Knowledge
-from bot.plan_models import ROLE_LABELS, Assignment, Item
+from bot.plan_models import ROLE_LABELS, Agency, Assignment, Item
 from bot.progress_types import STATUS_LABELS, Asker, ProgressReader
 from bot.replies import Button, Reply, esc
 from bot.text import fold
@@ -355,26 +355,73 @@ class Answerer:
         ]
 
     def agency_tasks(self, u: Understanding, today: date, asker: Asker | None) -> Reply:
-        if u.agency is None:
-            if asker and asker.agency_id:
-                agency = self.k.agencies[asker.agency_id]
-            else:
-                return Reply(
-                    "agency_tasks",
-                    "Anh/chị hỏi về cơ quan nào? Ví dụ: «Sở Nội vụ phải làm gì?», «SKHĐT chủ trì việc nào?».",
-                    confidence=0.5,
-                )
-        else:
-            agency = u.agency.agency
+        from bot.agency_registry import ASSIGNABLE
+
+        targets = list(
+            dict.fromkeys(m.agency.id for m in u.agencies if m.agency.kind in ASSIGNABLE)
+        )
+        if not targets and u.agency is not None:
+            targets = [u.agency.agency.id]
+        if not targets and asker and asker.agency_id:
+            targets = [asker.agency_id]
+        if not targets:
+            return self._unknown_agency(u)
         role = next(
             (r for r in u.entities.roles if r in ("chu_tri", "phoi_hop", "tham_muu", "chi_dao")),
             None,
         )
+        blocks: list[str] = []
+        task_ids: list[str] = []
+        general_ids: list[str] = []
+        for agency_id in targets[:4]:
+            html, direct_ids, group_ids = self._agency_block(self.k.agencies[agency_id], role)
+            blocks.append(html)
+            task_ids += direct_ids if role else direct_ids + group_ids
+            general_ids += group_ids
+        task_ids = list(dict.fromkeys(task_ids))
+        return Reply(
+            "agency_tasks",
+            "\n\n".join(blocks),
+            agency=" và ".join(self.name(a) for a in targets[:4]),
+            agency_id=targets[0],
+            task_ids=task_ids,
+            general_task_ids=list(dict.fromkeys(general_ids)),
+            role=role,
+            buttons=self.item_buttons(task_ids),
+        )
+
+    def _unknown_agency(self, u: Understanding) -> Reply:
+        """No known agency in the message: say so, naming what was typed if it looks like one."""
+        typed = re.search(
+            r"\b(Sở|So|sở|so|SỞ|Ban|ban|UBND|ubnd)\s+([^\s?,.!]+(?:\s+[^\s?,.!]+)?)", u.text
+        )
+        named = sorted(
+            {
+                self.name(ar.agency)
+                for item in self.plan.items
+                for assignment in item.assignments
+                for ar in assignment.agencies
+            }
+        )
+        hint = "Các cơ quan được giao việc: " + esc(", ".join(named)) + "."
+        if typed:
+            return Reply(
+                "agency_tasks",
+                f"Kế hoạch {esc(self.plan.meta.number)} không nhắc tới «{esc(typed.group(0))}». {hint}",
+                confidence=0.4,
+            )
+        return Reply(
+            "agency_tasks",
+            "Anh/chị hỏi về cơ quan nào? Ví dụ: «Sở Nội vụ phải làm gì?», «SKHĐT chủ trì việc nào?». "
+            + hint,
+            confidence=0.4,
+        )
+
+    def _agency_block(self, agency: Agency, role: str | None) -> tuple[str, list[str], list[str]]:
+        """One agency's share of the plan: (html, direct item ids, group item ids)."""
         direct = self.agency_items(agency.id, role)
         groups = list(agency.member_of)
         general = [] if agency.is_group else self.group_items(groups)
-        if agency.is_group:
-            direct = [(i, r) for i, r in self.agency_items(agency.id, role)]
         lines: list[str] = []
         name = esc(agency.name)
         role_label = ROLE_LABELS[role] if role else ""
@@ -407,7 +454,7 @@ class Answerer:
                     )
                     + "."
                 )
-        elif not agency.named_in_plan or not direct:
+        else:
             lines.append(
                 f"Kế hoạch {esc(self.plan.meta.number)} không giao nhiệm vụ đích danh cho <b>{name}</b>."
             )
@@ -425,18 +472,7 @@ class Answerer:
             lines.append(
                 f"\n(Các nhiệm vụ giao chung cho «{esc(self.agencies_text(groups))}»: {esc(', '.join(general_ids))}.)"
             )
-        direct_ids = [i.id for i, _ in direct]
-        task_ids = direct_ids if role else list(dict.fromkeys(direct_ids + general_ids))
-        return Reply(
-            "agency_tasks",
-            "\n".join(lines),
-            agency=agency.name,
-            agency_id=agency.id,
-            task_ids=task_ids,
-            general_task_ids=general_ids,
-            role=role,
-            buttons=self.item_buttons(task_ids),
-        )
+        return "\n".join(lines), [i.id for i, _ in direct], general_ids
 
     def _deadline_of_group(self, item: Item, groups: list[str]) -> str:
         return "; ".join(
@@ -480,6 +516,11 @@ class Answerer:
                 )
             return f"ngày {d(target)}", lambda dl: dl.due_between(target, target)
         rel = ent.relative
+        if ent.month:
+            month, year = ent.month[0], ent.month[1] or today.year
+            start = date(year, month, 1)
+            end = (date(year + (month == 12), month % 12 + 1, 1)) - timedelta(days=1)
+            return f"tháng {month:02d}/{year}", lambda dl: dl.due_between(start, end)
         if ent.window_days or rel == "upcoming":
             days = ent.window_days or UPCOMING_DAYS
             end = today + timedelta(days=days)

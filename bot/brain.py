@@ -17,7 +17,7 @@ from bot.agency_registry import ASSIGNABLE, AgencyMatch, AgencyRegistry, alias_t
 from bot.answers import Answerer
 from bot.entities import Entities, EntityExtractor
 from bot.intent_model import IntentModel, IntentScores
-from bot.lexicon import Lexicon, SpellFixer, phrase_tokens
+from bot.lexicon import Lexicon, SpellFixer, exact_tokens, phrase_tokens
 from bot.plan_loader import Knowledge
 from bot.progress_types import Asker, ProgressReader
 from bot.replies import Reply
@@ -25,6 +25,7 @@ from bot.search import SearchResult, TopicSearch
 from bot.text import clean, fold, looks_like_telex, untelex
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+TOPIC_FULL_SCORE = 6.0
 MAX_INPUT = 2000  # characters read of one message; the rest is ignored
 
 
@@ -104,7 +105,7 @@ class Brain:
         if cmd:
             command_arg = text[len(text) - len(cmd.group(2)) :] if cmd.group(2) else ""
         tokens = self.spell.fix_all(self.lexicon.expand(list(phrase_tokens(folded))))
-        entities = self.extractor.extract(folded, tokens)
+        entities = self.extractor.extract(folded, tokens, exact_tokens(text))
         agency_tokens = list(alias_tokens(text))
         agencies = self.registry.find(agency_tokens)
         agency = self.registry.pick(agencies)
@@ -141,7 +142,10 @@ class Brain:
     ) -> dict[str, float]:
         topic = 0.0
         if result.hits:
-            topic = result.coverage if result.coverage >= 0.5 else result.coverage * 0.4
+            # a topic counts fully when most words are the plan's and the best item
+            # matches them strongly (BM25 score), not through one common word
+            strength = min(1.0, result.hits[0][1] / TOPIC_FULL_SCORE)
+            topic = (result.coverage if result.coverage >= 0.5 else result.coverage * 0.4) * strength
         assignable = agency is not None and agency.agency.kind in ASSIGNABLE
         return {
             "item": 1.0 if ent.items else 0.0,

@@ -137,7 +137,9 @@ class EntityExtractor:
             out.append((re.compile("|".join(alts)), key))
         return out
 
-    def extract(self, folded: str, tokens: list[str]) -> Entities:
+    def extract(
+        self, folded: str, tokens: list[str], exact_tokens: list[str] | None = None
+    ) -> Entities:
         ent = Entities()
         lex = self.lexicon
         cmd = _COMMAND.match(folded)
@@ -150,7 +152,7 @@ class EntityExtractor:
         self._time(folded, tokens, ent)
         found_roles = lex.roles.find_all(tokens)
         ent.roles = list(dict.fromkeys(found_roles))
-        self._status(folded, tokens, ent)
+        self._status(folded, tokens, exact_tokens or [], ent)
         for pattern, key in self._legal:
             if pattern.search(folded) and key not in ent.legal:
                 ent.legal.append(key)
@@ -222,7 +224,9 @@ class EntityExtractor:
         ent.event_deadline = bool(lex.event_deadline.find_all(tokens))
         ent.yearly = bool(lex.yearly_deadline.find_all(tokens))
 
-    def _status(self, folded: str, tokens: list[str], ent: Entities) -> None:
+    def _status(
+        self, folded: str, tokens: list[str], exact_tokens: list[str], ent: Entities
+    ) -> None:
         pm = _PERCENT.search(folded)
         if pm:
             ent.percent_raw = pm.group(1)
@@ -231,9 +235,12 @@ class EntityExtractor:
             except ValueError:
                 ent.percent = None
         statuses = [s for s in self.lexicon.statuses.find_all(tokens) if s in _STATUS_PRIORITY]
+        statuses += self.lexicon.statuses_exact.find_all(exact_tokens)
         if statuses:
             ent.status = min(statuses, key=_STATUS_PRIORITY.index)
         if ent.status is None and ent.percent is not None:
             ent.status = "done" if ent.percent >= 100 else "in_progress"
         if ent.status == "done" and ent.percent is not None and ent.percent < 100:
+            # "xong 40%": the bot asks back; the likely reading is "in progress, 40%"
             ent.status_conflict = True
+            ent.status = "in_progress"

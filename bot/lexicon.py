@@ -74,6 +74,29 @@ class PhraseIndex:
         return False
 
 
+def exact_tokens(text: str) -> list[str]:
+    """Lower-case words with their diacritics (NFC), for the few words folding would confuse."""
+    import unicodedata
+
+    return re.findall(r"\w+", unicodedata.normalize("NFC", text).lower())
+
+
+class ExactPhraseIndex(PhraseIndex):
+    """A PhraseIndex over words with diacritics kept (NFC, lower case)."""
+
+    def __init__(self, labelled: dict[str, list[str]]):
+        super().__init__({})
+        import unicodedata
+
+        for label, phrases in labelled.items():
+            for phrase in phrases:
+                toks = tuple(re.findall(r"\w+", unicodedata.normalize("NFC", str(phrase)).lower()))
+                if toks:
+                    self._phrases.setdefault(toks, label)
+        self._max = max((len(k) for k in self._phrases), default=1)
+        self._first = {k[0] for k in self._phrases}
+
+
 class Lexicon:
     """All lexicons of `lists.yaml`."""
 
@@ -82,6 +105,7 @@ class Lexicon:
         self.question_endings = PhraseIndex(data.get("question_endings", []))
         self.statuses = PhraseIndex(data["statuses"])
         self.roles = PhraseIndex(data["roles"])
+        self.statuses_exact = ExactPhraseIndex(data.get("statuses_exact") or {})
         self.relative = PhraseIndex(data["relative"])
         self.recurring = PhraseIndex(data.get("recurring", []))
         self.no_deadline = PhraseIndex(data.get("no_deadline", []))

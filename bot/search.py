@@ -55,8 +55,7 @@ class TopicSearch:
                 legal = plan.legal_refs[ref]
                 parts.append(f"{legal.kind} {legal.number} {legal.subject}")
             tokens = [t for p in parts for t in phrase_tokens(p)]
-            content = [t for t in tokens if t not in stop_words]
-            corpus.append(content + _bigrams(content))
+            corpus.append(tokens + _bigrams(tokens))
             self.item_ids.append(item.id)
         self.words = {t for doc in corpus for t in doc}
         self._bm25 = BM25Okapi(corpus)
@@ -70,7 +69,7 @@ class TopicSearch:
         expansions: list[str] = []
         found = self._synonyms.find(tokens)
         for start, end, means in found:
-            expansions.extend(t for t in phrase_tokens(means) if t not in self.stop_words)
+            expansions.extend(phrase_tokens(means))
             synonym_words.update(tokens[start:end])
         content = [
             t
@@ -85,10 +84,13 @@ class TopicSearch:
         return expanded, known, len(plain) + len(found)
 
     def search(self, tokens: list[str], exclude: frozenset[str] = frozenset()) -> SearchResult:
+        """Items ranked for the query words (content words, synonyms and word pairs)."""
         terms, known, total = self.query_tokens(tokens, exclude)
         if not terms or not known:
             return SearchResult([], 0.0)
-        bigram_terms = _bigrams([t for t in terms if t in self.words])
+        keep = set(terms)
+        pairs = [p for p in _bigrams(tokens) if set(p.split("_")) & keep] + _bigrams(terms)
+        bigram_terms = [p for p in dict.fromkeys(pairs) if p in self.words]
         scores = self._bm25.get_scores(terms + bigram_terms)
         ranked = sorted(zip(self.item_ids, scores, strict=True), key=lambda x: -x[1])
         top = ranked[0][1]
