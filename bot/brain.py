@@ -65,7 +65,12 @@ class Brain:
         vocabulary_file = knowledge.plan_path.with_name("vocabulary.yaml")
         if not vocabulary_file.exists():
             vocabulary_file = PROJECT_ROOT / "knowledge" / "vocabulary.yaml"
-        self.search = TopicSearch(knowledge.plan, vocabulary_file, self.lexicon.stop_words)
+        self.search = TopicSearch(
+            knowledge.plan,
+            vocabulary_file,
+            self.lexicon.stop_words,
+            {a.id: a.name for a in knowledge.agencies.values() if a.kind in ASSIGNABLE},
+        )
         vocab = self.lexicon.words() | self.model.vocabulary() | self.search.words
         for agency in knowledge.agencies.values():
             for name in (agency.name, *agency.aliases):

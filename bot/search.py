@@ -14,7 +14,8 @@ from pathlib import Path
 from rank_bm25 import BM25Okapi
 
 from bot.lexicon import PhraseIndex, phrase_tokens
-from bot.plan_models import Plan
+from bot.plan_models import Assignment, Plan
+from bot.text import fold
 from bot.yaml_io import load_yaml_file
 
 MAX_HITS = 4
@@ -38,7 +39,13 @@ class SearchResult:
 class TopicSearch:
     """BM25 index of the plan's items."""
 
-    def __init__(self, plan: Plan, vocabulary_file: Path, stop_words: set[str]):
+    def __init__(
+        self,
+        plan: Plan,
+        vocabulary_file: Path,
+        stop_words: set[str],
+        agency_names: dict[str, str] | None = None,
+    ):
         self.stop_words = stop_words
         data = load_yaml_file(vocabulary_file) or {}
         self._synonyms = PhraseIndex(
@@ -49,7 +56,7 @@ class TopicSearch:
         for item in plan.items:
             parts = [item.text, item.group_title]
             for assignment in item.assignments:
-                parts.append(assignment.task or assignment.source_text)
+                parts.append(assignment.task or self._without_agencies(assignment, agency_names))
                 parts.extend(plan.legal_refs[r].subject for r in assignment.refs)
             for ref in item.refs:
                 legal = plan.legal_refs[ref]
@@ -59,6 +66,16 @@ class TopicSearch:
             self.item_ids.append(item.id)
         self.words = {t for doc in corpus for t in doc}
         self._bm25 = BM25Okapi(corpus)
+
+    @staticmethod
+    def _without_agencies(assignment: Assignment, names: dict[str, str] | None) -> str:
+        """An assignment's sentence minus the names of its agencies (they are not topics)."""
+        text = fold(assignment.source_text)
+        for ar in assignment.agencies:
+            name = (names or {}).get(ar.agency)
+            if name:
+                text = text.replace(fold(name), " ")
+        return text
 
     def query_tokens(
         self, tokens: list[str], exclude: frozenset[str] = frozenset()
