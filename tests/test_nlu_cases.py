@@ -34,9 +34,7 @@ def _params() -> list[object]:
     for path in CASE_FILES:
         cases, general, today = load_cases(path)
         for i, case in enumerate(cases):
-            out.append(
-                pytest.param(case, general, case.get("today", today), id=f"{path.stem}-{i}")
-            )
+            out.append(pytest.param(case, general, case.get("today", today), id=f"{path.stem}-{i}"))
     return out
 
 
