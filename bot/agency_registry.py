@@ -68,6 +68,8 @@ class AgencyRegistry:
                 ini = initials(agency.name)
                 if len(ini) >= 3:
                     self._by_compact.setdefault(ini, agency.id)
+        cased = [(a, re.escape(c)) for a in agencies.values() for c in a.cased_aliases]
+        self._cased = [(re.compile(rf"(?<!\w){pattern}(?!\w)"), a) for a, pattern in cased]
         self._max_len = max(len(k) for k in self._by_tokens)
         self._first_tokens = {k[0] for k in self._by_tokens}
         self._fuzzy_keys = [
@@ -124,6 +126,15 @@ class AgencyRegistry:
             matches = self._fuzzy(tokens)
         return matches
 
+    def find_cased(self, text: str) -> list[AgencyMatch]:
+        """Agencies whose name is written exactly as registered (case and marks kept)."""
+        out = []
+        for pattern, agency in self._cased:
+            m = pattern.search(text)
+            if m:
+                out.append(AgencyMatch(agency, 0, 0, 100.0, fold(m.group(0))))
+        return out
+
     def _fuzzy(self, tokens: list[str]) -> list[AgencyMatch]:
         best: AgencyMatch | None = None
         for i, tok in enumerate(tokens):
@@ -163,7 +174,7 @@ class AgencyRegistry:
     def resolve(self, text: str) -> list[Agency]:
         """Agencies a free-form name may mean (for /coquan): exact first, then fuzzy top picks."""
         tokens = list(alias_tokens(text))
-        found = self.find(tokens)
+        found = self.find(tokens) or self.find_cased(text)
         if found:
             best = self.pick(found)
             return [best.agency] if best else []

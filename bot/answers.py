@@ -810,7 +810,10 @@ class Answerer:
             note,
             flags=re.IGNORECASE,
         )
-        note = note.strip(" :-–,.")
+        note = re.sub(
+            r"(?:đạt|dat|được|duoc)?\s*\d{1,4}(?:[.,]\d+)?\s*(?:%|phần trăm|phan tram)", " ", note
+        )
+        note = re.sub(r"\s+", " ", note).strip(" :-–,.;")
         truncated = len(note) > MAX_NOTE
         return {
             "item": ent.items[0] if ent.items else None,
@@ -833,6 +836,10 @@ class Answerer:
             for a in item.assignments:
                 if any(ar.agency in groups for ar in a.agencies):
                     return a, agency_id
+        for a in item.assignments:
+            leader = a.leader()
+            if leader and not self.k.agencies[leader.agency].is_group:
+                return a, leader.agency
         a = item.assignments[0]
         return a, a.lead().agency
 

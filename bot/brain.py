@@ -113,6 +113,8 @@ class Brain:
         entities = self.extractor.extract(folded, tokens, exact_tokens(text))
         agency_tokens = list(alias_tokens(text))
         agencies = self.registry.find(agency_tokens)
+        if not any(m.agency.kind in ASSIGNABLE for m in agencies):
+            agencies = self.registry.find_cased(text) + agencies
         agency = self.registry.pick(agencies)
         named = {t for m in agencies if m.agency.kind in ASSIGNABLE for t in m.surface.split()}
         result = self.search.search([t for t in tokens if t not in named], self._non_topic)
@@ -150,7 +152,9 @@ class Brain:
             # a topic counts fully when most words are the plan's and the best item
             # matches them strongly (BM25 score), not through one common word
             strength = min(1.0, result.hits[0][1] / TOPIC_FULL_SCORE)
-            topic = (result.coverage if result.coverage >= 0.5 else result.coverage * 0.4) * strength
+            topic = (
+                result.coverage if result.coverage >= 0.5 else result.coverage * 0.4
+            ) * strength
         assignable = agency is not None and agency.agency.kind in ASSIGNABLE
         return {
             "item": 1.0 if ent.items else 0.0,

@@ -59,9 +59,11 @@ class Deadline(BaseModel):
             if self.day is None or self.month is None:
                 raise ValueError("thời hạn kiểu 'yearly' cần 'day' và 'month'")
             try:
-                date(2024, self.month, self.day)
+                date(2023, self.month, self.day)  # must exist every year, not only leap years
             except ValueError as exc:
-                raise ValueError(f"ngày {self.day}/{self.month} không hợp lệ") from exc
+                raise ValueError(
+                    f"ngày {self.day}/{self.month} không có trong mọi năm; chọn ngày hợp lệ (vd. 28/2)"
+                ) from exc
         return self
 
     @property

@@ -20,7 +20,7 @@ _QUARTER = re.compile(
 )
 _DATE = re.compile(
     r"(?<![\d.,/])(\d{1,2})\s*[/-]\s*(\d{1,2})(?:\s*[/-]\s*(\d{4}|\d{2}))?(?![\d%])"
-    r"|(?<![\d.,/])(\d{1,2})\.(\d{1,2})\.(\d{4})(?!\d)"
+    r"|(?<![\d.,/])(\d{1,2}|1[3-9]|2\d|3[01])\.(\d{1,2})(?:\.(\d{4})|(?<=(?:1[3-9]|2\d|3[01])\.\d)(?![\d%.,])|(?<=(?:1[3-9]|2\d|3[01])\.\d\d)(?![\d%.,]))"
     r"|ngay\s*(\d{1,2})\s*thang\s*(\d{1,2})(?:\s*nam\s*(\d{4}))?"
 )
 _MONTH = re.compile(r"thang\s*(\d{1,2})(?!\s*[/-]?\s*\d{1,2}\s*[/-])(?:\s*(?:/|-|nam)\s*(\d{4}))?")
@@ -35,6 +35,7 @@ _ITEM_III = re.compile(
     r"(?:phan\s*iii|to chuc thuc hien)\D{0,12}?(?:muc|diem|khoan|nv|nhiem vu)?\s*(\d)(?![\d.,])"
     r"|(?:muc|diem|khoan)\s*(\d)\s*(?:phan|muc)\s*iii"
 )
+_LEADING_NUMBER = re.compile(r"^\s*(?:/\w+\s+)?(\d{1,2})(?![\d.,/%])")
 _COMMAND = re.compile(r"^/([a-z_]+)(?:@[a-z0-9_]+)?")
 
 
@@ -153,6 +154,11 @@ class EntityExtractor:
         found_roles = lex.roles.find_all(tokens)
         ent.roles = list(dict.fromkeys(found_roles))
         self._status(folded, tokens, exact_tokens or [], ent)
+        if not ent.items and (ent.status or ent.percent is not None):
+            # "6 vướng kinh phí": a bare leading number is an item when it reports progress
+            lead = _LEADING_NUMBER.match(folded)
+            if lead and lead.group(1) in self._known:
+                self._add_item(ent, lead.group(1))
         for pattern, key in self._legal:
             if pattern.search(folded) and key not in ent.legal:
                 ent.legal.append(key)
@@ -178,6 +184,8 @@ class EntityExtractor:
                 self._add_item(ent, a, group=True)
         text = _ROMAN_ITEM.sub(" ", text)
         for m in _DOTTED_ITEM.finditer(text):
+            if int(m.group(1)) > 12:  # "30.11" is a date, not an item
+                continue
             self._add_item(ent, f"{int(m.group(1))}.{int(m.group(2))}")
         for m in self._kw_item.finditer(text):
             start = m.start(1)

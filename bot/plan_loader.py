@@ -103,7 +103,13 @@ def _validate(model: type[BaseModel], data: Any, path: Path, raw: str) -> Any:
         return model.model_validate(data)
     except ValidationError as exc:
         problems = []
-        for err in exc.errors():
+        errors = exc.errors()
+        failed = [tuple(e["loc"]) for e in errors if e["type"] != "too_short"]
+        for err in errors:
+            loc_full = tuple(err["loc"])
+            # a list emptied by its invalid members is not a problem of its own
+            if err["type"] == "too_short" and any(f[: len(loc_full)] == loc_full for f in failed):
+                continue
             loc = tuple(
                 k for k in err["loc"] if not (isinstance(k, str) and k.startswith("function"))
             )
@@ -141,6 +147,10 @@ def load_agencies(path: Path) -> dict[str, Agency]:
 def load_knowledge(plan_path: str | Path, agencies_path: str | Path | None = None) -> Knowledge:
     """Load plan.yaml and the agencies.yaml beside it; raise PlanError listing all problems."""
     plan_file = Path(plan_path)
+    if not plan_file.is_file():
+        raise PlanError(
+            [f"{plan_file}: không tìm thấy tệp kế hoạch (kiểm tra PLAN_PATH hoặc đường dẫn)"]
+        )
     agency_file = Path(agencies_path) if agencies_path else plan_file.with_name("agencies.yaml")
     agencies = load_agencies(agency_file)
     data, raw = _read_yaml(plan_file)

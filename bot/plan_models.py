@@ -52,6 +52,7 @@ class Agency(_Strict):
     kind: AgencyKind
     member_of: tuple[str, ...] = ()
     aliases: tuple[str, ...] = ()
+    cased_aliases: tuple[str, ...] = ()  # matched only as typed (case and marks): "La Gi"
     named_in_plan: bool = True
     in_messages: bool = True
 

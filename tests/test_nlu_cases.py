@@ -10,10 +10,10 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from case_grading import grade, load_cases, message_of
 
 from bot.brain import Brain
 from bot.plan_loader import load_knowledge
-from case_grading import grade, load_cases, message_of
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT.parent / "shared" / "eval" / "sample.yaml"
