@@ -1,0 +1,316 @@
+"""Build and run the Telegram Application in one place.
+
+`build_application` wires Defaults (HTML, Asia/Ho_Chi_Minh), the rate limiter, a
+per-chat sequential update processor, the services the handlers use, feature
+modules, commands, handlers and the one error handler; `post_init` publishes the
+command menus. `serve` runs it (long polling, or a webhook with a secret token
+when WEBHOOK_URL is set) until SIGINT/SIGTERM or `stop` is set, logging one line
+when it is up. `run_bot` is what `python -m bot run` calls.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import re
+import secrets
+import signal
+import sys
+from collections.abc import Awaitable, Callable, Iterable
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from telegram import LinkPreviewOptions, Update
+from telegram.constants import ParseMode
+from telegram.error import InvalidToken, TelegramError
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    ApplicationBuilder,
+    BaseUpdateProcessor,
+    Defaults,
+)
+from telegram.request import BaseRequest
+
+from bot.clock import Clock, SystemClock
+from bot.config import ConfigError, Settings
+from bot.plan_loader import PlanError, load_knowledge
+from bot.telegram import commands, errors, handlers
+
+log = logging.getLogger(__name__)
+
+Feature = Callable[[Application[Any, Any, Any, Any, Any, Any]], None]
+HEARTBEAT_SECONDS = 30
+_SECRET_TOKEN = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
+
+
+class PerChatUpdateProcessor(BaseUpdateProcessor):
+    """Updates of different chats run concurrently; those of one chat run in order."""
+
+    def __init__(self, max_concurrent_updates: int = 64):
+        super().__init__(max_concurrent_updates)
+        self._locks: dict[int, asyncio.Lock] = {}
+        self._waiting: dict[int, int] = {}
+
+    async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
+        key = _chat_key(update)
+        if key is None:
+            await coroutine
+            return
+        lock = self._locks.setdefault(key, asyncio.Lock())
+        self._waiting[key] = self._waiting.get(key, 0) + 1
+        try:
+            async with lock:
+                await coroutine
+        finally:
+            self._waiting[key] -= 1
+            if not self._waiting[key]:  # keep memory bounded by the chats in flight
+                del self._waiting[key], self._locks[key]
+
+    async def initialize(self) -> None:
+        return None
+
+    async def shutdown(self) -> None:
+        return None
+
+
+def _chat_key(update: object) -> int | None:
+    if not isinstance(update, Update):
+        return None
+    if update.effective_chat is not None:
+        return update.effective_chat.id
+    return update.effective_user.id if update.effective_user is not None else None
+
+
+def file_url_for(base_url: str) -> str:
+    """The file download URL matching a Bot API URL (`…/bot` → `…/file/bot`)."""
+    if base_url.endswith("/bot"):
+        return base_url[: -len("bot")] + "file/bot"
+    return base_url.rstrip("/") + "/file/bot"
+
+
+def build_application(
+    settings: Settings,
+    brain: handlers.BrainLike,
+    *,
+    clock: Clock | None = None,
+    base_url: str | None = None,
+    rate_limiter: bool = True,
+    request: BaseRequest | None = None,
+    features: Iterable[Feature] = (),
+    max_concurrent_updates: int = 64,
+) -> Application[Any, Any, Any, Any, Any, Any]:
+    """The Application with every handler registered; nothing is sent until it starts.
+
+    `features` are `register(application)` functions of feature modules (progress,
+    reminders…); they run before the core handlers, so their commands win.
+    """
+    token = settings.token
+    if not token:
+        raise ConfigError("Chưa có TELEGRAM_BOT_TOKEN. Tạo bot với @BotFather rồi đặt biến này.")
+    secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
+    errors.protect_logs(token, secret)
+    url = base_url or settings.telegram_api_url
+    defaults = Defaults(
+        parse_mode=ParseMode.HTML,
+        tzinfo=settings.tz,
+        link_preview_options=LinkPreviewOptions(is_disabled=True),
+        allow_sending_without_reply=True,
+    )
+    builder: ApplicationBuilder[Any, Any, Any, Any, Any, Any] = (
+        ApplicationBuilder()
+        .token(token)
+        .base_url(url)
+        .base_file_url(file_url_for(url))
+        .defaults(defaults)
+        .concurrent_updates(PerChatUpdateProcessor(max_concurrent_updates))
+        .post_init(post_init)
+    )
+    if request is not None:
+        builder = builder.request(request)
+    if rate_limiter:
+        builder = builder.rate_limiter(AIORateLimiter(max_retries=3))
+    application = builder.build()
+    application.bot_data[handlers.SERVICES_KEY] = handlers.Services(
+        brain=brain, clock=clock or SystemClock(settings.tz), admin_ids=settings.admin_ids
+    )
+    for feature in features:
+        feature(application)
+    commands.register(application)
+    handlers.register(application)
+    errors.register(application)
+    return application
+
+
+async def post_init(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    """After getMe: publish the command menus for each scope."""
+    await commands.publish_menus(application, handlers.services_of(application).admin_ids)
+
+
+def webhook_secret(settings: Settings) -> str:
+    """WEBHOOK_SECRET if set (checked), else a fresh random one for this run."""
+    if settings.webhook_secret is None or not settings.webhook_secret.get_secret_value():
+        return secrets.token_urlsafe(32)
+    value = settings.webhook_secret.get_secret_value()
+    if not _SECRET_TOKEN.match(value):
+        raise ConfigError(
+            "WEBHOOK_SECRET chỉ được gồm chữ cái không dấu, chữ số, '_' và '-' (tối đa 256 ký tự)"
+        )
+    return value
+
+
+def _webhook_path(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.scheme not in ("https", "http") or not parts.netloc:
+        raise ConfigError(f"WEBHOOK_URL '{url}' phải là một địa chỉ https://…")
+    return parts.path.strip("/")
+
+
+async def _start_updates(
+    application: Application[Any, Any, Any, Any, Any, Any], settings: Settings
+) -> str:
+    """Start polling or the webhook server; return how the bot receives updates."""
+    updater = application.updater
+    assert updater is not None
+    if settings.webhook_url:
+        path = _webhook_path(settings.webhook_url)
+        secret = webhook_secret(settings)
+        errors.protect_logs(secret)
+        await updater.start_webhook(
+            listen=settings.webhook_listen,
+            port=settings.webhook_port,
+            url_path=path,
+            webhook_url=settings.webhook_url,
+            secret_token=secret,
+            allowed_updates=Update.ALL_TYPES,
+            bootstrap_retries=3,
+        )
+        return f"webhook {settings.webhook_url}"
+    await updater.start_polling(
+        allowed_updates=Update.ALL_TYPES,
+        bootstrap_retries=3,
+        error_callback=lambda exc: log.warning("Lỗi khi lấy cập nhật từ Telegram: %s", exc),
+    )
+    return "long polling"
+
+
+def _beat(path: Path | None) -> None:
+    if path is None:
+        return
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.touch()
+    except OSError as exc:
+        log.warning("Không ghi được tệp heartbeat %s: %s", path, exc)
+
+
+def _install_signals(stop: asyncio.Event) -> list[int]:
+    loop = asyncio.get_running_loop()
+    installed: list[int] = []
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        try:
+            loop.add_signal_handler(sig, stop.set)
+            installed.append(sig)
+        except (NotImplementedError, RuntimeError, ValueError):  # not the main thread
+            pass
+    return installed
+
+
+async def serve(
+    settings: Settings,
+    brain: handlers.BrainLike,
+    *,
+    stop: asyncio.Event | None = None,
+    ready: asyncio.Event | None = None,
+    clock: Clock | None = None,
+    base_url: str | None = None,
+    rate_limiter: bool = True,
+    features: Iterable[Feature] = (),
+) -> int:
+    """Run the bot until `stop` is set (or SIGINT/SIGTERM); return an exit code."""
+    application = build_application(
+        settings,
+        brain,
+        clock=clock,
+        base_url=base_url,
+        rate_limiter=rate_limiter,
+        features=features,
+    )
+    stop = stop or asyncio.Event()
+    installed = _install_signals(stop)
+    try:
+        try:
+            await application.initialize()
+        except InvalidToken:
+            log.error("Telegram từ chối TELEGRAM_BOT_TOKEN. Kiểm tra lại token từ @BotFather.")
+            return 1
+        except TelegramError as exc:
+            log.error("Không kết nối được tới Bot API (%s): %s", settings.telegram_api_url, exc)
+            return 1
+        if application.post_init is not None:
+            await application.post_init(application)
+        try:
+            mode = await _start_updates(application, settings)
+        except (OSError, TelegramError) as exc:
+            log.error("Không bắt đầu nhận cập nhật từ Telegram được: %s", exc)
+            return 1
+        await application.start()
+        log.info(
+            "Trợ lý Kế hoạch đang chạy trên Telegram: @%s (%s)", application.bot.username, mode
+        )
+        if ready is not None:
+            ready.set()
+        while not stop.is_set():
+            _beat(settings.heartbeat_path)
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(HEARTBEAT_SECONDS):
+                    await stop.wait()
+        log.info("Đang dừng bot…")
+        return 0
+    finally:
+        loop = asyncio.get_running_loop()
+        for sig in installed:
+            loop.remove_signal_handler(sig)
+        if application.updater is not None and application.updater.running:
+            await application.updater.stop()
+        if application.running:
+            await application.stop()
+        await application.shutdown()
+
+
+def default_features(settings: Settings) -> list[Feature]:
+    """Feature modules `python -m bot run` plugs in (progress, reminders: add them here)."""
+    return []
+
+
+def run_bot(settings: Settings) -> int:
+    """`python -m bot run`: load and check the plan, then serve until stopped."""
+    errors.configure_logging(settings.log_level)
+    errors.protect_logs(settings.token)
+    try:
+        knowledge = load_knowledge(settings.plan_path)
+    except PlanError as exc:
+        print(
+            f"Không khởi động được bot: kế hoạch không hợp lệ ({len(exc.problems)} lỗi):\n{exc}",
+            file=sys.stderr,
+        )
+        return 1
+    if not settings.token:
+        print(
+            "Chưa có TELEGRAM_BOT_TOKEN. Tạo bot với @BotFather rồi đặt biến này (xem README).",
+            file=sys.stderr,
+        )
+        return 1
+    from bot.brain import Brain
+    from bot.storage import open_progress_reader
+
+    brain = Brain(knowledge, progress=open_progress_reader(settings))
+    try:
+        return asyncio.run(serve(settings, brain, features=default_features(settings)))
+    except ConfigError as exc:
+        print(f"Không khởi động được bot: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:  # a signal before the handlers were installed
+        return 0

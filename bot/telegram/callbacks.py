@@ -1,0 +1,126 @@
+"""Inline keyboard callback data: short, versioned and validated.
+
+Every button carries `v1:<kind>:<arg>`, at most 64 bytes. Built-in kinds: `item`
+(open a plan item, arg = item number such as `2.4`), `q` (ask the brain again,
+arg = the question as text, e.g. the brain's "Ý anh/chị là…?" suggestions) and
+`ask` (a question too long for the button, arg = a short id in `AskStore`).
+Feature modules add their own kinds (undo, approve, pick, hist…) with
+`handlers.add_route`. Data that does not parse, or names a kind nobody handles,
+is answered harmlessly; each route validates its own argument.
+
+A brain `Button` whose data already is `v1:…` is sent as is; any other data is
+taken as a question to ask and stored under a short id.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import re
+from collections import OrderedDict
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+
+from bot.replies import Button
+
+VERSION = "v1"
+MAX_BYTES = 64
+ITEM = "item"
+ASK = "ask"
+QUESTION = "q"
+
+_KIND = re.compile(r"^[a-z][a-z0-9_]{0,11}$")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff]")
+ASK_KEY = re.compile(r"^[a-z2-7]{16}$")
+ITEM_ID = re.compile(r"^(?:\d{1,3}(?:\.\d{1,3})?|[IVX]{1,5}\.\d{1,3})$")
+
+
+@dataclass(frozen=True)
+class CallbackData:
+    """A parsed callback: which route (`kind`) and its argument."""
+
+    kind: str
+    arg: str
+
+    def encode(self) -> str:
+        return encode(self.kind, self.arg)
+
+
+def _valid(kind: str, arg: str) -> bool:
+    return bool(_KIND.match(kind)) and bool(arg.strip()) and not _CONTROL.search(arg)
+
+
+def encode(kind: str, arg: str) -> str:
+    """The callback_data string for a route; ValueError when it cannot be valid."""
+    data = f"{VERSION}:{kind}:{arg}"
+    if not _valid(kind, arg) or len(data.encode("utf-8")) > MAX_BYTES:
+        raise ValueError(f"callback_data không hợp lệ hoặc quá {MAX_BYTES} byte: {data!r}")
+    return data
+
+
+def parse(data: object) -> CallbackData | None:
+    """The callback a button carries, or None for forged, foreign or old-format data."""
+    if not isinstance(data, str) or len(data.encode("utf-8", "replace")) > MAX_BYTES:
+        return None
+    parts = data.split(":", 2)
+    if len(parts) != 3 or parts[0] != VERSION or not _valid(parts[1], parts[2]):
+        return None
+    return CallbackData(parts[1], parts[2])
+
+
+def item_data(item_id: str) -> str:
+    """callback_data that opens a plan item."""
+    return encode(ITEM, item_id)
+
+
+class AskStore:
+    """Questions behind `ask` buttons, by a short deterministic id (bounded LRU).
+
+    The id is a hash of the text, so the same suggestion always gets the same
+    button; after a restart or eviction the button is stale and answered as such.
+    """
+
+    def __init__(self, capacity: int = 5000):
+        self.capacity = capacity
+        self._texts: OrderedDict[str, str] = OrderedDict()
+
+    @staticmethod
+    def key_of(text: str) -> str:
+        digest = hashlib.blake2b(text.encode("utf-8"), digest_size=10).digest()  # 16 chars
+        return base64.b32encode(digest).decode("ascii").lower().rstrip("=")
+
+    def put(self, text: str) -> str:
+        key = self.key_of(text)
+        self._texts[key] = text
+        self._texts.move_to_end(key)
+        while len(self._texts) > self.capacity:
+            self._texts.popitem(last=False)
+        return key
+
+    def get(self, key: str) -> str | None:
+        text = self._texts.get(key)
+        if text is not None:
+            self._texts.move_to_end(key)
+        return text
+
+    def __len__(self) -> int:
+        return len(self._texts)
+
+
+def button_data(button: Button, asks: AskStore) -> str:
+    """callback_data for a brain button: passed through if valid `v1:`, else an `ask`."""
+    if parse(button.data) is not None:
+        return button.data
+    return encode(ASK, asks.put(button.data))
+
+
+def keyboard(rows: Sequence[Sequence[Button]], asks: AskStore) -> InlineKeyboardMarkup | None:
+    """The inline keyboard for a reply's buttons (None when there are none)."""
+    built = [
+        [InlineKeyboardButton(b.text or "…", callback_data=button_data(b, asks)) for b in row]
+        for row in rows
+        if row
+    ]
+    return InlineKeyboardMarkup(built) if built else None

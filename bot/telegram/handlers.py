@@ -1,0 +1,404 @@
+"""Message and callback handlers: thin glue between Telegram updates and the brain.
+
+Handlers hold no knowledge of the plan: they pick the text, ask the brain (a
+service kept in `Services`) and send its `Reply` back, split and escaped.
+
+- Private chats: any text goes to the brain; stickers, photos and the like get a
+  short hint; an edited message is answered again.
+- Groups (privacy mode): only messages that mention the bot or reply to it are
+  answered; commands are handled in `commands`; everything else stays unanswered.
+- Callback queries are routed by kind (`callbacks`); forged or stale data gets a
+  harmless toast.
+
+Feature modules extend the door without editing it: `add_route` for callback
+kinds, `add_intent_hook` to take over a brain intent (e.g. progress updates),
+`Services.asker_for` to say who is asking, and their own handlers registered
+before `register` so they take precedence.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import re
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any, Protocol
+
+from telegram import (
+    Chat,
+    LinkPreviewOptions,
+    Message,
+    MessageEntity,
+    ReplyParameters,
+    Update,
+    User,
+)
+from telegram.constants import ChatType
+from telegram.error import BadRequest
+from telegram.ext import (
+    Application,
+    CallbackQueryHandler,
+    ContextTypes,
+    MessageHandler,
+    filters,
+)
+
+from bot.clock import Clock
+from bot.progress_types import Asker
+from bot.replies import Reply, html_to_plain
+from bot.telegram import callbacks
+from bot.text import clean
+
+log = logging.getLogger(__name__)
+
+SERVICES_KEY = "services"
+MAX_INPUT_CHARS = 4096
+
+NON_TEXT_HINT = (
+    "Trợ lý chỉ đọc được tin nhắn chữ. Anh/chị hãy gõ câu hỏi, ví dụ:"
+    " <i>Sở Nội vụ phải làm gì?</i> hoặc gõ /help để xem hướng dẫn."
+)
+EMPTY_HINT = (
+    "Anh/chị cần hỏi gì về Kế hoạch 91/KH-UBND? Ví dụ: <i>nhiệm vụ 2.4</i>,"
+    " <i>Sở Nội vụ phải làm gì?</i>, <i>việc nào sắp đến hạn?</i>"
+)
+STALE_BUTTON = "Nút này đã cũ hoặc không hợp lệ. Anh/chị vui lòng hỏi lại."
+UNKNOWN_ITEM = "Kế hoạch không có mục này."
+
+Context = ContextTypes.DEFAULT_TYPE
+CallbackRoute = Callable[[Update, Context, str], Awaitable[None]]
+IntentHook = Callable[[Update, Context, Reply, str], Awaitable[None]]
+
+
+class BrainLike(Protocol):
+    """What the handlers need of the brain (`bot.brain.Brain` or a test double)."""
+
+    def answer(self, text: str, *, today: date, asker: Asker | None = None) -> Reply: ...
+
+
+def default_asker(user: User | None, admin_ids: frozenset[int]) -> Asker | None:
+    """The asker as far as Telegram alone tells (agency comes from storage later)."""
+    if user is None:
+        return None
+    return Asker(user_id=user.id, is_admin=user.id in admin_ids, display_name=user.full_name)
+
+
+@dataclass
+class Services:
+    """Everything handlers use, kept in `application.bot_data[SERVICES_KEY]`."""
+
+    brain: BrainLike
+    clock: Clock
+    admin_ids: frozenset[int] = frozenset()
+    asks: callbacks.AskStore = field(default_factory=callbacks.AskStore)
+    routes: dict[str, CallbackRoute] = field(default_factory=dict)
+    intent_hooks: dict[str, IntentHook] = field(default_factory=dict)
+    asker_for: Callable[[User | None], Asker | None] | None = None
+
+    def asker(self, user: User | None) -> Asker | None:
+        if self.asker_for is not None:
+            return self.asker_for(user)
+        return default_asker(user, self.admin_ids)
+
+    def item_ids(self) -> frozenset[str] | None:
+        """Item numbers of the loaded plan, when the brain exposes its knowledge."""
+        knowledge = getattr(self.brain, "knowledge", None)
+        plan = getattr(knowledge, "plan", None)
+        if plan is None:
+            return None
+        return frozenset(item.id for item in plan.items)
+
+
+def services_of(application: Application[Any, Any, Any, Any, Any, Any]) -> Services:
+    services: Services = application.bot_data[SERVICES_KEY]
+    return services
+
+
+def services(context: Context) -> Services:
+    return services_of(context.application)
+
+
+def add_route(
+    application: Application[Any, Any, Any, Any, Any, Any], kind: str, route: CallbackRoute
+) -> None:
+    """Handle callback data `v1:<kind>:<arg>` with `route(update, context, arg)`."""
+    callbacks.encode(kind, "x")  # validates the kind name
+    services_of(application).routes[kind] = route
+
+
+def add_intent_hook(
+    application: Application[Any, Any, Any, Any, Any, Any], intent: str, hook: IntentHook
+) -> None:
+    """Let a feature take over replies of one brain intent: `hook(update, ctx, reply, text)`."""
+    services_of(application).intent_hooks[intent] = hook
+
+
+# ---------------------------------------------------------------- sending
+
+
+async def send_reply(
+    context: Context,
+    chat_id: int,
+    reply: Reply,
+    *,
+    quote: Message | None = None,
+    thread_id: int | None = None,
+) -> list[Message]:
+    """Send a reply as one or more HTML messages; the keyboard goes on the last one."""
+    markup = callbacks.keyboard(reply.buttons, services(context).asks)
+    pieces = reply.pieces()
+    sent: list[Message] = []
+    for index, piece in enumerate(pieces):
+        last = index == len(pieces) - 1
+        sent.append(
+            await send_html(
+                context,
+                chat_id,
+                piece,
+                reply_markup=markup if last else None,
+                quote=quote if index == 0 else None,
+                thread_id=thread_id,
+            )
+        )
+    return sent
+
+
+async def send_html(
+    context: Context,
+    chat_id: int,
+    html: str,
+    *,
+    reply_markup: Any = None,
+    quote: Message | None = None,
+    thread_id: int | None = None,
+) -> Message:
+    """Send one HTML message; if Telegram rejects the markup, send its plain text."""
+    reply_parameters = (
+        ReplyParameters(quote.message_id, allow_sending_without_reply=True) if quote else None
+    )
+    try:
+        return await context.bot.send_message(
+            chat_id,
+            html,
+            reply_markup=reply_markup,
+            reply_parameters=reply_parameters,
+            message_thread_id=thread_id,
+        )
+    except BadRequest as exc:
+        if "parse entities" not in str(exc).lower():
+            raise
+        log.warning("Telegram từ chối HTML của câu trả lời (%s); gửi dạng chữ thường", exc)
+        return await context.bot.send_message(
+            chat_id,
+            html_to_plain(html),
+            parse_mode=None,
+            reply_markup=reply_markup,
+            reply_parameters=reply_parameters,
+            message_thread_id=thread_id,
+            link_preview_options=LinkPreviewOptions(is_disabled=True),
+        )
+
+
+def _thread_of(message: Message | None) -> int | None:
+    if message is not None and message.is_topic_message:
+        return message.message_thread_id
+    return None
+
+
+async def answer_text(
+    update: Update, context: Context, text: str, *, quote: bool | None = None
+) -> None:
+    """Ask the brain about `text` and send its reply to the chat of `update`."""
+    chat = update.effective_chat
+    if chat is None:
+        return
+    message = update.effective_message
+    text = clean(text[:MAX_INPUT_CHARS])
+    if quote is None:
+        quote = chat.type != ChatType.PRIVATE or update.edited_message is not None
+    if not text:
+        await send_html(
+            context,
+            chat.id,
+            EMPTY_HINT,
+            quote=message if quote else None,
+            thread_id=_thread_of(message),
+        )
+        return
+    svc = services(context)
+    reply = svc.brain.answer(text, today=svc.clock.today(), asker=svc.asker(update.effective_user))
+    hook = svc.intent_hooks.get(reply.intent)
+    if hook is not None:
+        await hook(update, context, reply, text)
+        return
+    await send_reply(
+        context,
+        chat.id,
+        reply,
+        quote=message if quote else None,
+        thread_id=_thread_of(message),
+    )
+
+
+# ---------------------------------------------------------------- messages
+
+
+@functools.lru_cache(maxsize=8)
+def bot_mention_pattern(username: str) -> re.Pattern[str]:
+    return re.compile(rf"@{re.escape(username)}\b", re.IGNORECASE)
+
+
+def is_addressed_to_bot(message: Message) -> bool:
+    """True when a group message mentions the bot or replies to one of its messages."""
+    bot = message.get_bot()
+    replied = message.reply_to_message
+    if replied is not None and replied.from_user is not None and replied.from_user.id == bot.id:
+        return True
+    username = (bot.username or "").lower()
+    entities = message.parse_entities([MessageEntity.MENTION, MessageEntity.TEXT_MENTION])
+    for entity, text in entities.items():
+        if entity.type == MessageEntity.MENTION and username and text.lower() == f"@{username}":
+            return True
+        if entity.type == MessageEntity.TEXT_MENTION and entity.user and entity.user.id == bot.id:
+            return True
+    return False
+
+
+class _AddressedToBot(filters.MessageFilter):
+    __slots__ = ()
+
+    def filter(self, message: Message) -> bool:
+        return is_addressed_to_bot(message)
+
+
+ADDRESSED_TO_BOT = _AddressedToBot(name="AddressedToBot")
+FROM_HUMAN = ~filters.VIA_BOT & ~filters.SenderChat.CHANNEL
+MESSAGES = filters.UpdateType.MESSAGE | filters.UpdateType.EDITED_MESSAGE
+
+
+def _from_bot(update: Update) -> bool:
+    """Messages of other bots are never answered (anonymous group admins are people)."""
+    user, message = update.effective_user, update.effective_message
+    return user is not None and user.is_bot and (message is None or message.sender_chat is None)
+
+
+async def on_private_text(update: Update, context: Context) -> None:
+    message = update.effective_message
+    if message is None or message.text is None or _from_bot(update):
+        return
+    await answer_text(update, context, message.text)
+
+
+async def on_group_text(update: Update, context: Context) -> None:
+    message = update.effective_message
+    if message is None or message.text is None or _from_bot(update):
+        return
+    text = message.text
+    if context.bot.username:
+        text = bot_mention_pattern(context.bot.username).sub(" ", text)
+    await answer_text(update, context, text.strip(" \t\n,.:;-–—"), quote=True)
+
+
+async def on_private_other(update: Update, context: Context) -> None:
+    """Stickers, photos, voice… in a private chat: one short hint."""
+    chat = update.effective_chat
+    if chat is None or _from_bot(update):
+        return
+    await send_html(context, chat.id, NON_TEXT_HINT)
+
+
+# ---------------------------------------------------------------- callbacks
+
+
+async def on_callback(update: Update, context: Context) -> None:
+    """Route a button press; anything unknown is answered and otherwise ignored."""
+    query = update.callback_query
+    if query is None:
+        return
+    parsed = callbacks.parse(query.data)
+    route = services(context).routes.get(parsed.kind) if parsed else None
+    if parsed is None or route is None:
+        log.info("Bỏ qua callback_data không hợp lệ hoặc đã cũ")
+        await query.answer(STALE_BUTTON)
+        return
+    await route(update, context, parsed.arg)
+
+
+def _query_chat(update: Update) -> Chat | None:
+    query = update.callback_query
+    if query is not None and query.message is not None:
+        return query.message.chat
+    return None
+
+
+async def open_item(update: Update, context: Context, arg: str) -> None:
+    """`v1:item:<số>`: answer about that item in the chat of the button."""
+    query = update.callback_query
+    assert query is not None
+    known = services(context).item_ids()
+    chat = _query_chat(update)
+    if not callbacks.ITEM_ID.match(arg) or (known is not None and arg not in known):
+        await query.answer(UNKNOWN_ITEM)
+        return
+    if chat is None:
+        await query.answer(STALE_BUTTON)
+        return
+    await query.answer()
+    await answer_text(update, context, f"nhiệm vụ {arg}", quote=False)
+
+
+async def ask_again(update: Update, context: Context, arg: str) -> None:
+    """`v1:ask:<id>`: a stored question chosen; drop the suggestions and answer it."""
+    text = services(context).asks.get(arg) if callbacks.ASK_KEY.match(arg) else None
+    await _ask_chosen(update, context, text)
+
+
+async def ask_question(update: Update, context: Context, arg: str) -> None:
+    """`v1:q:<text>`: a question carried in the button itself (brain suggestions)."""
+    await _ask_chosen(update, context, clean(arg) or None)
+
+
+async def _ask_chosen(update: Update, context: Context, text: str | None) -> None:
+    query = update.callback_query
+    assert query is not None
+    if text is None or _query_chat(update) is None:
+        await query.answer(STALE_BUTTON)
+        return
+    await query.answer()
+    if isinstance(query.message, Message):
+        try:
+            await query.edit_message_reply_markup(reply_markup=None)
+        except BadRequest as exc:  # already edited, too old…: the answer still goes out
+            log.debug("Không gỡ được bàn phím gợi ý: %s", exc)
+    await answer_text(update, context, text, quote=False)
+
+
+# ---------------------------------------------------------------- wiring
+
+
+def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    """Add the message and callback handlers (after commands and feature handlers)."""
+    add_route(application, callbacks.ITEM, open_item)
+    add_route(application, callbacks.ASK, ask_again)
+    add_route(application, callbacks.QUESTION, ask_question)
+    private = filters.ChatType.PRIVATE & MESSAGES & FROM_HUMAN
+    groups = filters.ChatType.GROUPS & MESSAGES & FROM_HUMAN
+    application.add_handler(CallbackQueryHandler(on_callback))
+    application.add_handler(
+        MessageHandler(private & filters.TEXT & ~filters.COMMAND, on_private_text)
+    )
+    application.add_handler(
+        MessageHandler(groups & filters.TEXT & ~filters.COMMAND & ADDRESSED_TO_BOT, on_group_text)
+    )
+    application.add_handler(
+        MessageHandler(
+            private
+            & filters.UpdateType.MESSAGE
+            & ~filters.TEXT
+            & ~filters.COMMAND
+            & ~filters.StatusUpdate.ALL,
+            on_private_other,
+        )
+    )
