@@ -461,18 +461,27 @@ class Answerer:
         general_ids = [i.id for i in general]
         if general and not role:
             group_names = esc(self.agencies_text(groups))
+            shown = [self._group_share(item, groups) for item in general]
             lines.append(
-                f"\nLà thành viên của «{group_names}», {name} cùng thực hiện các nhiệm vụ giao chung:"
+                f"\nNhiệm vụ giao chung cho «{group_names}» (gồm cả {name}): "
+                + "; ".join(shown)
+                + "."
             )
-            for item in general:
-                lines.append(
-                    self.item_line(item) + f" — <i>{esc(self._deadline_of_group(item, groups))}</i>"
-                )
         elif general and role:
             lines.append(
                 f"\n(Các nhiệm vụ giao chung cho «{esc(self.agencies_text(groups))}»: {esc(', '.join(general_ids))}.)"
             )
         return "\n".join(lines), [i.id for i, _ in direct], general_ids
+
+    def _group_share(self, item: Item, groups: list[str]) -> str:
+        """ "3.2 (phối hợp, Thường xuyên)": a group's role and deadline in an item."""
+        roles = []
+        for a in item.assignments:
+            for ar in a.agencies:
+                if ar.agency in groups:
+                    roles.append(ROLE_LABELS[ar.role])
+        role = ", ".join(dict.fromkeys(roles))
+        return f"<b>{esc(item.id)}</b> ({role}; {esc(self._deadline_of_group(item, groups))})"
 
     def _deadline_of_group(self, item: Item, groups: list[str]) -> str:
         return "; ".join(
