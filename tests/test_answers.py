@@ -206,7 +206,7 @@ def test_agency_not_named_gets_the_group_items(brain: Brain, k: Knowledge) -> No
         if any(ar.agency == "cac_so_ban_nganh" for a in i.assignments for ar in a.agencies)
     ]
     assert reply.general_task_ids == group_items
-    assert all(f"{i}:" in plain for i in group_items)
+    assert all(f"{i} (" in plain for i in group_items)
     assert "Các sở, ban, ngành" in plain
 
 
