@@ -1,0 +1,400 @@
+"""The reminder engine: a periodic tick that sends what is due, once, within limits.
+
+Each `tick` (run by PTB's JobQueue every minute, or called directly by tests):
+
+1. reads the active subscriptions and, for each chat, the occurrences the
+   planner finds due between the later of (subscription start, now − 31 days)
+   and now — nothing is kept in memory or in pickled jobs between ticks;
+2. records them in the send log as `pending` *before* sending (the log's UNIQUE
+   (chat, key) lets each one be claimed once, even across restarts);
+3. merges everything due for one chat into one message (a week of downtime is
+   one catch-up message per chat, not a flood) and sends it, paced by `Pacer`
+   (20 messages a minute per chat, 30 a second overall, as Telegram asks);
+4. marks the rows sent or failed. `Forbidden` (the bot was removed from the group
+   or lost the right to write) pauses that chat's subscription and records why;
+   the other chats go on.
+
+Ticks outside working hours send nothing: everything is planned inside working
+hours, so only a catch-up could fall outside, and it waits for the next working
+slot. One bot process per database is assumed (the log makes repeats impossible
+within it; a `pending` row never attempted is an orphan of a stopped process).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections import deque
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from telegram import Bot, LinkPreviewOptions
+from telegram.constants import ParseMode
+from telegram.error import (
+    BadRequest,
+    ChatMigrated,
+    Forbidden,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+    TimedOut,
+)
+from telegram.ext import CallbackContext
+
+from bot.clock import Clock
+from bot.plan_loader import Knowledge
+from bot.progress_view import ProgressView
+from bot.reminders.calendar import WorkCalendar
+from bot.reminders.planner import Occurrence, ReminderPlanner, Snapshot
+from bot.reminders.store import ReminderStore, Subscription
+from bot.replies import html_to_plain, split_html
+from bot.storage.base import ProgressStore
+
+log = logging.getLogger(__name__)
+
+CATCH_UP = timedelta(days=31)
+SEND_RETRIES = 2  # extra tries of one message after a flood wait (RetryAfter)
+MAX_RETRY_WAIT = 60.0
+INTERRUPTED = "Bot dừng khi đang gửi tin này; không gửi lại để tránh trùng lặp."
+# Bad Request answers meaning the bot can no longer write in the chat: pause, like Forbidden.
+LOST_CHAT = (
+    "chat not found",
+    "not enough rights",
+    "chat_write_forbidden",
+    "group chat was deactivated",
+    "bot is not a member",
+    "have no rights",
+)
+
+
+def not_delivered(exc: TelegramError) -> bool:
+    """True when Telegram surely did not deliver the message, so sending it again later
+    cannot make a duplicate: a flood wait, an error status from the server, a
+    connection never made. A timeout or a connection lost mid-request is ambiguous."""
+    if isinstance(exc, RetryAfter):
+        return True
+    if isinstance(exc, TimedOut):
+        return "not* sent" in exc.message  # PTB's pool timeout: the request never left
+    if isinstance(exc, NetworkError) and exc.message.startswith("httpx."):
+        return exc.message.startswith("httpx.ConnectError")
+    return True
+
+
+# ---------------------------------------------------------------- pacing
+
+
+@dataclass(frozen=True)
+class RateLimits:
+    """Telegram's broadcast limits: per chat and overall, as (count, window seconds)."""
+
+    per_chat: int = 20
+    per_chat_window: float = 60.0
+    overall: int = 30
+    overall_window: float = 1.0
+
+
+class Pacer:
+    """Sliding-window pacing of sends, with an injectable time source.
+
+    `monotonic` and `sleep` default to the real ones; tests pass a virtual time
+    source (shared with the fake Bot API) so a broadcast that takes seconds at
+    the real limits runs instantly. A send is counted when its request *ends*,
+    so the gap the server sees between sends is never shorter than planned."""
+
+    def __init__(
+        self,
+        limits: RateLimits = RateLimits(),
+        *,
+        monotonic: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
+    ):
+        self.limits = limits
+        self.monotonic = monotonic
+        self.sleep = sleep
+        self._overall: deque[float] = deque()
+        self._chats: dict[int, deque[float]] = {}
+
+    def _prune(self, now: float) -> None:
+        while self._overall and now - self._overall[0] >= self.limits.overall_window:
+            self._overall.popleft()
+        for chat_id in list(self._chats):
+            window = self._chats[chat_id]
+            while window and now - window[0] >= self.limits.per_chat_window:
+                window.popleft()
+            if not window:
+                del self._chats[chat_id]
+
+    def delay(self, chat_id: int) -> float:
+        """Seconds to wait before a send to `chat_id` keeps within the limits."""
+        now = self.monotonic()
+        self._prune(now)
+        wait = 0.0
+        if len(self._overall) >= self.limits.overall:
+            wait = max(wait, self._overall[0] + self.limits.overall_window - now)
+        chat = self._chats.get(chat_id)
+        if chat is not None and len(chat) >= self.limits.per_chat:
+            wait = max(wait, chat[0] + self.limits.per_chat_window - now)
+        return wait
+
+    async def wait(self, chat_id: int) -> None:
+        while (pause := self.delay(chat_id)) > 0:
+            await self.sleep(pause)
+
+    def record(self, chat_id: int) -> None:
+        now = self.monotonic()
+        self._overall.append(now)
+        self._chats.setdefault(chat_id, deque()).append(now)
+
+
+# ---------------------------------------------------------------- the engine
+
+
+@dataclass(frozen=True)
+class Outbound:
+    """One chat's merged message: the claimed keys and the HTML pieces."""
+
+    subscription: Subscription
+    keys: tuple[str, ...]
+    pieces: tuple[str, ...]
+
+
+@dataclass
+class TickReport:
+    """What one tick did (logged, and checked by tests)."""
+
+    at: datetime
+    due: int = 0
+    claimed: int = 0
+    messages: int = 0
+    sent_chats: list[int] = field(default_factory=list)
+    failed_chats: list[int] = field(default_factory=list)
+    paused_chats: list[int] = field(default_factory=list)
+    skipped: str | None = None
+
+
+class ReminderEngine:
+    """Computes, records and sends due reminders (see the module docstring)."""
+
+    def __init__(
+        self,
+        knowledge: Knowledge,
+        progress: ProgressStore | None,
+        store: ReminderStore,
+        clock: Clock,
+        *,
+        calendar: WorkCalendar | None = None,
+        pacer: Pacer | None = None,
+        catch_up: timedelta = CATCH_UP,
+    ):
+        self.knowledge = knowledge
+        self.progress = progress
+        self.store = store
+        self.clock = clock
+        self.calendar = calendar or WorkCalendar(clock.tz)
+        self.planner = ReminderPlanner(knowledge, self.calendar)
+        self.pacer = pacer or Pacer()
+        self.catch_up = catch_up
+        self.bot: Bot | None = None
+        self._lock = asyncio.Lock()
+        self._checked_interrupted = False
+
+    def snapshot(self) -> Snapshot:
+        return Snapshot(ProgressView(self.knowledge, self.progress, self.calendar.tz))
+
+    def window_start(self, sub: Subscription, now: datetime) -> datetime:
+        return max(sub.active_since, now - self.catch_up)
+
+    def due_for(self, sub: Subscription, now: datetime, snap: Snapshot) -> list[Occurrence]:
+        """Occurrences due for a chat at `now` (sent or not)."""
+        return self.planner.occurrences(sub, self.window_start(sub, now), now, snap, as_of=now)
+
+    def upcoming(self, sub: Subscription, days: int = 45, limit: int = 10) -> list[Occurrence]:
+        """What is scheduled next for a chat (not yet in the send log), for /lichnhac."""
+        now = self.clock.now()
+        found = self.planner.occurrences(
+            sub, now, now + timedelta(days=days), self.snapshot(), as_of=now
+        )
+        logged = self.store.logged(sub.chat_id, [o.key for o in found])
+        return [o for o in found if o.key not in logged or logged[o.key].claimable()][:limit]
+
+    # -- the tick -------------------------------------------------------------
+
+    async def job(self, context: CallbackContext[Any, Any, Any, Any]) -> None:
+        """The JobQueue callback."""
+        await self.tick(context.bot)
+
+    async def tick(self, bot: Bot | None = None) -> TickReport:
+        """Send everything due now; safe to call at any time and any number of times."""
+        bot = bot or self.bot
+        if bot is None:
+            raise RuntimeError("ReminderEngine chưa gắn với bot (gọi register trước)")
+        async with self._lock:
+            now = self.clock.now()
+            report = TickReport(at=now)
+            if not self._checked_interrupted:
+                self._checked_interrupted = True
+                closed = self.store.close_interrupted(INTERRUPTED)
+                if closed:
+                    log.warning(
+                        "%d nhắc việc đang gửi dở khi bot dừng lần trước: không gửi lại", closed
+                    )
+            if not self.calendar.is_working_time(now):
+                report.skipped = "ngoài giờ làm việc"
+                return report
+            outbound = self._prepare(now, report)
+            for message in outbound:
+                await self._deliver(bot, message, report)
+            if report.claimed:
+                log.info(
+                    "Nhắc việc: %d tin tới %d nhóm, %d lỗi, %d nhóm tạm dừng",
+                    report.messages,
+                    len(report.sent_chats),
+                    len(report.failed_chats),
+                    len(report.paused_chats),
+                )
+            return report
+
+    def _prepare(self, now: datetime, report: TickReport) -> list[Outbound]:
+        """Plan, record as pending (before anything is sent) and compose per chat."""
+        snap = self.snapshot()
+        outbound: list[Outbound] = []
+        for sub in self.store.subscriptions():
+            due = self.due_for(sub, now, snap)
+            report.due += len(due)
+            if not due:
+                continue
+            logged = self.store.logged(sub.chat_id, [o.key for o in due])
+            candidates = [o for o in due if o.key not in logged or logged[o.key].claimable()]
+            claimed = set(self.store.claim(sub.chat_id, candidates, now))
+            if not claimed:
+                continue
+            chosen = [o for o in candidates if o.key in claimed]
+            report.claimed += len(chosen)
+            html = self.planner.compose_html(sub, chosen, snap, now)
+            outbound.append(Outbound(sub, tuple(o.key for o in chosen), tuple(split_html(html))))
+        return outbound
+
+    async def _deliver(self, bot: Bot, message: Outbound, report: TickReport) -> None:
+        chat_id = message.subscription.chat_id
+        first_id: int | None = None
+        delivered = 0
+        try:
+            for index, piece in enumerate(message.pieces):
+                await self.pacer.wait(chat_id)
+                if index == 0:
+                    self.store.mark_attempted(chat_id, message.keys, self.clock.now())
+                sent_id = await self._send_piece(bot, chat_id, piece)
+                delivered += 1
+                first_id = first_id if first_id is not None else sent_id
+        except Forbidden as exc:
+            reason = f"Telegram từ chối (Forbidden): {exc.message}"
+            self.store.mark_failed(chat_id, message.keys, reason, retryable=False)
+            self.store.pause(chat_id, reason, self.clock.now())
+            report.paused_chats.append(chat_id)
+            log.warning(
+                "Nhóm %s (%s): bot bị loại hoặc mất quyền gửi; tạm dừng nhắc việc (%s)",
+                chat_id,
+                message.subscription.title or "",
+                exc.message,
+            )
+            return
+        except ChatMigrated as exc:
+            reason = (
+                f"Nhóm đã chuyển thành siêu nhóm (id mới {exc.new_chat_id}); chạy lại /nhacviec"
+                " trong nhóm mới"
+            )
+            self.store.mark_failed(chat_id, message.keys, reason, retryable=False)
+            self.store.pause(chat_id, reason, self.clock.now())
+            report.paused_chats.append(chat_id)
+            log.warning("Nhóm %s: %s", chat_id, reason)
+            return
+        except BadRequest as exc:
+            self.store.mark_failed(
+                chat_id, message.keys, f"BadRequest: {exc.message}", retryable=False
+            )
+            if any(sign in exc.message.lower() for sign in LOST_CHAT):
+                self.store.pause(chat_id, f"Telegram từ chối: {exc.message}", self.clock.now())
+                report.paused_chats.append(chat_id)
+            else:
+                report.failed_chats.append(chat_id)
+            log.warning("Không gửi được nhắc việc tới nhóm %s: %s", chat_id, exc.message)
+            return
+        except TelegramError as exc:
+            retryable = delivered == 0 and not_delivered(exc)
+            self.store.mark_failed(
+                chat_id, message.keys, f"{type(exc).__name__}: {exc}", retryable=retryable
+            )
+            report.failed_chats.append(chat_id)
+            log.warning("Không gửi được nhắc việc tới nhóm %s: %s", chat_id, exc)
+            return
+        except Exception as exc:
+            self.store.mark_failed(
+                chat_id, message.keys, f"{type(exc).__name__}: {exc}", retryable=False
+            )
+            report.failed_chats.append(chat_id)
+            log.exception("Lỗi khi gửi nhắc việc tới nhóm %s", chat_id)
+            return
+        self.store.mark_sent(chat_id, message.keys, self.clock.now(), first_id)
+        report.sent_chats.append(chat_id)
+        report.messages += delivered
+
+    async def _send_piece(self, bot: Bot, chat_id: int, html: str) -> int:
+        """Send one HTML piece (plain text if Telegram rejects the markup); flood waits
+        are waited out a few times. The pacer counts every request made."""
+        for attempt in range(SEND_RETRIES + 1):
+            try:
+                try:
+                    message = await bot.send_message(
+                        chat_id,
+                        html,
+                        parse_mode=ParseMode.HTML,
+                        link_preview_options=LinkPreviewOptions(is_disabled=True),
+                    )
+                except BadRequest as exc:
+                    if "parse entities" not in str(exc).lower():
+                        raise
+                    log.warning("Telegram từ chối HTML của nhắc việc (%s); gửi dạng chữ", exc)
+                    self.pacer.record(chat_id)
+                    await self.pacer.wait(chat_id)
+                    message = await bot.send_message(
+                        chat_id,
+                        html_to_plain(html),
+                        parse_mode=None,
+                        link_preview_options=LinkPreviewOptions(is_disabled=True),
+                    )
+                return message.message_id
+            except RetryAfter as exc:
+                if attempt == SEND_RETRIES:
+                    raise
+                wait = exc.retry_after
+                seconds = wait.total_seconds() if isinstance(wait, timedelta) else float(wait)
+                await self.pacer.sleep(min(seconds, MAX_RETRY_WAIT))
+            finally:
+                self.pacer.record(chat_id)
+        raise AssertionError("unreachable")
+
+    # -- preview --------------------------------------------------------------
+
+    def preview(
+        self, start: datetime, end: datetime, subs: Sequence[Subscription] | None = None
+    ) -> list[tuple[datetime, Subscription, str]]:
+        """Messages that would go out between start and end (nothing is recorded or sent):
+        for each chat, the occurrences of one send time make one message."""
+        snap = self.snapshot()
+        out: list[tuple[datetime, Subscription, str]] = []
+        for sub in subs if subs is not None else self.store.subscriptions():
+            found = self.planner.occurrences(
+                sub, max(start, sub.active_since), end, snap, as_of=start
+            )
+            logged = self.store.logged(sub.chat_id, [o.key for o in found])
+            fresh = [o for o in found if o.key not in logged]
+            slots: dict[datetime, list[Occurrence]] = {}
+            for occ in fresh:
+                slots.setdefault(occ.send_at, []).append(occ)
+            for at, occs in slots.items():
+                out.append((at, sub, self.planner.compose_html(sub, occs, snap, at)))
+        out.sort(key=lambda x: (x[0], x[1].chat_id))
+        return out

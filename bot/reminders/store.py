@@ -1,0 +1,454 @@
+"""Reminder subscriptions and the send log in SQLite (tables of migration 002).
+
+The send log is the engine's memory: a row per (chat, reminder key) is written
+as `pending` *before* the message goes out, gets `attempted_at` just before the
+request to Telegram, and ends `sent` or `failed`. The UNIQUE key means a
+reminder is claimed once, whatever the number of ticks, restarts or catch-ups.
+A `pending` row never attempted (the bot stopped before trying) may be claimed
+again; one attempted but not confirmed is never retried, since it may have been
+delivered. Failures Telegram guarantees were not delivered (flood wait, a
+server error) are `retryable` and claimed again up to `MAX_ATTEMPTS` times.
+
+The engine is the only writer (one bot process per database), and every method
+is one short transaction, so asyncio code may call it directly.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any, Literal, Protocol, cast
+
+from bot.storage.migrate import apply_migrations
+from bot.storage.sqlite import _connect, from_utc_text, to_utc_text  # same pragmas as the bot's DB
+
+ALL_AGENCIES = "ALL"
+MAX_ATTEMPTS = 3
+SCHEMA_VERSION = 2
+
+LogStatus = Literal["pending", "sent", "failed"]
+
+
+@dataclass(frozen=True)
+class Subscription:
+    """A group chat's reminder subscription (agency id, or `ALL_AGENCIES`)."""
+
+    chat_id: int
+    agency_id: str
+    title: str | None
+    created_by: int
+    created_at: datetime
+    active_since: datetime
+    paused: bool = False
+    pause_reason: str | None = None
+    paused_at: datetime | None = None
+
+    @property
+    def all_agencies(self) -> bool:
+        return self.agency_id == ALL_AGENCIES
+
+
+@dataclass(frozen=True)
+class LogEntry:
+    """One row of the send log."""
+
+    chat_id: int
+    key: str
+    kind: str
+    subject: str
+    occurs_on: date
+    scheduled_at: datetime
+    status: LogStatus
+    attempts: int
+    retryable: bool
+    created_at: datetime
+    attempted_at: datetime | None
+    sent_at: datetime | None
+    message_id: int | None
+    error: str | None
+
+    def claimable(self) -> bool:
+        """May a tick (re)claim this row? Never-tried pending, or retryable failed."""
+        if self.status == "pending":
+            return self.attempted_at is None
+        return self.status == "failed" and self.retryable and self.attempts < MAX_ATTEMPTS
+
+
+@dataclass(frozen=True)
+class Event:
+    chat_id: int
+    action: str
+    agency_id: str | None
+    actor_id: int | None
+    detail: str | None
+    at: datetime
+
+
+class Claimable(Protocol):
+    """What the log needs of a reminder occurrence (see `planner.Occurrence`)."""
+
+    @property
+    def key(self) -> str: ...
+
+    @property
+    def kind(self) -> str: ...
+
+    @property
+    def subject(self) -> str: ...
+
+    @property
+    def occurs_on(self) -> date: ...
+
+    @property
+    def send_at(self) -> datetime: ...
+
+
+def _dt(text: str | None) -> datetime | None:
+    return from_utc_text(text)
+
+
+def _need(text: str | None) -> datetime:
+    value = from_utc_text(text)
+    assert value is not None
+    return value
+
+
+def _subscription(row: sqlite3.Row) -> Subscription:
+    return Subscription(
+        chat_id=row["chat_id"],
+        agency_id=row["agency_id"],
+        title=row["title"],
+        created_by=row["created_by"],
+        created_at=_need(row["created_at"]),
+        active_since=_need(row["active_since"]),
+        paused=bool(row["paused"]),
+        pause_reason=row["pause_reason"],
+        paused_at=_dt(row["paused_at"]),
+    )
+
+
+def _entry(row: sqlite3.Row) -> LogEntry:
+    return LogEntry(
+        chat_id=row["chat_id"],
+        key=row["reminder_key"],
+        kind=row["kind"],
+        subject=row["subject"],
+        occurs_on=date.fromisoformat(row["occurs_on"]),
+        scheduled_at=_need(row["scheduled_at"]),
+        status=cast(LogStatus, row["status"]),
+        attempts=row["attempts"],
+        retryable=bool(row["retryable"]),
+        created_at=_need(row["created_at"]),
+        attempted_at=_dt(row["attempted_at"]),
+        sent_at=_dt(row["sent_at"]),
+        message_id=row["message_id"],
+        error=row["error"],
+    )
+
+
+def _chunks(values: Sequence[str], size: int = 500) -> Iterator[Sequence[str]]:
+    for i in range(0, len(values), size):
+        yield values[i : i + size]
+
+
+class ReminderStore:
+    """Subscriptions, send log and events over one SQLite connection."""
+
+    def __init__(self, conn: sqlite3.Connection, *, owns_connection: bool = True):
+        self._conn = conn
+        self._lock = threading.RLock()
+        self._owns = owns_connection
+
+    # -- plumbing -------------------------------------------------------------
+
+    def close(self) -> None:
+        if self._owns:
+            with self._lock:
+                self._conn.close()
+
+    def _all(self, sql: str, params: tuple[Any, ...] = ()) -> list[sqlite3.Row]:
+        with self._lock:
+            return list(self._conn.execute(sql, params).fetchall())
+
+    def _one(self, sql: str, params: tuple[Any, ...] = ()) -> sqlite3.Row | None:
+        with self._lock:
+            row: sqlite3.Row | None = self._conn.execute(sql, params).fetchone()
+            return row
+
+    @contextmanager
+    def _tx(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._conn
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+            self._conn.execute("COMMIT")
+
+    @staticmethod
+    def _event(
+        conn: sqlite3.Connection,
+        chat_id: int,
+        action: str,
+        agency_id: str | None,
+        actor_id: int | None,
+        detail: str | None,
+        at: datetime,
+    ) -> None:
+        conn.execute(
+            "INSERT INTO reminder_events (chat_id, action, agency_id, actor_id, detail, at)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            (chat_id, action, agency_id, actor_id, detail, to_utc_text(at)),
+        )
+
+    # -- subscriptions --------------------------------------------------------
+
+    def get(self, chat_id: int) -> Subscription | None:
+        row = self._one("SELECT * FROM reminder_subscriptions WHERE chat_id = ?", (chat_id,))
+        return _subscription(row) if row is not None else None
+
+    def subscriptions(self, *, include_paused: bool = False) -> list[Subscription]:
+        rows = self._all(
+            "SELECT * FROM reminder_subscriptions WHERE (? = 1 OR paused = 0) ORDER BY chat_id",
+            (1 if include_paused else 0,),
+        )
+        return [_subscription(row) for row in rows]
+
+    def subscribe(
+        self, chat_id: int, agency_id: str, title: str | None, created_by: int, at: datetime
+    ) -> Subscription:
+        """Create or replace the chat's subscription, active from `at` (resumes a paused one)."""
+        with self._tx() as conn:
+            before = conn.execute(
+                "SELECT paused FROM reminder_subscriptions WHERE chat_id = ?", (chat_id,)
+            ).fetchone()
+            stamp = to_utc_text(at)
+            conn.execute(
+                "INSERT INTO reminder_subscriptions (chat_id, agency_id, title, created_by,"
+                " created_at, active_since) VALUES (?, ?, ?, ?, ?, ?)"
+                " ON CONFLICT (chat_id) DO UPDATE SET agency_id = excluded.agency_id,"
+                " title = excluded.title, created_by = excluded.created_by,"
+                " active_since = excluded.active_since, paused = 0, pause_reason = NULL,"
+                " paused_at = NULL",
+                (chat_id, agency_id, title, created_by, stamp, stamp),
+            )
+            action = "resumed" if before is not None and before["paused"] else "subscribed"
+            self._event(conn, chat_id, action, agency_id, created_by, title, at)
+        found = self.get(chat_id)
+        assert found is not None
+        return found
+
+    def pause(
+        self, chat_id: int, reason: str, at: datetime, *, actor_id: int | None = None
+    ) -> Subscription | None:
+        """Pause a subscription (Forbidden, /tatnhacviec); None when there is none."""
+        with self._tx() as conn:
+            current = conn.execute(
+                "SELECT agency_id FROM reminder_subscriptions WHERE chat_id = ?", (chat_id,)
+            ).fetchone()
+            if current is None:
+                return None
+            conn.execute(
+                "UPDATE reminder_subscriptions SET paused = 1, pause_reason = ?, paused_at = ?"
+                " WHERE chat_id = ?",
+                (reason, to_utc_text(at), chat_id),
+            )
+            self._event(conn, chat_id, "paused", current["agency_id"], actor_id, reason, at)
+        return self.get(chat_id)
+
+    def events(self, chat_id: int | None = None) -> list[Event]:
+        rows = self._all(
+            "SELECT * FROM reminder_events WHERE (? IS NULL OR chat_id = ?) ORDER BY id",
+            (chat_id, chat_id),
+        )
+        return [
+            Event(
+                r["chat_id"],
+                r["action"],
+                r["agency_id"],
+                r["actor_id"],
+                r["detail"],
+                _need(r["at"]),
+            )
+            for r in rows
+        ]
+
+    # -- send log -------------------------------------------------------------
+
+    def entries(
+        self, chat_id: int | None = None, *, since: datetime | None = None
+    ) -> list[LogEntry]:
+        """Log rows (of one chat), scheduled at or after `since`, oldest first."""
+        rows = self._all(
+            "SELECT * FROM reminder_log WHERE (? IS NULL OR chat_id = ?)"
+            " AND (? IS NULL OR scheduled_at >= ?) ORDER BY scheduled_at, id",
+            (
+                chat_id,
+                chat_id,
+                None if since is None else to_utc_text(since),
+                None if since is None else to_utc_text(since),
+            ),
+        )
+        return [_entry(row) for row in rows]
+
+    def logged(self, chat_id: int, keys: Iterable[str]) -> dict[str, LogEntry]:
+        """The log rows of these keys for a chat."""
+        wanted = sorted(set(keys))
+        found: dict[str, LogEntry] = {}
+        for chunk in _chunks(wanted):
+            marks = ", ".join("?" for _ in chunk)
+            rows = self._all(
+                f"SELECT * FROM reminder_log WHERE chat_id = ? AND reminder_key IN ({marks})",
+                (chat_id, *chunk),
+            )
+            found.update({row["reminder_key"]: _entry(row) for row in rows})
+        return found
+
+    def claim(self, chat_id: int, due: Sequence[Claimable], at: datetime) -> list[str]:
+        """Record `due` as pending and return the keys this caller may now send.
+
+        New keys are inserted; never-attempted pending rows and retryable failures are
+        taken again; everything else (sent, attempted, final failures) is skipped."""
+        if not due:
+            return []
+        stamp = to_utc_text(at)
+        claimed: list[str] = []
+        with self._tx() as conn:
+            for occurrence in due:
+                cursor = conn.execute(
+                    "INSERT INTO reminder_log (chat_id, reminder_key, kind, subject, occurs_on,"
+                    " scheduled_at, status, created_at) VALUES (?, ?, ?, ?, ?, ?, 'pending', ?)"
+                    " ON CONFLICT (chat_id, reminder_key) DO NOTHING",
+                    (
+                        chat_id,
+                        occurrence.key,
+                        occurrence.kind,
+                        occurrence.subject,
+                        occurrence.occurs_on.isoformat(),
+                        to_utc_text(occurrence.send_at),
+                        stamp,
+                    ),
+                )
+                if cursor.rowcount == 1:
+                    claimed.append(occurrence.key)
+                    continue
+                row = conn.execute(
+                    "SELECT * FROM reminder_log WHERE chat_id = ? AND reminder_key = ?",
+                    (chat_id, occurrence.key),
+                ).fetchone()
+                if row is not None and _entry(row).claimable():
+                    conn.execute(
+                        "UPDATE reminder_log SET status = 'pending', attempted_at = NULL,"
+                        " retryable = 0 WHERE id = ?",
+                        (row["id"],),
+                    )
+                    claimed.append(occurrence.key)
+        return claimed
+
+    def _update_keys(
+        self, chat_id: int, keys: Sequence[str], sql: str, params: tuple[Any, ...]
+    ) -> None:
+        with self._tx() as conn:
+            for chunk in _chunks(list(keys)):
+                marks = ", ".join("?" for _ in chunk)
+                conn.execute(
+                    f"{sql} WHERE chat_id = ? AND reminder_key IN ({marks})",
+                    (*params, chat_id, *chunk),
+                )
+
+    def mark_attempted(self, chat_id: int, keys: Sequence[str], at: datetime) -> None:
+        """Just before the request to Telegram: from now on the keys are never retried
+        unless Telegram says they were not delivered."""
+        self._update_keys(
+            chat_id,
+            keys,
+            "UPDATE reminder_log SET attempted_at = ?, attempts = attempts + 1",
+            (to_utc_text(at),),
+        )
+
+    def mark_sent(
+        self, chat_id: int, keys: Sequence[str], at: datetime, message_id: int | None
+    ) -> None:
+        self._update_keys(
+            chat_id,
+            keys,
+            "UPDATE reminder_log SET status = 'sent', sent_at = ?, message_id = ?, error = NULL,"
+            " retryable = 0",
+            (to_utc_text(at), message_id),
+        )
+
+    def mark_failed(
+        self, chat_id: int, keys: Sequence[str], error: str, *, retryable: bool
+    ) -> None:
+        self._update_keys(
+            chat_id,
+            keys,
+            "UPDATE reminder_log SET status = 'failed', error = ?, retryable = ?",
+            (error[:500], 1 if retryable else 0),
+        )
+
+    def interrupted(self) -> list[LogEntry]:
+        """Rows attempted but never confirmed (the bot stopped mid-send): not retried."""
+        rows = self._all(
+            "SELECT * FROM reminder_log WHERE status = 'pending' AND attempted_at IS NOT NULL"
+            " ORDER BY id"
+        )
+        return [_entry(row) for row in rows]
+
+    def close_interrupted(self, error: str) -> int:
+        """Mark interrupted rows failed (final): they may have been delivered."""
+        with self._tx() as conn:
+            cursor = conn.execute(
+                "UPDATE reminder_log SET status = 'failed', error = ?, retryable = 0"
+                " WHERE status = 'pending' AND attempted_at IS NOT NULL",
+                (error[:500],),
+            )
+            return cursor.rowcount
+
+
+def open_store(path: Path, *, now: datetime) -> ReminderStore:
+    """Open the database file read-write (creating and migrating it if needed)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    conn = _connect(path, read_only=False)
+    try:
+        apply_migrations(conn, now=now)
+    except Exception:
+        conn.close()
+        raise
+    return ReminderStore(conn)
+
+
+def store_for(db: object, *, now: datetime) -> ReminderStore:
+    """A store beside an open `bot.storage` database: its own connection to the same
+    file (SQLite WAL), or the database's own connection for an in-memory one."""
+    path = getattr(db, "path", None)
+    if path is not None and str(path) != ":memory:":
+        return open_store(Path(path), now=now)
+    conn = getattr(db, "_conn", None)  # in-memory: only that connection sees the data
+    if not isinstance(conn, sqlite3.Connection):
+        raise TypeError("nhắc việc cần cơ sở dữ liệu SQLite")
+    return ReminderStore(conn, owns_connection=False)
+
+
+def open_store_reader(path: Path) -> ReminderStore | None:
+    """The store read-only (preview); None when the file or the reminder tables are missing."""
+    if not path.is_file():
+        return None
+    try:
+        conn = _connect(path, read_only=True)
+        exists = conn.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?",
+            ("reminder_subscriptions",),
+        ).fetchone()
+    except sqlite3.Error:
+        return None
+    if not exists:
+        conn.close()
+        return None
+    return ReminderStore(conn)
