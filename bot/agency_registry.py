@@ -114,6 +114,14 @@ class AgencyRegistry:
         i = 0
         while i < len(tokens):
             hit = self._exact(tokens, i)
+            if (
+                hit
+                and i > 0
+                and tokens[i - 1] == "phong"
+                and self.agencies[hit[1]].kind == "department"
+            ):
+                i = hit[0]  # "phòng Nội vụ (huyện …)": a district office, not the Sở
+                continue
             if hit:
                 end, agency_id = hit
                 matches.append(
@@ -152,6 +160,11 @@ class AgencyRegistry:
                 if not found or found[0][1] < FUZZY_CUTOFF:
                     continue
                 top_id = self._fuzzy_ids[found[0][2]]
+                key_words = self._fuzzy_keys[found[0][2]].split()
+                words = window.split()
+                # the word after "Sở"/"Ban"… must itself be close: "số phương tiện" is no "Sở Thông tin"
+                if len(key_words) > 1 and fuzz.ratio(words[1], key_words[1]) < 75:
+                    continue
                 if len(found) > 1:
                     second_id = self._fuzzy_ids[found[1][2]]
                     if second_id != top_id and found[0][1] - found[1][1] < FUZZY_MARGIN:

@@ -266,7 +266,7 @@ class Answerer:
                 ar.agency
                 for a in item.assignments
                 for ar in a.agencies
-                if ar.role == focus or (focus == "chu_tri" and ar is a.leader())
+                if ar.role == focus or (focus == "chu_tri" and ar is item.leader_of(a))
             ]
             label = ROLE_LABELS[focus].capitalize()
             if found:
@@ -340,7 +340,7 @@ class Answerer:
                 for ar in a.agencies:
                     if ar.agency != agency_id:
                         continue
-                    is_lead = ar is a.leader()
+                    is_lead = ar is item.leader_of(a)
                     if role is None or ar.role == role or (role == "chu_tri" and is_lead):
                         roles.append("chu_tri" if is_lead and role == "chu_tri" else ar.role)
             if roles:
@@ -577,7 +577,8 @@ class Answerer:
         today_line = f"Hôm nay: {d(today)}."
         picked: list[tuple[AssignmentView, str]] = []
         title: str
-        if ent.relative == "overdue":
+        explicit = bool(ent.dates or ent.quarter or ent.month or ent.window_days)
+        if ent.relative == "overdue" and not explicit:
             title = f"Các việc đã quá hạn (tính đến {d(today)})"
             for v in views:
                 last = v.assignment.deadline.last_due(today)
@@ -846,7 +847,7 @@ class Answerer:
                 if any(ar.agency in groups for ar in a.agencies):
                     return a, agency_id
         for a in item.assignments:
-            leader = a.leader()
+            leader = item.leader_of(a)
             if leader and not self.k.agencies[leader.agency].is_group:
                 return a, leader.agency
         a = item.assignments[0]

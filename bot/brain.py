@@ -22,7 +22,7 @@ from bot.plan_loader import Knowledge
 from bot.progress_types import Asker, ProgressReader
 from bot.replies import Reply
 from bot.search import SearchResult, TopicSearch
-from bot.text import clean, fold, looks_like_telex, untelex
+from bot.text import clean, fold, looks_like_telex, looks_like_vni, untelex, unvni
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 TOPIC_FULL_SCORE = 6.0
@@ -104,6 +104,8 @@ class Brain:
         text = clean(message[: MAX_INPUT * 2])[:MAX_INPUT]
         if looks_like_telex(text):
             text = untelex(text)
+        elif looks_like_vni(text):
+            text = unvni(text)
         folded = fold(text)
         command_arg = ""
         cmd = re.match(r"^/([a-z_]+)(?:@[a-z0-9_]+)?\s*(.*)$", folded)

@@ -91,13 +91,16 @@ class Assignment(_Strict):
                 return ar
         return self.agencies[0]
 
-    def leader(self) -> AgencyRole | None:
+    def leader(self, stands_alone: bool = True) -> AgencyRole | None:
         """The agency leading this assignment, if the plan makes one clear: chủ trì, else
-        the one that directs (chỉ đạo), else the only agency that executes or advises."""
+        the one that directs (chỉ đạo), else, when the assignment stands alone (its item's
+        only one, or a part with its own task), the only agency that executes or advises."""
         for role in ("chu_tri", "chi_dao"):
             for ar in self.agencies:
                 if ar.role == role:
                     return ar
+        if not stands_alone:
+            return None
         doers = [ar for ar in self.agencies if ar.role in ("thuc_hien", "tham_muu")]
         return doers[0] if len(doers) == 1 else None
 
@@ -114,6 +117,12 @@ class Item(_Strict):
     assignments: tuple[Assignment, ...] = Field(min_length=1)
     group_id: str = ""
     group_title: str = ""
+
+    def leader_of(self, assignment: Assignment) -> AgencyRole | None:
+        """Who leads `assignment` within this item ("3.1a" shares its task with "3.1b", so
+        neither of the two executors leads the item alone)."""
+        alone = len(self.assignments) == 1 or assignment.task is not None
+        return assignment.leader(stands_alone=alone)
 
     def assignment_key(self, assignment: Assignment) -> str:
         """Stable key of an assignment: item id plus its part letter ("4.2b")."""

@@ -55,6 +55,7 @@ def fold_tokens(text: str) -> list[str]:
 
 _TONES = {"s": "\u0301", "f": "\u0300", "r": "\u0309", "x": "\u0303", "j": "\u0323"}
 _VOWELS = "aeiouy"
+_FINALS = {"c", "ch", "m", "n", "ng", "nh", "p", "t"}
 _TELEX_WORD = re.compile(r"^[a-z]+$")
 
 
@@ -68,6 +69,15 @@ def _telex_word(word: str) -> str | None:
     if body[-1] in _TONES and len(body) > 2 and any(v in body[:-1] for v in _VOWELS):
         tone = _TONES[body[-1]]
         body = body[:-1]
+    else:
+        # the tone key may also come before a final consonant: "tifm" → "tìm"
+        first_vowel = next((i for i, ch in enumerate(body) if ch in _VOWELS), None)
+        if first_vowel is not None:
+            for i in range(first_vowel + 1, len(body)):
+                if body[i] in _TONES and body[i + 1 :] in _FINALS:
+                    tone = _TONES[body[i]]
+                    body = body[:i] + body[i + 1 :]
+                    break
     changed = bool(tone)
     for src, dst in (
         ("dd", "đ"),
@@ -112,6 +122,45 @@ def _place_tone(word: str, tone: str) -> str:
         if word.startswith(("qu", "gi")) and pos == 1 and len(vowels) > 1:
             pos = vowels[-1] if len(vowels) == 2 else vowels[1]
     return unicodedata.normalize("NFC", word[: pos + 1] + tone + word[pos + 1 :])
+
+
+_VNI_WORD = re.compile(r"^[a-zA-ZđĐ]+[1-9][a-zA-Z1-9]*$")
+_VNI_MARKS = {"1": "\u0301", "2": "\u0300", "3": "\u0309", "4": "\u0303", "5": "\u0323"}
+
+
+def looks_like_vni(text: str) -> bool:
+    """True when two or more words carry VNI digits ("so73 no65i vu5")."""
+    return sum(1 for w in text.split() if _VNI_WORD.match(w.strip(".,;:?!"))) >= 2
+
+
+def unvni(text: str) -> str:
+    """Convert words typed with VNI left off: 6 → ^, 7 → ơ/ư, 8 → ă, 9 → đ, 1–5 → tones."""
+    out = []
+    for token in re.split(r"(\s+)", text):
+        core = token.strip(".,;:?!")
+        if not _VNI_WORD.match(core):
+            out.append(token)
+            continue
+        word, tone = "", ""
+        for ch in core:
+            low = ch.lower()
+            if ch in _VNI_MARKS:
+                tone = _VNI_MARKS[ch]
+            elif ch == "6" and word and fold(word[-1]) in "aeo":
+                word = word[:-1] + {"a": "â", "e": "ê", "o": "ô"}[fold(word[-1])]
+            elif ch == "7" and word:
+                idx = max(word.rfind("o"), word.rfind("u"))
+                if idx >= 0:
+                    word = word[:idx] + {"o": "ơ", "u": "ư"}[word[idx]] + word[idx + 1 :]
+            elif ch == "8" and word and word[-1] == "a":
+                word = word[:-1] + "ă"
+            elif ch == "9" and "d" in word:
+                word = word.replace("d", "đ", 1)
+            elif low.isalpha() or low == "đ":
+                word += ch
+        converted = _place_tone(word, tone) if tone else word
+        out.append(token.replace(core, converted))
+    return "".join(out)
 
 
 def untelex(text: str) -> str:
