@@ -67,11 +67,17 @@ def main() -> int:
         return ordered[min(len(ordered) - 1, int(p / 100 * len(ordered)))] * 1000
 
     print(f"messages per pass: {len(msgs)}, passes: {args.repeat}")
-    print(f"start-up: imports {t_import:.3f} s + load plan and build indexes {t_build:.3f} s"
-          f" = {t_import + t_build:.3f} s")
-    print(f"cold pass: p50 {pct(cold, 50):.3f} ms, p99 {pct(cold, 99):.3f} ms, max {max(cold)*1000:.3f} ms")
-    print(f"warm: p50 {pct(timings, 50):.3f} ms, p99 {pct(timings, 99):.3f} ms,"
-          f" max {max(timings)*1000:.3f} ms, mean {statistics.mean(timings)*1000:.3f} ms")
+    print(
+        f"start-up: imports {t_import:.3f} s + load plan and build indexes {t_build:.3f} s"
+        f" = {t_import + t_build:.3f} s"
+    )
+    print(
+        f"cold pass: p50 {pct(cold, 50):.3f} ms, p99 {pct(cold, 99):.3f} ms, max {max(cold) * 1000:.3f} ms"
+    )
+    print(
+        f"warm: p50 {pct(timings, 50):.3f} ms, p99 {pct(timings, 99):.3f} ms,"
+        f" max {max(timings) * 1000:.3f} ms, mean {statistics.mean(timings) * 1000:.3f} ms"
+    )
     return 0
 
 

@@ -13,6 +13,12 @@ Tests inject updates with the builders (`private_text`, `group_text`,
 asyncio.Condition with a timeout instead of sleeping. `fail` injects faults
 (status codes, retry_after) for resilience tests.
 
+`redeliver(update)` queues an update again with its own update_id, as Telegram
+does when the bot did not confirm it (a crash before the next getUpdates); it is
+delivered once more even though its id is below the confirmed offset. Uploaded
+documents keep their bytes (`documents[i].data`); `leave(chat_id, user)` makes
+getChatMember answer that the user left (or was kicked from) a group.
+
 Two opt-in switches (off by default, so nothing changes for existing tests):
 
 - `block(chat_id)` makes every call about that chat answer 403 Forbidden, as
@@ -252,6 +258,7 @@ class FakeBotApi:
         }
         self.calls: list[Call] = []
         self.updates: list[dict[str, Any]] = []
+        self.redelivered: list[dict[str, Any]] = []
         self.confirmed_offset = 0
         self.messages: dict[tuple[int, int], dict[str, Any]] = {}
         self.chats: dict[int, dict[str, Any]] = {}
@@ -403,7 +410,8 @@ class FakeBotApi:
             await self._notify()
 
         def pending() -> list[dict[str, Any]]:
-            return [u for u in self.updates if u["update_id"] >= offset][:limit]
+            fresh = [u for u in self.updates if u["update_id"] >= offset]
+            return [*self.redelivered, *fresh][:limit]
 
         if not pending() and timeout > 0 and not self._closing:
             assert self._changed is not None
@@ -413,7 +421,9 @@ class FakeBotApi:
                         await self._changed.wait_for(lambda: bool(pending()) or self._closing)
                 except TimeoutError:
                     pass
-        return pending()
+        batch = pending()
+        self.redelivered = [u for u in self.redelivered if not any(u is b for b in batch)]
+        return batch
 
     async def _api_sendMessage(self, params: dict[str, Any], files: dict[str, Upload]) -> Any:
         text = self._text_of(params, "text")
@@ -655,6 +665,15 @@ class FakeBotApi:
         self.messages[(chat["id"], message["message_id"])] = message
         return message
 
+    def redeliver(self, update: dict[str, Any]) -> dict[str, Any]:
+        """Deliver an update (as returned by `push`) once more, with the same update_id."""
+        self.redelivered.append(update)
+        if self._changed is not None:
+            task = asyncio.get_running_loop().create_task(self._notify())
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+        return update
+
     def send(
         self, chat: dict[str, Any], user: dict[str, Any], text: str | None = None, **kw: Any
     ) -> dict[str, Any]:
@@ -738,6 +757,13 @@ class FakeBotApi:
                 " can_edit_stories can_delete_stories"
             )
             member.update({"can_be_edited": False, **dict.fromkeys(rights.split(), True)})
+        self.members[(chat_id, user["id"])] = member
+
+    def leave(self, chat_id: int, user: dict[str, Any], status: str = "left") -> None:
+        """Make getChatMember say `user` left the group (or, with "kicked", was banned)."""
+        member: dict[str, Any] = {"status": status, "user": user}
+        if status == "kicked":
+            member["until_date"] = 0
         self.members[(chat_id, user["id"])] = member
 
     # ------------------------------------------------------------ observing

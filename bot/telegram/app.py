@@ -19,7 +19,7 @@ import signal
 import sys
 from collections.abc import Awaitable, Callable, Iterable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from telegram import LinkPreviewOptions, Update
@@ -39,10 +39,16 @@ from bot.config import ConfigError, Settings
 from bot.plan_loader import PlanError, load_knowledge
 from bot.telegram import commands, errors, handlers
 
+if TYPE_CHECKING:
+    from bot.telegram.progress import ProgressFeature
+
 log = logging.getLogger(__name__)
 
 Feature = Callable[[Application[Any, Any, Any, Any, Any, Any]], None]
+LifecycleHook = Callable[[Application[Any, Any, Any, Any, Any, Any]], Awaitable[None]]
 HEARTBEAT_SECONDS = 30
+STARTUP_KEY = "startup_hooks"
+SHUTDOWN_KEY = "shutdown_hooks"
 _SECRET_TOKEN = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 
 
@@ -127,6 +133,7 @@ def build_application(
         .defaults(defaults)
         .concurrent_updates(PerChatUpdateProcessor(max_concurrent_updates))
         .post_init(post_init)
+        .post_shutdown(post_shutdown)
     )
     if request is not None:
         builder = builder.request(request)
@@ -144,9 +151,34 @@ def build_application(
     return application
 
 
+def add_lifecycle_hooks(
+    application: Application[Any, Any, Any, Any, Any, Any],
+    *,
+    startup: LifecycleHook | None = None,
+    shutdown: LifecycleHook | None = None,
+) -> None:
+    """Let a feature open resources in `post_init` and release them in `post_shutdown`
+    (shutdown hooks run in reverse order, after the application has stopped)."""
+    if startup is not None:
+        application.bot_data.setdefault(STARTUP_KEY, []).append(startup)
+    if shutdown is not None:
+        application.bot_data.setdefault(SHUTDOWN_KEY, []).append(shutdown)
+
+
 async def post_init(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
-    """After getMe: publish the command menus for each scope."""
+    """After getMe: run the features' start-up hooks, publish the command menus."""
+    for hook in application.bot_data.get(STARTUP_KEY, []):
+        await hook(application)
     await commands.publish_menus(application, handlers.services_of(application).admin_ids)
+
+
+async def post_shutdown(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    """After shutdown: the features' shutdown hooks, last registered first; each runs."""
+    for hook in reversed(application.bot_data.get(SHUTDOWN_KEY, [])):
+        try:
+            await hook(application)
+        except Exception:
+            log.exception("Lỗi khi đóng tài nguyên của một tính năng")
 
 
 def webhook_secret(settings: Settings) -> str:
@@ -278,11 +310,21 @@ async def serve(
         if application.running:
             await application.stop()
         await application.shutdown()
+        if application.post_shutdown is not None:  # run_polling would call it; serve does
+            await application.post_shutdown(application)
 
 
-def default_features(settings: Settings) -> list[Feature]:
-    """Feature modules `python -m bot run` plugs in (progress, reminders: add them here)."""
-    return []
+def default_features(
+    settings: Settings, *, progress: ProgressFeature | None = None
+) -> list[Feature]:
+    """Feature modules `python -m bot run` plugs in: progress reporting and reminders.
+
+    `progress` is the `ProgressFeature` whose `reader` the brain was built with."""
+    from bot.reminders.handlers import reminders_feature
+    from bot.telegram.progress import ProgressFeature
+
+    features: list[Feature] = [progress or ProgressFeature(settings), reminders_feature(settings)]
+    return features
 
 
 def run_bot(settings: Settings) -> int:
@@ -304,11 +346,13 @@ def run_bot(settings: Settings) -> int:
         )
         return 1
     from bot.brain import Brain
-    from bot.storage import open_progress_reader
+    from bot.telegram.progress import ProgressFeature
 
-    brain = Brain(knowledge, progress=open_progress_reader(settings))
+    progress = ProgressFeature(settings, knowledge)  # opens the database at start-up
+    brain = Brain(knowledge, progress=progress.reader)
+    features = default_features(settings, progress=progress)
     try:
-        return asyncio.run(serve(settings, brain, features=default_features(settings)))
+        return asyncio.run(serve(settings, brain, features=features))
     except ConfigError as exc:
         print(f"Không khởi động được bot: {exc}", file=sys.stderr)
         return 1

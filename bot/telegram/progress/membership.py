@@ -1,0 +1,304 @@
+"""Who may report: /dangky, /toi, /thanhvien, /duyet, /thuhoi and /lienket.
+
+`/dangky <tên cơ quan>` resolves the name with `AgencyRegistry.resolve` (several
+candidates: buttons `v1:reg:<agency id>`) and sends the request to every bot admin
+(ADMIN_IDS) with Duyệt / Từ chối buttons (`v1:mem:<ok|no>:<user id>`); the user
+is told the decision. `/lienket <tên cơ quan>` in a group, by a group admin
+(getChatMember: administrator or creator), asks the bot admins to confirm
+(`v1:link:<ok|no>:<chat id>`); the group is told the decision.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+
+from telegram import Update, User
+
+from bot.plan_models import Agency
+from bot.progress_access import AccessResult
+from bot.replies import Button, esc
+from bot.telegram import callbacks
+from bot.telegram.handlers import STALE_BUTTON, Context
+from bot.telegram.progress.common import (
+    CHECK_FAILED,
+    display_name,
+    drop_buttons,
+    edit_query_message,
+    in_group,
+    is_group_admin,
+    notify,
+    reply,
+    rows_of,
+    runtime,
+)
+from bot.telegram.progress.state import ProgressRuntime
+
+log = logging.getLogger(__name__)
+
+REGISTER, MEMBER, LINK = "reg", "mem", "link"
+MAX_CANDIDATES = 6
+
+REGISTER_USAGE = (
+    "Gõ kèm tên cơ quan của anh/chị, ví dụ: <code>/dangky Sở Nội vụ</code> hoặc"
+    " <code>/dangky UBND huyện Tuy Phong</code>."
+)
+LINK_USAGE = (
+    "Gõ kèm tên cơ quan của nhóm, ví dụ: <code>/lienket Sở Nội vụ</code>. Thành viên đã được"
+    " duyệt báo cáo trong nhóm sẽ được ghi cho cơ quan này."
+)
+LINK_PRIVATE = (
+    "Lệnh /lienket dùng trong nhóm của cơ quan: thêm trợ lý vào nhóm rồi (với quyền quản trị"
+    " nhóm) gõ <code>/lienket &lt;tên cơ quan&gt;</code>."
+)
+LINK_NOT_ADMIN = "Chỉ quản trị viên của nhóm mới liên kết được nhóm với một cơ quan."
+ADMINS_ONLY = "Chỉ quản trị viên bot mới dùng được lệnh này."
+NO_ADMINS = "Lưu ý: bot chưa có quản trị viên (ADMIN_IDS) để duyệt; hãy báo người vận hành bot."
+
+_AGENCY_ID = re.compile(r"^[a-z0-9_]{1,40}$")
+_DECISION = re.compile(r"^(ok|no):(-?\d{1,18})$")
+_USER_ID = re.compile(r"^\d{1,18}$")
+
+
+def _candidates(rt: ProgressRuntime, name: str) -> list[Agency]:
+    return rt.registry.resolve(name)[:MAX_CANDIDATES]
+
+
+def _not_found(name: str, command: str) -> str:
+    return (
+        f"Không tìm thấy cơ quan «{esc(name)}» trong danh mục. Hãy gõ đúng tên, ví dụ:"
+        f" <code>/{command} Sở Nội vụ</code>, <code>/{command} Công an tỉnh</code>."
+    )
+
+
+def _decision_buttons(kind: str, target: int, yes: str, no: str) -> list[list[Button]]:
+    return [
+        [
+            Button(yes, callbacks.encode(kind, f"ok:{target}")),
+            Button(no, callbacks.encode(kind, f"no:{target}")),
+        ]
+    ]
+
+
+# ---------------------------------------------------------------- members
+
+
+async def cmd_register(update: Update, context: Context) -> None:
+    """/dangky <tên cơ quan>."""
+    rt = runtime(context)
+    user = update.effective_user
+    if user is None:
+        return
+    name = " ".join(context.args or []).strip()
+    if not name:
+        await reply(update, context, REGISTER_USAGE)
+        return
+    found = _candidates(rt, name)
+    if not found:
+        await reply(update, context, _not_found(name, "dangky"))
+        return
+    if len(found) > 1:
+        buttons = rows_of(
+            [Button(a.name, callbacks.encode(REGISTER, a.id)) for a in found], per_row=1
+        )
+        await reply(
+            update,
+            context,
+            f"«{esc(name)}» có thể là một trong các cơ quan sau; chọn một:",
+            buttons,
+        )
+        return
+    await reply(update, context, await _request(rt, context, user, found[0].id))
+
+
+async def _request(rt: ProgressRuntime, context: Context, user: User, agency_id: str) -> str:
+    """Ask to report for an agency and tell every bot admin; the user's answer."""
+    result = rt.service.request_membership(user.id, agency_id, display_name(user))
+    if result.code != "ok" or result.member is None:
+        return result.message
+    card = rt.service.member_request_html(result.member)
+    buttons = _decision_buttons(MEMBER, user.id, "✅ Duyệt", "❌ Từ chối")
+    delivered = [
+        await notify(context, admin_id, card, buttons) for admin_id in sorted(rt.service.admin_ids)
+    ]
+    log.info("Yêu cầu đăng ký của %s cho %s", user.id, agency_id)
+    return result.message if any(delivered) else f"{result.message}\n{NO_ADMINS}"
+
+
+async def on_register_pick(update: Update, context: Context, arg: str) -> None:
+    """`v1:reg:<agency id>`: the agency chosen among several candidates."""
+    query = update.callback_query
+    assert query is not None
+    rt = runtime(context)
+    if not _AGENCY_ID.match(arg) or arg not in rt.knowledge.agencies:
+        await query.answer(STALE_BUTTON)
+        return
+    await query.answer()
+    await edit_query_message(query, context, await _request(rt, context, query.from_user, arg))
+
+
+async def _tell_member(context: Context, result: AccessResult) -> None:
+    if result.code == "ok" and result.notice and result.member is not None:
+        await notify(context, result.member.user_id, result.notice, [])
+
+
+async def on_member_decision(update: Update, context: Context, arg: str) -> None:
+    """`v1:mem:<ok|no>:<user id>`: an admin approves or rejects a registration."""
+    query = update.callback_query
+    assert query is not None
+    rt = runtime(context)
+    match = _DECISION.match(arg)
+    if match is None:
+        await query.answer(STALE_BUTTON)
+        return
+    admin_id, user_id = query.from_user.id, int(match.group(2))
+    if not rt.service.is_admin(admin_id):
+        await query.answer(ADMINS_ONLY, show_alert=True)
+        return
+    if match.group(1) == "ok":
+        result = rt.service.approve_member(admin_id, user_id)
+    else:
+        result = rt.service.reject_member(admin_id, user_id)
+    await query.answer()
+    card = rt.service.member_request_html(result.member) + "\n" if result.member else ""
+    await edit_query_message(query, context, card + result.message)
+    await _tell_member(context, result)
+
+
+async def cmd_whoami(update: Update, context: Context) -> None:
+    """/toi: one's agency and role."""
+    rt = runtime(context)
+    user = update.effective_user
+    if user is None:
+        return
+    await reply(update, context, rt.service.whoami_html(user.id))
+
+
+async def cmd_members(update: Update, context: Context) -> None:
+    """/thanhvien (bot admins)."""
+    rt = runtime(context)
+    user = update.effective_user
+    if user is None or not rt.service.is_admin(user.id):
+        await reply(update, context, ADMINS_ONLY)
+        return
+    html = rt.service.members_html()
+    pending = rt.service.members("pending")
+    if pending:
+        html += (
+            "\n\nDuyệt: <code>/duyet &lt;id&gt;</code> · Thu hồi: <code>/thuhoi &lt;id&gt;</code>"
+        )
+    await reply(update, context, html)
+
+
+async def _decide_by_command(update: Update, context: Context, approve: bool) -> None:
+    rt = runtime(context)
+    user = update.effective_user
+    if user is None:
+        return
+    command = "duyet" if approve else "thuhoi"
+    if not rt.service.is_admin(user.id):
+        await reply(update, context, ADMINS_ONLY)
+        return
+    arg = " ".join(context.args or []).strip()
+    if not _USER_ID.match(arg):
+        await reply(
+            update,
+            context,
+            f"Gõ kèm id người dùng (xem bằng /thanhvien), ví dụ: <code>/{command} 123456789</code>.",
+        )
+        return
+    target = int(arg)
+    if approve:
+        result = rt.service.approve_member(user.id, target)
+    else:
+        result = rt.service.revoke_member(user.id, target)
+    await reply(update, context, result.message)
+    await _tell_member(context, result)
+
+
+async def cmd_approve(update: Update, context: Context) -> None:
+    """/duyet <user id> (bot admins)."""
+    await _decide_by_command(update, context, approve=True)
+
+
+async def cmd_revoke(update: Update, context: Context) -> None:
+    """/thuhoi <user id> (bot admins)."""
+    await _decide_by_command(update, context, approve=False)
+
+
+# ---------------------------------------------------------------- group links
+
+
+async def cmd_link(update: Update, context: Context) -> None:
+    """/lienket <tên cơ quan> in a group, by a group admin; a bot admin confirms."""
+    rt = runtime(context)
+    chat, message, user = update.effective_chat, update.effective_message, update.effective_user
+    if chat is None:
+        return
+    if not in_group(chat):
+        await reply(update, context, LINK_PRIVATE)
+        return
+    admin = await is_group_admin(context, chat, message, user)
+    if not admin:
+        await reply(update, context, CHECK_FAILED if admin is None else LINK_NOT_ADMIN)
+        return
+    name = " ".join(context.args or []).strip()
+    if not name:
+        await reply(update, context, LINK_USAGE)
+        return
+    found = _candidates(rt, name)
+    if not found:
+        await reply(update, context, _not_found(name, "lienket"))
+        return
+    if len(found) > 1:
+        names = "; ".join(esc(a.name) for a in found)
+        await reply(
+            update,
+            context,
+            f"«{esc(name)}» có thể là: {names}. Hãy gõ lại đầy đủ tên cơ quan, ví dụ"
+            f" <code>/lienket {esc(found[0].name)}</code>.",
+        )
+        return
+    requester = user.id if user is not None else chat.id
+    result = rt.service.request_chat_link(chat.id, found[0].id, requester, chat.title)
+    if result.code == "ok":
+        who = esc(display_name(user) or "quản trị viên nhóm")
+        card = (
+            f"Yêu cầu liên kết nhóm «{esc(chat.title or chat.id)}» (id <code>{chat.id}</code>)"
+            f" với <b>{esc(found[0].name)}</b>, do {who} (quản trị nhóm) đề nghị."
+        )
+        buttons = _decision_buttons(LINK, chat.id, "✅ Xác nhận", "❌ Từ chối")
+        delivered = [
+            await notify(context, admin_id, card, buttons)
+            for admin_id in sorted(rt.service.admin_ids)
+        ]
+        log.info("Yêu cầu liên kết nhóm %s với %s", chat.id, found[0].id)
+        if not any(delivered):
+            await reply(update, context, f"{result.message}\n{NO_ADMINS}")
+            return
+    await reply(update, context, result.message)
+
+
+async def on_link_decision(update: Update, context: Context, arg: str) -> None:
+    """`v1:link:<ok|no>:<chat id>`: a bot admin confirms or rejects a group link."""
+    query = update.callback_query
+    assert query is not None
+    rt = runtime(context)
+    match = _DECISION.match(arg)
+    if match is None:
+        await query.answer(STALE_BUTTON)
+        return
+    admin_id, chat_id = query.from_user.id, int(match.group(2))
+    if not rt.service.is_admin(admin_id):
+        await query.answer(ADMINS_ONLY, show_alert=True)
+        return
+    if match.group(1) == "ok":
+        result = rt.service.approve_chat_link(admin_id, chat_id)
+    else:
+        result = rt.service.reject_chat_link(admin_id, chat_id)
+    await query.answer()
+    await edit_query_message(query, context, result.message)
+    if result.code == "ok" and result.notice:
+        await notify(context, chat_id, result.notice, [])
+    elif result.code != "ok":
+        await drop_buttons(query)

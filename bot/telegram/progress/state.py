@@ -1,0 +1,166 @@
+"""What the progress door keeps: the feature object, its per-application runtime, the
+brain's live reader and the pending confirmation cards.
+
+`ProgressFeature` is the `build_application(features=…)` entry. It opens the
+Database once in `post_init` (through `app.add_lifecycle_hooks`) and closes it in
+`post_shutdown`; between the two, `ProgressRuntime` (in `bot_data`) holds the
+services the handlers use. `LiveProgress` is the `ProgressReader` the brain is
+built with: it reads the same Database once it is open, so "tiến độ 2.4" sees
+what was just saved. `PendingStore` keeps update drafts awaiting «Lưu» server
+side, under short ids carried in callback data, bounded in number and age.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from telegram.ext import Application
+
+from bot.agency_registry import AgencyRegistry
+from bot.clock import Clock
+from bot.config import Settings
+from bot.plan_loader import Knowledge
+from bot.progress import ProgressService
+from bot.progress_types import ProgressRecord
+from bot.progress_view import ProgressView
+from bot.storage.base import Database, ProgressStore
+from bot.telegram.progress.parsing import UpdateParser
+
+PROGRESS_KEY = "progress"
+PENDING_CAPACITY = 1000
+PENDING_TTL = timedelta(hours=24)
+
+
+class LiveProgress:
+    """A `ProgressReader` over whichever store is open now (nothing before start-up)."""
+
+    def __init__(self) -> None:
+        self.store: ProgressStore | None = None
+
+    def latest_by_assignment(self, item_id: str) -> dict[str, ProgressRecord]:
+        return self.store.latest_by_assignment(item_id) if self.store is not None else {}
+
+    def history(self, item_id: str, limit: int = 20) -> list[ProgressRecord]:
+        return self.store.history(item_id, limit) if self.store is not None else []
+
+
+@dataclass
+class PendingUpdate:
+    """An update read from a message, not stored yet (a card or an item question).
+
+    `immediate` ones come from /capnhat and are saved as soon as the item is known;
+    the others wait for «Lưu». The source ids are those of the user's message."""
+
+    user_id: int
+    display_name: str | None
+    chat_id: int
+    message_id: int
+    item_ref: str | None
+    status: str | None
+    percent: int | None
+    note: str | None
+    agency_id: str | None
+    immediate: bool
+    created_at: datetime
+    card_html: str = ""
+
+
+class PendingStore:
+    """Pending updates by a random 10-character id; oldest evicted beyond `capacity`,
+    expired after `ttl`. One pending update per source message (a newer one replaces it)."""
+
+    def __init__(self, capacity: int = PENDING_CAPACITY, ttl: timedelta = PENDING_TTL):
+        self.capacity = capacity
+        self.ttl = ttl
+        self._items: OrderedDict[str, PendingUpdate] = OrderedDict()
+        self._by_source: dict[tuple[int, int], str] = {}
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def put(self, pending: PendingUpdate) -> str:
+        self.drop_source(pending.chat_id, pending.message_id)
+        key = secrets.token_hex(5)
+        while key in self._items:
+            key = secrets.token_hex(5)
+        self._items[key] = pending
+        self._by_source[(pending.chat_id, pending.message_id)] = key
+        while len(self._items) > self.capacity:
+            old_key, _ = next(iter(self._items.items()))
+            self.pop(old_key)
+        return key
+
+    def get(self, key: str, now: datetime) -> PendingUpdate | None:
+        pending = self._items.get(key)
+        if pending is None:
+            return None
+        if now - pending.created_at > self.ttl:
+            self.pop(key)
+            return None
+        return pending
+
+    def pop(self, key: str) -> PendingUpdate | None:
+        pending = self._items.pop(key, None)
+        if pending is not None:
+            source = (pending.chat_id, pending.message_id)
+            if self._by_source.get(source) == key:
+                del self._by_source[source]
+        return pending
+
+    def drop_source(self, chat_id: int, message_id: int) -> None:
+        key = self._by_source.get((chat_id, message_id))
+        if key is not None:
+            self.pop(key)
+
+    def latest_without_item(
+        self, user_id: int, chat_id: int, now: datetime
+    ) -> tuple[str, PendingUpdate] | None:
+        """The user's newest update in this chat still waiting for its item number."""
+        for key, pending in reversed(list(self._items.items())):
+            mine = pending.user_id == user_id and pending.chat_id == chat_id
+            if mine and pending.item_ref is None and self.get(key, now) is not None:
+                return key, pending
+        return None
+
+
+@dataclass
+class ProgressRuntime:
+    """The services of one running application (from start-up to shutdown)."""
+
+    knowledge: Knowledge
+    db: Database
+    clock: Clock
+    service: ProgressService
+    view: ProgressView
+    registry: AgencyRegistry
+    parser: UpdateParser
+    pending: PendingStore = field(default_factory=PendingStore)
+
+
+class ProgressFeature:
+    """The progress feature: pass it in `build_application(features=[…])`.
+
+    `reader` is what the brain should be built with (`Brain(knowledge,
+    progress=feature.reader)`); `runtime` is the running application's services
+    (None before start-up and after shutdown)."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        knowledge: Knowledge | None = None,
+        *,
+        reader: LiveProgress | None = None,
+    ):
+        self.settings = settings
+        self.knowledge = knowledge
+        self.reader = reader or LiveProgress()
+        self.runtime: ProgressRuntime | None = None
+
+    def __call__(self, application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+        from bot.telegram.progress.wiring import register
+
+        register(application, self)

@@ -1,0 +1,111 @@
+"""Seeing where things stand: /tiendo, /chuabaocao, /baocao and the history button.
+
+`/tiendo` without a number is the overview in the statuses monitoring reports use;
+`/tiendo <số>` shows each assignment of the item with a «Lịch sử» button
+(`v1:hist:<số>`, also what the brain's progress answers carry). `/baocao` sends the
+Excel workbook as a document, to bot admins and members of Văn phòng UBND tỉnh.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from telegram import Update
+from telegram.constants import ChatAction
+from telegram.error import TelegramError
+
+from bot.progress_plan import find_item
+from bot.replies import Button, esc
+from bot.report_xlsx import build_report
+from bot.telegram import callbacks
+from bot.telegram.handlers import STALE_BUTTON, Context
+from bot.telegram.progress.common import reply, runtime
+from bot.telegram.progress.state import ProgressRuntime
+
+log = logging.getLogger(__name__)
+
+HISTORY = "hist"
+REPORT_AGENCY = "vp_ubnd"  # Văn phòng UBND tỉnh synthesises the yearly report
+REPORT_REFUSED = (
+    "Chỉ quản trị viên bot và thành viên đã được duyệt của Văn phòng UBND tỉnh mới tải được"
+    " báo cáo tổng hợp. Xem nhanh tiến độ: /tiendo; cơ quan chưa báo cáo: /chuabaocao."
+)
+
+
+def item_progress(rt: ProgressRuntime, ref: str) -> tuple[str, list[list[Button]]]:
+    """/tiendo <số>: the item's assignments and a history button."""
+    html = rt.view.item_html(ref, rt.clock.today())
+    found = find_item(rt.knowledge.plan, ref)
+    if found is None:
+        return html, []
+    item_id = found[0].id
+    return html, [[Button("📜 Lịch sử báo cáo", callbacks.encode(HISTORY, item_id))]]
+
+
+async def cmd_progress(update: Update, context: Context) -> None:
+    """/tiendo [số]."""
+    rt = runtime(context)
+    ref = " ".join(context.args or []).strip()
+    if not ref:
+        await reply(update, context, rt.view.overview_html(rt.clock.today()))
+        return
+    html, buttons = item_progress(rt, ref)
+    await reply(update, context, html, buttons)
+
+
+async def cmd_not_reported(update: Update, context: Context) -> None:
+    """/chuabaocao: agencies silent in the current reporting period."""
+    rt = runtime(context)
+    await reply(update, context, rt.view.not_reported_html(rt.clock.today()))
+
+
+def may_download_report(rt: ProgressRuntime, user_id: int) -> bool:
+    if rt.service.is_admin(user_id):
+        return True
+    member = rt.service.member(user_id)
+    return member is not None and member.status == "approved" and member.agency_id == REPORT_AGENCY
+
+
+async def cmd_report(update: Update, context: Context) -> None:
+    """/baocao: the workbook as a document."""
+    rt = runtime(context)
+    chat, user, message = update.effective_chat, update.effective_user, update.effective_message
+    if chat is None or user is None:
+        return
+    if not may_download_report(rt, user.id):
+        await reply(update, context, REPORT_REFUSED)
+        return
+    try:
+        await context.bot.send_chat_action(chat.id, ChatAction.UPLOAD_DOCUMENT)
+    except TelegramError as exc:  # only a courtesy
+        log.debug("Không gửi được trạng thái đang tải lên: %s", exc)
+    today = rt.clock.today()
+    data = await asyncio.to_thread(build_report, rt.knowledge, rt.db, today, rt.clock.tz)
+    meta = rt.knowledge.plan.meta
+    number = meta.number.split("/")[0]
+    thread = message.message_thread_id if message is not None and message.is_topic_message else None
+    await context.bot.send_document(
+        chat.id,
+        document=data,
+        filename=f"tien-do-ke-hoach-{number}-{today:%Y-%m-%d}.xlsx",
+        caption=(
+            f"Báo cáo tiến độ Kế hoạch {esc(meta.number)}, tính đến ngày {today:%d/%m/%Y}:"
+            " sheet «Tiến độ» từng phần việc, sheet «Tổng hợp» số liệu theo trạng thái và"
+            " cơ quan."
+        ),
+        message_thread_id=thread,
+    )
+    log.info("Đã gửi báo cáo tiến độ (%d byte) cho %s", len(data), user.id)
+
+
+async def on_history(update: Update, context: Context, arg: str) -> None:
+    """`v1:hist:<số>`: the item's reports, most recent first."""
+    query = update.callback_query
+    assert query is not None
+    rt = runtime(context)
+    if not callbacks.ITEM_ID.match(arg) or find_item(rt.knowledge.plan, arg) is None:
+        await query.answer(STALE_BUTTON)
+        return
+    await query.answer()
+    await reply(update, context, rt.view.history_html(arg))

@@ -1,0 +1,109 @@
+"""Pieces of the Telegram progress door that need no server: the pending drafts
+(bounded, expiring, one per source message), the update parser and the live reader."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import pytest
+
+from bot.brain import Brain
+from bot.clock import DEFAULT_TZ
+from bot.plan_loader import Knowledge
+from bot.telegram.progress import LiveProgress, PendingStore
+from bot.telegram.progress.parsing import UpdateParser
+from bot.telegram.progress.state import PendingUpdate
+
+NOW = datetime(2026, 6, 15, 9, 0, tzinfo=DEFAULT_TZ)
+
+
+def pending(message_id: int, *, user: int = 1, item: str | None = "2.4") -> PendingUpdate:
+    return PendingUpdate(
+        user_id=user,
+        display_name="Lan",
+        chat_id=user,
+        message_id=message_id,
+        item_ref=item,
+        status="in_progress",
+        percent=50,
+        note=None,
+        agency_id=None,
+        immediate=False,
+        created_at=NOW,
+    )
+
+
+def test_pending_store_is_bounded_and_expires() -> None:
+    store = PendingStore(capacity=3, ttl=timedelta(hours=1))
+    keys = [store.put(pending(i)) for i in range(5)]
+    assert len(store) == 3
+    assert store.get(keys[0], NOW) is None and store.get(keys[4], NOW) is not None
+    assert all(len(k) == 10 for k in keys)
+    assert store.get(keys[4], NOW + timedelta(hours=2)) is None
+    assert len(store) == 2
+
+
+def test_a_newer_draft_of_the_same_message_replaces_the_older() -> None:
+    store = PendingStore()
+    old = store.put(pending(7))
+    new = store.put(pending(7))
+    assert store.get(old, NOW) is None and store.get(new, NOW) is not None
+    assert len(store) == 1
+
+
+def test_latest_draft_without_item() -> None:
+    store = PendingStore()
+    store.put(pending(1, item=None))
+    newest = store.put(pending(2, item=None))
+    store.put(pending(3))
+    store.put(pending(4, user=2, item=None))
+    found = store.latest_without_item(1, 1, NOW)
+    assert found is not None and found[0] == newest
+    assert store.latest_without_item(3, 3, NOW) is None
+
+
+@pytest.fixture(scope="module")
+def parser(knowledge: Knowledge) -> UpdateParser:
+    return UpdateParser(Brain(knowledge), knowledge)
+
+
+@pytest.mark.parametrize(
+    ("text", "item", "status", "percent", "agency"),
+    [
+        ("/capnhat 2.4 đang thực hiện 60% đã trình dự thảo", "2.4", "in_progress", 60, None),
+        ("/capnhat 3.1b vướng mắc thiếu kinh phí", "3.1b", "blocked", None, None),
+        ("/capnhat 6c đang thực hiện 30%", "6c", "in_progress", 30, None),
+        ("/capnhat 2.4 Sở Tài chính xong", "2.4", "done", None, "stc"),
+        ("/capnhat 2.4 xong 40%", "2.4", "done", 40, None),  # the service asks which
+        ("/capnhat đang thực hiện 30%", None, "in_progress", 30, None),
+    ],
+)
+def test_parser_reads_item_status_percent_and_named_agency(
+    parser: UpdateParser,
+    text: str,
+    item: str | None,
+    status: str,
+    percent: int | None,
+    agency: str | None,
+) -> None:
+    parsed = parser.parse(text)
+    assert (parsed.item_ref, parsed.status, parsed.percent, parsed.agency_id) == (
+        item,
+        status,
+        percent,
+        agency,
+    )
+
+
+def test_an_agency_later_in_the_note_is_not_the_reporting_agency(parser: UpdateParser) -> None:
+    parsed = parser.parse("/capnhat 2.4 đang thực hiện, đã gửi Sở Tài chính thẩm định")
+    assert parsed.agency_id is None and parsed.note is not None
+    assert "Sở Tài chính" in parsed.note
+    named = parser.parse("/capnhat 2.4 Sở Tài chính: đã thẩm định xong")
+    assert named.agency_id == "stc" and named.note is not None
+    assert not named.note.startswith(("Sở", ":"))
+
+
+def test_live_reader_is_empty_until_a_store_is_open() -> None:
+    reader = LiveProgress()
+    assert reader.latest_by_assignment("2.4") == {} and reader.history("2.4") == []

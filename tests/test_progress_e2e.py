@@ -1,0 +1,460 @@
+"""End to end: progress reporting through the real Application and the fake Bot API.
+
+Each test runs `serve` with the progress feature (`ProgressFeature`) against
+`FakeBotApi` (real long polling on 127.0.0.1), a temporary SQLite DATABASE_URL
+and ADMIN_IDS, and the real brain built with the feature's reader. Updates are
+injected as Telegram sends them; the test waits on the fake server's calls (never
+a fixed sleep) and reads the database back through a separate read-only connection.
+Time is a `FixedClock` the test moves (the 10-minute Undo window).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fake_bot_api import Call, FakeBotApi
+from openpyxl import load_workbook
+
+from bot.brain import Brain
+from bot.clock import FixedClock
+from bot.config import Settings
+from bot.plan_loader import Knowledge
+from bot.progress import ProgressService
+from bot.progress_view import ProgressView
+from bot.storage.base import StoredUpdate
+from bot.storage.sqlite import SqliteReader, open_sqlite, open_sqlite_reader
+from bot.telegram.app import serve
+from bot.telegram.callbacks import parse
+from bot.telegram.progress import ProgressFeature
+
+ADMIN = FakeBotApi.user(900001, "Quản trị")
+LAN = FakeBotApi.user(501, "Lan")  # Sở Nội vụ: lead of 2.4
+MINH = FakeBotApi.user(502, "Minh")  # Sở Y tế: no part in 2.4
+HOA = FakeBotApi.user(503, "Hoa")  # Văn phòng UBND tỉnh: may download the report
+KHOA = FakeBotApi.user(504, "Khoa")  # nobody yet
+GROUP_ID = -100123
+START = datetime(2026, 6, 15, 9, 0)
+
+
+@dataclass
+class World:
+    api: FakeBotApi
+    knowledge: Knowledge
+    settings: Settings
+    clock: FixedClock
+    path: Path
+    feature: ProgressFeature | None = None
+    task: asyncio.Task[int] | None = None
+    stop_event: asyncio.Event = field(default_factory=asyncio.Event)
+
+    # -- life cycle ---------------------------------------------------------------
+
+    def seed(self, members: dict[int, str], links: dict[int, str] | None = None) -> None:
+        """Approved members and group links, written before the bot starts."""
+        db = open_sqlite(self.path, now=self.clock.now())
+        try:
+            service = ProgressService(db, self.knowledge, self.clock, {ADMIN["id"]})
+            for user_id, agency in members.items():
+                assert service.request_membership(user_id, agency, f"Người {user_id}").ok
+                assert service.approve_member(ADMIN["id"], user_id).code == "ok"
+            for chat_id, agency in (links or {}).items():
+                assert service.request_chat_link(chat_id, agency, ADMIN["id"], "Nhóm").ok
+                assert service.approve_chat_link(ADMIN["id"], chat_id).code == "ok"
+        finally:
+            db.close()
+
+    async def start(self) -> ProgressFeature:
+        """Start the bot like a fresh process on the database file."""
+        feature = ProgressFeature(self.settings, self.knowledge)
+        brain = Brain(self.knowledge, progress=feature.reader)
+        self.stop_event = asyncio.Event()
+        ready = asyncio.Event()
+        self.task = asyncio.create_task(
+            serve(
+                self.settings,
+                brain,
+                stop=self.stop_event,
+                ready=ready,
+                clock=self.clock,
+                base_url=self.api.base_url,
+                rate_limiter=False,
+                features=[feature],
+            )
+        )
+        waiter = asyncio.create_task(ready.wait())
+        done, _ = await asyncio.wait({self.task, waiter}, timeout=10, return_when="FIRST_COMPLETED")
+        if waiter not in done:
+            waiter.cancel()
+            raise AssertionError(
+                f"bot did not start: {self.task.result() if self.task.done() else ''}"
+            )
+        self.feature = feature
+        return feature
+
+    async def stop(self) -> None:
+        assert self.task is not None
+        self.stop_event.set()
+        assert await asyncio.wait_for(self.task, 10) == 0
+        self.task = None
+
+    # -- talking ------------------------------------------------------------------
+
+    async def say(
+        self, user: dict[str, Any], text: str, chat: dict[str, Any] | None = None
+    ) -> tuple[dict[str, Any], Call]:
+        """Send `text` and wait for the bot's message back in that chat."""
+        chat = chat or self.api.private(user)
+        since = self.api.mark()
+        message = self.api.send(chat, user, text)
+        (call,) = await self.api.wait_for("sendMessage", since=since, chat_id=chat["id"])
+        return message, call
+
+    async def press(
+        self, user: dict[str, Any], call: Call, data: str, method: str = "answerCallbackQuery"
+    ) -> Call:
+        """Press a button of the message `call` sent; wait for `method` (in that chat)."""
+        since = self.api.mark()
+        query_id = self.api.press(user, call.result, data)
+        if method == "answerCallbackQuery":
+            (answer,) = await self.api.wait_for(method, since=since, callback_query_id=query_id)
+            return answer
+        (done,) = await self.api.wait_for(method, since=since, chat_id=call.result["chat"]["id"])
+        return done
+
+    # -- reading the store ----------------------------------------------------------
+
+    def reader(self) -> SqliteReader:
+        reader = open_sqlite_reader(self.path)
+        assert reader is not None
+        return reader
+
+    def stored(
+        self, item_id: str | None = None, *, include_undone: bool = False
+    ) -> list[StoredUpdate]:
+        reader = self.reader()
+        try:
+            return reader.updates(item_id, include_undone=include_undone)
+        finally:
+            reader.close()
+
+
+def buttons(call: Call) -> list[dict[str, Any]]:
+    markup = call.params.get("reply_markup") or {}
+    return [b for row in markup.get("inline_keyboard", []) for b in row]
+
+
+def button(call: Call, label: str) -> str:
+    """The callback data of the button whose text contains `label`."""
+    for b in buttons(call):
+        if label in b["text"]:
+            data = b["callback_data"]
+            assert parse(data) is not None and len(data.encode()) <= 64
+            return str(data)
+    raise AssertionError(f"no button «{label}» in {buttons(call)}")
+
+
+@pytest.fixture
+async def world(
+    token: str, knowledge: Knowledge, make_settings: Callable[..., Settings], tmp_path: Path
+) -> AsyncIterator[World]:
+    path = tmp_path / "progress.db"
+    settings = make_settings(database_url=f"sqlite:///{path}", admin_ids=frozenset({ADMIN["id"]}))
+    async with FakeBotApi(token) as api:
+        w = World(api, knowledge, settings, FixedClock(START), path)
+        yield w
+        if w.task is not None:
+            await w.stop()
+        assert not api.rejected(), api.rejected()
+
+
+# ---------------------------------------------------------------- who may report
+
+
+async def test_registration_and_approval(world: World) -> None:
+    await world.start()
+    api = world.api
+    since = api.mark()
+    _, answer = await world.say(LAN, "/dangky Sở Nội vụ")
+    assert "Đã gửi yêu cầu" in answer.params["text"] and "Sở Nội vụ" in answer.params["text"]
+    (card,) = await api.wait_for("sendMessage", since=since, chat_id=ADMIN["id"])
+    assert "Lan" in card.params["text"] and "501" in card.params["text"]
+    assert {b["text"] for b in buttons(card)} == {"✅ Duyệt", "❌ Từ chối"}
+
+    refused = await world.press(LAN, card, button(card, "Duyệt"))  # not an admin
+    assert "quản trị viên" in refused.params["text"]
+
+    since = api.mark()
+    edited = await world.press(ADMIN, card, button(card, "Duyệt"), "editMessageText")
+    assert "Đã duyệt" in edited.params["text"] and "reply_markup" not in edited.params
+    (notice,) = await api.wait_for("sendMessage", since=since, chat_id=LAN["id"])
+    assert "đã được duyệt" in notice.params["text"] and "Sở Nội vụ" in notice.params["text"]
+
+    _, whoami = await world.say(LAN, "/toi")
+    assert "Sở Nội vụ" in whoami.params["text"] and "đã duyệt" in whoami.params["text"]
+    assert "2.4" in whoami.params["text"]
+
+    _, members = await world.say(ADMIN, "/thanhvien")
+    assert "Lan" in members.params["text"] and "<code>501</code>" in members.params["text"]
+    _, not_admin = await world.say(LAN, "/thanhvien")
+    assert "Chỉ quản trị viên" in not_admin.params["text"]
+    _, revoked = await world.say(ADMIN, "/thuhoi 501")
+    assert "Đã thu hồi" in revoked.params["text"]
+    _, approved = await world.say(ADMIN, "/duyet 501")
+    assert "Đã duyệt" in approved.params["text"]
+
+    # the menus carry the progress commands, in Vietnamese, per scope
+    scopes = {key.split("|")[0]: [c["command"] for c in v] for key, v in api.commands.items()}
+    private = scopes['{"type": "all_private_chats"}']
+    assert {"capnhat", "tiendo", "chuabaocao", "dangky", "toi"} <= set(private)
+    admin_menu = scopes[f'{{"chat_id": {ADMIN["id"]}, "type": "chat"}}']
+    assert {"duyet", "thuhoi", "thanhvien"} <= set(admin_menu)
+    assert "lienket" in scopes['{"type": "all_chat_administrators"}']
+
+
+async def test_refused_reports_store_nothing(world: World) -> None:
+    world.seed({MINH["id"]: "syt"})
+    await world.start()
+    _, stranger = await world.say(KHOA, "/capnhat 2.4 đã hoàn thành")
+    text = stranger.params["text"]
+    assert "Chỉ thành viên đã được duyệt" in text and "Sở Nội vụ" in text and "/dangky" in text
+
+    _, free = await world.say(KHOA, "2.4 đã xong")
+    assert "/dangky" in free.params["text"] and not buttons(free)
+
+    _, outsider = await world.say(MINH, "/capnhat 2.4 đang thực hiện 50%")
+    assert "không có phần việc trong mục 2.4" in outsider.params["text"]
+    offered = {b["text"] for b in buttons(outsider)}
+    assert "III.1" in offered and "2.4" not in offered  # Sở Y tế's own items
+
+    _, contradiction = await world.say(MINH, "/capnhat 5 xong 40%")
+    assert "mâu thuẫn" in contradiction.params["text"]
+    _, bad_percent = await world.say(MINH, "/capnhat 5 150%")
+    assert "từ 0 đến 100%" in bad_percent.params["text"]
+    _, unknown = await world.say(MINH, "/capnhat 9.9 xong")
+    assert "Không có mục «9.9»" in unknown.params["text"]
+    _, usage = await world.say(MINH, "/capnhat")
+    assert "Cú pháp" in usage.params["text"]
+    assert world.stored(include_undone=True) == []
+
+
+async def test_group_link_and_a_member_who_left(world: World) -> None:
+    world.seed({LAN["id"]: "snv"})
+    await world.start()
+    api = world.api
+    group = api.group(GROUP_ID, "Nhóm Sở Nội vụ <KH 91>")
+    _, refused = await world.say(KHOA, "/lienket Sở Nội vụ", group)
+    assert "Chỉ quản trị viên của nhóm" in refused.params["text"]
+
+    api.make_admin(GROUP_ID, KHOA)
+    since = api.mark()
+    _, asked = await world.say(KHOA, "/lienket Sở Nội vụ", group)
+    assert "chờ quản trị viên bot xác nhận" in asked.params["text"]
+    (card,) = await api.wait_for("sendMessage", since=since, chat_id=ADMIN["id"])
+    assert "Nhóm Sở Nội vụ &lt;KH 91&gt;" in card.params["text"]  # escaped title
+    since = api.mark()
+    await world.press(ADMIN, card, button(card, "Xác nhận"), "editMessageText")
+    (notice,) = await api.wait_for("sendMessage", since=since, chat_id=GROUP_ID)
+    assert "liên kết với <b>Sở Nội vụ</b>" in notice.params["text"]
+
+    _, saved = await world.say(LAN, "/capnhat 2.4 đang thực hiện 40%", group)
+    assert "Đã lưu" in saved.params["text"]
+    (record,) = world.stored("2.4")
+    assert (record.agency_id, record.percent, record.source_chat_id) == ("snv", 40, GROUP_ID)
+
+    api.leave(GROUP_ID, LAN)
+    _, gone = await world.say(LAN, "/capnhat 2.4 đang thực hiện 70%", group)
+    assert "không còn là thành viên nhóm" in gone.params["text"]
+    assert [u.percent for u in world.stored("2.4")] == [40]
+
+
+# ---------------------------------------------------------------- reporting
+
+
+async def test_capnhat_saves_at_once_and_undo_works_for_ten_minutes(world: World) -> None:
+    world.seed({LAN["id"]: "snv"})
+    await world.start()
+    message, saved = await world.say(LAN, "/capnhat 2.4 đang thực hiện 60% đã trình dự thảo")
+    assert "Đã lưu" in saved.params["text"] and "60%" in saved.params["text"]
+    (record,) = world.stored("2.4")
+    assert (record.agency_id, record.status, record.percent) == ("snv", "in_progress", 60)
+    assert record.note is not None and "đã trình dự thảo" in record.note
+    assert (record.source_chat_id, record.source_message_id) == (LAN["id"], message["message_id"])
+    undo = button(saved, "Hoàn tác")
+    assert undo == f"v1:undo:{record.id}"
+
+    world.clock.advance(timedelta(minutes=9))
+    undone = await world.press(LAN, saved, undo, "editMessageText")
+    assert "Đã hoàn tác" in undone.params["text"] and "reply_markup" not in undone.params
+    assert world.stored("2.4") == []
+    reader = world.reader()
+    try:
+        rows = ProgressView(world.knowledge, reader).rows(world.clock.today(), "2.4")
+        assert all(row.latest is None for row in rows)  # gone from the derived status
+    finally:
+        reader.close()
+
+    _, again = await world.say(LAN, "/capnhat 2.4 đã hoàn thành")
+    world.clock.advance(timedelta(minutes=10, seconds=1))
+    late = await world.press(LAN, again, button(again, "Hoàn tác"))
+    assert "quá 10 phút" in late.params["text"]
+    (kept,) = world.stored("2.4")
+    assert kept.status == "done" and not kept.undone
+
+
+async def test_free_text_update_is_saved_only_after_luu(world: World) -> None:
+    world.seed({LAN["id"]: "snv"})
+    await world.start()
+    message, card = await world.say(LAN, "cập nhật 2.4: 60%, đang lấy ý kiến các sở")
+    text = card.params["text"]
+    assert "Xác nhận báo cáo tiến độ" in text and "Sở Nội vụ" in text and "60%" in text
+    assert [b["text"] for b in buttons(card)] == ["✅ Lưu", "✏️ Sửa", "❌ Hủy"]
+    assert world.stored(include_undone=True) == []
+
+    intruder = await world.press(MINH, card, button(card, "Lưu"))
+    assert "Chỉ người gửi" in intruder.params["text"]
+    saved = await world.press(LAN, card, button(card, "Lưu"), "editMessageText")
+    assert "Đã lưu" in saved.params["text"] and button(saved, "Hoàn tác")
+    (record,) = world.stored("2.4")
+    assert record.percent == 60 and record.note == "đang lấy ý kiến các sở"
+    assert record.source_message_id == message["message_id"]
+    since = world.api.mark()
+    world.api.edit(message, "cập nhật 2.4: 80%, đã lấy xong ý kiến")  # after the save
+    (edited,) = await world.api.wait_for("sendMessage", since=since, chat_id=LAN["id"])
+    assert "không thay đổi báo cáo đã lưu" in edited.params["text"]
+    assert [u.percent for u in world.stored(include_undone=True)] == [60]
+
+    _, cancelled_card = await world.say(LAN, "2.4 đã xong")
+    cancelled = await world.press(
+        LAN, cancelled_card, button(cancelled_card, "Hủy"), "editMessageText"
+    )
+    assert "Đã hủy" in cancelled.params["text"] and "reply_markup" not in cancelled.params
+    stale = await world.press(LAN, cancelled_card, button(cancelled_card, "Lưu"))
+    assert "hết hiệu lực" in stale.params["text"]
+
+    _, edit_card = await world.say(LAN, "2.4 vướng mắc chờ kinh phí")
+    edit = await world.press(LAN, edit_card, button(edit_card, "Sửa"), "editMessageText")
+    assert "gửi lại dòng báo cáo đã sửa" in edit.params["text"]
+    assert len(world.stored(include_undone=True)) == 1
+
+    # no item number: the reporter's items as buttons, then the card
+    _, picker = await world.say(LAN, "cập nhật: đang thực hiện 30%")
+    assert "mục nào" in picker.params["text"]
+    offered = [b["text"] for b in buttons(picker)]
+    assert {"2.4", "3.1"} <= set(offered)
+    chosen = await world.press(LAN, picker, button(picker, "3.1"), "editMessageText")
+    assert "3.1a" in chosen.params["text"] and "30%" in chosen.params["text"]
+    await world.press(LAN, chosen, button(chosen, "Lưu"), "editMessageText")
+    (part,) = world.stored("3.1")
+    assert (part.assignment_key, part.percent) == ("3.1a", 30)
+
+
+async def test_redelivered_and_edited_messages_store_one_record(world: World) -> None:
+    world.seed({LAN["id"]: "snv"})
+    await world.start()
+    api = world.api
+    chat = api.private(LAN)
+    since = api.mark()
+    update = api.push({"message": api.new_message(chat, LAN, "/capnhat 2.4 đã hoàn thành")})
+    (first,) = await api.wait_for("sendMessage", since=since, chat_id=LAN["id"])
+    assert "Đã lưu" in first.params["text"]
+
+    since = api.mark()
+    api.redeliver(update)  # same update_id, same message_id
+    (second,) = await api.wait_for("sendMessage", since=since, chat_id=LAN["id"])
+    assert "đã được lưu lúc" in second.params["text"]
+    assert len(world.stored(include_undone=True)) == 1
+
+    since = api.mark()
+    api.edit(update["message"], "/capnhat 2.4 đang thực hiện 50%")
+    (edited,) = await api.wait_for("sendMessage", since=since, chat_id=LAN["id"])
+    assert "không thay đổi báo cáo đã lưu" in edited.params["text"]
+    assert "gửi một báo cáo mới" in edited.params["text"]
+    (record,) = world.stored(include_undone=True)
+    assert record.status == "done"
+
+
+# ---------------------------------------------------------------- seeing progress
+
+
+async def test_tiendo_chuabaocao_and_the_brain_read_saved_updates(world: World) -> None:
+    world.seed({LAN["id"]: "snv"})
+    await world.start()
+    _, before = await world.say(KHOA, "/chuabaocao")
+    snv_line = next(x for x in before.params["text"].split("\n") if x.startswith("• Sở Nội vụ"))
+    assert "2.4" in snv_line
+
+    await world.say(LAN, "/capnhat 2.4 đang thực hiện 60% đã trình dự thảo")
+    _, item = await world.say(KHOA, "/tiendo 2.4")
+    assert "Mục 2.4" in item.params["text"] and "60%" in item.params["text"]
+    assert "đã trình dự thảo" in item.params["text"]
+    history = await world.press(KHOA, item, button(item, "Lịch sử"), "sendMessage")
+    assert "Lịch sử báo cáo mục 2.4" in history.params["text"]
+
+    _, overview = await world.say(KHOA, "/tiendo")
+    assert "Tiến độ Kế hoạch" in overview.params["text"]
+    _, after = await world.say(KHOA, "/chuabaocao")
+    snv_line = next(x for x in after.params["text"].split("\n") if x.startswith("• Sở Nội vụ"))
+    assert "2.4" not in snv_line
+
+    _, brain = await world.say(KHOA, "tiến độ 2.4")  # the brain reads the same store
+    assert "60%" in brain.params["text"] and "Sở Nội vụ" in brain.params["text"]
+    _, which = await world.say(KHOA, "tiến độ")  # the brain asks which item…
+    picked = await world.press(KHOA, which, button(which, "2.4"), "sendMessage")
+    assert "Mục 2.4" in picked.params["text"] and "60%" in picked.params["text"]
+
+
+async def test_baocao_sends_a_workbook_to_admins_and_the_office_only(world: World) -> None:
+    world.seed({LAN["id"]: "snv", HOA["id"]: "vp_ubnd"})
+    await world.start()
+    api = world.api
+    await world.say(LAN, "/capnhat 2.4 đang thực hiện 60% đã trình dự thảo")
+    _, refused = await world.say(LAN, "/baocao")
+    assert "Văn phòng UBND tỉnh" in refused.params["text"] and not api.documents
+
+    since = api.mark()
+    api.send(api.private(HOA), HOA, "/baocao")
+    (sent,) = await api.wait_for("sendDocument", since=since, chat_id=HOA["id"])
+    assert sent.status == 200 and "91/KH-UBND" in sent.params["caption"]
+    upload = api.documents[-1]
+    assert upload.filename is not None and upload.filename.endswith(".xlsx")
+    workbook = load_workbook(io.BytesIO(upload.data))
+    detail = workbook["Tiến độ"]
+    header = [cell.value for cell in detail[1]]
+    rows = [
+        dict(zip(header, (c.value for c in row), strict=True))
+        for row in detail.iter_rows(min_row=2)
+    ]
+    (snv,) = [r for r in rows if r["Phần việc"] == "2.4" and r["Cơ quan báo cáo"] == "Sở Nội vụ"]
+    assert snv["Tỷ lệ (%)"] == 60 and snv["Đơn vị báo"] == "đang thực hiện"
+    assert "đã trình dự thảo" in snv["Ghi chú mới nhất"] and snv["Người báo cáo"] == "Lan"
+    (stc,) = [r for r in rows if r["Phần việc"] == "6c"]
+    assert stc["Trạng thái"] == "chưa báo cáo" and stc["Tỷ lệ (%)"] is None
+    summary = workbook["Tổng hợp"]
+    assert "91/KH-UBND" in str(summary["A1"].value)
+
+
+async def test_a_restart_keeps_every_saved_update(world: World) -> None:
+    world.seed({LAN["id"]: "snv"})
+    feature = await world.start()
+    await world.say(LAN, "/capnhat 2.4 đang thực hiện 60%")
+    _, card = await world.say(LAN, "cập nhật 3.1: vướng mắc thiếu kinh phí")
+    await world.press(LAN, card, button(card, "Lưu"), "editMessageText")
+    before = [(u.id, u.assignment_key, u.status) for u in world.stored(include_undone=True)]
+    assert len(before) == 2
+    await world.stop()
+    assert feature.reader.store is None and feature.runtime is None  # closed at shutdown
+
+    await world.start()  # a new application, feature and brain on the same file
+    after = [(u.id, u.assignment_key, u.status) for u in world.stored(include_undone=True)]
+    assert after == before
+    _, item = await world.say(KHOA, "/tiendo 2.4")
+    assert "60%" in item.params["text"]
+    _, whoami = await world.say(LAN, "/toi")
+    assert "Sở Nội vụ" in whoami.params["text"]
