@@ -577,7 +577,7 @@ class Answerer:
         today_line = f"Hôm nay: {d(today)}."
         picked: list[tuple[AssignmentView, str]] = []
         title: str
-        explicit = bool(ent.dates or ent.quarter or ent.month or ent.window_days)
+        explicit = bool(ent.dates or ent.quarter or ent.month or ent.window_days or ent.year)
         if ent.relative == "overdue" and not explicit:
             title = f"Các việc đã quá hạn (tính đến {d(today)})"
             for v in views:

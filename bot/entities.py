@@ -35,6 +35,9 @@ _ITEM_III = re.compile(
     r"(?:phan\s*iii|to chuc thuc hien)\D{0,12}?(?:muc|diem|khoan|nv|nhiem vu)?\s*(\d)(?![\d.,])"
     r"|(?:muc|diem|khoan)\s*(\d)\s*(?:phan|muc)\s*iii"
 )
+_SECTION_III = re.compile(
+    r"(?:phan|muc)\s*iii(?![a-z0-9]|\s*[.\-]?\s*\d)|to chuc thuc hien(?!\s*(?:muc|diem)?\s*\d)"
+)
 _LEADING_NUMBER = re.compile(r"^\s*(?:/\w+\s+)?(\d{1,2})(?![\d.,/%])")
 _COMMAND = re.compile(r"^/([a-z_]+)(?:@[a-z0-9_]+)?")
 
@@ -194,6 +197,9 @@ class EntityExtractor:
             if any(r for r in ent.items if r.id.startswith(m.group(1) + ".")) and start > 0:
                 continue
             self._add_item(ent, str(int(m.group(1))), group=True)
+        section = _SECTION_III.search(text)
+        if not ent.items and section:
+            self._add_item(ent, "III", group=True)
         stripped = folded.strip(" ?.!")
         if not ent.items and re.fullmatch(r"(\d{1,2})", stripped):
             self._add_item(ent, stripped, group=True)
