@@ -12,20 +12,23 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 from bot.agency_registry import AgencyRegistry
+from bot.clock import DEFAULT_TZ
 from bot.deadlines import Deadline, quarter_end
 from bot.lexicon import PhraseIndex
 from bot.plan_loader import Knowledge
 from bot.plan_models import ROLE_LABELS, Agency, Assignment, Item
 from bot.progress_types import STATUS_LABELS, Asker, ProgressReader
+from bot.progress_view import ProgressView
 from bot.replies import Button, Reply, esc
 from bot.text import fold
 from bot.yaml_io import load_yaml_file
 
 if TYPE_CHECKING:
     from bot.brain import Understanding
+    from bot.storage.base import ProgressStore
 
 UPCOMING_DAYS = 30
 ROMAN_QUARTER = {1: "I", 2: "II", 3: "III", 4: "IV"}
@@ -918,51 +921,25 @@ class Answerer:
         return reply
 
     def progress_status(self, u: Understanding, today: date, asker: Asker | None) -> Reply:
+        """Where an item stands (or all items): the same view as /tiendo, from stored updates."""
         refs = [r for r in u.entities.items if r.exists and not r.group]
+        if not refs and u.entities.items:
+            return self.task_detail(u, today, asker)
+        view = ProgressView(self.k, self._store(), DEFAULT_TZ)
         if not refs:
-            if u.entities.items:
-                return self.task_detail(u, today, asker)
-            reply = self.ask_item(u, "xem tiến độ", asker)
-            reply.intent = "progress_status"
-            return reply
+            # the overview, with the items as buttons to open one
+            picker = self.ask_item(u, "xem tiến độ", asker)
+            return Reply("progress_status", view.overview_html(today), buttons=picker.buttons)
         item = self.items[refs[0].id]
-        latest = self.progress.latest_by_assignment(item.id) if self.progress else {}
-        lines = [
-            f"<b>Tiến độ nhiệm vụ {esc(item.id)}</b> (tính đến {d(today)}): {esc(short_text(item.text, 80))}"
-        ]
-        for a in item.assignments:
-            key = item.assignment_key(a)
-            lead = a.lead().agency
-            part = f"{esc(key)} " if a.part else ""
-            lines.append(f"• {part}{esc(self.name(lead))} — <i>{esc(a.deadline.text)}</i>:")
-            recs = [r for k, r in latest.items() if k.startswith(f"{key}|")]
-            if not recs:
-                lines.append(f"  {self._unreported(a.deadline, today)}")
-            for rec in sorted(recs, key=lambda r: r.created_at, reverse=True):
-                pct = f", {rec.percent}%" if rec.percent is not None else ""
-                note = f" — {esc(rec.note)}" if rec.note else ""
-                by = f" ({esc(rec.reporter_name)})" if rec.reporter_name else ""
-                lines.append(
-                    f"  {esc(self.name(rec.agency_id))}: {STATUS_LABELS[rec.status]}{pct}{note}"
-                    f"{by}, ngày {rec.created_at.astimezone(self._tz()).strftime('%d/%m/%Y')}"
-                )
-        html = "\n".join(lines)
         buttons = [[Button("Lịch sử cập nhật", f"v1:hist:{item.id}")]]
-        return Reply("progress_status", html, task_ids=[item.id], buttons=buttons)
+        return Reply(
+            "progress_status", view.item_html(item.id, today), task_ids=[item.id], buttons=buttons
+        )
 
-    def _tz(self) -> Any:
-        from bot.clock import DEFAULT_TZ
-
-        return DEFAULT_TZ
-
-    def _unreported(self, deadline: Deadline, today: date) -> str:
-        last = deadline.last_due(today)
-        if last and deadline.kind != "yearly":
-            return f"chưa có báo cáo; đã quá hạn {(today - last).days} ngày (hạn {d(last)})."
-        nxt = deadline.next_due(today)
-        if nxt:
-            return f"chưa có báo cáo; hạn {d(nxt)} (còn {(nxt - today).days} ngày)."
-        return "chưa có báo cáo."
+    def _store(self) -> ProgressStore | None:
+        """The store behind the progress reader (a live reader exposes the open one)."""
+        store = getattr(self.progress, "store", self.progress)
+        return cast("ProgressStore | None", store)
 
     # --- help and unknown ----------------------------------------------------
 
