@@ -191,11 +191,19 @@ class ProgressView:
     def _name(self, agency_id: str) -> str:
         return agency_name(self.knowledge.agencies, agency_id)
 
-    def _records(self) -> dict[tuple[str, str], list[StoredUpdate]]:
+    def _records(self, item_id: str | None = None) -> dict[tuple[str, str], list[StoredUpdate]]:
+        """Updates by (assignment key, agency): of one item when `item_id` is given (only
+        that item's rows are read), else of the whole plan."""
         grouped: dict[tuple[str, str], list[StoredUpdate]] = defaultdict(list)
-        if self.store is not None:
-            for update in self.store.updates():
-                grouped[(update.assignment_key, update.agency_id)].append(update)
+        if self.store is None:
+            return grouped
+        if item_id is None:
+            updates = self.store.updates()
+        else:
+            found = find_item(self.knowledge.plan, item_id)
+            updates = self.store.updates(found[0].id) if found is not None else []
+        for update in updates:
+            grouped[(update.assignment_key, update.agency_id)].append(update)
         return grouped
 
     def _pairs(self, item_id: str | None) -> list[tuple[Item, Assignment]]:
@@ -210,7 +218,7 @@ class ProgressView:
 
     def rows(self, today: date, item_id: str | None = None) -> list[RowStatus]:
         """Every responsible row plus any other agency that reported, in plan order."""
-        records = self._records()
+        records = self._records(item_id)
         out: list[RowStatus] = []
         for item, assignment in self._pairs(item_id):
             key = item.assignment_key(assignment)

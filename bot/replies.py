@@ -95,13 +95,31 @@ def _tag_name(opening: str) -> str:
     return opening[1:].split(">")[0].split()[0]
 
 
+def units(text: str) -> int:
+    """Length as Telegram counts it: UTF-16 code units (an emoji outside the BMP is 2)."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def _fitting(line: str, limit: int) -> int:
+    """How many characters of `line` fit in `limit` UTF-16 units."""
+    if units(line) <= limit:
+        return len(line)
+    used = 0
+    for index, char in enumerate(line):
+        used += 2 if ord(char) > 0xFFFF else 1
+        if used > limit:
+            return index
+    return len(line)
+
+
 def _hard_cut(line: str, limit: int) -> list[str]:
     """Cut an over-long line at spaces (or anywhere), never inside a tag or entity."""
     out: list[str] = []
-    while len(line) > limit:
-        cut = line.rfind(" ", 0, limit)
-        if cut < limit // 2:
-            cut = limit
+    while units(line) > limit:
+        fits = _fitting(line, limit)
+        cut = line.rfind(" ", 0, fits)
+        if cut < fits // 2:
+            cut = fits
         # do not cut inside a tag or an entity
         lt, gt = line.rfind("<", 0, cut), line.rfind(">", 0, cut)
         if lt > gt:
@@ -110,7 +128,7 @@ def _hard_cut(line: str, limit: int) -> list[str]:
         if amp != -1 and ";" not in line[amp:cut]:
             cut = amp
         if cut <= 0:
-            cut = limit
+            cut = fits
         out.append(line[:cut])
         line = line[cut:].lstrip(" ")
     out.append(line)
@@ -118,18 +136,19 @@ def _hard_cut(line: str, limit: int) -> list[str]:
 
 
 def split_html(text: str, limit: int = TELEGRAM_LIMIT) -> list[str]:
-    """Split HTML into pieces of at most `limit` characters, keeping tags balanced."""
-    if len(text) <= limit:
+    """Split HTML into pieces of at most `limit` UTF-16 units (Telegram's measure, so at
+    most `limit` characters too), keeping tags balanced."""
+    if units(text) <= limit:
         return [text]
     budget = limit - 200  # room for re-opened and closing tags
     lines: list[str] = []
     for line in text.split("\n"):
-        lines.extend(_hard_cut(line, budget) if len(line) > budget else [line])
+        lines.extend(_hard_cut(line, budget) if units(line) > budget else [line])
     pieces: list[str] = []
     current = ""
     for line in lines:
         candidate = f"{current}\n{line}" if current else line
-        if len(candidate) > budget and current:
+        if units(candidate) > budget and current:
             pieces.append(current)
             current = line
         else:

@@ -10,8 +10,22 @@ answering a callback query twice), and records every call.
 
 Tests inject updates with the builders (`private_text`, `group_text`,
 `callback`, …) and wait for the bot's calls with `wait_for`, which blocks on an
-asyncio.Condition with a timeout instead of sleeping. `fail` injects faults
-(status codes, retry_after) for resilience tests.
+asyncio.Condition with a timeout instead of sleeping.
+
+Faults for resilience tests, each for the next `times` calls of a method whose
+parameters match (`chat_id=…`, `offset=…`; any call when none is given):
+
+- `fail` answers with an error status (429 with retry_after, 500, 502…);
+- `slow` answers late (`seconds`, or only once `release()` is called): longer
+  than the client's read timeout, it is a timeout;
+- `drop` closes the connection without any answer (the client sees
+  "Server disconnected without sending a response").
+
+With `deliver_first=True`, `slow` and `drop` do the work first (the message is
+delivered, getUpdates hands its batch out) and only the answer is late or lost,
+which is what makes a retry a possible duplicate. A call the server dropped has
+`dropped` set; one the client gave up on before it was answered has `abandoned`
+set. `heal()` removes every fault and releases held answers.
 
 `redeliver(update)` queues an update again with its own update_id, as Telegram
 does when the bot did not confirm it (a crash before the next getUpdates); it is
@@ -189,7 +203,14 @@ class Call:
     status: int = 0
     result: Any = None
     injected: bool = False
+    dropped: bool = False
+    abandoned: bool = False
     at: float = field(default_factory=time.monotonic)
+
+    @property
+    def finished(self) -> bool:
+        """Answered, dropped by the server, or given up by the client."""
+        return bool(self.status) or self.dropped or self.abandoned
 
     def __repr__(self) -> str:
         shown = {
@@ -235,11 +256,27 @@ class RateLimits:
 
 @dataclass
 class Fault:
+    """An injected misbehaviour for the next `times` calls of `method` matching `match`.
+
+    kind "status": answer `status`; "slow": answer after `delay` seconds (None: when
+    released); "drop": close the connection without an answer."""
+
     method: str
     status: int
     description: str
     retry_after: int | None
     times: int
+    kind: str = "status"
+    delay: float | None = None
+    deliver_first: bool = False
+    match: dict[str, Any] = field(default_factory=dict)
+
+    def applies(self, method: str, params: dict[str, Any]) -> bool:
+        return (
+            self.times > 0
+            and self.method == method
+            and all(params.get(k) == v for k, v in self.match.items())
+        )
 
 
 class FakeBotApi:
@@ -275,6 +312,7 @@ class FakeBotApi:
         self._query_ids = itertools.count(1)
         self._message_ids: dict[int, itertools.count[int]] = {}
         self._changed: asyncio.Condition | None = None
+        self._released: asyncio.Event | None = None
         self._closing = False
         self._tasks: set[asyncio.Task[None]] = set()
         self._runner: web.AppRunner | None = None
@@ -284,6 +322,7 @@ class FakeBotApi:
 
     async def start(self) -> FakeBotApi:
         self._changed = asyncio.Condition()
+        self._released = asyncio.Event()
         app = web.Application(client_max_size=50 * 1024 * 1024)
         app.router.add_route("*", "/bot{token}/{method}", self._handle)
         self._runner = web.AppRunner(app, handler_cancellation=True, access_log=None)
@@ -295,6 +334,8 @@ class FakeBotApi:
 
     async def close(self) -> None:
         self._closing = True
+        if self._released is not None:
+            self._released.set()
         await self._notify()
         if self._runner is not None:
             await self._runner.cleanup()
@@ -331,28 +372,71 @@ class FakeBotApi:
         self.calls.append(call)
         await self._notify()
         try:
+            return await self._answer(request, call)
+        except asyncio.CancelledError:  # the client went away before the answer
+            call.abandoned = True
+            self._notify_soon()
+            raise
+
+    async def _answer(self, request: web.Request, call: Call) -> web.Response:
+        method, params, files = call.method, call.params, call.files
+        fault: Fault | None = None
+        status = 0
+        try:
             if request.match_info["token"] != self.token:
                 raise ApiError(401, "Unauthorized")
             self._check_blocked(params)
-            fault = self._take_fault(method)
+            fault = self._take_fault(method, params)
             if fault is not None:
                 call.injected = True
-                raise ApiError(fault.status, fault.description, fault.retry_after)
+                if fault.kind == "status":
+                    raise ApiError(fault.status, fault.description, fault.retry_after)
+                if not fault.deliver_first:
+                    await self._misbehave(request, call, fault)
+                    fault = None  # slow: now answer normally
+                    if call.dropped:
+                        return web.Response(status=500)  # never reaches the client
             if self.rate_limits is not None and method in SENDING_METHODS:
                 self.rate_limits.check(params.get("chat_id"))
             handler = getattr(self, f"_api_{method}", None)
             if handler is None:
                 raise ApiError(404, "Not Found")
             result = await handler(params, files)
-            call.status, call.result = 200, result
+            status, call.result = 200, result
             body: dict[str, Any] = {"ok": True, "result": result}
         except ApiError as exc:
-            call.status = exc.code
+            status = exc.code
             body = {"ok": False, "error_code": exc.code, "description": exc.description}
             if exc.retry_after is not None:
                 body["parameters"] = {"retry_after": exc.retry_after}
+        call.status = status
         await self._notify()
-        return web.json_response(body, status=call.status)
+        if fault is not None and fault.kind != "status":  # deliver_first: the work is done,
+            await self._misbehave(request, call, fault)  # the answer is late or lost
+            if call.dropped:
+                return web.Response(status=500)  # never reaches the client
+        return web.json_response(body, status=status)
+
+    async def _misbehave(self, request: web.Request, call: Call, fault: Fault) -> None:
+        """Wait (slow) or close the connection without an answer (drop)."""
+        if fault.kind == "drop":
+            assert request.transport is not None
+            request.transport.close()
+            call.dropped = True
+            await self._notify()
+            return
+        if fault.delay is None:
+            assert self._released is not None
+            await self._released.wait()
+        else:
+            await asyncio.sleep(fault.delay)
+
+    def _notify_soon(self) -> None:
+        if self._changed is None:
+            return
+        task = asyncio.get_running_loop().create_task(self._notify())
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
     async def _read_params(self, request: web.Request) -> tuple[dict[str, Any], dict[str, Upload]]:
         params: dict[str, Any] = dict(request.query)
@@ -372,9 +456,9 @@ class FakeBotApi:
         if isinstance(chat_id, int) and chat_id in self.blocked:
             raise ApiError(403, self.blocked[chat_id])
 
-    def _take_fault(self, method: str) -> Fault | None:
+    def _take_fault(self, method: str, params: dict[str, Any]) -> Fault | None:
         for fault in self.faults:
-            if fault.method == method and fault.times > 0:
+            if fault.applies(method, params):
                 fault.times -= 1
                 return fault
         return None
@@ -721,11 +805,48 @@ class FakeBotApi:
         description: str = "Internal Server Error",
         retry_after: int | None = None,
         times: int = 1,
+        **match: Any,
     ) -> None:
-        """Answer the next `times` calls of `method` with an error."""
+        """Answer the next `times` calls of `method` (whose parameters match) with an error."""
         if status == 429 and retry_after is None:
             retry_after = 1
-        self.faults.append(Fault(method, status, description, retry_after, times))
+        self.faults.append(Fault(method, status, description, retry_after, times, match=match))
+
+    def slow(
+        self,
+        method: str,
+        seconds: float | None,
+        *,
+        times: int = 1,
+        deliver_first: bool = False,
+        **match: Any,
+    ) -> None:
+        """Answer the next `times` matching calls after `seconds` (None: once `release()`
+        is called); beyond the client's read timeout this is a timeout. With
+        `deliver_first` the work is done at once and only the answer is late."""
+        self.faults.append(
+            Fault(method, 0, "", None, times, "slow", seconds, deliver_first, match=match)
+        )
+
+    def drop(
+        self, method: str, *, times: int = 1, deliver_first: bool = False, **match: Any
+    ) -> None:
+        """Close the connection of the next `times` matching calls without an answer; with
+        `deliver_first` the work is done first (a message sent, a batch handed out)."""
+        self.faults.append(
+            Fault(method, 0, "", None, times, "drop", None, deliver_first, match=match)
+        )
+
+    def release(self) -> None:
+        """Let every answer held by `slow(method, None)` go."""
+        if self._released is not None:
+            self._released.set()
+            self._released = asyncio.Event()
+
+    def heal(self) -> None:
+        """Remove every pending fault and release held answers."""
+        self.faults.clear()
+        self.release()
 
     def block(self, chat_id: int, description: str = KICKED) -> None:
         """Answer every call about `chat_id` with 403 (the bot was removed from it)."""
@@ -802,14 +923,17 @@ class FakeBotApi:
         since: int = 0,
         timeout: float = 5.0,
         answered: bool = True,
+        status: int | None = None,
         **match: Any,
     ) -> list[Call]:
-        """Wait until at least `count` matching calls arrived (and were answered); return them."""
+        """Wait until at least `count` matching calls arrived (and were answered, dropped or
+        given up by the client, unless `answered=False`; answered `status` if given)."""
         assert self._changed is not None
 
         def found() -> list[Call]:
             calls = self.calls_to(method, since=since, **match)
-            return [c for c in calls if c.status or not answered]
+            calls = [c for c in calls if c.finished or not answered]
+            return [c for c in calls if status is None or c.status == status]
 
         async with self._changed:
             try:

@@ -29,7 +29,7 @@ from bot.clock import FixedClock
 from bot.config import Settings
 from bot.plan_loader import Knowledge
 from bot.replies import Reply, html_to_plain, split_html
-from bot.telegram import commands, handlers
+from bot.telegram import commands, delivery, handlers
 from bot.telegram.app import serve
 from bot.telegram.callbacks import parse
 
@@ -402,13 +402,16 @@ async def test_error_is_logged_apologised_and_bot_keeps_running(
     assert after.params["text"].startswith("Đã nhận")
 
 
-async def test_transient_send_failure_is_survived(bot: Bot) -> None:
+async def test_transient_send_failure_is_survived(
+    bot: Bot, monkeypatch: pytest.MonkeyPatch
+) -> None:
     api = bot.api
     chat = api.private(ALICE)
-    api.fail("sendMessage", status=500, times=2)  # the answer and the apology both fail
+    monkeypatch.setattr(delivery, "RETRY_DELAYS", (0.01, 0.01))
+    api.fail("sendMessage", status=500, times=4)  # the answer (3 tries) and the apology fail
     since = api.mark()
     api.send(chat, ALICE, "thử lần một")
-    await api.wait_for("sendMessage", since=since, count=2, chat_id=ALICE["id"])
+    await api.wait_for("sendMessage", since=since, count=4, chat_id=ALICE["id"])
     (after,) = await ask(api, chat, "thử lần hai")
     assert after.status == 200 and "thử lần hai" in after.params["text"]
 

@@ -37,10 +37,8 @@ from telegram.error import (
     BadRequest,
     ChatMigrated,
     Forbidden,
-    NetworkError,
     RetryAfter,
     TelegramError,
-    TimedOut,
 )
 from telegram.ext import CallbackContext
 
@@ -52,6 +50,7 @@ from bot.reminders.planner import Occurrence, ReminderPlanner, Snapshot
 from bot.reminders.store import ReminderStore, Subscription
 from bot.replies import html_to_plain, split_html
 from bot.storage.base import ProgressStore
+from bot.telegram.delivery import not_delivered  # also used for replies
 
 log = logging.getLogger(__name__)
 
@@ -68,19 +67,6 @@ LOST_CHAT = (
     "bot is not a member",
     "have no rights",
 )
-
-
-def not_delivered(exc: TelegramError) -> bool:
-    """True when Telegram surely did not deliver the message, so sending it again later
-    cannot make a duplicate: a flood wait, an error status from the server, a
-    connection never made. A timeout or a connection lost mid-request is ambiguous."""
-    if isinstance(exc, RetryAfter):
-        return True
-    if isinstance(exc, TimedOut):
-        return "not* sent" in exc.message  # PTB's pool timeout: the request never left
-    if isinstance(exc, NetworkError) and exc.message.startswith("httpx."):
-        return exc.message.startswith("httpx.ConnectError")
-    return True
 
 
 # ---------------------------------------------------------------- pacing

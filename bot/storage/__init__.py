@@ -1,8 +1,10 @@
 """Persistence: SQLite by default (WAL, migrations), chosen by DATABASE_URL.
 
 `open_database` opens the read-write store the bot uses (creating the SQLite
-file and applying migrations); `open_progress_reader` opens an existing store
-read-only for `ask` and reports, and never creates or writes anything.
+file, checking it and applying migrations); a damaged or locked file is refused
+with a Vietnamese `ConfigError` (`storage_problem` words SQLite errors for
+operators). `open_progress_reader` opens an existing store read-only for `ask`
+and reports, and never creates or writes anything.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ __all__ = [
     "open_database",
     "open_progress_reader",
     "sqlite_path",
+    "storage_problem",
 ]
 
 _POSTGRES_PREFIXES = ("postgresql://", "postgres://")
@@ -52,14 +55,46 @@ def open_database(settings: Settings, clock: Clock | None = None) -> Database:
     from bot.storage.sqlite import open_sqlite
 
     now = (clock or SystemClock(settings.tz)).now()
+    path = sqlite_path(url)
     try:
-        return open_sqlite(sqlite_path(url), now=now)
+        return open_sqlite(path, now=now)
     except MigrationError as exc:
+        cause = exc.__cause__
+        if isinstance(cause, sqlite3.Error) and _known_problem(cause):
+            raise ConfigError(
+                f"Không mở được cơ sở dữ liệu {path}: {storage_problem(cause)}"
+            ) from exc
         raise ConfigError(f"Không mở được cơ sở dữ liệu: {exc}") from exc
     except OSError as exc:
         raise ConfigError(f"Không tạo được tệp cơ sở dữ liệu ({exc})") from exc
     except sqlite3.Error as exc:
-        raise ConfigError(f"Không mở được cơ sở dữ liệu {url}: {exc}") from exc
+        raise ConfigError(f"Không mở được cơ sở dữ liệu {path}: {storage_problem(exc)}") from exc
+
+
+LOCKED_PROBLEM = (
+    "cơ sở dữ liệu đang bị một tiến trình khác khóa ghi (một bot khác chạy trên cùng tệp,"
+    " hoặc một công cụ đang giữ giao dịch); hãy dừng tiến trình đó rồi chạy lại"
+)
+DAMAGED_PROBLEM = (
+    "tệp cơ sở dữ liệu bị hỏng (bị cắt cụt hoặc ghi đè); hãy dừng bot, giữ nguyên tệp để"
+    " kiểm tra và khôi phục từ bản sao lưu gần nhất (bot không tự tạo tệp mới để tránh mất"
+    " dữ liệu)"
+)
+UNKNOWN_PROBLEM = "lỗi SQLite"
+
+
+def _known_problem(exc: BaseException) -> str | None:
+    text = str(exc).lower()
+    if "locked" in text or "busy" in text:
+        return LOCKED_PROBLEM
+    if any(sign in text for sign in ("malformed", "not a database", "quick_check", "corrupt")):
+        return DAMAGED_PROBLEM
+    return None
+
+
+def storage_problem(exc: BaseException) -> str:
+    """A Vietnamese description of an SQLite error for operators, with its English detail."""
+    return f"{_known_problem(exc) or UNKNOWN_PROBLEM} ({exc})"
 
 
 def open_progress_reader(settings: Settings) -> ProgressStore | None:

@@ -118,6 +118,8 @@ class SqliteReader:
         self._conn = conn
         self._lock = threading.RLock()
         self.path = path
+        self._read_cache: dict[tuple[str | None, bool], list[StoredUpdate]] = {}
+        self._read_state: tuple[int, int] | None = None
 
     # -- plumbing ---------------------------------------------------------
 
@@ -152,18 +154,40 @@ class SqliteReader:
 
     # -- progress -----------------------------------------------------------
 
+    def _data_state(self) -> tuple[int, int] | None:
+        """A token that changes with every commit this connection can see: those of other
+        connections (`PRAGMA data_version`) and its own (`total_changes`); None inside an
+        open transaction, whose reads are never cached."""
+        if self._conn.in_transaction:
+            return None
+        row = self._conn.execute("PRAGMA data_version").fetchone()
+        return int(row[0]), self._conn.total_changes
+
     def updates(
         self, item_id: str | None = None, *, include_undone: bool = False
     ) -> list[StoredUpdate]:
-        sql = f"SELECT {_UPDATE_COLUMNS} FROM {_UPDATE_FROM} WHERE 1 = 1"
-        params: tuple[Any, ...] = ()
-        if item_id is not None:
-            sql += " AND u.item_id = ?"
-            params = (item_id,)
-        if not include_undone:
-            sql += " AND x.update_id IS NULL"
-        sql += " ORDER BY u.created_at, u.id"
-        return [_update(row) for row in self._all(sql, params)]
+        """Updates (of one item, or all), oldest first. The parsed rows are kept until the
+        database changes (through any connection), so the progress questions, /tiendo and
+        the reminders' tick do not re-read and re-parse an unchanged history each time."""
+        key = (item_id, include_undone)
+        with self._lock:
+            state = self._data_state()
+            if state is not None and state == self._read_state and key in self._read_cache:
+                return list(self._read_cache[key])
+            sql = f"SELECT {_UPDATE_COLUMNS} FROM {_UPDATE_FROM} WHERE 1 = 1"
+            params: tuple[Any, ...] = ()
+            if item_id is not None:
+                sql += " AND u.item_id = ?"
+                params = (item_id,)
+            if not include_undone:
+                sql += " AND x.update_id IS NULL"
+            sql += " ORDER BY u.created_at, u.id"
+            found = [_update(row) for row in self._all(sql, params)]
+            if state is not None:
+                if state != self._read_state:
+                    self._read_cache, self._read_state = {}, state
+                self._read_cache[key] = found
+            return list(found)
 
     def get_update(self, update_id: int) -> StoredUpdate | None:
         row = self._one(
@@ -380,12 +404,25 @@ class SqliteDatabase(SqliteReader):
             return self.get_chat_link(chat_id)
 
 
+def check_integrity(conn: sqlite3.Connection) -> None:
+    """`PRAGMA quick_check` of the whole file; sqlite3.DatabaseError when it is damaged.
+
+    A file cut short or overwritten in the middle can still open (SQLite reads
+    pages lazily) and only fail later, on the first read of a damaged page; the
+    check at open turns that into a clear refusal to start (milliseconds for a
+    database of this size)."""
+    rows = [str(row[0]) for row in conn.execute("PRAGMA quick_check").fetchall()]
+    if rows != ["ok"]:
+        raise sqlite3.DatabaseError("quick_check: " + "; ".join(rows[:3]))
+
+
 def open_sqlite(path: Path, *, now: datetime) -> SqliteDatabase:
-    """Open (creating if needed) the database file and apply pending migrations."""
+    """Open (creating if needed) the database file, check it and apply pending migrations."""
     if str(path) != ":memory:":
         path.parent.mkdir(parents=True, exist_ok=True)
     conn = _connect(path, read_only=False) if str(path) != ":memory:" else _memory()
     try:
+        check_integrity(conn)
         apply_migrations(conn, now=now)
     except Exception:
         conn.close()

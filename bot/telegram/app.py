@@ -1,11 +1,12 @@
 """Build and run the Telegram Application in one place.
 
 `build_application` wires Defaults (HTML, Asia/Ho_Chi_Minh), the rate limiter, a
-per-chat sequential update processor, the services the handlers use, feature
-modules, commands, handlers and the one error handler; `post_init` publishes the
-command menus. `serve` runs it (long polling, or a webhook with a secret token
-when WEBHOOK_URL is set) until SIGINT/SIGTERM or `stop` is set, logging one line
-when it is up. `run_bot` is what `python -m bot run` calls.
+per-chat sequential update processor, the services the handlers use, the flood
+limit (`flood`, before every handler), feature modules, commands, handlers and
+the one error handler; `post_init` publishes the command menus. `serve` runs it
+(long polling, or a webhook with a secret token when WEBHOOK_URL is set) until
+SIGINT/SIGTERM or `stop` is set, logging one line when it is up. `run_bot` is
+what `python -m bot run` calls.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import logging
 import re
 import secrets
 import signal
+import sqlite3
 import sys
 from collections.abc import Awaitable, Callable, Iterable
 from pathlib import Path
@@ -37,7 +39,9 @@ from telegram.request import BaseRequest
 from bot.clock import Clock, SystemClock
 from bot.config import ConfigError, Settings
 from bot.plan_loader import PlanError, load_knowledge
-from bot.telegram import commands, errors, handlers
+from bot.storage import storage_problem
+from bot.storage.migrate import MigrationError
+from bot.telegram import commands, errors, flood, handlers
 
 if TYPE_CHECKING:
     from bot.telegram.progress import ProgressFeature
@@ -47,6 +51,15 @@ log = logging.getLogger(__name__)
 Feature = Callable[[Application[Any, Any, Any, Any, Any, Any]], None]
 LifecycleHook = Callable[[Application[Any, Any, Any, Any, Any, Any]], Awaitable[None]]
 HEARTBEAT_SECONDS = 30
+POLL_TIMEOUT_SECONDS = 10  # long polling: how long one getUpdates may wait for updates
+# PTB's AIORateLimiter is a leaky bucket: `burst` requests at once, then `rate` a second,
+# so a window of W seconds may see burst + rate × W requests. Its defaults (30 at once,
+# then 30/s; 20 at once, then 20/min) therefore exceed Telegram's limits read as sliding
+# windows — 30 messages in any second, 20 in any minute per group, as the reminders'
+# `Pacer` keeps them — and a 429 stalls every request of the bot. These keep any second
+# under 3 + 24 = 27 requests and any minute of a group under 10 + 9 = 19 (bench/load.py).
+OVERALL_BURST, OVERALL_PER_SECOND = 3, 24
+GROUP_BURST, GROUP_PER_MINUTE = 10, 9
 STARTUP_KEY = "startup_hooks"
 SHUTDOWN_KEY = "shutdown_hooks"
 _SECRET_TOKEN = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
@@ -90,6 +103,17 @@ def _chat_key(update: object) -> int | None:
     return update.effective_user.id if update.effective_user is not None else None
 
 
+def telegram_rate_limiter() -> AIORateLimiter:
+    """The rate limiter every request goes through (see OVERALL_BURST), retrying a 429."""
+    return AIORateLimiter(
+        overall_max_rate=OVERALL_BURST,
+        overall_time_period=OVERALL_BURST / OVERALL_PER_SECOND,
+        group_max_rate=GROUP_BURST,
+        group_time_period=60 * GROUP_BURST / GROUP_PER_MINUTE,
+        max_retries=3,
+    )
+
+
 def file_url_for(base_url: str) -> str:
     """The file download URL matching a Bot API URL (`…/bot` → `…/file/bot`)."""
     if base_url.endswith("/bot"):
@@ -105,6 +129,7 @@ def build_application(
     base_url: str | None = None,
     rate_limiter: bool = True,
     request: BaseRequest | None = None,
+    get_updates_request: BaseRequest | None = None,
     features: Iterable[Feature] = (),
     max_concurrent_updates: int = 64,
 ) -> Application[Any, Any, Any, Any, Any, Any]:
@@ -137,12 +162,15 @@ def build_application(
     )
     if request is not None:
         builder = builder.request(request)
+    if get_updates_request is not None:
+        builder = builder.get_updates_request(get_updates_request)
     if rate_limiter:
-        builder = builder.rate_limiter(AIORateLimiter(max_retries=3))
+        builder = builder.rate_limiter(telegram_rate_limiter())
     application = builder.build()
     application.bot_data[handlers.SERVICES_KEY] = handlers.Services(
         brain=brain, clock=clock or SystemClock(settings.tz), admin_ids=settings.admin_ids
     )
+    flood.register(application, flood.FloodGate(exempt=settings.admin_ids))
     for feature in features:
         feature(application)
     commands.register(application)
@@ -201,7 +229,9 @@ def _webhook_path(url: str) -> str:
 
 
 async def _start_updates(
-    application: Application[Any, Any, Any, Any, Any, Any], settings: Settings
+    application: Application[Any, Any, Any, Any, Any, Any],
+    settings: Settings,
+    poll_timeout: int = POLL_TIMEOUT_SECONDS,
 ) -> str:
     """Start polling or the webhook server; return how the bot receives updates."""
     updater = application.updater
@@ -221,6 +251,7 @@ async def _start_updates(
         )
         return f"webhook {settings.webhook_url}"
     await updater.start_polling(
+        timeout=poll_timeout,
         allowed_updates=Update.ALL_TYPES,
         bootstrap_retries=3,
         error_callback=lambda exc: log.warning("Lỗi khi lấy cập nhật từ Telegram: %s", exc),
@@ -260,14 +291,22 @@ async def serve(
     base_url: str | None = None,
     rate_limiter: bool = True,
     features: Iterable[Feature] = (),
+    request: BaseRequest | None = None,
+    get_updates_request: BaseRequest | None = None,
+    poll_timeout: int = POLL_TIMEOUT_SECONDS,
 ) -> int:
-    """Run the bot until `stop` is set (or SIGINT/SIGTERM); return an exit code."""
+    """Run the bot until `stop` is set (or SIGINT/SIGTERM); return an exit code.
+
+    `request`, `get_updates_request` and `poll_timeout` (seconds one long poll may
+    wait) let tests use short network timeouts; production keeps PTB's defaults."""
     application = build_application(
         settings,
         brain,
         clock=clock,
         base_url=base_url,
         rate_limiter=rate_limiter,
+        request=request,
+        get_updates_request=get_updates_request,
         features=features,
     )
     stop = stop or asyncio.Event()
@@ -284,7 +323,7 @@ async def serve(
         if application.post_init is not None:
             await application.post_init(application)
         try:
-            mode = await _start_updates(application, settings)
+            mode = await _start_updates(application, settings, poll_timeout)
         except (OSError, TelegramError) as exc:
             log.error("Không bắt đầu nhận cập nhật từ Telegram được: %s", exc)
             return 1
@@ -350,11 +389,18 @@ def run_bot(settings: Settings) -> int:
 
     progress = ProgressFeature(settings, knowledge)  # opens the database at start-up
     brain = Brain(knowledge, progress=progress.reader)
-    features = default_features(settings, progress=progress)
     try:
+        features = default_features(settings, progress=progress)  # reminders open it now
         return asyncio.run(serve(settings, brain, features=features))
     except ConfigError as exc:
         print(f"Không khởi động được bot: {exc}", file=sys.stderr)
+        return 1
+    except (MigrationError, sqlite3.Error) as exc:  # the reminders' own connection
+        cause = exc.__cause__ if isinstance(exc.__cause__, sqlite3.Error) else exc
+        print(
+            f"Không khởi động được bot: không mở được cơ sở dữ liệu: {storage_problem(cause)}",
+            file=sys.stderr,
+        )
         return 1
     except KeyboardInterrupt:  # a signal before the handlers were installed
         return 0

@@ -1,8 +1,9 @@
 """The one error handler, and log hygiene.
 
 `on_error` logs what went wrong (network hiccups as one warning line, the rest
-with a traceback), apologises briefly to the user who was waiting, and lets the
-bot keep running. `protect_logs` keeps secrets out of every log record: the
+with a traceback), apologises briefly to the user who was waiting (a database
+that is locked or damaged gets its own apology saying nothing was saved), and
+lets the bot keep running. `protect_logs` keeps secrets out of every log record: the
 `httpx`/`httpcore` loggers (which print request URLs, and the URL holds the bot
 token) go to WARNING, and any record that still contains the token or webhook
 secret has it replaced before a handler sees it.
@@ -11,6 +12,7 @@ secret has it replaced before a handler sees it.
 from __future__ import annotations
 
 import logging
+import sqlite3
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -20,11 +22,18 @@ from telegram.constants import ChatType
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 from telegram.ext import Application, ContextTypes
 
+from bot.replies import html_to_plain
+from bot.storage import storage_problem
 from bot.telegram.handlers import is_addressed_to_bot
 
 log = logging.getLogger(__name__)
 
 APOLOGY = "Xin lỗi, trợ lý gặp lỗi khi xử lý yêu cầu này. Anh/chị vui lòng thử lại sau ít phút."
+STORAGE_APOLOGY = (
+    "Xin lỗi, cơ sở dữ liệu của trợ lý đang bận hoặc gặp sự cố nên yêu cầu này chưa thực hiện"
+    " được. Nếu anh/chị vừa gửi báo cáo, báo cáo <b>chưa được lưu</b>: vui lòng gửi lại sau ít"
+    " phút. Nếu lỗi kéo dài, xin báo quản trị viên bot."
+)
 REDACTED = "[đã ẩn]"
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
@@ -44,13 +53,15 @@ def _should_apologise(update: Update) -> bool:
         return False
 
 
-async def apologise(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Tell the user something went wrong; never raises."""
+async def apologise(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, text: str = APOLOGY
+) -> None:
+    """Tell the user something went wrong (`text`, Telegram HTML); never raises."""
     try:
         query = update.callback_query
         if query is not None:
             try:
-                await query.answer(APOLOGY)
+                await query.answer(html_to_plain(text)[:200], show_alert=text != APOLOGY)
                 return
             except TelegramError:  # already answered: say it in the chat instead
                 pass
@@ -60,7 +71,7 @@ async def apologise(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         quote = message if isinstance(message, Message) and query is None else None
         await context.bot.send_message(
             chat.id,
-            APOLOGY,
+            text,
             reply_parameters=(
                 ReplyParameters(quote.message_id, allow_sending_without_reply=True)
                 if quote
@@ -82,10 +93,18 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         log.warning("Telegram yêu cầu chờ %s giây (update %s)", error.retry_after, update_id)
     elif isinstance(error, NetworkError) and not isinstance(error, BadRequest):
         log.warning("Lỗi mạng khi gọi Telegram (update %s): %s", update_id, error)
+    elif isinstance(error, sqlite3.Error):
+        log.error(
+            "Lỗi cơ sở dữ liệu khi xử lý update %s: %s",
+            update_id,
+            storage_problem(error),
+            exc_info=error,
+        )
     else:
         log.error("Lỗi khi xử lý update %s", update_id, exc_info=error)
     if isinstance(update, Update) and _should_apologise(update):
-        await apologise(update, context)
+        text = STORAGE_APOLOGY if isinstance(error, sqlite3.Error) else APOLOGY
+        await apologise(update, context, text)
 
 
 def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:

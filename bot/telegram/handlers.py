@@ -49,6 +49,7 @@ from bot.clock import Clock
 from bot.progress_types import Asker
 from bot.replies import Reply, html_to_plain
 from bot.telegram import callbacks
+from bot.telegram.delivery import send_retrying
 from bot.text import clean
 
 log = logging.getLogger(__name__)
@@ -174,30 +175,35 @@ async def send_html(
     quote: Message | None = None,
     thread_id: int | None = None,
 ) -> Message:
-    """Send one HTML message; if Telegram rejects the markup, send its plain text."""
+    """Send one HTML message; if Telegram rejects the markup, send its plain text. A
+    send that surely did not arrive (server error, no connection) is tried again."""
     reply_parameters = (
         ReplyParameters(quote.message_id, allow_sending_without_reply=True) if quote else None
     )
     try:
-        return await context.bot.send_message(
-            chat_id,
-            html,
-            reply_markup=reply_markup,
-            reply_parameters=reply_parameters,
-            message_thread_id=thread_id,
+        return await send_retrying(
+            lambda: context.bot.send_message(
+                chat_id,
+                html,
+                reply_markup=reply_markup,
+                reply_parameters=reply_parameters,
+                message_thread_id=thread_id,
+            )
         )
     except BadRequest as exc:
         if "parse entities" not in str(exc).lower():
             raise
         log.warning("Telegram từ chối HTML của câu trả lời (%s); gửi dạng chữ thường", exc)
-        return await context.bot.send_message(
-            chat_id,
-            html_to_plain(html),
-            parse_mode=None,
-            reply_markup=reply_markup,
-            reply_parameters=reply_parameters,
-            message_thread_id=thread_id,
-            link_preview_options=LinkPreviewOptions(is_disabled=True),
+        return await send_retrying(
+            lambda: context.bot.send_message(
+                chat_id,
+                html_to_plain(html),
+                parse_mode=None,
+                reply_markup=reply_markup,
+                reply_parameters=reply_parameters,
+                message_thread_id=thread_id,
+                link_preview_options=LinkPreviewOptions(is_disabled=True),
+            )
         )
 
 

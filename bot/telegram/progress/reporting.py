@@ -344,8 +344,8 @@ async def on_card(update: Update, context: Context, arg: str) -> None:
         await query.answer()
         await edit_query_message(query, context, refusal)
         return
-    rt.pending.pop(key)
     result = record(rt, pending)  # committed before the card says so
+    rt.pending.pop(key)  # only now: if the database failed, «Lưu» can be pressed again
     await query.answer("Đã lưu" if result.created else None)
     html, buttons = outcome(rt, result, pending)
     await edit_query_message(query, context, html, buttons)

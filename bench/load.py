@@ -1,0 +1,599 @@
+"""Load benchmark (issue 7): many simulated users against the real bot, real long polling.
+
+Usage:
+    .venv/bin/python bench/load.py                       # both modes, default sizes
+    .venv/bin/python bench/load.py --mode off --rate 400 --duration 20 --users 600
+    .venv/bin/python bench/load.py --mode on --limited-rate 40 --duration 20
+
+Two processes on 127.0.0.1 only:
+
+- this one runs the fake Telegram Bot API (`tests/fake_bot_api.FakeBotApi`, imported
+  through sys.path and extended here by `BenchApi`: reply timing, and Telegram's
+  limits — 30 sends a second overall, 20 a minute per group — answered with 429)
+  and the load driver;
+- a child process runs the bot as `python -m bot run` would: `serve` with the real
+  `Brain`, the progress and reminders features (`default_features`) on a temporary
+  SQLite database, real `getUpdates` long polling against the fake server.
+
+The driver injects messages at an offered rate (Poisson arrivals) for `--duration`
+seconds or until `--messages` were sent: questions from tests/cases/nlu_cases.yaml in
+private chats, `/capnhat` reports by approved members (private, and in groups linked to
+their agency) and questions mentioning the bot in groups. A private user has one
+message in flight at a time and rests `--think` seconds after the answer, so every
+answer in a private chat is matched to its question; group answers quote the question
+and are matched by its message id. Latency is inject time → arrival of the matching
+sendMessage at the fake server (one clock, this process).
+
+Modes:
+- `off` (capacity): PTB's AIORateLimiter off; reports delivered updates per second,
+  p50/p99 latency and the bot's peak RSS (getrusage of the child, stdlib).
+- `on`: AIORateLimiter on (as in production) and the fake server enforcing Telegram's
+  limits; the offered load is above them on purpose. Throughput is capped by design, so
+  it reports delivered count, undelivered count, the highest number of sends in any
+  1-second window (overall) and 60-second window (per group), and 429 answers.
+
+Everything is bounded: the run stops after `--duration` (+ `--drain` to collect the
+last answers), the bot process stops itself after a deadline even if this one dies,
+and the temporary directory is removed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import bisect
+import json
+import os
+import random
+import statistics
+import sys
+import tempfile
+import time
+from collections import deque
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+for _path in (ROOT, ROOT / "tests"):
+    if str(_path) not in sys.path:
+        sys.path.insert(0, str(_path))
+
+from fake_bot_api import SENDING_METHODS, ApiError, FakeBotApi, RateLimits  # noqa: E402
+
+TOKEN = "424242:BenchTokenNotARealOne-0123456789abcdef"
+ADMIN_ID = 900_001
+USER_BASE = 10_000_000
+GROUP_BASE = -1_009_000_000
+PLAN = ROOT / "knowledge" / "plan.yaml"
+CASES = ROOT / "tests" / "cases" / "nlu_cases.yaml"
+BOT_START_TIMEOUT = 60.0
+MEMBER_AGENCIES = (
+    "snv",
+    "stc",
+    "skhdt",
+    "syt",
+    "sgddt",
+    "ca_tinh",
+    "vp_ubnd",
+    "sxd",
+    "h_tuy_phong",
+)
+BOT_SCRIPT = Path(os.environ.get("XBOT", Path(__file__).resolve().parent / "load_bot.py"))
+
+
+# ---------------------------------------------------------------- the fake server side
+
+
+class TelegramLimits(RateLimits):
+    """Telegram's limits as sliding windows: `overall` sends per `overall_window` seconds,
+    and `per_chat` per `per_chat_window` for groups only (negative chat ids)."""
+
+    def check(self, chat_id: Any) -> None:
+        now = self.clock()
+        while self.sent_overall and now - self.sent_overall[0] >= self.overall_window:
+            self.sent_overall.popleft()
+        group = isinstance(chat_id, int) and chat_id < 0
+        window = self.sent_by_chat.setdefault(chat_id, deque()) if group else None
+        while window and now - window[0] >= self.per_chat_window:
+            window.popleft()
+        waits = []
+        if len(self.sent_overall) >= self.overall:
+            waits.append(self.sent_overall[0] + self.overall_window - now)
+        if window is not None and len(window) >= self.per_chat:
+            waits.append(window[0] + self.per_chat_window - now)
+        if waits:
+            retry = max(1, int(-(-max(waits) // 1)))
+            raise ApiError(429, f"Too Many Requests: retry after {retry}", retry)
+        self.sent_overall.append(now)
+        if window is not None:
+            window.append(now)
+
+
+@dataclass
+class Outstanding:
+    sent_at: float
+    kind: str
+
+
+@dataclass
+class Recorder:
+    """Matches the bot's sendMessage calls to the injected messages."""
+
+    private: dict[int, Outstanding] = field(default_factory=dict)
+    quoted: dict[tuple[int, int], Outstanding] = field(default_factory=dict)
+    latencies: dict[str, list[float]] = field(default_factory=dict)
+    delivered_at: list[float] = field(default_factory=list)
+    sends: list[tuple[float, int]] = field(default_factory=list)
+    extra: int = 0
+    freed: asyncio.Queue[int] | None = None
+
+    def injected_private(self, chat_id: int, kind: str) -> None:
+        self.private[chat_id] = Outstanding(time.monotonic(), kind)
+
+    def injected_group(self, chat_id: int, message_id: int, kind: str) -> None:
+        self.quoted[(chat_id, message_id)] = Outstanding(time.monotonic(), kind)
+
+    @property
+    def in_flight(self) -> int:
+        return len(self.private) + len(self.quoted)
+
+    def reply(self, params: dict[str, Any], at: float) -> None:
+        chat_id = params.get("chat_id")
+        if not isinstance(chat_id, int):
+            return
+        self.sends.append((at, chat_id))
+        found: Outstanding | None
+        if chat_id < 0:
+            quoted = (params.get("reply_parameters") or {}).get("message_id")
+            found = self.quoted.pop((chat_id, quoted), None) if quoted else None
+        else:
+            found = self.private.pop(chat_id, None)
+            if found is not None and self.freed is not None:
+                self.freed.put_nowait(chat_id)
+        if found is None:
+            self.extra += 1  # a second piece of a long answer, or an unsolicited message
+            return
+        self.latencies.setdefault(found.kind, []).append(at - found.sent_at)
+        self.delivered_at.append(at)
+
+
+class BenchApi(FakeBotApi):
+    """The test suite's fake Bot API, timing each answer as it arrives."""
+
+    def __init__(self, token: str, recorder: Recorder):
+        super().__init__(token)
+        self.recorder = recorder
+
+    async def _api_sendMessage(self, params: dict[str, Any], files: dict[str, Any]) -> Any:
+        arrived = time.monotonic()
+        result = await super()._api_sendMessage(params, files)
+        self.recorder.reply(params, arrived)
+        return result
+
+
+# ---------------------------------------------------------------- the scenario
+
+
+@dataclass(frozen=True)
+class Member:
+    user_id: int
+    agency_id: str
+    items: tuple[str, ...]
+    group_id: int | None
+
+
+@dataclass
+class Scenario:
+    """Who is who: approved members (with their agency's items), linked groups."""
+
+    users: list[int]
+    members: list[Member]
+    groups: dict[int, str]  # linked group id → agency
+    questions: list[str]
+
+
+def load_questions() -> list[str]:
+    spec = yaml.safe_load(CASES.read_text(encoding="utf-8"))
+    return [str(case["q"]) for case in spec["cases"] if str(case["q"]).strip()]
+
+
+def build_scenario(db_path: Path, users: int, member_share: float) -> Scenario:
+    """Seed the database (approved members, linked groups) before the bot starts."""
+    from bot.clock import SystemClock
+    from bot.plan_loader import load_knowledge
+    from bot.progress import ProgressService
+    from bot.progress_plan import agency_items
+    from bot.storage.sqlite import open_sqlite
+
+    knowledge = load_knowledge(PLAN)
+    clock = SystemClock()
+    agencies = [a for a in MEMBER_AGENCIES if agency_items(knowledge.plan, knowledge.agencies, a)]
+    groups = {GROUP_BASE - i: agency for i, agency in enumerate(agencies)}
+    group_of = {agency: chat for chat, agency in groups.items()}
+    user_ids = [USER_BASE + i for i in range(users)]
+    members: list[Member] = []
+    db = open_sqlite(db_path, now=clock.now())
+    try:
+        service = ProgressService(db, knowledge, clock, {ADMIN_ID})
+        for chat_id, agency in groups.items():
+            assert service.request_chat_link(chat_id, agency, ADMIN_ID, f"Nhóm {agency}").ok
+            assert service.approve_chat_link(ADMIN_ID, chat_id).code == "ok"
+        for index, user_id in enumerate(user_ids[: int(users * member_share)]):
+            agency = agencies[index % len(agencies)]
+            assert service.request_membership(user_id, agency, f"Cán bộ {index}").ok
+            assert service.approve_member(ADMIN_ID, user_id).code == "ok"
+            items = tuple(agency_items(knowledge.plan, knowledge.agencies, agency))
+            members.append(Member(user_id, agency, items, group_of.get(agency)))
+    finally:
+        db.close()
+    return Scenario(user_ids, members, groups, load_questions())
+
+
+# ---------------------------------------------------------------- the driver
+
+
+@dataclass
+class Options:
+    mode: str
+    users: int
+    messages: int
+    duration: float
+    rate: float
+    think: float
+    drain: float
+    capnhat_share: float
+    group_share: float
+    member_share: float
+    seed: int
+    transport: str = "httpx"
+    profile: Path | None = None
+
+
+@dataclass
+class Result:
+    mode: str
+    offered_rate: float
+    injected: int = 0
+    delivered: int = 0
+    undelivered: int = 0
+    extra_pieces: int = 0
+    skipped_no_idle_user: int = 0
+    inject_seconds: float = 0.0
+    delivered_per_second: float = 0.0
+    p50_ms: float = 0.0
+    p90_ms: float = 0.0
+    p99_ms: float = 0.0
+    max_ms: float = 0.0
+    by_kind: dict[str, dict[str, float]] = field(default_factory=dict)
+    max_sends_in_1s: int = 0
+    max_group_sends_in_60s: int = 0
+    throttled_429: int = 0
+    rejected: int = 0
+    bot: dict[str, Any] = field(default_factory=dict)
+    server_cpu_seconds: float = 0.0
+    load_before: tuple[float, float, float] = (0.0, 0.0, 0.0)
+    load_after: tuple[float, float, float] = (0.0, 0.0, 0.0)
+
+
+def percentile(sorted_values: Sequence[float], q: float) -> float:
+    if not sorted_values:
+        return 0.0
+    index = min(len(sorted_values) - 1, max(0, round(q * (len(sorted_values) - 1))))
+    return sorted_values[index]
+
+
+def max_in_window(times: Sequence[float], window: float) -> int:
+    ordered = sorted(times)
+    best = 0
+    for i, start in enumerate(ordered):
+        best = max(best, bisect.bisect_left(ordered, start + window) - i)
+    return best
+
+
+class Driver:
+    """Injects the message mix at the offered rate and waits for the answers."""
+
+    def __init__(self, api: BenchApi, scenario: Scenario, options: Options, rate: float):
+        self.api = api
+        self.scenario = scenario
+        self.options = options
+        self.rate = rate
+        self.random = random.Random(options.seed)
+        members = {m.user_id for m in scenario.members}
+        self.idle_askers = deque(u for u in scenario.users if u not in members)
+        self.idle_members = deque(scenario.members)
+        self.member_by_id = {m.user_id: m for m in scenario.members}
+        self.resting: set[int] = set()
+        self.skipped = 0
+        self.injected = 0
+        self.random.shuffle(self.idle_askers)
+
+    def _user(self, user_id: int) -> dict[str, Any]:
+        return FakeBotApi.user(user_id, f"Người dùng {user_id % 1000}")
+
+    def _rest(self, user_id: int) -> None:
+        self.resting.discard(user_id)
+        member = self.member_by_id.get(user_id)
+        if member is not None:
+            self.idle_members.append(member)
+        else:
+            self.idle_askers.append(user_id)
+
+    async def _free_users(self, freed: asyncio.Queue[int]) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            user_id = await freed.get()
+            self.resting.add(user_id)
+            loop.call_later(self.options.think, self._rest, user_id)
+
+    def _report_text(self, member: Member) -> str:
+        item = self.random.choice(member.items)
+        percent = self.random.randint(5, 95)
+        return f"/capnhat {item} đang thực hiện {percent}% tải thử số {self.injected}"
+
+    def inject_one(self) -> None:
+        rec, api, roll = self.api.recorder, self.api, self.random.random()
+        opts = self.options
+        if roll < opts.group_share and self.scenario.groups:
+            chat_id = self.random.choice(list(self.scenario.groups))
+            group = api.group(chat_id, f"Nhóm {self.scenario.groups[chat_id]}")
+            in_group = [m for m in self.scenario.members if m.group_id == chat_id]
+            if in_group and self.random.random() < 0.5:
+                member = self.random.choice(in_group)
+                message = api.send(group, self._user(member.user_id), self._report_text(member))
+                kind = "group_capnhat"
+            else:
+                asker = self.random.choice(self.scenario.users)
+                question = self.random.choice(self.scenario.questions)
+                message = api.mention(group, self._user(asker), "", f" {question}")
+                kind = "group_question"
+            rec.injected_group(chat_id, message["message_id"], kind)
+        elif roll < opts.group_share + opts.capnhat_share and self.idle_members:
+            member = self.idle_members.popleft()
+            user = self._user(member.user_id)
+            rec.injected_private(member.user_id, "capnhat")
+            api.send(api.private(user), user, self._report_text(member))
+        elif self.idle_askers:
+            user_id = self.idle_askers.popleft()
+            user = self._user(user_id)
+            rec.injected_private(user_id, "question")
+            api.send(api.private(user), user, self.random.choice(self.scenario.questions))
+        else:
+            self.skipped += 1
+            return
+        self.injected += 1
+
+    async def run(self) -> tuple[float, float]:
+        """Inject until the duration or message count is reached; (start, end) times."""
+        freed: asyncio.Queue[int] = asyncio.Queue()
+        self.api.recorder.freed = freed
+        resting = asyncio.create_task(self._free_users(freed))
+        start = time.monotonic()
+        due = start
+        try:
+            while self.injected < self.options.messages:
+                due += self.random.expovariate(self.rate)
+                if due - start >= self.options.duration:
+                    break
+                delay = due - time.monotonic()
+                if delay > 0:
+                    await asyncio.sleep(delay)
+                self.inject_one()
+            end = time.monotonic()
+            limit = end + self.options.drain
+            while self.api.recorder.in_flight and time.monotonic() < limit:
+                await asyncio.sleep(0.05)
+        finally:
+            resting.cancel()
+        return start, end
+
+
+async def run_mode(mode: str, options: Options) -> Result:
+    limited = mode == "on"
+    rate = options.rate
+    result = Result(mode=mode, offered_rate=rate, load_before=os.getloadavg())
+    with tempfile.TemporaryDirectory(prefix="bench-load-") as tmp:
+        db_path = Path(tmp) / "bench.db"
+        scenario = build_scenario(db_path, options.users, options.member_share)
+        recorder = Recorder()
+        async with BenchApi(TOKEN, recorder) as api:
+            if limited:
+                api.rate_limits = TelegramLimits(20, 60.0, 30, 1.0, time.monotonic)
+            deadline = options.duration + options.drain + 60
+            command = [
+                sys.executable,
+                str(BOT_SCRIPT),
+                "--base-url",
+                api.base_url,
+                "--db",
+                str(db_path),
+                "--deadline",
+                str(deadline),
+                *(["--limiter"] if limited else []),
+                *(["--transport", options.transport]),
+                *(["--profile", str(options.profile)] if options.profile else []),
+            ]
+            process = await asyncio.create_subprocess_exec(
+                *command,
+                cwd=tmp,
+                stdin=asyncio.subprocess.PIPE,
+                stdout=asyncio.subprocess.PIPE,
+            )
+            try:
+                await _expect(process, "ready", BOT_START_TIMEOUT)
+                driver = Driver(api, scenario, options, rate)
+                before = time.process_time()
+                start, end = await driver.run()
+                result.server_cpu_seconds = round(time.process_time() - before, 2)
+                assert process.stdin is not None
+                process.stdin.close()  # the bot stops at end of file
+                result.bot = await _expect(process, "done", 150)
+                await asyncio.wait_for(process.wait(), 30)
+            finally:
+                if process.returncode is None:
+                    process.kill()  # our own child, by its handle
+                    await process.wait()
+            _summarise(result, api, recorder, driver, start, end)
+    result.load_after = os.getloadavg()
+    return result
+
+
+async def _expect(process: asyncio.subprocess.Process, what: str, timeout: float) -> Any:
+    """The next JSON line of the bot process, which must be event `what`."""
+    assert process.stdout is not None
+    line = await asyncio.wait_for(process.stdout.readline(), timeout)
+    if not line:
+        raise RuntimeError(f"the bot process ended before '{what}'")
+    message = json.loads(line)
+    if message.pop("event", None) != what:
+        raise RuntimeError(f"the bot process said {message!r}, expected '{what}'")
+    return message
+
+
+def _summarise(
+    result: Result, api: BenchApi, recorder: Recorder, driver: Driver, start: float, end: float
+) -> None:
+    every = sorted(v for values in recorder.latencies.values() for v in values)
+    result.injected = driver.injected
+    result.delivered = len(every)
+    result.undelivered = recorder.in_flight
+    result.extra_pieces = recorder.extra
+    result.skipped_no_idle_user = driver.skipped
+    result.inject_seconds = round(end - start, 2)
+    if recorder.delivered_at:
+        span = max(recorder.delivered_at) - start
+        result.delivered_per_second = round(len(every) / span, 1) if span > 0 else 0.0
+    result.p50_ms = round(percentile(every, 0.50) * 1000, 1)
+    result.p90_ms = round(percentile(every, 0.90) * 1000, 1)
+    result.p99_ms = round(percentile(every, 0.99) * 1000, 1)
+    result.max_ms = round((every[-1] if every else 0.0) * 1000, 1)
+    for kind, values in sorted(recorder.latencies.items()):
+        ordered = sorted(values)
+        result.by_kind[kind] = {
+            "count": len(ordered),
+            "p50_ms": round(percentile(ordered, 0.5) * 1000, 1),
+            "p99_ms": round(percentile(ordered, 0.99) * 1000, 1),
+            "mean_ms": round(statistics.fmean(ordered) * 1000, 1),
+        }
+    sent = [c for c in api.calls if c.method in SENDING_METHODS and c.status == 200]
+    result.max_sends_in_1s = max_in_window([c.at for c in sent], 1.0)
+    by_group: dict[int, list[float]] = {}
+    for call in sent:
+        chat_id = call.params.get("chat_id")
+        if isinstance(chat_id, int) and chat_id < 0:
+            by_group.setdefault(chat_id, []).append(call.at)
+    result.max_group_sends_in_60s = max(
+        (max_in_window(times, 60.0) for times in by_group.values()), default=0
+    )
+    result.throttled_429 = len(api.throttled())
+    result.rejected = len([c for c in api.rejected() if c.status != 429])
+
+
+def print_result(result: Result) -> None:
+    bot = result.bot
+    per_update = 1000 * float(bot.get("cpu_seconds", 0.0)) / max(1, result.delivered)
+    print(f"\n== mode {result.mode}: offered {result.offered_rate:g} updates/s ==")
+    print(
+        f"injected {result.injected} in {result.inject_seconds} s; delivered {result.delivered};"
+        f" undelivered {result.undelivered}; extra pieces {result.extra_pieces};"
+        f" skipped (no idle user) {result.skipped_no_idle_user}"
+    )
+    print(
+        f"delivered/s {result.delivered_per_second}; latency p50 {result.p50_ms} ms,"
+        f" p90 {result.p90_ms} ms, p99 {result.p99_ms} ms, max {result.max_ms} ms"
+    )
+    for kind, stats in result.by_kind.items():
+        print(
+            f"  {kind:15} n={stats['count']:<6} p50 {stats['p50_ms']} ms, p99 {stats['p99_ms']} ms,"
+            f" mean {stats['mean_ms']} ms"
+        )
+    print(
+        f"sends: max {result.max_sends_in_1s} in any 1 s, max {result.max_group_sends_in_60s}"
+        f" to one group in any 60 s; 429 answers {result.throttled_429};"
+        f" other refusals {result.rejected}"
+    )
+    print(
+        f"bot: peak RSS {bot.get('peak_rss_mib')} MiB, CPU {bot.get('cpu_seconds')} s"
+        f" ({per_update:.2f} ms per update),"
+        f" exit {bot.get('exit_code')}; fake server + driver CPU {result.server_cpu_seconds} s;"
+        f" load average before {result.load_before[0]:.2f},"
+        f" after {result.load_after[0]:.2f}"
+    )
+
+
+def parse_args(argv: Sequence[str] | None = None) -> tuple[list[str], Options, float, Path | None]:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
+    parser.add_argument("--mode", choices=("off", "on", "both"), default="both")
+    parser.add_argument("--users", type=int, default=600, help="distinct simulated users")
+    parser.add_argument("--messages", type=int, default=20_000, help="cap on messages per mode")
+    parser.add_argument("--duration", type=float, default=20.0, help="seconds of injection")
+    parser.add_argument("--rate", type=float, default=300.0, help="offered updates/s, mode off")
+    parser.add_argument(
+        "--limited-rate", type=float, default=40.0, help="offered updates/s, mode on (> 30)"
+    )
+    parser.add_argument("--think", type=float, default=1.0, help="a user's rest after an answer")
+    parser.add_argument("--drain", type=float, default=60.0, help="max wait for last answers")
+    parser.add_argument("--capnhat-share", type=float, default=0.10)
+    parser.add_argument("--group-share", type=float, default=0.05)
+    parser.add_argument("--member-share", type=float, default=0.25)
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--json", type=Path, default=None, help="also write the results here")
+    parser.add_argument(
+        "--transport",
+        choices=("httpx", "aiohttp"),
+        default="httpx",
+        help="the bot's HTTP client: httpx = production (PTB default); aiohttp = experiment",
+    )
+    parser.add_argument("--profile-bot", type=Path, default=None, help="cProfile the bot here")
+    args = parser.parse_args(argv)
+    for name in ("users", "messages"):
+        if getattr(args, name) < 1:
+            parser.error(f"--{name} must be positive")
+    if args.duration <= 0 or args.rate <= 0 or args.limited_rate <= 0:
+        parser.error("--duration and rates must be positive")
+    options = Options(
+        mode=args.mode,
+        users=args.users,
+        messages=args.messages,
+        duration=args.duration,
+        rate=args.rate,
+        think=args.think,
+        drain=args.drain,
+        capnhat_share=args.capnhat_share,
+        group_share=args.group_share,
+        member_share=args.member_share,
+        seed=args.seed,
+        transport=args.transport,
+        profile=args.profile_bot,
+    )
+    modes = ["off", "on"] if args.mode == "both" else [args.mode]
+    return modes, options, args.limited_rate, args.json
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    modes, options, limited_rate, json_path = parse_args(argv)
+    print(
+        f"bench/load.py {datetime.now():%Y-%m-%d %H:%M}, {os.cpu_count()} CPUs,"
+        f" Python {sys.version.split()[0]}, users {options.users}, duration {options.duration} s,"
+        f" transport {options.transport}"
+    )
+    results = []
+    for mode in modes:
+        opts = Options(
+            **{**asdict(options), "rate": limited_rate if mode == "on" else options.rate}
+        )
+        result = asyncio.run(run_mode(mode, opts))
+        print_result(result)
+        results.append(result)
+    if json_path is not None:
+        json_path.write_text(json.dumps([asdict(r) for r in results], indent=2), encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,158 @@
+"""The bot process of `bench/load.py`: the production bot against a fake Bot API URL.
+
+Usage (started by bench/load.py, not by hand):
+    python bench/load_bot.py --base-url http://127.0.0.1:PORT/bot --db PATH
+                             [--limiter] --deadline SECONDS
+
+Runs `serve` with the real `Brain` and `default_features` (progress + reminders) as
+`python -m bot run` does, except that the Bot API URL is the fake server's and the
+rate limiter can be switched off (`run_bot` always has it on). It prints one JSON line
+`{"event": "ready", …}` once polling, then stops when its standard input reaches end
+of file (or a line arrives), or after `--deadline` seconds whatever happens, and prints
+`{"event": "done", "peak_rss_mib": …, "cpu_seconds": …}` (getrusage, stdlib).
+Nothing here imports aiohttp or the test helpers (unless `--transport aiohttp` is asked
+for, an experiment), so the figures are the bot's own.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import resource
+import sys
+import threading
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from telegram.request import BaseRequest
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+TOKEN = "424242:BenchTokenNotARealOne-0123456789abcdef"
+ADMIN_ID = 900_001
+START_TIMEOUT = 60.0
+STOP_TIMEOUT = 120.0  # stopping lets PTB finish the updates it has (rate-limited sends)
+
+
+def peak_rss_mib() -> float:
+    """Peak resident set size of this process (Linux reports KiB)."""
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+
+
+def _request(transport: str) -> BaseRequest | None:
+    """None: PTB's default HTTPXRequest, as in production; "aiohttp": the bench-only
+    transport of bench/aiohttp_request.py (to measure the HTTP client's share)."""
+    if transport == "httpx":
+        return None
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from aiohttp_request import AiohttpRequest
+
+    return AiohttpRequest()
+
+
+async def stdin_closed() -> None:
+    """Return when a line or end of file arrives on stdin (a daemon thread reads it, so
+    a parent that neither writes nor closes cannot keep this process alive)."""
+    loop = asyncio.get_running_loop()
+    done = asyncio.Event()
+
+    def read() -> None:
+        sys.stdin.readline()
+        loop.call_soon_threadsafe(done.set)
+
+    threading.Thread(target=read, name="stdin-watch", daemon=True).start()
+    await done.wait()
+
+
+def say(event: str, **fields: object) -> None:
+    print(json.dumps({"event": event, **fields}), flush=True)
+
+
+async def run(base_url: str, db: Path, limiter: bool, deadline: float, transport: str) -> int:
+    from pydantic import SecretStr
+
+    from bot.brain import Brain
+    from bot.config import Settings
+    from bot.plan_loader import load_knowledge
+    from bot.telegram import errors
+    from bot.telegram.app import default_features, serve
+    from bot.telegram.progress import ProgressFeature
+
+    errors.configure_logging("WARNING")
+    settings = Settings(  # type: ignore[call-arg]
+        _env_file=None,
+        telegram_bot_token=SecretStr(TOKEN),
+        plan_path=ROOT / "knowledge" / "plan.yaml",
+        database_url=f"sqlite:///{db}",
+        admin_ids=frozenset({ADMIN_ID}),
+        telegram_api_url=base_url,
+        webhook_url=None,
+        webhook_secret=None,
+        log_level="WARNING",
+        heartbeat_path=None,
+    )
+    knowledge = load_knowledge(settings.plan_path)
+    progress = ProgressFeature(settings, knowledge)
+    brain = Brain(knowledge, progress=progress.reader)
+    stop, ready = asyncio.Event(), asyncio.Event()
+    task = asyncio.create_task(
+        serve(
+            settings,
+            brain,
+            stop=stop,
+            ready=ready,
+            rate_limiter=limiter,
+            features=default_features(settings, progress=progress),
+            request=_request(transport),
+        )
+    )
+    waiter = asyncio.create_task(ready.wait())
+    await asyncio.wait({task, waiter}, timeout=START_TIMEOUT, return_when="FIRST_COMPLETED")
+    if not ready.is_set():
+        waiter.cancel()
+        say("failed", reason="the bot did not start")
+        stop.set()
+        return 1
+    started = resource.getrusage(resource.RUSAGE_SELF)
+    say("ready", rss_mib=peak_rss_mib())
+    told = asyncio.create_task(stdin_closed())
+    await asyncio.wait({told, task}, timeout=deadline, return_when="FIRST_COMPLETED")
+    told.cancel()
+    stop.set()
+    code = await asyncio.wait_for(task, STOP_TIMEOUT)
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    cpu = usage.ru_utime - started.ru_utime + usage.ru_stime - started.ru_stime
+    say("done", exit_code=code, peak_rss_mib=peak_rss_mib(), cpu_seconds=round(cpu, 2))
+    return code
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--base-url", required=True)
+    parser.add_argument("--db", type=Path, required=True)
+    parser.add_argument("--limiter", action="store_true")
+    parser.add_argument("--transport", choices=("httpx", "aiohttp"), default="httpx")
+    parser.add_argument("--deadline", type=float, default=300.0)
+    parser.add_argument("--profile", type=Path, default=None, help="write cProfile stats here")
+    args = parser.parse_args()
+    if not args.base_url.startswith("http://127.0.0.1:"):
+        parser.error("--base-url must be a loopback URL (http://127.0.0.1:PORT/bot)")
+    if args.profile is None:
+        return asyncio.run(run(args.base_url, args.db, args.limiter, args.deadline, args.transport))
+    import cProfile
+
+    profiler = cProfile.Profile()
+    try:
+        return profiler.runcall(
+            asyncio.run, run(args.base_url, args.db, args.limiter, args.deadline, args.transport)
+        )
+    finally:
+        profiler.dump_stats(args.profile)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
