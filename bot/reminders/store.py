@@ -16,16 +16,19 @@ is one short transaction, so asyncio code may call it directly.
 from __future__ import annotations
 
 import sqlite3
-import threading
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Literal, Protocol, cast
 
 from bot.storage.migrate import apply_migrations
-from bot.storage.sqlite import _connect, from_utc_text, to_utc_text  # same pragmas as the bot's DB
+from bot.storage.sqlite import (  # same pragmas as the bot's DB
+    SqliteSession,
+    _connect,
+    from_utc_text,
+    to_utc_text,
+)
 
 ALL_AGENCIES = "ALL"
 MAX_ATTEMPTS = 3
@@ -156,40 +159,17 @@ def _chunks(values: Sequence[str], size: int = 500) -> Iterator[Sequence[str]]:
         yield values[i : i + size]
 
 
-class ReminderStore:
+class ReminderStore(SqliteSession):
     """Subscriptions, send log and events over one SQLite connection."""
 
     def __init__(self, conn: sqlite3.Connection, *, owns_connection: bool = True):
-        self._conn = conn
-        self._lock = threading.RLock()
+        super().__init__(conn)
         self._owns = owns_connection
-
-    # -- plumbing -------------------------------------------------------------
 
     def close(self) -> None:
         if self._owns:
             with self._lock:
                 self._conn.close()
-
-    def _all(self, sql: str, params: tuple[Any, ...] = ()) -> list[sqlite3.Row]:
-        with self._lock:
-            return list(self._conn.execute(sql, params).fetchall())
-
-    def _one(self, sql: str, params: tuple[Any, ...] = ()) -> sqlite3.Row | None:
-        with self._lock:
-            row: sqlite3.Row | None = self._conn.execute(sql, params).fetchone()
-            return row
-
-    @contextmanager
-    def _tx(self) -> Iterator[sqlite3.Connection]:
-        with self._lock:
-            self._conn.execute("BEGIN IMMEDIATE")
-            try:
-                yield self._conn
-            except BaseException:
-                self._conn.execute("ROLLBACK")
-                raise
-            self._conn.execute("COMMIT")
 
     @staticmethod
     def _event(

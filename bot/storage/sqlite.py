@@ -111,17 +111,13 @@ def _connect(path: Path, *, read_only: bool) -> sqlite3.Connection:
     return conn
 
 
-class SqliteReader:
-    """Read side of the SQLite store (implements `ProgressStore`)."""
+class SqliteSession:
+    """One SQLite connection used from several tasks: queries and IMMEDIATE transactions
+    under a lock (shared by the progress store and the reminders store)."""
 
-    def __init__(self, conn: sqlite3.Connection, path: Path):
+    def __init__(self, conn: sqlite3.Connection):
         self._conn = conn
         self._lock = threading.RLock()
-        self.path = path
-        self._read_cache: dict[tuple[str | None, bool], list[StoredUpdate]] = {}
-        self._read_state: tuple[int, int] | None = None
-
-    # -- plumbing ---------------------------------------------------------
 
     def _all(self, sql: str, params: tuple[Any, ...] = ()) -> list[sqlite3.Row]:
         with self._lock:
@@ -131,6 +127,28 @@ class SqliteReader:
         with self._lock:
             row: sqlite3.Row | None = self._conn.execute(sql, params).fetchone()
             return row
+
+    @contextmanager
+    def _tx(self) -> Iterator[sqlite3.Connection]:
+        """One IMMEDIATE transaction: committed on success, rolled back on any error."""
+        with self._lock:
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._conn
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+            self._conn.execute("COMMIT")
+
+
+class SqliteReader(SqliteSession):
+    """Read side of the SQLite store (implements `ProgressStore`)."""
+
+    def __init__(self, conn: sqlite3.Connection, path: Path):
+        super().__init__(conn)
+        self.path = path
+        self._read_cache: dict[tuple[str | None, bool], list[StoredUpdate]] = {}
+        self._read_state: tuple[int, int] | None = None
 
     def pragma(self, name: str) -> Any:
         """Read a PRAGMA value (journal_mode, foreign_keys, busy_timeout…)."""
@@ -248,19 +266,7 @@ class SqliteReader:
 
 
 class SqliteDatabase(SqliteReader):
-    """Read-write SQLite store (implements `Database`)."""
-
-    @contextmanager
-    def _tx(self) -> Iterator[sqlite3.Connection]:
-        """One IMMEDIATE transaction: committed on success, rolled back on any error."""
-        with self._lock:
-            self._conn.execute("BEGIN IMMEDIATE")
-            try:
-                yield self._conn
-            except BaseException:
-                self._conn.execute("ROLLBACK")
-                raise
-            self._conn.execute("COMMIT")
+    """Read-write SQLite store (implements `Database`); writes go through `_tx`."""
 
     # -- progress -----------------------------------------------------------
 
