@@ -23,7 +23,6 @@ from typing import Any
 
 from telegram import Chat, Message, Update, User
 from telegram.constants import ChatType
-from telegram.error import TelegramError
 from telegram.ext import Application, CommandHandler
 
 from bot.agency_registry import AgencyRegistry
@@ -36,6 +35,7 @@ from bot.reminders.engine import Pacer, ReminderEngine
 from bot.reminders.store import ALL_AGENCIES, ReminderStore, Subscription, store_for
 from bot.replies import esc
 from bot.storage.base import Database
+from bot.telegram.chat_admin import is_group_admin as group_admin_check
 from bot.telegram.commands import GROUP, GROUP_ADMIN, add_menu_command
 from bot.telegram.handlers import Context, send_html
 from bot.text import fold
@@ -47,7 +47,6 @@ JOB_NAME = "reminders-tick"
 TICK_SECONDS = 60.0
 FIRST_TICK_SECONDS = 10.0
 WATCH_ALL_AGENCY = "vp_ubnd"  # Văn phòng UBND tỉnh follows every agency's work
-ADMIN_STATUSES = frozenset({"administrator", "creator"})
 ALL_WORDS = frozenset({"tat ca", "tat ca co quan", "toan bo", "toan tinh", "all", "*"})
 UPCOMING_DAYS = 45
 UPCOMING_LIMIT = 10
@@ -224,19 +223,10 @@ def _group_chat(update: Update) -> tuple[Chat, Message, User | None] | None:
 async def is_group_admin(update: Update, context: Context) -> bool | None:
     """True for a group admin (getChatMember), an anonymous admin posting as the group;
     None when Telegram cannot tell us now."""
-    chat, message, user = update.effective_chat, update.effective_message, update.effective_user
+    chat, message = update.effective_chat, update.effective_message
     if chat is None or message is None:
         return False
-    if message.sender_chat is not None and message.sender_chat.id == chat.id:
-        return True  # an anonymous group admin
-    if user is None:
-        return False
-    try:
-        member = await context.bot.get_chat_member(chat.id, user.id)
-    except TelegramError as exc:
-        log.warning("Không kiểm tra được quyền quản trị nhóm %s: %s", chat.id, exc)
-        return None
-    return member.status in ADMIN_STATUSES
+    return await group_admin_check(context, chat, message, update.effective_user)
 
 
 async def _reply(context: Context, chat: Chat, message: Message, html: str) -> None:

@@ -19,7 +19,6 @@ log = logging.getLogger(__name__)
 
 NOT_READY = "Chức năng báo cáo tiến độ chưa sẵn sàng (chưa mở được cơ sở dữ liệu)."
 CHECK_FAILED = "Không kiểm tra được quyền trong nhóm lúc này; anh/chị vui lòng thử lại sau."
-ADMIN_STATUSES = frozenset({ChatMemberStatus.ADMINISTRATOR, ChatMemberStatus.OWNER})
 GONE_STATUSES = frozenset({ChatMemberStatus.LEFT, ChatMemberStatus.BANNED})
 
 
@@ -111,27 +110,6 @@ async def drop_buttons(query: CallbackQuery) -> None:
             await query.edit_message_reply_markup(reply_markup=None)
         except BadRequest as exc:
             log.debug("Không gỡ được bàn phím: %s", exc)
-
-
-async def is_group_admin(
-    context: Context, chat: Chat, message: Message | None, user: User | None
-) -> bool | None:
-    """True for an administrator or the creator of the group (getChatMember), or an
-    anonymous admin posting as the group; None when Telegram cannot tell now."""
-    if (
-        message is not None
-        and message.sender_chat is not None
-        and message.sender_chat.id == chat.id
-    ):
-        return True
-    if user is None:
-        return False
-    try:
-        member = await context.bot.get_chat_member(chat.id, user.id)
-    except TelegramError as exc:
-        log.warning("Không kiểm tra được quyền quản trị nhóm %s: %s", chat.id, exc)
-        return None
-    return member.status in ADMIN_STATUSES
 
 
 async def left_linked_group(context: Context, chat: Chat | None, user_id: int) -> str | None:

@@ -19,6 +19,7 @@ from bot.plan_models import Agency
 from bot.progress_access import AccessResult
 from bot.replies import Button, esc
 from bot.telegram import callbacks
+from bot.telegram.chat_admin import is_group_admin
 from bot.telegram.handlers import STALE_BUTTON, Context
 from bot.telegram.progress.common import (
     CHECK_FAILED,
@@ -26,7 +27,6 @@ from bot.telegram.progress.common import (
     drop_buttons,
     edit_query_message,
     in_group,
-    is_group_admin,
     notify,
     reply,
     rows_of,
