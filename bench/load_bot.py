@@ -9,7 +9,8 @@ Runs `serve` with the real `Brain` and `default_features` (progress + reminders)
 rate limiter can be switched off (`run_bot` always has it on). It prints one JSON line
 `{"event": "ready", …}` once polling, then stops when its standard input reaches end
 of file (or a line arrives), or after `--deadline` seconds whatever happens, and prints
-`{"event": "done", "peak_rss_mib": …, "cpu_seconds": …}` (getrusage, stdlib).
+`{"event": "done", "peak_rss_mib": …, "cpu_seconds": …, "loop_lag_…": …}` (getrusage,
+stdlib; the loop lag is how late a 20 ms sleeper wakes: p99 and the worst stall).
 Nothing here imports aiohttp or the test helpers (unless `--transport aiohttp` is asked
 for, an experiment), so the figures are the bot's own.
 """
@@ -35,6 +36,7 @@ if str(ROOT) not in sys.path:
 TOKEN = "424242:BenchTokenNotARealOne-0123456789abcdef"
 ADMIN_ID = 900_001
 START_TIMEOUT = 60.0
+LAG_PROBE_SECONDS = 0.02
 STOP_TIMEOUT = 120.0  # stopping lets PTB finish the updates it has (rate-limited sends)
 
 
@@ -52,6 +54,15 @@ def _request(transport: str) -> BaseRequest | None:
     from aiohttp_request import AiohttpRequest
 
     return AiohttpRequest()
+
+
+async def loop_lag(lags: list[float], every: float = LAG_PROBE_SECONDS) -> None:
+    """How late the event loop wakes a sleeper: a stall blocks every update at once."""
+    loop = asyncio.get_running_loop()
+    while True:
+        due = loop.time() + every
+        await asyncio.sleep(every)
+        lags.append(max(0.0, loop.time() - due))
 
 
 async def stdin_closed() -> None:
@@ -118,15 +129,26 @@ async def run(base_url: str, db: Path, limiter: bool, deadline: float, transport
         stop.set()
         return 1
     started = resource.getrusage(resource.RUSAGE_SELF)
+    lags: list[float] = []
+    watch = asyncio.create_task(loop_lag(lags))
     say("ready", rss_mib=peak_rss_mib())
     told = asyncio.create_task(stdin_closed())
     await asyncio.wait({told, task}, timeout=deadline, return_when="FIRST_COMPLETED")
     told.cancel()
+    watch.cancel()
     stop.set()
     code = await asyncio.wait_for(task, STOP_TIMEOUT)
     usage = resource.getrusage(resource.RUSAGE_SELF)
     cpu = usage.ru_utime - started.ru_utime + usage.ru_stime - started.ru_stime
-    say("done", exit_code=code, peak_rss_mib=peak_rss_mib(), cpu_seconds=round(cpu, 2))
+    lags.sort()
+    say(
+        "done",
+        exit_code=code,
+        peak_rss_mib=peak_rss_mib(),
+        cpu_seconds=round(cpu, 2),
+        loop_lag_p99_ms=round(1000 * lags[int(0.99 * (len(lags) - 1))], 1) if lags else 0.0,
+        loop_lag_max_ms=round(1000 * lags[-1], 1) if lags else 0.0,
+    )
     return code
 
 

@@ -272,3 +272,32 @@ def test_sqlite_path_forms() -> None:
     assert sqlite_path("sqlite:////var/lib/plan.db") == Path("/var/lib/plan.db")
     with pytest.raises(ConfigError):
         sqlite_path("sqlite:///")
+
+
+def test_update_reads_are_reused_until_any_connection_writes(
+    db: SqliteDatabase, db_path: Path
+) -> None:
+    selects: list[str] = []
+    db._conn.set_trace_callback(
+        lambda sql: selects.append(sql) if "FROM progress_updates" in sql else None
+    )
+    other = open_sqlite(db_path, now=NOW)  # another connection: the reminders', a second process
+    try:
+        assert db.updates() == []
+        assert db.updates() == [] and len(selects) == 1  # unchanged: not read again
+        mine, _ = db.insert_update(_update(1))
+        assert [u.id for u in db.updates()] == [mine.id]  # its own write is seen
+        theirs, _ = other.insert_update(_update(2))
+        assert [u.id for u in db.updates()] == [mine.id, theirs.id]  # and another's
+        assert [u.id for u in db.updates("2.4")] == [mine.id, theirs.id]
+        assert other.mark_undone(mine.id, by=10, at=NOW)
+        assert [u.id for u in db.updates()] == [theirs.id]
+        assert [u.undone for u in db.updates(include_undone=True)] == [True, False]
+        assert db.mark_undone(theirs.id, by=10, at=NOW)
+        assert db.updates() == [] and db.updates("2.4") == []
+        reads = len(selects)
+        shown = db.updates(include_undone=True)
+        shown.clear()  # a caller changing its list changes nothing kept
+        assert len(db.updates(include_undone=True)) == 2 and len(selects) == reads + 1
+    finally:
+        other.close()

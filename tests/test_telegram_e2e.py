@@ -444,11 +444,20 @@ async def test_webhook_mode_checks_the_secret_token(
         url = f"http://127.0.0.1:{port}/tg/hook"
         forged = {"update_id": 90, "message": api.new_message(chat, ALICE, "giả mạo")}
         genuine = {"update_id": 91, "message": api.new_message(chat, ALICE, "thật")}
+        near_misses = (
+            "sai",
+            "s3cret_Token-",
+            "s3cret_Token-12",
+            "S3CRET_TOKEN-1",
+            "s3cret_Token-1x",
+        )
         async with aiohttp.ClientSession() as session:
-            for secret, status in (("sai", 403), (None, 403)):
-                headers = {"X-Telegram-Bot-Api-Secret-Token": secret} if secret else {}
+            for secret in (*near_misses, "", None):
+                headers = {"X-Telegram-Bot-Api-Secret-Token": secret} if secret is not None else {}
                 async with session.post(url, json=forged, headers=headers) as response:
-                    assert response.status == status
+                    assert response.status == 403, secret
+            async with session.post(f"{url}?secret_token=s3cret_Token-1", json=forged) as response:
+                assert response.status == 403  # only the header counts
             headers = {"X-Telegram-Bot-Api-Secret-Token": "s3cret_Token-1"}
             since = api.mark()
             async with session.post(url, json=genuine, headers=headers) as response:
@@ -459,6 +468,47 @@ async def test_webhook_mode_checks_the_secret_token(
         assert not api.calls_to("getUpdates")
     finally:
         await stop_bot(bot)
+
+
+async def test_webhook_without_a_configured_secret_still_requires_one(
+    api: FakeBotApi,
+    scripted_brain: ScriptedBrain,
+    make_settings: Callable[..., Settings],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    for name in ("telegram", "bot"):
+        logging.getLogger(name).setLevel(logging.DEBUG)
+    port = _free_port()
+    settings = make_settings(
+        webhook_url="https://bot.example.invalid/tg/hook",
+        webhook_secret=None,
+        webhook_listen="127.0.0.1",
+        webhook_port=port,
+    )
+    bot = await start_bot(api, scripted_brain, settings)
+    try:
+        assert api.webhook is not None
+        secret = str(api.webhook["secret_token"])  # a fresh random one for this run
+        assert len(secret) >= 32 and all(c.isalnum() or c in "-_" for c in secret)
+        chat = api.private(ALICE)
+        url = f"http://127.0.0.1:{port}/tg/hook"
+        forged = {"update_id": 80, "message": api.new_message(chat, ALICE, "giả mạo")}
+        genuine = {"update_id": 81, "message": api.new_message(chat, ALICE, "thật")}
+        async with aiohttp.ClientSession() as session:
+            for headers in ({}, {"X-Telegram-Bot-Api-Secret-Token": ""}):
+                async with session.post(url, json=forged, headers=headers) as response:
+                    assert response.status == 403
+            since = api.mark()
+            headers = {"X-Telegram-Bot-Api-Secret-Token": secret}
+            async with session.post(url, json=genuine, headers=headers) as response:
+                assert response.status == 200
+        await api.wait_for("sendMessage", since=since, chat_id=ALICE["id"])
+        assert scripted_brain.texts == ["thật"]
+    finally:
+        await stop_bot(bot)
+    assert any(r.name.startswith("telegram") and r.levelno == logging.DEBUG for r in caplog.records)
+    assert secret not in caplog.text  # the setWebhook call is logged, the secret is not
 
 
 async def test_rate_limited_run_delivers_everything(
