@@ -21,7 +21,6 @@ from bot.lexicon import PhraseIndex
 from bot.plan_loader import Knowledge
 from bot.plan_models import ROLE_LABELS, Agency, Assignment, Item
 from bot.progress_types import STATUS_LABELS, Asker, ProgressReader
-from bot.progress_view import ProgressView
 from bot.replies import Button, Reply, esc
 from bot.text import fold
 from bot.yaml_io import load_yaml_file
@@ -922,6 +921,8 @@ class Answerer:
 
     def progress_status(self, u: Understanding, today: date, asker: Asker | None) -> Reply:
         """Where an item stands (or all items): the same view as /tiendo, from stored updates."""
+        from bot.progress_view import ProgressView  # storage code, loaded when first needed
+
         refs = [r for r in u.entities.items if r.exists and not r.group]
         if not refs and u.entities.items:
             return self.task_detail(u, today, asker)
