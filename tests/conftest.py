@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import ipaddress
 import socket
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 import pytest
+from fake_bot_api import FakeBotApi
 
 from bot.config import Settings
 from bot.plan_loader import Knowledge, load_knowledge
@@ -107,6 +108,13 @@ def _no_network() -> Iterator[None]:
 @pytest.fixture
 def token() -> str:
     return TOKEN
+
+
+@pytest.fixture
+async def api(token: str) -> AsyncIterator[FakeBotApi]:
+    """The fake Bot API, serving on loopback for the test (files may define their own)."""
+    async with FakeBotApi(token) as server:
+        yield server
 
 
 @pytest.fixture

@@ -40,6 +40,7 @@ from typing import Any
 import pytest
 from conftest import PLAN, ROOT, TOKEN
 from fake_bot_api import Call, FakeBotApi
+from subprocess_helpers import read_until, spawn_bot_run
 
 from bot.brain import Brain
 from bot.clock import DEFAULT_TZ, FixedClock, SystemClock
@@ -109,30 +110,14 @@ class BotProcess:
 
     @classmethod
     async def start(cls, api: FakeBotApi, tmp_path: Path, db: Path) -> BotProcess:
-        process = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "bot",
-            "run",
-            cwd=tmp_path,
-            env=env(api, tmp_path, db),
-            stdin=asyncio.subprocess.DEVNULL,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.STDOUT,
-        )
+        process = await spawn_bot_run(tmp_path, env(api, tmp_path, db))
         bot = cls(process)
         await asyncio.wait_for(bot.read_until("đang chạy"), 30)
         return bot
 
     async def read_until(self, marker: str) -> None:
         assert self.process.stdout is not None
-        while True:
-            raw = await self.process.stdout.readline()
-            if not raw:
-                raise AssertionError(f"bot ended before «{marker}»:\n{''.join(self.lines)}")
-            self.lines.append(raw.decode("utf-8", "replace"))
-            if marker in self.lines[-1]:
-                return
+        await read_until(self.process.stdout, marker, self.lines)
 
     async def kill(self) -> None:
         self.process.send_signal(signal.SIGKILL)
@@ -337,17 +322,7 @@ async def test_a_torn_database_file_stops_python_m_bot_run_with_a_clear_error(
         writer.close()
     size = db.stat().st_size
     _tear(db, how)
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        "run",
-        cwd=tmp_path,
-        env=env(api, tmp_path, db),
-        stdin=asyncio.subprocess.DEVNULL,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
+    process = await spawn_bot_run(tmp_path, env(api, tmp_path, db), stderr=asyncio.subprocess.PIPE)
     out, err = await asyncio.wait_for(process.communicate(), 30)
     text = err.decode("utf-8")
     assert process.returncode == 1, text

@@ -30,6 +30,7 @@ from typing import Any
 import pytest
 from conftest import ScriptedBrain
 from fake_bot_api import Call, FakeBotApi
+from serve_helpers import serve_in_background
 from telegram.error import NetworkError, RetryAfter, TimedOut
 from telegram.request import HTTPXRequest
 
@@ -40,7 +41,6 @@ from bot.progress import ProgressService
 from bot.reminders.handlers import ReminderServices, feature
 from bot.storage.sqlite import open_sqlite
 from bot.telegram import delivery, errors
-from bot.telegram.app import serve
 
 ALICE = FakeBotApi.user(501, "Lan")
 BOB = FakeBotApi.user(502, "Minh")
@@ -67,38 +67,22 @@ async def start(
     rate_limiter: bool = False,
     features: tuple[Any, ...] = (),
 ) -> Running:
-    stop, ready = asyncio.Event(), asyncio.Event()
-    task = asyncio.create_task(
-        serve(
-            settings,
-            brain,
-            stop=stop,
-            ready=ready,
-            clock=FixedClock(date(2026, 11, 26)),
-            base_url=api.base_url,
-            rate_limiter=rate_limiter,
-            features=features,
-            get_updates_request=HTTPXRequest(read_timeout=GET_UPDATES_SLACK),
-            poll_timeout=POLL_TIMEOUT,
-        )
+    task, stop = await serve_in_background(
+        settings,
+        brain,
+        clock=FixedClock(date(2026, 11, 26)),
+        base_url=api.base_url,
+        rate_limiter=rate_limiter,
+        features=features,
+        get_updates_request=HTTPXRequest(read_timeout=GET_UPDATES_SLACK),
+        poll_timeout=POLL_TIMEOUT,
     )
-    waiter = asyncio.create_task(ready.wait())
-    done, _ = await asyncio.wait({task, waiter}, timeout=10, return_when=asyncio.FIRST_COMPLETED)
-    if waiter not in done:
-        waiter.cancel()
-        raise AssertionError(f"bot did not start: {task.result() if task.done() else 'timeout'}")
     return Running(task, stop)
 
 
 @pytest.fixture(autouse=True)
 def quick_retries(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(delivery, "RETRY_DELAYS", (0.05, 0.05))
-
-
-@pytest.fixture
-async def api(token: str) -> AsyncIterator[FakeBotApi]:
-    async with FakeBotApi(token) as server:
-        yield server
 
 
 @pytest.fixture

@@ -21,6 +21,7 @@ import aiohttp
 import pytest
 from conftest import ScriptedBrain, long_html
 from fake_bot_api import FakeBotApi, parse_html, utf16_len
+from serve_helpers import serve_in_background
 from telegram import Update
 from telegram.ext import CommandHandler
 
@@ -30,7 +31,6 @@ from bot.config import Settings
 from bot.plan_loader import Knowledge
 from bot.replies import Reply, html_to_plain, split_html
 from bot.telegram import commands, delivery, handlers
-from bot.telegram.app import serve
 from bot.telegram.callbacks import parse
 
 TODAY = date(2026, 11, 26)
@@ -56,36 +56,20 @@ async def start_bot(
     rate_limiter: bool = False,
     features: tuple[Any, ...] = (),
 ) -> Bot:
-    stop, ready = asyncio.Event(), asyncio.Event()
-    task = asyncio.create_task(
-        serve(
-            settings,
-            brain,
-            stop=stop,
-            ready=ready,
-            clock=FixedClock(TODAY),
-            base_url=api.base_url,
-            rate_limiter=rate_limiter,
-            features=features,
-        )
+    task, stop = await serve_in_background(
+        settings,
+        brain,
+        clock=FixedClock(TODAY),
+        base_url=api.base_url,
+        rate_limiter=rate_limiter,
+        features=features,
     )
-    waiter = asyncio.create_task(ready.wait())
-    done, _ = await asyncio.wait({task, waiter}, timeout=10, return_when=asyncio.FIRST_COMPLETED)
-    if waiter not in done:
-        waiter.cancel()
-        raise AssertionError(f"bot did not start: {task.result() if task.done() else 'timeout'}")
     return Bot(api, brain, settings, task, stop)
 
 
 async def stop_bot(bot: Bot) -> None:
     bot.stop.set()
     assert await asyncio.wait_for(bot.task, 10) == 0
-
-
-@pytest.fixture
-async def api(token: str) -> AsyncIterator[FakeBotApi]:
-    async with FakeBotApi(token) as server:
-        yield server
 
 
 @pytest.fixture

@@ -13,7 +13,6 @@ import asyncio
 import logging
 import os
 import signal
-import sys
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
@@ -21,6 +20,7 @@ from pathlib import Path
 import pytest
 from conftest import PLAN, ROOT, TOKEN, ScriptedBrain
 from fake_bot_api import FakeBotApi
+from subprocess_helpers import read_until, spawn_bot_run
 
 from bot.clock import FixedClock
 from bot.config import Settings
@@ -98,16 +98,6 @@ def _env(api: FakeBotApi, tmp_path: Path, level: str) -> dict[str, str]:
     }
 
 
-async def _read_until(stream: asyncio.StreamReader, marker: str, lines: list[str]) -> None:
-    while True:
-        raw = await stream.readline()
-        if not raw:
-            raise AssertionError("process ended before: " + marker + "\n" + "".join(lines))
-        lines.append(raw.decode("utf-8", "replace"))
-        if marker in lines[-1]:
-            return
-
-
 @pytest.mark.parametrize(
     ("stop_signal", "level"), [(signal.SIGTERM, "DEBUG"), (signal.SIGINT, "INFO")]
 )
@@ -115,21 +105,11 @@ async def test_python_m_bot_run_keeps_the_token_out_and_stops_cleanly(
     tmp_path: Path, stop_signal: signal.Signals, level: str
 ) -> None:
     async with FakeBotApi(TOKEN) as api:
-        process = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "bot",
-            "run",
-            cwd=tmp_path,
-            env=_env(api, tmp_path, level),
-            stdin=asyncio.subprocess.DEVNULL,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.STDOUT,
-        )
+        process = await spawn_bot_run(tmp_path, _env(api, tmp_path, level))
         assert process.stdout is not None
         lines: list[str] = []
         try:
-            await asyncio.wait_for(_read_until(process.stdout, "đang chạy", lines), 30)
+            await asyncio.wait_for(read_until(process.stdout, "đang chạy", lines), 30)
             assert f"@{api.username}" in lines[-1] and "long polling" in lines[-1]
             if level == "INFO":
                 assert len(lines) == 1, "".join(lines)  # one line when up, nothing else

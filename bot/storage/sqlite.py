@@ -9,17 +9,19 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, Literal, TypeVar, cast
 
 from bot.progress_types import ProgressRecord, Status
 from bot.storage.base import AccessStatus, ChatLink, Member, NewUpdate, StoredUpdate
 from bot.storage.migrate import apply_migrations
 
 BUSY_TIMEOUT_MS = 5000
+
+_Decided = TypeVar("_Decided", Member, ChatLink)
 
 _UPDATE_COLUMNS = (
     "u.id, u.item_id, u.assignment_key, u.agency_id, u.status, u.percent, u.note,"
@@ -360,16 +362,9 @@ class SqliteDatabase(SqliteReader):
         by: int | None,
         at: datetime,
     ) -> Member | None:
-        with self._tx() as conn:
-            current = self.get_member(user_id)
-            if current is None or current.status not in allowed_from:
-                return None
-            conn.execute(
-                "UPDATE members SET status = ?, decided_at = ?, decided_by = ? WHERE user_id = ?",
-                (status, to_utc_text(at), by, user_id),
-            )
-            self._event(conn, "user", user_id, current.agency_id, status, by, at)
-            return self.get_member(user_id)
+        return self._decide(
+            self.get_member, "members", "user_id", "user", user_id, status, allowed_from, by, at
+        )
 
     def save_chat_link_request(
         self, chat_id: int, agency_id: str, title: str | None, requested_by: int, at: datetime
@@ -397,17 +392,42 @@ class SqliteDatabase(SqliteReader):
         by: int | None,
         at: datetime,
     ) -> ChatLink | None:
+        return self._decide(
+            self.get_chat_link,
+            "chat_links",
+            "chat_id",
+            "chat",
+            chat_id,
+            status,
+            allowed_from,
+            by,
+            at,
+        )
+
+    def _decide(
+        self,
+        get: Callable[[int], _Decided | None],
+        table: Literal["members", "chat_links"],
+        key: Literal["user_id", "chat_id"],
+        subject: Literal["user", "chat"],
+        subject_id: int,
+        status: AccessStatus,
+        allowed_from: tuple[AccessStatus, ...],
+        by: int | None,
+        at: datetime,
+    ) -> _Decided | None:
+        """Shared by `decide_member` and `decide_chat_link`: move a pending (or other
+        allowed) row to `status`, record who decided and when, and log the event."""
         with self._tx() as conn:
-            current = self.get_chat_link(chat_id)
+            current = get(subject_id)
             if current is None or current.status not in allowed_from:
                 return None
             conn.execute(
-                "UPDATE chat_links SET status = ?, decided_at = ?, decided_by = ?"
-                " WHERE chat_id = ?",
-                (status, to_utc_text(at), by, chat_id),
+                f"UPDATE {table} SET status = ?, decided_at = ?, decided_by = ? WHERE {key} = ?",
+                (status, to_utc_text(at), by, subject_id),
             )
-            self._event(conn, "chat", chat_id, current.agency_id, status, by, at)
-            return self.get_chat_link(chat_id)
+            self._event(conn, subject, subject_id, current.agency_id, status, by, at)
+            return get(subject_id)
 
 
 def check_integrity(conn: sqlite3.Connection) -> None:

@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable
 
-from telegram import Update, User
+from telegram import CallbackQuery, Update, User
 
 from bot.plan_models import Agency
 from bot.progress_access import AccessResult
@@ -137,6 +138,30 @@ async def on_register_pick(update: Update, context: Context, arg: str) -> None:
     await edit_query_message(query, context, await _request(rt, context, query.from_user, arg))
 
 
+async def _decide(
+    query: CallbackQuery,
+    arg: str,
+    rt: ProgressRuntime,
+    approve: Callable[[int, int], AccessResult],
+    reject: Callable[[int, int], AccessResult],
+) -> tuple[int, AccessResult] | None:
+    """The part of an admin's `<ok|no>:<id>` button shared by registrations and group
+    links: parse it, refuse non-admins, apply the decision and answer the query.
+    None when the button was stale or pressed by a non-admin (already answered)."""
+    match = _DECISION.match(arg)
+    if match is None:
+        await query.answer(STALE_BUTTON)
+        return None
+    admin_id, target_id = query.from_user.id, int(match.group(2))
+    if not rt.service.is_admin(admin_id):
+        await query.answer(ADMINS_ONLY, show_alert=True)
+        return None
+    decide = approve if match.group(1) == "ok" else reject
+    result = decide(admin_id, target_id)
+    await query.answer()
+    return target_id, result
+
+
 async def _tell_member(context: Context, result: AccessResult) -> None:
     if result.code == "ok" and result.notice and result.member is not None:
         await notify(context, result.member.user_id, result.notice, [])
@@ -147,19 +172,10 @@ async def on_member_decision(update: Update, context: Context, arg: str) -> None
     query = update.callback_query
     assert query is not None
     rt = runtime(context)
-    match = _DECISION.match(arg)
-    if match is None:
-        await query.answer(STALE_BUTTON)
+    decided = await _decide(query, arg, rt, rt.service.approve_member, rt.service.reject_member)
+    if decided is None:
         return
-    admin_id, user_id = query.from_user.id, int(match.group(2))
-    if not rt.service.is_admin(admin_id):
-        await query.answer(ADMINS_ONLY, show_alert=True)
-        return
-    if match.group(1) == "ok":
-        result = rt.service.approve_member(admin_id, user_id)
-    else:
-        result = rt.service.reject_member(admin_id, user_id)
-    await query.answer()
+    _, result = decided
     card = rt.service.member_request_html(result.member) + "\n" if result.member else ""
     await edit_query_message(query, context, card + result.message)
     await _tell_member(context, result)
@@ -284,19 +300,12 @@ async def on_link_decision(update: Update, context: Context, arg: str) -> None:
     query = update.callback_query
     assert query is not None
     rt = runtime(context)
-    match = _DECISION.match(arg)
-    if match is None:
-        await query.answer(STALE_BUTTON)
+    decided = await _decide(
+        query, arg, rt, rt.service.approve_chat_link, rt.service.reject_chat_link
+    )
+    if decided is None:
         return
-    admin_id, chat_id = query.from_user.id, int(match.group(2))
-    if not rt.service.is_admin(admin_id):
-        await query.answer(ADMINS_ONLY, show_alert=True)
-        return
-    if match.group(1) == "ok":
-        result = rt.service.approve_chat_link(admin_id, chat_id)
-    else:
-        result = rt.service.reject_chat_link(admin_id, chat_id)
-    await query.answer()
+    chat_id, result = decided
     await edit_query_message(query, context, result.message)
     if result.code == "ok" and result.notice:
         await notify(context, chat_id, result.notice, [])

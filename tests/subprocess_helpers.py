@@ -1,0 +1,37 @@
+"""Running `python -m bot run` as a real child process, and reading its output."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from pathlib import Path
+
+
+async def spawn_bot_run(
+    cwd: Path, env: dict[str, str], *, stderr: int = asyncio.subprocess.STDOUT
+) -> asyncio.subprocess.Process:
+    """`python -m bot run` in `cwd` with exactly `env`; stdout piped, stderr merged into
+    it unless told otherwise (`asyncio.subprocess.PIPE` keeps the two apart)."""
+    return await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        "run",
+        cwd=cwd,
+        env=env,
+        stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=stderr,
+    )
+
+
+async def read_until(stream: asyncio.StreamReader, marker: str, lines: list[str]) -> None:
+    """Append the stream's lines to `lines` up to and including the first holding
+    `marker`; AssertionError, with all read so far, when the stream ends first."""
+    while True:
+        raw = await stream.readline()
+        if not raw:
+            raise AssertionError(f"process ended before «{marker}»:\n{''.join(lines)}")
+        lines.append(raw.decode("utf-8", "replace"))
+        if marker in lines[-1]:
+            return
