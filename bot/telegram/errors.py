@@ -15,6 +15,7 @@ import logging
 import sqlite3
 import threading
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 from telegram import Message, ReplyParameters, Update
@@ -90,7 +91,9 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         log.info("Telegram không cho gửi tin (bị chặn hoặc bị xóa khỏi nhóm): %s", error)
         return
     if isinstance(error, RetryAfter):
-        log.warning("Telegram yêu cầu chờ %s giây (update %s)", error.retry_after, update_id)
+        wait = error.retry_after
+        seconds = wait.total_seconds() if isinstance(wait, timedelta) else float(wait)
+        log.warning("Telegram yêu cầu chờ %.0f giây (update %s)", seconds, update_id)
     elif isinstance(error, NetworkError) and not isinstance(error, BadRequest):
         log.warning("Lỗi mạng khi gọi Telegram (update %s): %s", update_id, error)
     elif isinstance(error, sqlite3.Error):
