@@ -278,9 +278,16 @@ class Answerer:
             else:
                 lines.append(f"Nhiệm vụ {esc(item.id)} không ghi cơ quan {ROLE_LABELS[focus]}.")
         elif focus == "deadline":
-            parts = [self.deadline_text(a.deadline, today) for a in item.assignments]
-            uniq = list(dict.fromkeys(parts))
-            lines.append(f"Thời hạn nhiệm vụ {esc(item.id)}: <b>{'; '.join(uniq)}</b>.")
+            texts = {self.deadline_text(a.deadline, today) for a in item.assignments}
+            if len(texts) == 1:
+                lines.append(f"Thời hạn nhiệm vụ {esc(item.id)}: <b>{texts.pop()}</b>.")
+            else:  # parts with their own deadlines: say which is which
+                per_part = "; ".join(
+                    f"{esc(item.assignment_key(a))} ({esc(self.name(a.lead().agency))}): "
+                    f"<b>{self.deadline_text(a.deadline, today)}</b>"
+                    for a in item.assignments
+                )
+                lines.append(f"Thời hạn nhiệm vụ {esc(item.id)}: {per_part}.")
         elif focus == "who":
             leads = [a.lead().agency for a in item.assignments]
             lines.append(
