@@ -14,6 +14,7 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, cast
 
+from bot.agency_names import unknown_agency_name
 from bot.agency_registry import AgencyRegistry
 from bot.clock import DEFAULT_TZ
 from bot.deadlines import Deadline, quarter_end
@@ -401,9 +402,7 @@ class Answerer:
 
     def _unknown_agency(self, u: Understanding) -> Reply:
         """No known agency in the message: say so, naming what was typed if it looks like one."""
-        typed = re.search(
-            r"\b(Sở|So|sở|so|SỞ|Ban|ban|UBND|ubnd)\s+([^\s?,.!]+(?:\s+[^\s?,.!]+)?)", u.text
-        )
+        typed = unknown_agency_name(u.text)
         named = sorted(
             {
                 self.name(ar.agency)
@@ -414,9 +413,26 @@ class Answerer:
         )
         hint = "Các cơ quan được giao việc: " + esc(", ".join(named)) + "."
         if typed:
+            html = f"Kế hoạch {esc(self.plan.meta.number)} không nhắc tới «{esc(typed)}»."
+            # a department of the province still shares the tasks given to all departments
+            groups = [
+                a.id
+                for a in self.k.agencies.values()
+                if a.is_group
+                and typed.split()[0].lower() in a.name.lower().replace(",", " ").split()
+            ]
+            general = self.group_items(groups) if groups else []
+            if general:
+                shares = "; ".join(self._group_share(item, groups) for item in general)
+                html += (
+                    f" Nếu đây là một cơ quan của tỉnh, cơ quan này cùng thực hiện các nhiệm vụ giao"
+                    f" chung cho «{esc(self.agencies_text(groups))}»: {shares}."
+                )
             return Reply(
                 "agency_tasks",
-                f"Kế hoạch {esc(self.plan.meta.number)} không nhắc tới «{esc(typed.group(0))}». {hint}",
+                html + "\n" + hint,
+                agency=typed,
+                general_task_ids=[i.id for i in general],
                 confidence=0.4,
             )
         return Reply(

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
+from bot.agency_names import unknown_agency_name
 from bot.agency_registry import ASSIGNABLE, AgencyMatch, AgencyRegistry, alias_tokens
 from bot.answers import Answerer
 from bot.entities import Entities, EntityExtractor
@@ -122,6 +123,8 @@ class Brain:
         result = self.search.search([t for t in tokens if t not in named], self._non_topic)
         features = self._features(entities, agency, result, tokens)
         features["basis"] = 1.0 if set(entities.legal) & self._basis else 0.0
+        if not features["agency"] and unknown_agency_name(text):
+            features["agency_like"] = 1.0
         forced = self.model.command_intent(entities.command)
         scores = self.model.score(features, tokens)
         if forced:
