@@ -82,10 +82,6 @@ class AgencyRegistry:
     def get(self, agency_id: str) -> Agency:
         return self.agencies[agency_id]
 
-    def groups_of(self, agency_id: str) -> list[str]:
-        agency = self.agencies.get(agency_id)
-        return list(agency.member_of) if agency else []
-
     def _exact(self, tokens: list[str], i: int) -> tuple[int, str] | None:
         """Longest exact match starting at token i: (end, agency_id)."""
         first = tokens[i]

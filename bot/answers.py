@@ -604,6 +604,7 @@ class Answerer:
         title: str
         explicit = bool(ent.dates or ent.quarter or ent.month or ent.window_days or ent.year)
         if ent.relative == "overdue" and not explicit:
+            done = self._done_keys(today)
             title = f"Các việc đã quá hạn (tính đến {d(today)})"
             for v in views:
                 last = v.assignment.deadline.last_due(today)
@@ -611,7 +612,7 @@ class Answerer:
                     v.assignment.deadline.kind == "yearly" and last.year != today.year
                 ):
                     continue
-                if self._reported_done(v, last):
+                if v.key in done:
                     continue
                 picked.append((v, f"hạn {d(last)}, quá {(today - last).days} ngày"))
         elif ent.recurring:
@@ -690,13 +691,16 @@ class Answerer:
                 best = (v, nxt)
         return best
 
-    def _reported_done(self, v: AssignmentView, due: date) -> bool:
-        if self.progress is None:
-            return False
-        latest = self.progress.latest_by_assignment(v.item.id)
-        lead = v.assignment.lead().agency
-        rec = latest.get(f"{v.key}|{lead}")
-        return bool(rec and rec.status == "done")
+    def _done_keys(self, today: date) -> set[str]:
+        """Assignments reported done, as /tiendo derives them (one view for both)."""
+        from bot.progress_view import ProgressView, State
+
+        store = self._store()
+        if store is None:
+            return set()
+        finished = (State.DONE_ON_TIME, State.DONE_LATE)
+        view = ProgressView(self.k, store, DEFAULT_TZ)
+        return {s.key for s in view.assignments(today) if s.state in finished}
 
     # --- search --------------------------------------------------------------
 

@@ -46,11 +46,6 @@ def fold(text: str) -> str:
     return _SPACES.sub(" ", strip_marks(text).lower()).strip()
 
 
-def fold_tokens(text: str) -> list[str]:
-    """Folded words, with '&' and '-' kept apart; punctuation dropped."""
-    return re.findall(r"[0-9a-z]+", fold(text))
-
-
 # --- Telex left unconverted -------------------------------------------------
 
 _TONES = {"s": "\u0301", "f": "\u0300", "r": "\u0309", "x": "\u0303", "j": "\u0323"}
