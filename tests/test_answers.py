@@ -494,3 +494,29 @@ def test_ask_rejects_a_bad_today(tmp_path: Path) -> None:
     assert result.returncode == 1
     assert "Traceback" not in result.stderr
     assert "YYYY-MM-DD" in result.stderr
+
+
+def test_overdue_leaves_out_items_reported_done(tmp_path: Path) -> None:
+    """'việc nào quá hạn' reads the stored progress: 2.4 reported done is no longer listed."""
+    from datetime import datetime
+
+    from bot.clock import FixedClock
+    from bot.config import load_settings
+    from bot.progress import ProgressService
+    from bot.storage import open_database, open_progress_reader
+
+    settings = load_settings(database_url=f"sqlite:///{tmp_path / 'p.db'}", admin_ids="1")
+    knowledge = load_knowledge(ROOT / "knowledge" / "plan.yaml")
+    clock = FixedClock(datetime(2026, 11, 20, 9))
+    db = open_database(settings, clock)
+    service = ProgressService(db, knowledge, clock, frozenset({1}))
+    assert (
+        service.record_update(
+            user_id=1, item_ref="2.4", status="done", chat_id=1, message_id=1
+        ).code
+        == "saved"
+    )
+    brain = Brain(knowledge, progress=open_progress_reader(settings))
+    reply = brain.answer("việc nào quá hạn", today=date(2026, 11, 26))
+    assert reply.task_ids == ["4.2"]
+    assert "• 2.4" not in reply.plain and "• 4.2" in reply.plain
