@@ -4,9 +4,10 @@ Usage:
     .venv/bin/python bench/load.py                  # both modes, default sizes (~2.5 min)
     .venv/bin/python bench/load.py --mode off --rate 300 --duration 20 --users 600
     .venv/bin/python bench/load.py --mode on --limited-rate 45 --duration 20
-    .venv/bin/python bench/load.py --mode off --transport aiohttp   # an experiment
-Other flags: --messages (cap per mode), --think, --drain, --capnhat-share,
---group-share, --member-share, --seed, --json FILE, --profile-bot FILE (cProfile).
+    .venv/bin/python bench/load.py --mode off --transport httpx     # PTB's own client
+Other flags: --slots (updates handled at once), --messages (cap per mode), --think,
+--drain, --capnhat-share, --group-share, --member-share, --seed, --json FILE,
+--profile-bot FILE (cProfile).
 
 Two processes, 127.0.0.1 only:
 
@@ -268,7 +269,8 @@ class Options:
     group_share: float
     member_share: float
     seed: int
-    transport: str = "httpx"
+    transport: str = "aiohttp"
+    slots: int | None = None
     profile: Path | None = None
 
 
@@ -438,6 +440,7 @@ async def run_mode(mode: str, options: Options) -> Result:
                 str(deadline),
                 *(["--limiter"] if limited else []),
                 *(["--transport", options.transport]),
+                *(["--slots", str(options.slots)] if options.slots else []),
                 *(["--profile", str(options.profile)] if options.profile else []),
             ]
             process = await asyncio.create_subprocess_exec(
@@ -599,10 +602,14 @@ def parse_args(argv: Sequence[str] | None = None) -> tuple[list[str], Options, f
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--json", type=Path, default=None, help="also write the results here")
     parser.add_argument(
+        "--slots", type=int, default=None, help="updates the bot handles at once (default: its own)"
+    )
+    parser.add_argument(
         "--transport",
         choices=("httpx", "aiohttp"),
-        default="httpx",
-        help="the bot's HTTP client: httpx = production (PTB default); aiohttp = experiment",
+        default="aiohttp",
+        help="the bot's HTTP client: aiohttp = production (bot/telegram/transport.py); "
+        "httpx = PTB's HTTPXRequest, for comparison",
     )
     parser.add_argument("--profile-bot", type=Path, default=None, help="cProfile the bot here")
     args = parser.parse_args(argv)
@@ -624,6 +631,7 @@ def parse_args(argv: Sequence[str] | None = None) -> tuple[list[str], Options, f
         member_share=args.member_share,
         seed=args.seed,
         transport=args.transport,
+        slots=args.slots,
         profile=args.profile_bot,
     )
     modes = ["off", "on"] if args.mode == "both" else [args.mode]
@@ -635,7 +643,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(
         f"bench/load.py {datetime.now():%Y-%m-%d %H:%M}, {os.cpu_count()} CPUs,"
         f" Python {sys.version.split()[0]}, users {options.users}, duration {options.duration} s,"
-        f" transport {options.transport}"
+        f" transport {options.transport}, slots {options.slots or 'default'}"
     )
     results = []
     for mode in modes:

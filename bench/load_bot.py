@@ -11,8 +11,8 @@ rate limiter can be switched off (`run_bot` always has it on). It prints one JSO
 of file (or a line arrives), or after `--deadline` seconds whatever happens, and prints
 `{"event": "done", "peak_rss_mib": …, "cpu_seconds": …, "loop_lag_…": …}` (getrusage,
 stdlib; the loop lag is how late a 20 ms sleeper wakes: p99 and the worst stall).
-Nothing here imports aiohttp or the test helpers (unless `--transport aiohttp` is asked
-for, an experiment), so the figures are the bot's own.
+Nothing here imports the test helpers, so the figures are the bot's own; `--transport
+httpx` swaps in PTB's own HTTP client to compare.
 """
 
 from __future__ import annotations
@@ -45,15 +45,15 @@ def peak_rss_mib() -> float:
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
 
 
-def _request(transport: str) -> BaseRequest | None:
-    """None: PTB's default HTTPXRequest, as in production; "aiohttp": the bench-only
-    transport of bench/aiohttp_request.py (to measure the HTTP client's share)."""
-    if transport == "httpx":
-        return None
-    sys.path.insert(0, str(Path(__file__).resolve().parent))
-    from aiohttp_request import AiohttpRequest
+def _requests(transport: str) -> tuple[BaseRequest | None, BaseRequest | None]:
+    """The bot's two HTTP clients (calls, getUpdates). "aiohttp": None, None, i.e. the
+    production default (bot/telegram/transport.py); "httpx": PTB's HTTPXRequest with
+    PTB's default sizes, to compare."""
+    if transport == "aiohttp":
+        return None, None
+    from telegram.request import HTTPXRequest
 
-    return AiohttpRequest()
+    return HTTPXRequest(connection_pool_size=256), HTTPXRequest(connection_pool_size=1)
 
 
 async def loop_lag(lags: list[float], every: float = LAG_PROBE_SECONDS) -> None:
@@ -83,16 +83,20 @@ def say(event: str, **fields: object) -> None:
     print(json.dumps({"event": event, **fields}), flush=True)
 
 
-async def run(base_url: str, db: Path, limiter: bool, deadline: float, transport: str) -> int:
+async def run(
+    base_url: str, db: Path, limiter: bool, deadline: float, transport: str, slots: int | None
+) -> int:
     from pydantic import SecretStr
 
     from bot.brain import Brain
     from bot.config import Settings
     from bot.plan_loader import load_knowledge
-    from bot.telegram import errors
+    from bot.telegram import app, errors
     from bot.telegram.app import default_features, serve
     from bot.telegram.progress import ProgressFeature
 
+    if slots is not None:  # what build_application uses when serve passes nothing
+        app.MAX_CONCURRENT_UPDATES = slots
     errors.configure_logging("WARNING")
     settings = Settings(  # type: ignore[call-arg]
         _env_file=None,
@@ -107,6 +111,7 @@ async def run(base_url: str, db: Path, limiter: bool, deadline: float, transport
         heartbeat_path=None,
     )
     knowledge = load_knowledge(settings.plan_path)
+    request, get_updates_request = _requests(transport)
     progress = ProgressFeature(settings, knowledge)
     brain = Brain(knowledge, progress=progress.reader)
     stop, ready = asyncio.Event(), asyncio.Event()
@@ -118,7 +123,8 @@ async def run(base_url: str, db: Path, limiter: bool, deadline: float, transport
             ready=ready,
             rate_limiter=limiter,
             features=default_features(settings, progress=progress),
-            request=_request(transport),
+            request=request,
+            get_updates_request=get_updates_request,
         )
     )
     waiter = asyncio.create_task(ready.wait())
@@ -157,20 +163,24 @@ def main() -> int:
     parser.add_argument("--base-url", required=True)
     parser.add_argument("--db", type=Path, required=True)
     parser.add_argument("--limiter", action="store_true")
-    parser.add_argument("--transport", choices=("httpx", "aiohttp"), default="httpx")
+    parser.add_argument("--transport", choices=("httpx", "aiohttp"), default="aiohttp")
     parser.add_argument("--deadline", type=float, default=300.0)
+    parser.add_argument("--slots", type=int, default=None, help="updates handled at once")
     parser.add_argument("--profile", type=Path, default=None, help="write cProfile stats here")
     args = parser.parse_args()
     if not args.base_url.startswith("http://127.0.0.1:"):
         parser.error("--base-url must be a loopback URL (http://127.0.0.1:PORT/bot)")
     if args.profile is None:
-        return asyncio.run(run(args.base_url, args.db, args.limiter, args.deadline, args.transport))
+        return asyncio.run(
+            run(args.base_url, args.db, args.limiter, args.deadline, args.transport, args.slots)
+        )
     import cProfile
 
     profiler = cProfile.Profile()
     try:
         return profiler.runcall(
-            asyncio.run, run(args.base_url, args.db, args.limiter, args.deadline, args.transport)
+            asyncio.run,
+            run(args.base_url, args.db, args.limiter, args.deadline, args.transport, args.slots),
         )
     finally:
         profiler.dump_stats(args.profile)

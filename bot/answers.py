@@ -28,6 +28,7 @@ from bot.yaml_io import load_yaml_file
 
 if TYPE_CHECKING:
     from bot.brain import Understanding
+    from bot.progress_view import ProgressView
     from bot.storage.base import ProgressStore
 
 UPCOMING_DAYS = 30
@@ -74,6 +75,7 @@ class Answerer:
         self.plan = knowledge.plan
         self.registry = registry
         self.progress = progress
+        self._progress_view: ProgressView | None = None
         self.items = {item.id: item for item in self.plan.items}
         self.order = [item.id for item in self.plan.items]
         info = load_yaml_file(intents_dir / "plan_info.yaml")
@@ -693,14 +695,12 @@ class Answerer:
 
     def _done_keys(self, today: date) -> set[str]:
         """Assignments reported done, as /tiendo derives them (one view for both)."""
-        from bot.progress_view import ProgressView, State
+        from bot.progress_view import State
 
-        store = self._store()
-        if store is None:
+        if self._store() is None:
             return set()
         finished = (State.DONE_ON_TIME, State.DONE_LATE)
-        view = ProgressView(self.k, store, DEFAULT_TZ)
-        return {s.key for s in view.assignments(today) if s.state in finished}
+        return {s.key for s in self._view().assignments(today) if s.state in finished}
 
     # --- search --------------------------------------------------------------
 
@@ -948,12 +948,10 @@ class Answerer:
 
     def progress_status(self, u: Understanding, today: date, asker: Asker | None) -> Reply:
         """Where an item stands (or all items): the same view as /tiendo, from stored updates."""
-        from bot.progress_view import ProgressView  # storage code, loaded when first needed
-
         refs = [r for r in u.entities.items if r.exists and not r.group]
         if not refs and u.entities.items:
             return self.task_detail(u, today, asker)
-        view = ProgressView(self.k, self._store(), DEFAULT_TZ)
+        view = self._view()
         if not refs:
             # the overview, with the items as buttons to open one
             picker = self.ask_item(u, "xem tiến độ", asker)
@@ -968,6 +966,16 @@ class Answerer:
         """The store behind the progress reader (a live reader exposes the open one)."""
         store = getattr(self.progress, "store", self.progress)
         return cast("ProgressStore | None", store)
+
+    def _view(self) -> ProgressView:
+        """One long-lived view of the current store (it keeps what it derived until the
+        store changes); a new one when the reader opened another store."""
+        from bot.progress_view import ProgressView  # storage code, loaded when first needed
+
+        store = self._store()
+        if self._progress_view is None or self._progress_view.store is not store:
+            self._progress_view = ProgressView(self.k, store, DEFAULT_TZ)
+        return self._progress_view
 
     # --- help and unknown ----------------------------------------------------
 

@@ -187,6 +187,8 @@ class ProgressView:
         self.knowledge = knowledge
         self.store = store
         self.tz = tz
+        self._rows_memo: dict[tuple[date, str | None], list[RowStatus]] = {}
+        self._memo_version: object | None = None
 
     def _name(self, agency_id: str) -> str:
         return agency_name(self.knowledge.agencies, agency_id)
@@ -217,7 +219,21 @@ class ProgressView:
         return [(i, a) for i, a in pairs if i.id == item.id and (part is None or a is part)]
 
     def rows(self, today: date, item_id: str | None = None) -> list[RowStatus]:
-        """Every responsible row plus any other agency that reported, in plan order."""
+        """Every responsible row plus any other agency that reported, in plan order.
+
+        Kept until the store's `version` changes, so a view that lives as long as the bot
+        derives the whole plan's progress once per change, not once per question."""
+        version = self.store.version() if self.store is not None else None
+        if version is None:
+            return self._derive_rows(today, item_id)
+        if version != self._memo_version:
+            self._rows_memo, self._memo_version = {}, version
+        key = (today, item_id)
+        if key not in self._rows_memo:
+            self._rows_memo[key] = self._derive_rows(today, item_id)
+        return list(self._rows_memo[key])
+
+    def _derive_rows(self, today: date, item_id: str | None) -> list[RowStatus]:
         records = self._records(item_id)
         out: list[RowStatus] = []
         for item, assignment in self._pairs(item_id):

@@ -300,13 +300,18 @@ def _tear(path: Path, how: str) -> None:
     data = path.read_bytes()
     if how == "cut-in-half":
         path.write_bytes(data[: len(data) // 2])
+    elif how == "emptied":  # SQLite alone would open it as a new, empty database
+        path.write_bytes(b"")
     else:  # the first page kept, the rest overwritten
         path.write_bytes(data[:4096] + os.urandom(len(data) - 4096))
 
 
-@pytest.mark.parametrize("how", ["cut-in-half", "garbage"])
+@pytest.mark.parametrize(
+    ("how", "said"),
+    [("cut-in-half", "bị hỏng"), ("garbage", "bị hỏng"), ("emptied", "rỗng (0 byte)")],
+)
 async def test_a_torn_database_file_stops_python_m_bot_run_with_a_clear_error(
-    api: FakeBotApi, knowledge: Knowledge, tmp_path: Path, how: str
+    api: FakeBotApi, knowledge: Knowledge, tmp_path: Path, how: str, said: str
 ) -> None:
     db = tmp_path / "bot.db"
     seed(db, knowledge, {LAN["id"]: "snv"})
@@ -327,10 +332,11 @@ async def test_a_torn_database_file_stops_python_m_bot_run_with_a_clear_error(
     text = err.decode("utf-8")
     assert process.returncode == 1, text
     assert "Traceback" not in text and not out
-    assert text.startswith("Không khởi động được bot") and "bị hỏng" in text, text
+    assert text.startswith("Không khởi động được bot") and said in text, text
     assert "bản sao lưu" in text and len(text.strip().splitlines()) == 1
     assert not api.calls_to("getUpdates")  # never started serving
-    assert db.stat().st_size == (size // 2 if how == "cut-in-half" else size)  # left as found
+    left = {"cut-in-half": size // 2, "emptied": 0}.get(how, size)
+    assert db.stat().st_size == left  # left as found
 
 
 @pytest.fixture

@@ -32,7 +32,6 @@ from conftest import ScriptedBrain
 from fake_bot_api import Call, FakeBotApi
 from serve_helpers import serve_in_background
 from telegram.error import NetworkError, RetryAfter, TimedOut
-from telegram.request import HTTPXRequest
 
 from bot.clock import DEFAULT_TZ, FixedClock
 from bot.config import Settings
@@ -41,6 +40,7 @@ from bot.progress import ProgressService
 from bot.reminders.handlers import ReminderServices, feature
 from bot.storage.sqlite import open_sqlite
 from bot.telegram import delivery, errors
+from bot.telegram.transport import AiohttpRequest
 
 ALICE = FakeBotApi.user(501, "Lan")
 BOB = FakeBotApi.user(502, "Minh")
@@ -74,7 +74,7 @@ async def start(
         base_url=api.base_url,
         rate_limiter=rate_limiter,
         features=features,
-        get_updates_request=HTTPXRequest(read_timeout=GET_UPDATES_SLACK),
+        get_updates_request=AiohttpRequest(1, read_timeout=GET_UPDATES_SLACK),
         poll_timeout=POLL_TIMEOUT,
     )
     return Running(task, stop)

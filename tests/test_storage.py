@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -21,7 +22,7 @@ from bot.storage.migrate import (
     discover,
     split_statements,
 )
-from bot.storage.sqlite import SqliteDatabase, SqliteReader, open_sqlite
+from bot.storage.sqlite import SqliteDatabase, SqliteReader, open_sqlite, to_utc_text
 
 NOW = datetime(2023, 6, 15, 9, 0, tzinfo=UTC)
 
@@ -298,6 +299,56 @@ def test_update_reads_are_reused_until_any_connection_writes(
         reads = len(selects)
         shown = db.updates(include_undone=True)
         shown.clear()  # a caller changing its list changes nothing kept
-        assert len(db.updates(include_undone=True)) == 2 and len(selects) == reads + 1
+        assert len(db.updates(include_undone=True)) == 2 and len(selects) == reads  # no read
     finally:
         other.close()
+
+
+def test_a_changed_database_is_read_from_the_last_row_seen_not_from_the_start(
+    db: SqliteDatabase, db_path: Path
+) -> None:
+    """A year of reports must not be re-read and re-parsed after every new one."""
+    selects: list[str] = []
+    db._conn.set_trace_callback(
+        lambda sql: selects.append(sql) if "FROM progress_updates" in sql else None
+    )
+    first = [db.insert_update(_update(n))[0] for n in range(1, 6)]
+    assert [u.id for u in db.updates()] == [u.id for u in first]
+    selects.clear()
+    other = open_sqlite(db_path, now=NOW)
+    try:
+        newer, _ = other.insert_update(_update(6))
+        assert [u.id for u in db.updates()] == [*(u.id for u in first), newer.id]
+    finally:
+        other.close()
+    reads = [sql for sql in selects if "SELECT u.id" in sql]
+    assert len(reads) == 1 and f"u.id > {first[-1].id}" in reads[0], selects
+
+
+def test_a_late_update_stamped_earlier_is_listed_in_time_order(db: SqliteDatabase) -> None:
+    """The clock is injected: an update may be stored after one with a later time."""
+    later, _ = db.insert_update(replace(_update(1), created_at=NOW + timedelta(days=2)))
+    assert [u.id for u in db.updates()] == [later.id]
+    earlier, _ = db.insert_update(replace(_update(2), created_at=NOW - timedelta(days=2)))
+    assert [u.id for u in db.updates()] == [earlier.id, later.id]
+    assert db.mark_undone(later.id, by=10, at=NOW)
+    assert [u.id for u in db.updates()] == [earlier.id]
+    assert [(u.id, u.undone) for u in db.updates(include_undone=True)] == [
+        (earlier.id, False),
+        (later.id, True),
+    ]
+
+
+def test_rows_written_in_a_transaction_that_rolls_back_never_show(db: SqliteDatabase) -> None:
+    assert db.updates() == []
+    with pytest.raises(RuntimeError), db._tx() as conn:
+        conn.execute(
+            "INSERT INTO progress_updates (item_id, assignment_key, agency_id, status,"
+            " created_at) VALUES ('2.4', '2.4', 'snv', 'done', ?)",
+            (to_utc_text(NOW),),
+        )
+        assert [u.status for u in db.updates()] == ["done"]  # seen inside, not kept
+        raise RuntimeError("rolled back")
+    assert db.updates() == []
+    kept, _ = db.insert_update(_update(1))
+    assert [u.id for u in db.updates()] == [kept.id]

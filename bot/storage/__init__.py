@@ -71,6 +71,7 @@ def open_database(settings: Settings, clock: Clock | None = None) -> Database:
         raise ConfigError(f"Không mở được cơ sở dữ liệu {path}: {storage_problem(exc)}") from exc
 
 
+EMPTY_FILE_DETAIL = "database file is empty (0 bytes)"
 LOCKED_PROBLEM = (
     "cơ sở dữ liệu đang bị một tiến trình khác khóa ghi (một bot khác chạy trên cùng tệp,"
     " hoặc một công cụ đang giữ giao dịch); hãy dừng tiến trình đó rồi chạy lại"
@@ -80,11 +81,18 @@ DAMAGED_PROBLEM = (
     " kiểm tra và khôi phục từ bản sao lưu gần nhất (bot không tự tạo tệp mới để tránh mất"
     " dữ liệu)"
 )
+EMPTY_PROBLEM = (
+    "tệp cơ sở dữ liệu rỗng (0 byte), trong khi bot luôn ghi tệp ngay khi tạo: tệp đã bị"
+    " cắt cụt hoặc được tạo bằng tay. Nếu bot đã từng chạy với tệp này, hãy khôi phục từ bản"
+    " sao lưu gần nhất; nếu đây là lần chạy đầu, hãy xóa tệp để bot tự tạo"
+)
 UNKNOWN_PROBLEM = "lỗi SQLite"
 
 
 def _known_problem(exc: BaseException) -> str | None:
     text = str(exc).lower()
+    if EMPTY_FILE_DETAIL in text:
+        return EMPTY_PROBLEM
     if "locked" in text or "busy" in text:
         return LOCKED_PROBLEM
     if any(sign in text for sign in ("malformed", "not a database", "quick_check", "corrupt")):

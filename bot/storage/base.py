@@ -91,6 +91,11 @@ class ProgressStore(ProgressReader, Protocol):
         """Updates (of one item, or all), oldest first."""
         ...
 
+    def version(self) -> object | None:
+        """A token equal between two calls only if nothing was stored in between (None:
+        unknown, so nothing derived from the data may be kept)."""
+        ...
+
     def get_update(self, update_id: int) -> StoredUpdate | None: ...
 
     def find_by_source(self, chat_id: int, message_id: int) -> StoredUpdate | None:

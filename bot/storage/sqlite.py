@@ -11,11 +11,13 @@ import sqlite3
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal, TypeVar, cast
 
 from bot.progress_types import ProgressRecord, Status
+from bot.storage import EMPTY_FILE_DETAIL
 from bot.storage.base import AccessStatus, ChatLink, Member, NewUpdate, StoredUpdate
 from bot.storage.migrate import apply_migrations
 
@@ -113,6 +115,61 @@ def _connect(path: Path, *, read_only: bool) -> sqlite3.Connection:
     return conn
 
 
+def _order(update: StoredUpdate) -> tuple[datetime, int]:
+    return update.created_at, update.id
+
+
+class _UpdateLog:
+    """Every stored update parsed once, oldest first (by time, then id), kept in step with
+    the append-only tables: `refresh` reads the rows with a larger id than any seen and,
+    when the number of undo marks changed, marks the updates undone since."""
+
+    def __init__(self) -> None:
+        self.ordered: list[StoredUpdate] = []
+        self._by_id: dict[int, StoredUpdate] = {}
+        self._last_id = 0
+        self._undos = 0
+
+    def refresh(self, conn: sqlite3.Connection) -> None:
+        """One read transaction, so the new rows and the undo marks agree."""
+        conn.execute("BEGIN")
+        try:
+            new = [
+                _update(row)
+                for row in conn.execute(
+                    f"SELECT {_UPDATE_COLUMNS} FROM {_UPDATE_FROM} WHERE u.id > ? ORDER BY u.id",
+                    (self._last_id,),
+                )
+            ]
+            undos = int(conn.execute("SELECT COUNT(*) FROM update_undos").fetchone()[0])
+            marks = []
+            if undos != self._undos:
+                marks = conn.execute(
+                    "SELECT update_id, undone_at, undone_by FROM update_undos"
+                ).fetchall()
+        finally:
+            conn.execute("COMMIT")
+        resort = False
+        for update in new:
+            self._by_id[update.id] = update
+            self._last_id = max(self._last_id, update.id)
+            if self.ordered and _order(update) < _order(self.ordered[-1]):
+                resort = True
+            self.ordered.append(update)
+        for row in marks:
+            current = self._by_id.get(row["update_id"])
+            if current is not None and current.undone_at is None:
+                self._by_id[current.id] = replace(
+                    current,
+                    undone_at=from_utc_text(row["undone_at"]),
+                    undone_by=row["undone_by"],
+                )
+                resort = True
+        self._undos = undos
+        if resort:
+            self.ordered = sorted(self._by_id.values(), key=_order)
+
+
 class SqliteSession:
     """One SQLite connection used from several tasks: queries and IMMEDIATE transactions
     under a lock (shared by the progress store and the reminders store)."""
@@ -151,6 +208,7 @@ class SqliteReader(SqliteSession):
         self.path = path
         self._read_cache: dict[tuple[str | None, bool], list[StoredUpdate]] = {}
         self._read_state: tuple[int, int] | None = None
+        self._log = _UpdateLog()
 
     def pragma(self, name: str) -> Any:
         """Read a PRAGMA value (journal_mode, foreign_keys, busy_timeout…)."""
@@ -183,31 +241,51 @@ class SqliteReader(SqliteSession):
         row = self._conn.execute("PRAGMA data_version").fetchone()
         return int(row[0]), self._conn.total_changes
 
+    def version(self) -> tuple[int, int] | None:
+        """Changes whenever the stored data may have changed (see `_data_state`)."""
+        with self._lock:
+            return self._data_state()
+
     def updates(
         self, item_id: str | None = None, *, include_undone: bool = False
     ) -> list[StoredUpdate]:
-        """Updates (of one item, or all), oldest first. The parsed rows are kept until the
-        database changes (through any connection), so the progress questions, /tiendo and
-        the reminders' tick do not re-read and re-parse an unchanged history each time."""
+        """Updates (of one item, or all), oldest first.
+
+        Rows are parsed once: the log keeps every update read so far and, when the
+        database changed, reads only the rows added since (and the undo marks, when
+        their number changed) — the tables are append-only. The filtered lists are kept
+        until the next change, so the progress questions, /tiendo and the reminders'
+        tick neither re-read nor re-filter an unchanged history. Inside an open
+        transaction, whose rows may still be rolled back, it reads the table directly."""
         key = (item_id, include_undone)
         with self._lock:
             state = self._data_state()
-            if state is not None and state == self._read_state and key in self._read_cache:
+            if state is None:
+                return self._query_updates(item_id, include_undone)
+            if state == self._read_state and key in self._read_cache:
                 return list(self._read_cache[key])
-            sql = f"SELECT {_UPDATE_COLUMNS} FROM {_UPDATE_FROM} WHERE 1 = 1"
-            params: tuple[Any, ...] = ()
-            if item_id is not None:
-                sql += " AND u.item_id = ?"
-                params = (item_id,)
-            if not include_undone:
-                sql += " AND x.update_id IS NULL"
-            sql += " ORDER BY u.created_at, u.id"
-            found = [_update(row) for row in self._all(sql, params)]
-            if state is not None:
-                if state != self._read_state:
-                    self._read_cache, self._read_state = {}, state
-                self._read_cache[key] = found
+            if state != self._read_state:
+                self._log.refresh(self._conn)
+                self._read_cache, self._read_state = {}, state
+            found = [
+                u
+                for u in self._log.ordered
+                if (item_id is None or u.item_id == item_id)
+                and (include_undone or u.undone_at is None)
+            ]
+            self._read_cache[key] = found
             return list(found)
+
+    def _query_updates(self, item_id: str | None, include_undone: bool) -> list[StoredUpdate]:
+        sql = f"SELECT {_UPDATE_COLUMNS} FROM {_UPDATE_FROM} WHERE 1 = 1"
+        params: tuple[Any, ...] = ()
+        if item_id is not None:
+            sql += " AND u.item_id = ?"
+            params = (item_id,)
+        if not include_undone:
+            sql += " AND x.update_id IS NULL"
+        sql += " ORDER BY u.created_at, u.id"
+        return [_update(row) for row in self._all(sql, params)]
 
     def get_update(self, update_id: int) -> StoredUpdate | None:
         row = self._one(
@@ -443,8 +521,14 @@ def check_integrity(conn: sqlite3.Connection) -> None:
 
 
 def open_sqlite(path: Path, *, now: datetime) -> SqliteDatabase:
-    """Open (creating if needed) the database file, check it and apply pending migrations."""
+    """Open (creating if needed) the database file, check it and apply pending migrations.
+
+    An existing file of 0 bytes is refused: SQLite would take it for a new, empty
+    database, but this function never leaves one behind (the first page is written at
+    creation), so it is a truncated database and starting empty would hide the loss."""
     if str(path) != ":memory:":
+        if path.is_file() and path.stat().st_size == 0:
+            raise sqlite3.DatabaseError(EMPTY_FILE_DETAIL)
         path.parent.mkdir(parents=True, exist_ok=True)
     conn = _connect(path, read_only=False) if str(path) != ":memory:" else _memory()
     try:

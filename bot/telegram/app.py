@@ -42,6 +42,7 @@ from bot.plan_loader import PlanError, load_knowledge
 from bot.storage import storage_problem
 from bot.storage.migrate import MigrationError
 from bot.telegram import commands, errors, flood, handlers
+from bot.telegram.transport import AiohttpRequest
 
 if TYPE_CHECKING:
     from bot.telegram.progress import ProgressFeature
@@ -60,28 +61,40 @@ POLL_TIMEOUT_SECONDS = 10  # long polling: how long one getUpdates may wait for 
 # under 3 + 24 = 27 requests and any minute of a group under 10 + 9 = 19 (bench/load.py).
 OVERALL_BURST, OVERALL_PER_SECOND = 3, 24
 GROUP_BURST, GROUP_PER_MINUTE = 10, 9
+MAX_CONCURRENT_UPDATES = 16  # updates handled at once (PerChatUpdateProcessor)
 STARTUP_KEY = "startup_hooks"
 SHUTDOWN_KEY = "shutdown_hooks"
 _SECRET_TOKEN = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 
 
 class PerChatUpdateProcessor(BaseUpdateProcessor):
-    """Updates of different chats run concurrently; those of one chat run in order."""
+    """Updates of different chats run concurrently, at most `max_concurrent_updates` at a
+    time; those of one chat run in order.
 
-    def __init__(self, max_concurrent_updates: int = 64):
-        super().__init__(max_concurrent_updates)
+    An update first waits for its chat's turn and only then for a slot, so updates queued
+    behind a busy chat hold no slot (PTB's own semaphore, taken before `do_process_update`,
+    is therefore left wide: `QUEUE_BOUND`). Few slots keep the order close to first come,
+    first served: with many, every update in flight shares the CPU and each one's answer
+    waits for nearly all of them (bench/load.py)."""
+
+    QUEUE_BOUND = 100_000
+
+    def __init__(self, max_concurrent_updates: int = 16):
+        super().__init__(self.QUEUE_BOUND)
+        self._slots = asyncio.Semaphore(max_concurrent_updates)
         self._locks: dict[int, asyncio.Lock] = {}
         self._waiting: dict[int, int] = {}
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
         key = _chat_key(update)
         if key is None:
-            await coroutine
+            async with self._slots:
+                await coroutine
             return
         lock = self._locks.setdefault(key, asyncio.Lock())
         self._waiting[key] = self._waiting.get(key, 0) + 1
         try:
-            async with lock:
+            async with lock, self._slots:
                 await coroutine
         finally:
             self._waiting[key] -= 1
@@ -131,7 +144,7 @@ def build_application(
     request: BaseRequest | None = None,
     get_updates_request: BaseRequest | None = None,
     features: Iterable[Feature] = (),
-    max_concurrent_updates: int = 64,
+    max_concurrent_updates: int | None = None,
 ) -> Application[Any, Any, Any, Any, Any, Any]:
     """The Application with every handler registered; nothing is sent until it starts.
 
@@ -156,14 +169,15 @@ def build_application(
         .base_url(url)
         .base_file_url(file_url_for(url))
         .defaults(defaults)
-        .concurrent_updates(PerChatUpdateProcessor(max_concurrent_updates))
+        .concurrent_updates(
+            PerChatUpdateProcessor(max_concurrent_updates or MAX_CONCURRENT_UPDATES)
+        )
         .post_init(post_init)
         .post_shutdown(post_shutdown)
     )
-    if request is not None:
-        builder = builder.request(request)
-    if get_updates_request is not None:
-        builder = builder.get_updates_request(get_updates_request)
+    builder = builder.request(request or AiohttpRequest()).get_updates_request(
+        get_updates_request or AiohttpRequest(connection_pool_size=1)
+    )
     if rate_limiter:
         builder = builder.rate_limiter(telegram_rate_limiter())
     application = builder.build()

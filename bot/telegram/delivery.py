@@ -24,6 +24,8 @@ from typing import TypeVar
 
 from telegram.error import BadRequest, NetworkError, RetryAfter, TelegramError, TimedOut
 
+from bot.telegram.transport import RequestNotSent
+
 log = logging.getLogger(__name__)
 
 RETRY_DELAYS: tuple[float, ...] = (0.5, 1.5)  # seconds before the 2nd and the 3rd try
@@ -35,13 +37,13 @@ def not_delivered(exc: TelegramError) -> bool:
     """True when Telegram surely did not deliver the message, so sending it again later
     cannot make a duplicate: a flood wait, an error status from the server, a
     connection never made. A timeout or a connection lost mid-request is ambiguous."""
-    if isinstance(exc, RetryAfter):
+    if isinstance(exc, RetryAfter | RequestNotSent):
         return True
     if isinstance(exc, TimedOut):
-        return "not* sent" in exc.message  # PTB's pool timeout: the request never left
-    if isinstance(exc, NetworkError) and exc.message.startswith("httpx."):
-        return exc.message.startswith("httpx.ConnectError")
-    return True
+        return "not* sent" in exc.message  # a pool timeout: the request never left
+    if isinstance(exc, NetworkError) and exc.message.startswith(("aiohttp.", "httpx.")):
+        return exc.message.startswith("httpx.ConnectError")  # else lost mid-request
+    return True  # an error status from the server: it did not take the message
 
 
 async def send_retrying(send: Callable[[], Awaitable[T]]) -> T:
