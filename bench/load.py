@@ -554,7 +554,8 @@ def print_result(result: Result) -> None:
         f"bot: peak RSS {bot.get('peak_rss_mib')} MiB, CPU {cpu} s"
         f"{per_update if result.mode == 'off' else ''}, event-loop lag p99"
         f" {bot.get('loop_lag_p99_ms')} ms, max {bot.get('loop_lag_max_ms')} ms,"
-        f" exit {bot.get('exit_code')};"
+        f" exit {bot.get('exit_code')}; GC (gen 0/1/2) {bot.get('gc_collections')} collections,"
+        f" {bot.get('gc_seconds')} s, worst {bot.get('gc_worst_ms')} ms;"
         f" fake server + driver CPU {result.server_cpu_seconds} s;"
         f" load average before {result.load_before[0]:.2f}, after {result.load_after[0]:.2f}"
     )

@@ -19,10 +19,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import json
 import resource
 import sys
 import threading
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -77,6 +79,32 @@ async def stdin_closed() -> None:
 
     threading.Thread(target=read, name="stdin-watch", daemon=True).start()
     await done.wait()
+
+
+class GcPauses:
+    """Time spent in the cyclic garbage collector, per generation (gc.callbacks)."""
+
+    def __init__(self) -> None:
+        self.total = [0.0, 0.0, 0.0]
+        self.worst = [0.0, 0.0, 0.0]
+        self.count = [0, 0, 0]
+        self._started = 0.0
+
+    def __call__(self, phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            self._started = time.perf_counter()
+            return
+        took, gen = time.perf_counter() - self._started, info["generation"]
+        self.total[gen] += took
+        self.worst[gen] = max(self.worst[gen], took)
+        self.count[gen] += 1
+
+    def summary(self) -> dict[str, object]:
+        return {
+            "gc_collections": self.count,
+            "gc_seconds": [round(t, 3) for t in self.total],
+            "gc_worst_ms": [round(1000 * t, 1) for t in self.worst],
+        }
 
 
 def say(event: str, **fields: object) -> None:
@@ -136,6 +164,8 @@ async def run(
         return 1
     started = resource.getrusage(resource.RUSAGE_SELF)
     lags: list[float] = []
+    pauses = GcPauses()
+    gc.callbacks.append(pauses)
     watch = asyncio.create_task(loop_lag(lags))
     say("ready", rss_mib=peak_rss_mib())
     told = asyncio.create_task(stdin_closed())
@@ -154,6 +184,7 @@ async def run(
         cpu_seconds=round(cpu, 2),
         loop_lag_p99_ms=round(1000 * lags[int(0.99 * (len(lags) - 1))], 1) if lags else 0.0,
         loop_lag_max_ms=round(1000 * lags[-1], 1) if lags else 0.0,
+        **pauses.summary(),
     )
     return code
 

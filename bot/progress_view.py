@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
@@ -131,6 +131,12 @@ class AgencyGap:
     keys: tuple[str, ...]
 
 
+def day_start(day: date, tz: ZoneInfo) -> datetime:
+    """The first instant of a local day, in UTC as stored times are (comparing two times
+    of the same zone skips the offset lookups)."""
+    return datetime.combine(day, time(), tzinfo=tz).astimezone(UTC)
+
+
 def derive_row(
     records: list[StoredUpdate], period: Period, today: date, tz: ZoneInfo
 ) -> tuple[State, int, StoredUpdate | None, date | None]:
@@ -141,8 +147,11 @@ def derive_row(
     def day(update: StoredUpdate) -> date:
         return update.created_at.astimezone(tz).date()
 
+    # the bounds as instants, so a year of records is filtered without a zone conversion each
+    end = day_start(today + timedelta(days=1), tz)
+    begin = day_start(period.start, tz) if period.start is not None else None
     counted = [
-        r for r in records if day(r) <= today and (period.start is None or day(r) >= period.start)
+        r for r in records if r.created_at < end and (begin is None or r.created_at >= begin)
     ]
     due = period.due
     late_today = (today - due).days if due is not None and today > due else 0
@@ -235,6 +244,7 @@ class ProgressView:
 
     def _derive_rows(self, today: date, item_id: str | None) -> list[RowStatus]:
         records = self._records(item_id)
+        tomorrow = day_start(today + timedelta(days=1), self.tz)
         out: list[RowStatus] = []
         for item, assignment in self._pairs(item_id):
             key = item.assignment_key(assignment)
@@ -245,7 +255,7 @@ class ProgressView:
                 for (k, agency), recs in records.items()
                 if k == key
                 and agency not in responsible
-                and any(r.created_at.astimezone(self.tz).date() <= today for r in recs)
+                and recs[0].created_at < tomorrow  # oldest first: reported by `today`
             ]
             for agency in [*responsible, *sorted(others)]:
                 state, days, latest, done_on = derive_row(

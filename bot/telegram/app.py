@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import re
 import secrets
@@ -273,6 +274,15 @@ async def _start_updates(
     return "long polling"
 
 
+def settle_heap() -> None:
+    """Move everything built at start-up (the plan, the language indexes, PTB's objects)
+    out of the cyclic garbage collector's sight (`gc.freeze`): they live as long as the
+    process, and a full collection walking them stopped every update for ~80 ms, twice
+    in 15 s at 300 updates/s (bench/load.py). Later objects are collected as usual."""
+    gc.collect()
+    gc.freeze()
+
+
 def _beat(path: Path | None) -> None:
     if path is None:
         return
@@ -342,6 +352,7 @@ async def serve(
             log.error("Không bắt đầu nhận cập nhật từ Telegram được: %s", exc)
             return 1
         await application.start()
+        settle_heap()
         log.info(
             "Trợ lý Kế hoạch đang chạy trên Telegram: @%s (%s)", application.bot.username, mode
         )
