@@ -57,7 +57,7 @@ import time
 from collections import deque
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -221,8 +221,39 @@ def load_questions() -> list[str]:
     return [q.replace("@TroLyKeHoachBot", f"@{BOT_USERNAME}") for q in questions]
 
 
-def build_scenario(db_path: Path, users: int, member_share: float) -> Scenario:
-    """Seed the database (approved members, linked groups) before the bot starts."""
+def seed_history(
+    db: Any, knowledge: Any, reporters: list[Member], count: int, now: datetime
+) -> None:
+    """`count` progress reports spread over the year before `now` (5,000 ≈ a year of a
+    province's reports), so the bot answers over a realistic history, not an empty one."""
+    from bot.progress_plan import find_item
+    from bot.storage.base import NewUpdate
+
+    rnd = random.Random(count)
+    for n in range(count):
+        member = rnd.choice(reporters)
+        found = find_item(knowledge.plan, rnd.choice(member.items))
+        assert found is not None
+        item = found[0]
+        assignment = rnd.choice(item.assignments)
+        db.insert_update(
+            NewUpdate(
+                item_id=item.id,
+                assignment_key=item.assignment_key(assignment),
+                agency_id=member.agency_id,
+                status=rnd.choice(("in_progress", "in_progress", "done", "blocked")),
+                percent=rnd.choice((None, 20, 50, 80)),
+                note="báo cáo định kỳ",
+                reporter_id=member.user_id,
+                reporter_name="Cán bộ",
+                created_at=now - timedelta(days=365) * (1 - n / count),
+            )
+        )
+
+
+def build_scenario(db_path: Path, users: int, member_share: float, history: int) -> Scenario:
+    """Seed the database (approved members, linked groups, `history` past reports)
+    before the bot starts."""
     from bot.clock import SystemClock
     from bot.plan_loader import load_knowledge
     from bot.progress import ProgressService
@@ -248,6 +279,7 @@ def build_scenario(db_path: Path, users: int, member_share: float) -> Scenario:
             assert service.approve_member(ADMIN_ID, user_id).code == "ok"
             items = tuple(agency_items(knowledge.plan, knowledge.agencies, agency))
             members.append(Member(user_id, agency, items, group_of.get(agency)))
+        seed_history(db, knowledge, members, history, clock.now())
     finally:
         db.close()
     return Scenario(user_ids, members, groups, load_questions())
@@ -271,6 +303,7 @@ class Options:
     seed: int
     transport: str = "aiohttp"
     slots: int | None = None
+    history: int = 5000
     profile: Path | None = None
 
 
@@ -423,7 +456,7 @@ async def run_mode(mode: str, options: Options) -> Result:
     result = Result(mode=mode, offered_rate=rate, load_before=os.getloadavg())
     with tempfile.TemporaryDirectory(prefix="bench-load-") as tmp:
         db_path = Path(tmp) / "bench.db"
-        scenario = build_scenario(db_path, options.users, options.member_share)
+        scenario = build_scenario(db_path, options.users, options.member_share, options.history)
         recorder = Recorder()
         async with BenchApi(TOKEN, recorder) as api:
             if limited:
@@ -603,6 +636,9 @@ def parse_args(argv: Sequence[str] | None = None) -> tuple[list[str], Options, f
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--json", type=Path, default=None, help="also write the results here")
     parser.add_argument(
+        "--history", type=int, default=5000, help="past reports seeded (5,000 ≈ a year)"
+    )
+    parser.add_argument(
         "--slots", type=int, default=None, help="updates the bot handles at once (default: its own)"
     )
     parser.add_argument(
@@ -633,6 +669,7 @@ def parse_args(argv: Sequence[str] | None = None) -> tuple[list[str], Options, f
         seed=args.seed,
         transport=args.transport,
         slots=args.slots,
+        history=args.history,
         profile=args.profile_bot,
     )
     modes = ["off", "on"] if args.mode == "both" else [args.mode]
@@ -643,7 +680,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     modes, options, limited_rate, json_path = parse_args(argv)
     print(
         f"bench/load.py {datetime.now():%Y-%m-%d %H:%M}, {os.cpu_count()} CPUs,"
-        f" Python {sys.version.split()[0]}, users {options.users}, duration {options.duration} s,"
+        f" Python {sys.version.split()[0]}, users {options.users}, history {options.history}, duration {options.duration} s,"
         f" transport {options.transport}, slots {options.slots or 'default'}"
     )
     results = []

@@ -11,6 +11,7 @@ yearly "trước ngày 30/11" the period runs up to 30/11 and is overdue after i
 
 from __future__ import annotations
 
+import operator
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -131,15 +132,17 @@ class AgencyGap:
     keys: tuple[str, ...]
 
 
+_Derived = tuple[State, int, StoredUpdate | None, date | None]
+DERIVED_LIMIT = 20_000  # derive_row results a view keeps (a few MB at most)
+
+
 def day_start(day: date, tz: ZoneInfo) -> datetime:
     """The first instant of a local day, in UTC as stored times are (comparing two times
     of the same zone skips the offset lookups)."""
     return datetime.combine(day, time(), tzinfo=tz).astimezone(UTC)
 
 
-def derive_row(
-    records: list[StoredUpdate], period: Period, today: date, tz: ZoneInfo
-) -> tuple[State, int, StoredUpdate | None, date | None]:
+def derive_row(records: list[StoredUpdate], period: Period, today: date, tz: ZoneInfo) -> _Derived:
     """(state, days overdue, latest counted update, completion day) of one row.
 
     `records` are the row's updates not undone, oldest first."""
@@ -198,24 +201,39 @@ class ProgressView:
         self.tz = tz
         self._rows_memo: dict[tuple[date, str | None], list[RowStatus]] = {}
         self._memo_version: object | None = None
+        self._seen: list[StoredUpdate] = []
+        self._grouped: dict[tuple[str, str], list[StoredUpdate]] = defaultdict(list)
+        # derive_row results of the plan-wide rows: (key, agency, today, record count)
+        self._derived: dict[tuple[str, str, date, int], _Derived] = {}
 
     def _name(self, agency_id: str) -> str:
         return agency_name(self.knowledge.agencies, agency_id)
 
-    def _records(self, item_id: str | None = None) -> dict[tuple[str, str], list[StoredUpdate]]:
-        """Updates by (assignment key, agency): of one item when `item_id` is given (only
-        that item's rows are read), else of the whole plan."""
-        grouped: dict[tuple[str, str], list[StoredUpdate]] = defaultdict(list)
+    def _records(self) -> dict[tuple[str, str], list[StoredUpdate]]:
+        """The plan's updates by (assignment key, agency). Read only; never change."""
         if self.store is None:
-            return grouped
-        if item_id is None:
-            updates = self.store.updates()
+            return {}
+        return self._plan_records(self.store.updates())
+
+    def _plan_records(
+        self, current: list[StoredUpdate]
+    ) -> dict[tuple[str, str], list[StoredUpdate]]:
+        """The whole plan's updates grouped, kept between calls: when the history only
+        grew at its end (the usual case: a new report), just the new updates are added,
+        so a year of reports is not regrouped and re-derived after each one. Anything
+        else (an undo, a report stamped earlier than the last) regroups from scratch."""
+        seen = self._seen
+        if len(self._derived) > DERIVED_LIMIT:  # old days and superseded counts
+            self._derived = {}
+        if seen and len(current) >= len(seen) and all(map(operator.is_, current, seen)):
+            for update in current[len(seen) :]:
+                self._grouped[(update.assignment_key, update.agency_id)].append(update)
         else:
-            found = find_item(self.knowledge.plan, item_id)
-            updates = self.store.updates(found[0].id) if found is not None else []
-        for update in updates:
-            grouped[(update.assignment_key, update.agency_id)].append(update)
-        return grouped
+            self._grouped, self._derived = defaultdict(list), {}
+            for update in current:
+                self._grouped[(update.assignment_key, update.agency_id)].append(update)
+        self._seen = current
+        return self._grouped
 
     def _pairs(self, item_id: str | None) -> list[tuple[Item, Assignment]]:
         pairs = all_assignments(self.knowledge.plan)
@@ -243,7 +261,10 @@ class ProgressView:
         return list(self._rows_memo[key])
 
     def _derive_rows(self, today: date, item_id: str | None) -> list[RowStatus]:
-        records = self._records(item_id)
+        records = self._records()
+        reporters: dict[str, list[str]] = defaultdict(list)
+        for key, agency in records:
+            reporters[key].append(agency)
         tomorrow = day_start(today + timedelta(days=1), self.tz)
         out: list[RowStatus] = []
         for item, assignment in self._pairs(item_id):
@@ -252,15 +273,16 @@ class ProgressView:
             responsible = responsible_agencies(assignment, self.knowledge.agencies)
             others = [
                 agency
-                for (k, agency), recs in records.items()
-                if k == key
-                and agency not in responsible
-                and recs[0].created_at < tomorrow  # oldest first: reported by `today`
+                for agency in reporters.get(key, ())
+                if agency not in responsible
+                and records[(key, agency)][0].created_at < tomorrow  # reported by `today`
             ]
             for agency in [*responsible, *sorted(others)]:
-                state, days, latest, done_on = derive_row(
-                    records.get((key, agency), []), period, today, self.tz
-                )
+                recs = records.get((key, agency), [])
+                memo = (key, agency, today, len(recs))  # the kept lists only ever grow
+                if memo not in self._derived:
+                    self._derived[memo] = derive_row(recs, period, today, self.tz)
+                state, days, latest, done_on = self._derived[memo]
                 out.append(
                     RowStatus(
                         item=item,

@@ -126,6 +126,7 @@ class _UpdateLog:
 
     def __init__(self) -> None:
         self.ordered: list[StoredUpdate] = []
+        self.active: list[StoredUpdate] = []  # `ordered` without the undone ones
         self._by_id: dict[int, StoredUpdate] = {}
         self._last_id = 0
         self._undos = 0
@@ -156,6 +157,8 @@ class _UpdateLog:
             if self.ordered and _order(update) < _order(self.ordered[-1]):
                 resort = True
             self.ordered.append(update)
+            if update.undone_at is None:
+                self.active.append(update)
         for row in marks:
             current = self._by_id.get(row["update_id"])
             if current is not None and current.undone_at is None:
@@ -168,6 +171,7 @@ class _UpdateLog:
         self._undos = undos
         if resort:
             self.ordered = sorted(self._by_id.values(), key=_order)
+            self.active = [u for u in self.ordered if u.undone_at is None]
 
 
 class SqliteSession:
@@ -267,12 +271,14 @@ class SqliteReader(SqliteSession):
             if state != self._read_state:
                 self._log.refresh(self._conn)
                 self._read_cache, self._read_state = {}, state
-            found = [
-                u
-                for u in self._log.ordered
-                if (item_id is None or u.item_id == item_id)
-                and (include_undone or u.undone_at is None)
-            ]
+            if item_id is None:
+                found = self._log.ordered if include_undone else self._log.active
+            else:
+                found = [
+                    u
+                    for u in self._log.ordered
+                    if u.item_id == item_id and (include_undone or u.undone_at is None)
+                ]
             self._read_cache[key] = found
             return list(found)
 

@@ -1,0 +1,97 @@
+"""A long-lived ProgressView keeps what it derived between questions; it must always say
+what a view built from scratch says, whatever was stored, undone or stamped late."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from bot.plan_loader import Knowledge, load_knowledge
+from bot.progress_plan import all_assignments, responsible_agencies
+from bot.progress_view import ProgressView
+from bot.storage.base import NewUpdate
+from bot.storage.sqlite import SqliteDatabase, open_sqlite
+
+ROOT = Path(__file__).resolve().parent.parent
+START = datetime(2023, 1, 2, 2, 0, tzinfo=UTC)
+
+
+@pytest.fixture(scope="module")
+def knowledge() -> Knowledge:
+    return load_knowledge(ROOT / "knowledge" / "plan.yaml")
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> Iterator[SqliteDatabase]:
+    database = open_sqlite(tmp_path / "bot.db", now=START)
+    yield database
+    database.close()
+
+
+def _snapshot(view: ProgressView, today: date) -> list[tuple[str, str, str, int, int | None]]:
+    return [
+        (r.key, r.agency_id, r.state.value, r.days_overdue, r.latest.id if r.latest else None)
+        for r in view.rows(today)
+    ]
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_a_kept_view_always_agrees_with_a_fresh_one(
+    knowledge: Knowledge, db: SqliteDatabase, seed: int
+) -> None:
+    rnd = random.Random(seed)
+    rows = [
+        (item, assignment, agency)
+        for item, assignment in all_assignments(knowledge.plan)
+        for agency in responsible_agencies(assignment, knowledge.agencies)
+    ]
+    kept = ProgressView(knowledge, db)
+    stored: list[int] = []
+    at = START
+    for step in range(80):
+        action = rnd.random()
+        if action < 0.1 and stored:
+            db.mark_undone(rnd.choice(stored), by=1, at=at)
+        else:
+            item, assignment, agency = rnd.choice(rows)
+            at += timedelta(hours=rnd.randint(1, 60))
+            # now and then a report stamped before the last one (the clock is injected)
+            stamp = at - timedelta(days=rnd.randint(1, 200)) if action > 0.9 else at
+            saved, _ = db.insert_update(
+                NewUpdate(
+                    item_id=item.id,
+                    assignment_key=item.assignment_key(assignment),
+                    agency_id=agency if rnd.random() > 0.05 else "stc",  # not responsible
+                    status=rnd.choice(["done", "in_progress", "blocked"]),
+                    percent=rnd.choice([None, 30, 100]),
+                    note=None,
+                    reporter_id=1,
+                    reporter_name="A",
+                    created_at=stamp,
+                )
+            )
+            stored.append(saved.id)
+        for today in {(at - timedelta(days=30)).date(), at.date(), date(2023, 12, 1)}:
+            fresh = ProgressView(knowledge, db)
+            assert _snapshot(kept, today) == _snapshot(fresh, today), (seed, step, today)
+            assert [a.state for a in kept.assignments(today)] == [
+                a.state for a in fresh.assignments(today)
+            ]
+
+
+def test_a_new_report_changes_the_kept_answer_at_once(
+    knowledge: Knowledge, db: SqliteDatabase
+) -> None:
+    kept = ProgressView(knowledge, db)
+    today = date(2023, 6, 1)
+    before = {r.key: r.state for r in kept.assignments(today)}
+    assert before["2.4"].value == "not_reported"
+    db.insert_update(
+        NewUpdate("2.4", "2.4", "snv", "done", 100, None, 1, "A", START + timedelta(days=30))
+    )
+    after = {r.key: r.state for r in kept.assignments(today)}
+    assert after["2.4"].value != "not_reported"
