@@ -142,6 +142,8 @@ async def run(
     request, get_updates_request = _requests(transport)
     progress = ProgressFeature(settings, knowledge)
     brain = Brain(knowledge, progress=progress.reader)
+    features = default_features(settings, progress=progress)
+    app.settle_heap()  # as run_bot does
     stop, ready = asyncio.Event(), asyncio.Event()
     task = asyncio.create_task(
         serve(
@@ -150,7 +152,7 @@ async def run(
             stop=stop,
             ready=ready,
             rate_limiter=limiter,
-            features=default_features(settings, progress=progress),
+            features=features,
             request=request,
             get_updates_request=get_updates_request,
         )

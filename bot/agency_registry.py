@@ -23,12 +23,13 @@ _COMPACT_KINDS = {"department", "office", "police", "group"}
 ASSIGNABLE = {"department", "office", "police", "group", "district"}
 FUZZY_CUTOFF = 91.0
 FUZZY_MARGIN = 4.0
+_ALIAS_TOKEN = re.compile(r"[0-9a-z&]+")
 
 
 def alias_tokens(text: str) -> tuple[str, ...]:
     """Folded tokens of a name, '&' split off, connectors dropped."""
     folded = fold(text).replace("&", " & ")
-    tokens = re.findall(r"[0-9a-z&]+", folded)
+    tokens = _ALIAS_TOKEN.findall(folded)
     return tuple(t for t in tokens if t not in _CONNECTORS)
 
 
@@ -72,6 +73,9 @@ class AgencyRegistry:
         self._cased = [(re.compile(rf"(?<!\w){pattern}(?!\w)"), a) for a, pattern in cased]
         self._max_len = max(len(k) for k in self._by_tokens)
         self._first_tokens = {k[0] for k in self._by_tokens}
+        # every beginning of a key: a scan stops as soon as what it read begins none
+        self._token_prefixes = {k[:n] for k in self._by_tokens for n in range(1, len(k) + 1)}
+        self._compact_prefixes = {c[:n] for c in self._by_compact for n in range(1, len(c) + 1)}
         self._fuzzy_keys = [
             " ".join(k)
             for k, agency_id in self._by_tokens.items()
@@ -83,26 +87,47 @@ class AgencyRegistry:
         return self.agencies[agency_id]
 
     def _exact(self, tokens: list[str], i: int) -> tuple[int, str] | None:
-        """Longest exact match starting at token i: (end, agency_id)."""
+        """Longest exact match starting at token i: (end, agency_id); a name wins over a
+        compact form of the same length."""
         first = tokens[i]
         by_name = first in self._first_tokens
         # compact forms ("kh & dt", "khdt") are made of short pieces only
         by_compact = len(first) <= 3 or first in self._by_compact
         if not (by_name or by_compact):
             return None
-        for n in range(min(self._max_len, len(tokens) - i), 0, -1):
-            window = tokens[i : i + n]
-            if window[-1] in _CONNECTORS:
-                continue
-            key = tuple(t for t in window if t not in _CONNECTORS)
-            found = self._by_tokens.get(key) if by_name else None
-            if found is None and by_compact and (n == 1 or all(len(t) <= 3 for t in key)):
-                compact = "".join(t for t in key if t != "&")
+        longest = min(self._max_len, len(tokens) - i)
+        # windows grow one token at a time; a window ending in a connector is never a
+        # match, and connectors inside are left out of the key
+        hit: tuple[int, str] | None = None  # (window length, agency id)
+        if by_name:
+            key: tuple[str, ...] = ()
+            for n in range(1, longest + 1):
+                token = tokens[i + n - 1]
+                if token in _CONNECTORS:
+                    continue
+                key += (token,)
+                if key not in self._token_prefixes:
+                    break
+                found = self._by_tokens.get(key)
+                if found is not None:
+                    hit = (n, found)
+        if by_compact:
+            compact = ""
+            # a window of more than one token is a compact form only if all are short
+            for n in range(1, (longest if len(first) <= 3 else 1) + 1):
+                token = tokens[i + n - 1]
+                if len(token) > 3 and n > 1:
+                    break
+                if token in _CONNECTORS:
+                    continue
+                compact += token
+                if compact not in self._compact_prefixes:
+                    break
                 if len(compact) >= 3 and (n > 1 or compact not in _COMMON_WORDS):
                     found = self._by_compact.get(compact)
-            if found is not None:
-                return i + n, found
-        return None
+                    if found is not None and (hit is None or n > hit[0]):
+                        hit = (n, found)
+        return (i + hit[0], hit[1]) if hit else None
 
     def find(self, tokens: list[str]) -> list[AgencyMatch]:
         """All agencies named in folded message tokens, longest match first, no overlaps."""

@@ -28,6 +28,7 @@ from bot.text import clean, fold, looks_like_telex, looks_like_vni, untelex, unv
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 TOPIC_FULL_SCORE = 6.0
 MAX_INPUT = 2000  # characters read of one message; the rest is ignored
+_COMMAND = re.compile(r"^/([a-z_]+)(?:@[a-z0-9_]+)?\s*(.*)$")
 
 
 @dataclass
@@ -109,7 +110,7 @@ class Brain:
             text = unvni(text)
         folded = fold(text)
         command_arg = ""
-        cmd = re.match(r"^/([a-z_]+)(?:@[a-z0-9_]+)?\s*(.*)$", folded)
+        cmd = _COMMAND.match(folded)
         if cmd:
             command_arg = text[len(text) - len(cmd.group(2)) :] if cmd.group(2) else ""
         tokens = self.spell.fix_all(self.lexicon.expand(list(phrase_tokens(folded))))

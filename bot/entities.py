@@ -2,7 +2,8 @@
 relative times, roles, statuses, percents, legal references and commands.
 
 Regexes cover the shapes of numbers ("2.4", "II.2.4", "2,4", "30/11", "Q2 2023");
-every word list comes from `intents/vi/lists.yaml` and the plan itself.
+every word list comes from `intents/vi/lists.yaml` and the plan itself. Most messages
+have no digit: the patterns that need one are then not run.
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ _SECTION_III = re.compile(
 )
 _LEADING_NUMBER = re.compile(r"^\s*(?:/\w+\s+)?(\d{1,2})(?![\d.,/%])")
 _COMMAND = re.compile(r"^/([a-z_]+)(?:@[a-z0-9_]+)?")
+_DIGIT = re.compile(r"\d")  # every pattern above but _QUARTER, _SECTION_III, _COMMAND needs one
 
 
 @dataclass(frozen=True)
@@ -111,7 +113,10 @@ class EntityExtractor:
         self._legal = self._legal_patterns(plan)
 
     @staticmethod
-    def _legal_patterns(plan: Plan) -> list[tuple[re.Pattern[str], str]]:
+    def _legal_patterns(plan: Plan) -> list[tuple[re.Pattern[str], str, str]]:
+        """(pattern, key, number) per cited document; every way of writing a reference
+        contains its number's digits ("nd 114", "114/2021"), so a message without them is
+        not searched."""
         kinds = {
             "nghi dinh": ["nghi dinh", "nd"],
             "chi thi": ["chi thi", "ct"],
@@ -138,7 +143,7 @@ class EntityExtractor:
             suffix = re.match(r"-([a-z]+)", rest)
             if suffix:
                 alts.append(rf"(?<![\d]){n}\s*-\s*{suffix.group(1)}")
-            out.append((re.compile("|".join(alts)), key))
+            out.append((re.compile("|".join(alts)), key, str(int(n))))
         return out
 
     def extract(
@@ -152,18 +157,19 @@ class EntityExtractor:
         ent.question = folded.rstrip().endswith("?") or bool(
             tokens and lex.question_endings.ends(tokens)
         )
-        self._items(folded, ent)
-        self._time(folded, tokens, ent)
+        digits = _DIGIT.search(folded) is not None
+        self._items(folded, ent, digits)
+        self._time(folded, tokens, ent, digits)
         found_roles = lex.roles.find_all(tokens)
         ent.roles = list(dict.fromkeys(found_roles))
-        self._status(folded, tokens, exact_tokens or [], ent)
+        self._status(folded, tokens, exact_tokens or [], ent, digits)
         if not ent.items and (ent.status or ent.percent is not None):
             # "6 vướng kinh phí": a bare leading number is an item when it reports progress
             lead = _LEADING_NUMBER.match(folded)
             if lead and lead.group(1) in self._known:
                 self._add_item(ent, lead.group(1))
-        for pattern, key in self._legal:
-            if pattern.search(folded) and key not in ent.legal:
+        for pattern, key, number in self._legal:
+            if number in folded and pattern.search(folded) and key not in ent.legal:
                 ent.legal.append(key)
         return ent
 
@@ -173,8 +179,20 @@ class EntityExtractor:
         exists = item_id in self._known or (group and item_id in self._groups)
         ent.items.append(ItemRef(item_id, exists, group and item_id not in self._known))
 
-    def _items(self, folded: str, ent: Entities) -> None:
-        text = _DATE.sub(" ", _QUARTER.sub(" ", folded))
+    def _items(self, folded: str, ent: Entities, digits: bool) -> None:
+        text = _QUARTER.sub(" ", folded)
+        if digits:  # without a digit only "phần III" / "tổ chức thực hiện" can be found
+            text = self._numbered_items(_DATE.sub(" ", text), ent)
+        section = _SECTION_III.search(text)
+        if not ent.items and section:
+            self._add_item(ent, "III", group=True)
+        stripped = folded.strip(" ?.!")
+        if not ent.items and digits and re.fullmatch(r"(\d{1,2})", stripped):
+            self._add_item(ent, stripped, group=True)
+
+    def _numbered_items(self, text: str, ent: Entities) -> str:
+        """Items named by number ("III.2", "2.4", "mục 2"); returns `text` without the
+        roman-numbered ones."""
         for m in _ITEM_III.finditer(text):
             self._add_item(ent, f"III.{m.group(1) or m.group(2)}")
         for m in _ROMAN_ITEM.finditer(text):
@@ -197,18 +215,26 @@ class EntityExtractor:
             if any(r for r in ent.items if r.id.startswith(m.group(1) + ".")) and start > 0:
                 continue
             self._add_item(ent, str(int(m.group(1))), group=True)
-        section = _SECTION_III.search(text)
-        if not ent.items and section:
-            self._add_item(ent, "III", group=True)
-        stripped = folded.strip(" ?.!")
-        if not ent.items and re.fullmatch(r"(\d{1,2})", stripped):
-            self._add_item(ent, stripped, group=True)
+        return text
 
-    def _time(self, folded: str, tokens: list[str], ent: Entities) -> None:
+    def _time(self, folded: str, tokens: list[str], ent: Entities, digits: bool) -> None:
         lex = self.lexicon
         q = _QUARTER.search(folded)
         if q:
             ent.quarter = (lex.quarter_words[q.group(1)], _year(q.group(2)))
+        if digits:
+            self._numbered_time(folded, ent)
+        rel = [r for r in lex.relative.find_all(tokens) if r != "none"]
+        if rel:
+            ent.relative = rel[0]
+        ent.recurring = bool(lex.recurring.find_all(tokens))
+        ent.no_deadline = bool(lex.no_deadline.find_all(tokens))
+        ent.event_deadline = bool(lex.event_deadline.find_all(tokens))
+        ent.yearly = bool(lex.yearly_deadline.find_all(tokens))
+
+    @staticmethod
+    def _numbered_time(folded: str, ent: Entities) -> None:
+        """Dates, month, year and "3 ngày tới" windows: all written with digits."""
         for m in _DATE.finditer(folded):
             g = m.groups()
             if g[0]:
@@ -226,22 +252,15 @@ class EntityExtractor:
         y = _YEAR.search(folded)
         if y:
             ent.year = int(y.group(1))
-        rel = [r for r in lex.relative.find_all(tokens) if r != "none"]
-        if rel:
-            ent.relative = rel[0]
-        ent.recurring = bool(lex.recurring.find_all(tokens))
-        ent.no_deadline = bool(lex.no_deadline.find_all(tokens))
         w = _WINDOW.search(folded)
         if w:
             unit = {"ngay": 1, "tuan": 7, "thang": 30}[w.group(2)]
             ent.window_days = min(int(w.group(1)) * unit, 3660)
-        ent.event_deadline = bool(lex.event_deadline.find_all(tokens))
-        ent.yearly = bool(lex.yearly_deadline.find_all(tokens))
 
     def _status(
-        self, folded: str, tokens: list[str], exact_tokens: list[str], ent: Entities
+        self, folded: str, tokens: list[str], exact_tokens: list[str], ent: Entities, digits: bool
     ) -> None:
-        pm = _PERCENT.search(folded)
+        pm = _PERCENT.search(folded) if digits else None
         if pm:
             ent.percent_raw = pm.group(1)
             try:

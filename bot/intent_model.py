@@ -79,6 +79,20 @@ class IntentModel:
                 examples=list(data.get("examples") or []),
             )
         self._commands = {c: spec.name for spec in self.specs.values() for c in spec.commands}
+        # precomputed for `score`: each intent's slots in file order as (feature, weight,
+        # negated) ("no_item" → ("item", w, True)), and the intents having a cue that
+        # starts with a given word
+        self._slot_terms = {
+            name: tuple(
+                (slot[3:], weight, True) if slot.startswith("no_") else (slot, weight, False)
+                for slot, weight in spec.slots.items()
+            )
+            for name, spec in self.specs.items()
+        }
+        self._cue_starts: dict[str, list[IntentSpec]] = {}
+        for spec in self.specs.values():
+            for word in spec.cues.first_words:
+                self._cue_starts.setdefault(word, []).append(spec)
 
     def command_intent(self, command: str | None) -> str | None:
         return self._commands.get(command or "")
@@ -89,22 +103,41 @@ class IntentModel:
             out |= spec.cues.words
         return out
 
-    def _cue_score(self, spec: IntentSpec, tokens: list[str]) -> float:
-        labels = set(spec.cues.find_all(tokens))
-        return min(sum(spec.cue_weights[label] for label in labels), self.max_cue_total)
+    def _cue_scores(self, tokens: list[str]) -> dict[str, float]:
+        """Capped sum of the distinct cues each intent finds (`spec.cues.find_all`), for
+        the intents finding any: all intents' scans done in one pass over the tokens."""
+        found: dict[str, list[str]] = {}  # intent → labels, in `find_all` order
+        resume: dict[str, int] = {}  # intent → where its scan goes on after a match
+        for i, token in enumerate(tokens):
+            for spec in self._cue_starts.get(token, ()):
+                if i < resume.get(spec.name, 0):
+                    continue  # inside this intent's previous match
+                hit = spec.cues.match_at(tokens, i)
+                if hit is not None:
+                    resume[spec.name] = hit[0]
+                    found.setdefault(spec.name, []).append(hit[1])
+        return {
+            name: min(
+                sum(self.specs[name].cue_weights[label] for label in set(labels)),
+                self.max_cue_total,
+            )
+            for name, labels in found.items()
+        }
 
     def score(self, features: dict[str, float], tokens: list[str]) -> IntentScores:
         """Score every intent; `features` maps slot names to 0..1 strengths."""
         scores: dict[str, float] = {}
+        cue_scores = self._cue_scores(tokens)
         for name, spec in self.specs.items():
             s = spec.bias
-            for slot, weight in spec.slots.items():
-                if slot.startswith("no_"):
-                    if features.get(slot[3:], 0.0) <= 0:
+            for feature, weight, negated in self._slot_terms[name]:
+                if negated:
+                    if features.get(feature, 0.0) <= 0:
                         s += weight
                 else:
-                    s += weight * features.get(slot, 0.0)
-            s += self._cue_score(spec, tokens)
+                    s += weight * features.get(feature, 0.0)
+            if name in cue_scores:  # an intent without a cue found adds 0
+                s += cue_scores[name]
             scores[name] = s
         ranked = sorted(scores.items(), key=lambda kv: kv[1], reverse=True)
         best, second = ranked[0][1], ranked[1][1]

@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -18,10 +19,13 @@ from rapidfuzz.distance import OSA
 from bot.text import fold
 from bot.yaml_io import load_yaml_file
 
+_TOKEN = re.compile(r"[0-9a-z]+|%")
+_EXACT_TOKEN = re.compile(r"\w+")
+
 
 def phrase_tokens(phrase: str) -> tuple[str, ...]:
     """Folded tokens of a phrase ('%' kept as a token)."""
-    return tuple(re.findall(r"[0-9a-z]+|%", fold(str(phrase))))
+    return tuple(_TOKEN.findall(fold(str(phrase))))
 
 
 class PhraseIndex:
@@ -38,30 +42,51 @@ class PhraseIndex:
             toks = phrase_tokens(phrase)
             if toks:
                 self._phrases.setdefault(toks, label)
+        self._index()
+
+    def _index(self) -> None:
+        """Lookup tables over `_phrases`: longest length, first words, and for each first
+        word the lengths of its phrases, longest first (no other length can match)."""
         self._max = max((len(k) for k in self._phrases), default=1)
-        self._first = {k[0] for k in self._phrases}
+        lengths: dict[str, set[int]] = {}
+        for k in self._phrases:
+            lengths.setdefault(k[0], set()).add(len(k))
+        self._lengths = {w: sorted(ns, reverse=True) for w, ns in lengths.items()}
+        self._first = set(self._lengths)
 
     @property
     def words(self) -> set[str]:
         return {t for k in self._phrases for t in k}
 
+    @property
+    def first_words(self) -> set[str]:
+        """The words a phrase can start with: no match without one of them."""
+        return set(self._first)
+
     def find(self, tokens: list[str]) -> list[tuple[int, int, str]]:
         """(start, end, label) of every non-overlapping match, left to right."""
+        if self._first.isdisjoint(tokens):  # most lists match nothing in most messages
+            return []
         out = []
+        first = self._first
         i = 0
         while i < len(tokens):
-            if tokens[i] in self._first:
-                for n in range(min(self._max, len(tokens) - i), 0, -1):
-                    label = self._phrases.get(tuple(tokens[i : i + n]))
-                    if label is not None:
-                        out.append((i, i + n, label))
-                        i += n
-                        break
-                else:
-                    i += 1
-            else:
+            hit = self.match_at(tokens, i) if tokens[i] in first else None
+            if hit is None:
                 i += 1
+            else:
+                out.append((i, hit[0], hit[1]))
+                i = hit[0]
         return out
+
+    def match_at(self, tokens: list[str], i: int) -> tuple[int, str] | None:
+        """(end, label) of the longest phrase starting at token i, or None."""
+        for n in self._lengths.get(tokens[i], ()):
+            if n <= len(tokens) - i:
+                label = self._phrases.get(tuple(tokens[i : i + n]))
+                if label is not None:
+                    return i + n, label
+        return None
 
     def find_all(self, tokens: list[str]) -> list[str]:
         return [label for _, _, label in self.find(tokens)]
@@ -76,9 +101,7 @@ class PhraseIndex:
 
 def exact_tokens(text: str) -> list[str]:
     """Lower-case words with their diacritics (NFC), for the few words folding would confuse."""
-    import unicodedata
-
-    return re.findall(r"\w+", unicodedata.normalize("NFC", text).lower())
+    return _EXACT_TOKEN.findall(unicodedata.normalize("NFC", text).lower())
 
 
 class ExactPhraseIndex(PhraseIndex):
@@ -86,15 +109,12 @@ class ExactPhraseIndex(PhraseIndex):
 
     def __init__(self, labelled: dict[str, list[str]]):
         super().__init__({})
-        import unicodedata
-
         for label, phrases in labelled.items():
             for phrase in phrases:
                 toks = tuple(re.findall(r"\w+", unicodedata.normalize("NFC", str(phrase)).lower()))
                 if toks:
                     self._phrases.setdefault(toks, label)
-        self._max = max((len(k) for k in self._phrases), default=1)
-        self._first = {k[0] for k in self._phrases}
+        self._index()
 
 
 class Lexicon:

@@ -3,6 +3,9 @@
 Each item is indexed with its text, its group's title, its assignments and the
 subjects of the documents it cites. Queries are expanded with the synonyms of
 `knowledge/vocabulary.yaml` ("NGO" → "tổ chức phi chính phủ nước ngoài").
+
+rank-bm25 builds the index (idf, term frequencies); each term's per-item BM25 weights
+are then computed once at load, so a query only adds up the weights of its known terms.
 """
 
 from __future__ import annotations
@@ -66,6 +69,29 @@ class TopicSearch:
             self.item_ids.append(item.id)
         self.words = {t for doc in corpus for t in doc}
         self._bm25 = BM25Okapi(corpus)
+        self._postings = self._weights(self._bm25)
+
+    @staticmethod
+    def _weights(bm25: BM25Okapi) -> dict[str, list[tuple[int, float]]]:
+        """term → [(item index, BM25 weight)] for the items holding it: the terms of
+        `BM25Okapi.get_scores` with the same float operations in the same order, so sums
+        are bit-identical (a term no item holds adds exact zeros and is left out)."""
+        k1, b, avgdl = bm25.k1, bm25.b, bm25.avgdl
+        postings: dict[str, list[tuple[int, float]]] = {}
+        for index, (freqs, length) in enumerate(zip(bm25.doc_freqs, bm25.doc_len, strict=True)):
+            norm = k1 * (1 - b + b * length / avgdl)
+            for term, freq in freqs.items():
+                weight = (bm25.idf.get(term) or 0) * (freq * (k1 + 1) / (freq + norm))
+                postings.setdefault(term, []).append((index, weight))
+        return postings
+
+    def _scores(self, terms: list[str]) -> list[float]:
+        """BM25 score of every item for the query terms (as `BM25Okapi.get_scores`)."""
+        scores = [0.0] * len(self.item_ids)
+        for term in terms:
+            for index, weight in self._postings.get(term, ()):
+                scores[index] += weight
+        return scores
 
     @staticmethod
     def _without_agencies(assignment: Assignment, names: dict[str, str] | None) -> str:
@@ -108,7 +134,7 @@ class TopicSearch:
         keep = set(terms)
         pairs = [p for p in _bigrams(tokens) if set(p.split("_")) & keep] + _bigrams(terms)
         bigram_terms = [p for p in dict.fromkeys(pairs) if p in self.words]
-        scores = self._bm25.get_scores(terms + bigram_terms)
+        scores = self._scores(terms + bigram_terms)
         ranked = sorted(zip(self.item_ids, scores, strict=True), key=lambda x: -x[1])
         top = ranked[0][1]
         if top <= 0:

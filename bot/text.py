@@ -24,11 +24,13 @@ def clean(text: str) -> str:
     """Canonical display-safe form of user input: NFC, no controls, single spaces."""
     text = unicodedata.normalize("NFC", text or "")
     text = text.translate(_ZERO_WIDTH)
-    text = "".join(
-        ch if (unicodedata.category(ch)[0] != "C" or ch in "\n\t") else " " for ch in text
-    )
+    if not text.isprintable():  # printable text has no character of category C
+        text = "".join(
+            ch if (unicodedata.category(ch)[0] != "C" or ch in "\n\t") else " " for ch in text
+        )
     text = html.unescape(text)
-    text = _TAG.sub(" ", text)
+    if "<" in text:
+        text = _TAG.sub(" ", text)
     text = _REPEAT_PUNCT.sub(r"\1", text)
     return _SPACES.sub(" ", text).strip()
 
@@ -54,6 +56,7 @@ _FINALS = {"c", "ch", "m", "n", "ng", "nh", "p", "t"}
 _TELEX_WORD = re.compile(r"^[a-z]+$")
 
 
+@lru_cache(maxsize=4096)  # pure function of one word; common words repeat
 def _telex_word(word: str) -> str | None:
     """Convert one Telex-typed word, or None when it does not look like Telex."""
     low = word.lower()
@@ -121,10 +124,13 @@ def _place_tone(word: str, tone: str) -> str:
 
 _VNI_WORD = re.compile(r"^[a-zA-ZđĐ]+[1-9][a-zA-Z1-9]*$")
 _VNI_MARKS = {"1": "\u0301", "2": "\u0300", "3": "\u0309", "4": "\u0303", "5": "\u0323"}
+_VNI_DIGIT = re.compile(r"[1-9]")
 
 
 def looks_like_vni(text: str) -> bool:
     """True when two or more words carry VNI digits ("so73 no65i vu5")."""
+    if not _VNI_DIGIT.search(text):  # a VNI word has a digit 1-9
+        return False
     return sum(1 for w in text.split() if _VNI_WORD.match(w.strip(".,;:?!"))) >= 2
 
 

@@ -275,10 +275,11 @@ async def _start_updates(
 
 
 def settle_heap() -> None:
-    """Move everything built at start-up (the plan, the language indexes, PTB's objects)
+    """Move everything built at start-up (the plan, the language indexes, the storage)
     out of the cyclic garbage collector's sight (`gc.freeze`): they live as long as the
     process, and a full collection walking them stopped every update for ~80 ms, twice
-    in 15 s at 300 updates/s (bench/load.py). Later objects are collected as usual."""
+    in 15 s at 300 updates/s (bench/load.py). Later objects are collected as usual.
+    Called once by `run_bot` (not by `serve`, which tests start many times)."""
     gc.collect()
     gc.freeze()
 
@@ -352,7 +353,6 @@ async def serve(
             log.error("Không bắt đầu nhận cập nhật từ Telegram được: %s", exc)
             return 1
         await application.start()
-        settle_heap()
         log.info(
             "Trợ lý Kế hoạch đang chạy trên Telegram: @%s (%s)", application.bot.username, mode
         )
@@ -416,6 +416,7 @@ def run_bot(settings: Settings) -> int:
     brain = Brain(knowledge, progress=progress.reader)
     try:
         features = default_features(settings, progress=progress)  # reminders open it now
+        settle_heap()
         return asyncio.run(serve(settings, brain, features=features))
     except ConfigError as exc:
         print(f"Không khởi động được bot: {exc}", file=sys.stderr)
