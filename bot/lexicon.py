@@ -111,7 +111,7 @@ class ExactPhraseIndex(PhraseIndex):
         super().__init__({})
         for label, phrases in labelled.items():
             for phrase in phrases:
-                toks = tuple(re.findall(r"\w+", unicodedata.normalize("NFC", str(phrase)).lower()))
+                toks = tuple(exact_tokens(str(phrase)))
                 if toks:
                     self._phrases.setdefault(toks, label)
         self._index()

@@ -210,18 +210,15 @@ class ProgressView:
         return agency_name(self.knowledge.agencies, agency_id)
 
     def _records(self) -> dict[tuple[str, str], list[StoredUpdate]]:
-        """The plan's updates by (assignment key, agency). Read only; never change."""
+        """The plan's updates by (assignment key, agency); read only, never change.
+
+        Kept between calls: when the history only grew at its end (the usual case: a new
+        report), just the new updates are added, so a year of reports is not regrouped
+        and re-derived after each one. Anything else (an undo, a report stamped earlier
+        than the last) regroups from scratch."""
         if self.store is None:
             return {}
-        return self._plan_records(self.store.updates())
-
-    def _plan_records(
-        self, current: list[StoredUpdate]
-    ) -> dict[tuple[str, str], list[StoredUpdate]]:
-        """The whole plan's updates grouped, kept between calls: when the history only
-        grew at its end (the usual case: a new report), just the new updates are added,
-        so a year of reports is not regrouped and re-derived after each one. Anything
-        else (an undo, a report stamped earlier than the last) regroups from scratch."""
+        current = self.store.updates()
         seen = self._seen
         if len(self._derived) > DERIVED_LIMIT:  # old days and superseded counts
             self._derived = {}

@@ -153,7 +153,7 @@ class _UpdateLog:
         resort = False
         for update in new:
             self._by_id[update.id] = update
-            self._last_id = max(self._last_id, update.id)
+            self._last_id = update.id  # read in id order
             if self.ordered and _order(update) < _order(self.ordered[-1]):
                 resort = True
             self.ordered.append(update)

@@ -150,7 +150,8 @@ class AiohttpRequest(BaseRequest):
         elif request_data is not None:
             body = json.dumps(request_data.parameters, ensure_ascii=False).encode()
             headers = JSON_HEADERS
-        origin = url[: url.find("/", url.find("//") + 2)]
+        parts = urlsplit(url)
+        origin = f"{parts.scheme}://{parts.netloc}"
         if origin not in self._proxies:
             self._proxies[origin] = env_proxy(url)
         connect = _pick(connect_timeout, self._connect_timeout)
