@@ -14,6 +14,7 @@ import io
 import itertools
 import json
 import logging
+import warnings
 from collections.abc import AsyncIterator, Callable
 from datetime import date
 from pathlib import Path
@@ -22,10 +23,11 @@ from typing import Any
 import pytest
 from conftest import TOKEN, ScriptedBrain
 from fake_bot_api import FakeBotApi
-from telegram import Message, Update
+from telegram import Message, ReplyParameters, Update
 from telegram.error import Forbidden, NetworkError
 from telegram.ext import AIORateLimiter, Application
 from telegram.request import BaseRequest, RequestData
+from telegram.warnings import PTBUserWarning
 
 from bot.brain import Brain
 from bot.clock import FixedClock
@@ -33,7 +35,7 @@ from bot.config import ConfigError, Settings
 from bot.plan_loader import Knowledge
 from bot.replies import Button, Reply
 from bot.telegram import app as app_module
-from bot.telegram import callbacks, commands, errors, handlers
+from bot.telegram import callbacks, commands, errors, handlers, sending
 from bot.telegram.app import PerChatUpdateProcessor, build_application, run_bot, webhook_secret
 from bot.terminal_chat import run_chat
 
@@ -254,6 +256,37 @@ async def test_private_text_is_answered_in_html(built: Built, factory: FakeBotAp
     assert sent["chat_id"] == USER["id"] and sent["parse_mode"] == "HTML"
     assert sent["text"] == "Đã nhận: <b>Sở Nội vụ phải làm gì?</b>"  # cleaned input
     assert sent["link_preview_options"] == {"is_disabled": True}
+
+
+async def test_replies_send_what_send_message_with_our_defaults_would(built: Built) -> None:
+    """Replies go out through `sending.post_message`, which leaves Telegram's answer
+    unparsed: its request must be the one PTB's typed `send_message` makes with the
+    bot's Defaults (HTML, no link preview, reply even if the quoted message is gone),
+    and PTB's advice to use the typed method must not reach the logs."""
+    application, request = built
+    bot = application.bot
+    rows = [[Button("Xem 2.4", "v1:item:2.4"), Button("Hỏi", "Sở Nội vụ phải làm gì")]]
+    store = callbacks.AskStore()
+    html = "<b>Sở Nội vụ</b> &amp; Sở Ngoại vụ"
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        sending.silence_typed_method_advice()  # as build_application does at start-up
+        message_id = await sending.post_message(
+            bot, GROUP["id"], html, reply_markup=callbacks.keyboard_json(rows, store),
+            quote_id=77, thread_id=5,
+        )  # fmt: skip
+    await bot.send_message(
+        GROUP["id"], html, reply_markup=callbacks.keyboard(rows, store),
+        reply_parameters=ReplyParameters(77), message_thread_id=5,
+    )  # fmt: skip
+    await sending.post_message(bot, USER["id"], "a < b", html=False)
+    await bot.send_message(USER["id"], "a < b", parse_mode=None)
+    lean, typed, lean_plain, typed_plain = request.sent()
+    assert lean == typed and lean_plain == typed_plain
+    assert lean["reply_parameters"]["allow_sending_without_reply"] is True
+    assert "parse_mode" not in lean_plain
+    assert isinstance(message_id, int)
+    assert not [w for w in caught if issubclass(w.category, PTBUserWarning)]
 
 
 async def test_rejected_html_is_resent_as_plain_text(built: Built, factory: FakeBotApi) -> None:

@@ -31,8 +31,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from telegram import Bot, LinkPreviewOptions
-from telegram.constants import ParseMode
+from telegram import Bot
 from telegram.error import (
     BadRequest,
     ChatMigrated,
@@ -51,6 +50,7 @@ from bot.reminders.store import ReminderStore, Subscription
 from bot.replies import html_to_plain, split_html
 from bot.storage.base import ProgressStore
 from bot.telegram.delivery import not_delivered  # also used for replies
+from bot.telegram.sending import post_message
 
 log = logging.getLogger(__name__)
 
@@ -327,31 +327,20 @@ class ReminderEngine:
         report.sent_chats.append(chat_id)
         report.messages += delivered
 
-    async def _send_piece(self, bot: Bot, chat_id: int, html: str) -> int:
+    async def _send_piece(self, bot: Bot, chat_id: int, html: str) -> int | None:
         """Send one HTML piece (plain text if Telegram rejects the markup); flood waits
         are waited out a few times. The pacer counts every request made."""
         for attempt in range(SEND_RETRIES + 1):
             try:
                 try:
-                    message = await bot.send_message(
-                        chat_id,
-                        html,
-                        parse_mode=ParseMode.HTML,
-                        link_preview_options=LinkPreviewOptions(is_disabled=True),
-                    )
+                    return await post_message(bot, chat_id, html)
                 except BadRequest as exc:
                     if "parse entities" not in str(exc).lower():
                         raise
                     log.warning("Telegram từ chối HTML của nhắc việc (%s); gửi dạng chữ", exc)
                     self.pacer.record(chat_id)
                     await self.pacer.wait(chat_id)
-                    message = await bot.send_message(
-                        chat_id,
-                        html_to_plain(html),
-                        parse_mode=None,
-                        link_preview_options=LinkPreviewOptions(is_disabled=True),
-                    )
-                return message.message_id
+                    return await post_message(bot, chat_id, html_to_plain(html), html=False)
             except RetryAfter as exc:
                 if attempt == SEND_RETRIES:
                     raise

@@ -43,6 +43,7 @@ from bot.plan_loader import PlanError, load_knowledge
 from bot.storage import storage_problem
 from bot.storage.migrate import MigrationError
 from bot.telegram import commands, errors, flood, handlers
+from bot.telegram.sending import silence_typed_method_advice
 from bot.telegram.transport import AiohttpRequest
 
 if TYPE_CHECKING:
@@ -157,6 +158,7 @@ def build_application(
         raise ConfigError("Chưa có TELEGRAM_BOT_TOKEN. Tạo bot với @BotFather rồi đặt biến này.")
     secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
     errors.protect_logs(token, secret)
+    silence_typed_method_advice()
     url = base_url or settings.telegram_api_url
     defaults = Defaults(
         parse_mode=ParseMode.HTML,

@@ -20,6 +20,7 @@ import re
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
@@ -118,9 +119,19 @@ def button_data(button: Button, asks: AskStore) -> str:
 
 def keyboard(rows: Sequence[Sequence[Button]], asks: AskStore) -> InlineKeyboardMarkup | None:
     """The inline keyboard for a reply's buttons (None when there are none)."""
+    data = keyboard_json(rows, asks)
+    if data is None:
+        return None
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(**button) for button in row] for row in data["inline_keyboard"]]
+    )
+
+
+def keyboard_json(rows: Sequence[Sequence[Button]], asks: AskStore) -> dict[str, Any] | None:
+    """`keyboard` as the Bot API's JSON (for `sending.post_message`), None when empty."""
     built = [
-        [InlineKeyboardButton(b.text or "…", callback_data=button_data(b, asks)) for b in row]
+        [{"text": b.text or "…", "callback_data": button_data(b, asks)} for b in row]
         for row in rows
         if row
     ]
-    return InlineKeyboardMarkup(built) if built else None
+    return {"inline_keyboard": built} if built else None

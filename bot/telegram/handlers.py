@@ -28,10 +28,8 @@ from typing import Any, Protocol
 
 from telegram import (
     Chat,
-    LinkPreviewOptions,
     Message,
     MessageEntity,
-    ReplyParameters,
     Update,
     User,
 )
@@ -50,6 +48,7 @@ from bot.progress_types import Asker
 from bot.replies import Reply, html_to_plain
 from bot.telegram import callbacks
 from bot.telegram.delivery import send_retrying
+from bot.telegram.sending import post_message
 from bot.text import clean
 
 log = logging.getLogger(__name__)
@@ -146,11 +145,12 @@ async def send_reply(
     *,
     quote: Message | None = None,
     thread_id: int | None = None,
-) -> list[Message]:
-    """Send a reply as one or more HTML messages; the keyboard goes on the last one."""
-    markup = callbacks.keyboard(reply.buttons, services(context).asks)
+) -> list[int | None]:
+    """Send a reply as one or more HTML messages; the keyboard goes on the last one.
+    Returns the ids of the messages sent."""
+    markup = callbacks.keyboard_json(reply.buttons, services(context).asks)
     pieces = reply.pieces()
-    sent: list[Message] = []
+    sent: list[int | None] = []
     for index, piece in enumerate(pieces):
         last = index == len(pieces) - 1
         sent.append(
@@ -171,23 +171,23 @@ async def send_html(
     chat_id: int,
     html: str,
     *,
-    reply_markup: Any = None,
+    reply_markup: dict[str, Any] | None = None,
     quote: Message | None = None,
     thread_id: int | None = None,
-) -> Message:
-    """Send one HTML message; if Telegram rejects the markup, send its plain text. A
-    send that surely did not arrive (server error, no connection) is tried again."""
-    reply_parameters = (
-        ReplyParameters(quote.message_id, allow_sending_without_reply=True) if quote else None
-    )
+) -> int | None:
+    """Send one HTML message (`reply_markup` as `callbacks.keyboard_json` gives it); if
+    Telegram rejects the markup, send its plain text. A send that surely did not arrive
+    (server error, no connection) is tried again. Returns the new message's id."""
+    quote_id = quote.message_id if quote is not None else None
     try:
         return await send_retrying(
-            lambda: context.bot.send_message(
+            lambda: post_message(
+                context.bot,
                 chat_id,
                 html,
                 reply_markup=reply_markup,
-                reply_parameters=reply_parameters,
-                message_thread_id=thread_id,
+                quote_id=quote_id,
+                thread_id=thread_id,
             )
         )
     except BadRequest as exc:
@@ -195,14 +195,14 @@ async def send_html(
             raise
         log.warning("Telegram từ chối HTML của câu trả lời (%s); gửi dạng chữ thường", exc)
         return await send_retrying(
-            lambda: context.bot.send_message(
+            lambda: post_message(
+                context.bot,
                 chat_id,
                 html_to_plain(html),
-                parse_mode=None,
+                html=False,
                 reply_markup=reply_markup,
-                reply_parameters=reply_parameters,
-                message_thread_id=thread_id,
-                link_preview_options=LinkPreviewOptions(is_disabled=True),
+                quote_id=quote_id,
+                thread_id=thread_id,
             )
         )
 

@@ -49,22 +49,21 @@ async def reply(
     buttons: list[list[Button]] | None = None,
     *,
     intent: str = "progress",
-) -> Message | None:
+) -> None:
     """Answer in the chat of `update` (quoting the message in groups); the last piece
-    of a long answer carries the buttons. Returns the last message sent."""
+    of a long answer carries the buttons."""
     chat, message = update.effective_chat, update.effective_message
     if chat is None:
-        return None
+        return
     quote = message if in_group(chat) and update.callback_query is None else None
     thread = message.message_thread_id if message is not None and message.is_topic_message else None
-    sent = await handlers.send_reply(
+    await handlers.send_reply(
         context,
         chat.id,
         Reply(intent=intent, html=html, buttons=buttons or []),
         quote=quote,
         thread_id=thread,
     )
-    return sent[-1] if sent else None
 
 
 async def notify(context: Context, chat_id: int, html: str, buttons: list[list[Button]]) -> bool:
