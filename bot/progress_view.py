@@ -133,7 +133,7 @@ class AgencyGap:
 
 
 _Derived = tuple[State, int, StoredUpdate | None, date | None]
-DERIVED_LIMIT = 20_000  # derive_row results a view keeps (a few MB at most)
+DERIVED_LIMIT = 20_000  # rows (and summaries) a view keeps (a few MB at most)
 
 
 def day_start(day: date, tz: ZoneInfo) -> datetime:
@@ -203,8 +203,10 @@ class ProgressView:
         self._memo_version: object | None = None
         self._seen: list[StoredUpdate] = []
         self._grouped: dict[tuple[str, str], list[StoredUpdate]] = defaultdict(list)
-        # derive_row results of the plan-wide rows: (key, agency, today, record count)
-        self._derived: dict[tuple[str, str, date, int], _Derived] = {}
+        # rows as derived last: (key, agency, today, record count) → row; and summaries
+        self._derived: dict[tuple[str, str, date, int], RowStatus] = {}
+        self._summaries: dict[tuple[str, date], AssignmentStatus] = {}
+        self._responsible_of: dict[str, tuple[str, ...]] = {}
 
     def _name(self, agency_id: str) -> str:
         return agency_name(self.knowledge.agencies, agency_id)
@@ -257,6 +259,14 @@ class ProgressView:
             self._rows_memo[key] = self._derive_rows(today, item_id)
         return list(self._rows_memo[key])
 
+    def _responsible(self, key: str, assignment: Assignment) -> tuple[str, ...]:
+        """The agencies expected to report on an assignment (the plan never changes)."""
+        found = self._responsible_of.get(key)
+        if found is None:
+            found = tuple(responsible_agencies(assignment, self.knowledge.agencies))
+            self._responsible_of[key] = found
+        return found
+
     def _derive_rows(self, today: date, item_id: str | None) -> list[RowStatus]:
         records = self._records()
         reporters: dict[str, list[str]] = defaultdict(list)
@@ -267,7 +277,7 @@ class ProgressView:
         for item, assignment in self._pairs(item_id):
             key = item.assignment_key(assignment)
             period = reporting_period(assignment.deadline, today)
-            responsible = responsible_agencies(assignment, self.knowledge.agencies)
+            responsible = self._responsible(key, assignment)
             others = [
                 agency
                 for agency in reporters.get(key, ())
@@ -277,11 +287,10 @@ class ProgressView:
             for agency in [*responsible, *sorted(others)]:
                 recs = records.get((key, agency), [])
                 memo = (key, agency, today, len(recs))  # the kept lists only ever grow
-                if memo not in self._derived:
-                    self._derived[memo] = derive_row(recs, period, today, self.tz)
-                state, days, latest, done_on = self._derived[memo]
-                out.append(
-                    RowStatus(
+                row = self._derived.get(memo)
+                if row is None:
+                    state, days, latest, done_on = derive_row(recs, period, today, self.tz)
+                    row = self._derived[memo] = RowStatus(
                         item=item,
                         assignment=assignment,
                         key=key,
@@ -293,11 +302,14 @@ class ProgressView:
                         latest=latest,
                         done_on=done_on,
                     )
-                )
+                out.append(row)
         return out
 
     def assignments(self, today: date, item_id: str | None = None) -> list[AssignmentStatus]:
-        """Each assignment with a status summed over its responsible agencies."""
+        """Each assignment with a status summed over its responsible agencies.
+
+        An assignment whose rows are the very objects of last time (no new report on
+        it: rows are kept, see `_derive_rows`) keeps its summary too."""
         by_key: dict[str, list[RowStatus]] = defaultdict(list)
         for row in self.rows(today, item_id):
             by_key[row.key].append(row)
@@ -305,20 +317,30 @@ class ProgressView:
         for item, assignment in self._pairs(item_id):
             key = item.assignment_key(assignment)
             rows = by_key.get(key, [])
+            kept = self._summaries.get((key, today))
+            if (
+                kept is not None
+                and len(kept.rows) == len(rows)
+                and all(map(operator.is_, kept.rows, rows))
+            ):
+                out.append(kept)
+                continue
             counted = [r for r in rows if r.responsible] or rows
             state, days = _summarise(counted)
-            out.append(
-                AssignmentStatus(
-                    item=item,
-                    assignment=assignment,
-                    key=key,
-                    state=state,
-                    days_overdue=days,
-                    rows=tuple(rows),
-                    expected=len(counted),
-                    reported=sum(1 for r in counted if r.latest is not None),
-                )
+            summary = AssignmentStatus(
+                item=item,
+                assignment=assignment,
+                key=key,
+                state=state,
+                days_overdue=days,
+                rows=tuple(rows),
+                expected=len(counted),
+                reported=sum(1 for r in counted if r.latest is not None),
             )
+            if len(self._summaries) > DERIVED_LIMIT:
+                self._summaries = {}
+            self._summaries[(key, today)] = summary
+            out.append(summary)
         return out
 
     def not_reported_agencies(self, today: date) -> list[AgencyGap]:
