@@ -24,7 +24,7 @@ from aiohttp import web
 from conftest import TOKEN
 from fake_bot_api import FakeBotApi
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
-from telegram.error import NetworkError, TimedOut
+from telegram.error import NetworkError, TelegramError, TimedOut
 from telegram.request import RequestData
 from telegram.request._requestparameter import RequestParameter
 
@@ -351,3 +351,14 @@ async def test_requests_go_through_the_proxy_from_the_environment(
         await request.shutdown()
         await runner.cleanup()
     assert seen == [url]
+
+
+def test_answers_are_parsed_like_ptb_does_even_with_bad_bytes() -> None:
+    """orjson reads the answers; what it refuses goes to PTB's parser: bytes that are not
+    UTF-8 are replaced rather than failing the call, and non-JSON is PTB's error."""
+    parse = AiohttpRequest.parse_json_payload
+    good = '{"ok": true, "result": {"text": "Sở Nội vụ", "id": 9007199254740991}}'
+    assert parse(good.encode()) == {"ok": True, "result": {"text": "Sở Nội vụ", "id": 2**53 - 1}}
+    assert parse(b'{"ok": true, "result": "S\xff"}') == {"ok": True, "result": "S\ufffd"}
+    with pytest.raises(TelegramError, match="Invalid server response"):
+        parse(b"<html>502 Bad Gateway</html>")

@@ -9,6 +9,9 @@ differences the bot relies on:
 
 - requests without files go as one JSON body (the Bot API accepts `application/json`),
   which is cheaper to build than PTB's form encoding; uploads stay multipart;
+- JSON is written and read with orjson (PTB documents `parse_json_payload` as the place
+  for another JSON library); a body orjson refuses (invalid UTF-8) goes to PTB's own
+  parser, which replaces bad bytes or raises PTB's error;
 - a failure that surely happened before the request left — no connection could be
   made, or none became free in the pool — raises `RequestNotSent` (a `NetworkError`),
   or `TimedOut` saying "*not* sent" as PTB's own pool timeout does, so
@@ -17,20 +20,21 @@ differences the bot relies on:
 
 Timeouts follow PTB's meaning: `read_timeout` per socket read (long polling adds its
 wait to it), `connect_timeout` to open a connection, `pool_timeout` to get one from the
-pool (aiohttp's `connect` covers both in a row, so it gets their sum); `write_timeout` bounds the whole request for uploads (aiohttp has no per-write
-timeout). An HTTP(S) proxy comes from the usual environment variables (`HTTPS_PROXY`,
-`NO_PROXY`…), read once per Bot API host rather than on every request as aiohttp's
-`trust_env` does (that alone cost ~15 % of the bot's CPU under load).
+pool (aiohttp's `connect` covers both in a row, so it gets their sum); `write_timeout`
+bounds the whole request for uploads (aiohttp has no per-write timeout). An HTTP(S)
+proxy comes from the usual environment variables (`HTTPS_PROXY`, `NO_PROXY`…), read
+once per Bot API host rather than on every request as aiohttp's `trust_env` does (that
+alone cost ~15 % of the bot's CPU under load).
 """
 
 from __future__ import annotations
 
-import json
-from typing import Final
+from typing import Any, Final
 from urllib.parse import urlsplit
 from urllib.request import getproxies, proxy_bypass
 
 import aiohttp
+import orjson
 from telegram._utils.defaultvalue import DefaultValue
 from telegram._utils.types import ODVInput
 from telegram.error import NetworkError, TimedOut
@@ -110,6 +114,14 @@ class AiohttpRequest(BaseRequest):
         """The default read timeout (PTB adds a long poll's wait to it)."""
         return self._read_timeout
 
+    @staticmethod
+    def parse_json_payload(payload: bytes) -> Any:
+        """Telegram's answer as Python values (orjson; PTB's parser for what it refuses)."""
+        try:
+            return orjson.loads(payload)
+        except orjson.JSONDecodeError:
+            return BaseRequest.parse_json_payload(payload)
+
     async def initialize(self) -> None:
         if self._session is None or self._session.closed:
             self._session = aiohttp.ClientSession(
@@ -148,7 +160,7 @@ class AiohttpRequest(BaseRequest):
             body = form
             total = _pick(write_timeout, self._media_write_timeout)
         elif request_data is not None:
-            body = json.dumps(request_data.parameters, ensure_ascii=False).encode()
+            body = orjson.dumps(request_data.parameters)
             headers = JSON_HEADERS
         parts = urlsplit(url)
         origin = f"{parts.scheme}://{parts.netloc}"
