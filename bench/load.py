@@ -27,7 +27,9 @@ one message in flight at a time and rests `--think` seconds after the answer, so
 private answer is matched to its question ("skipped (no idle user)" counts arrivals that
 found every user waiting: the bot was saturated); group answers quote the question and
 are matched by its message id. Latency is inject time → arrival of the matching
-sendMessage at the fake server (one clock: this process).
+sendMessage at the fake server (one clock: this process); it is split at the moment
+getUpdates handed the message to the bot: the wait for the bot's next getUpdates, then
+the bot's handling up to its answer.
 
 Modes:
 - `off` (capacity): PTB's rate limiter off; delivered updates per second, p50/p99
@@ -130,6 +132,7 @@ class Outstanding:
     sent_at: float
     kind: str
     text: str = ""
+    handed_at: float | None = None  # when getUpdates gave it to the bot
 
 
 @dataclass
@@ -139,6 +142,8 @@ class Recorder:
     private: dict[int, Outstanding] = field(default_factory=dict)
     quoted: dict[tuple[int, int], Outstanding] = field(default_factory=dict)
     latencies: dict[str, list[float]] = field(default_factory=dict)
+    fetch_waits: list[float] = field(default_factory=list)  # injected → handed out
+    handling: list[float] = field(default_factory=list)  # handed out → answer arrived
     delivered_at: list[float] = field(default_factory=list)
     sends: list[tuple[float, int]] = field(default_factory=list)
     extra: int = 0
@@ -149,6 +154,20 @@ class Recorder:
 
     def injected_group(self, chat_id: int, message_id: int, kind: str, text: str) -> None:
         self.quoted[(chat_id, message_id)] = Outstanding(time.monotonic(), kind, text)
+
+    def handed_out(self, updates: Sequence[dict[str, Any]], at: float) -> None:
+        """getUpdates gave these to the bot: note when, for the latency split."""
+        for update in updates:
+            message = update.get("message") or {}
+            chat_id = (message.get("chat") or {}).get("id")
+            if not isinstance(chat_id, int):
+                continue
+            if chat_id > 0:
+                found = self.private.get(chat_id)
+            else:
+                found = self.quoted.get((chat_id, message.get("message_id", 0)))
+            if found is not None and found.handed_at is None:
+                found.handed_at = at
 
     def unanswered(self) -> list[str]:
         """What is still waiting for an answer: chat, kind and text."""
@@ -176,6 +195,9 @@ class Recorder:
             self.extra += 1  # a second piece of a long answer, or an unsolicited message
             return
         self.latencies.setdefault(found.kind, []).append(at - found.sent_at)
+        if found.handed_at is not None:
+            self.fetch_waits.append(found.handed_at - found.sent_at)
+            self.handling.append(at - found.handed_at)
         self.delivered_at.append(at)
 
 
@@ -185,6 +207,11 @@ class BenchApi(FakeBotApi):
     def __init__(self, token: str, recorder: Recorder):
         super().__init__(token)
         self.recorder = recorder
+
+    async def _api_getUpdates(self, params: dict[str, Any], files: dict[str, Any]) -> Any:
+        batch = await super()._api_getUpdates(params, files)
+        self.recorder.handed_out(batch, time.monotonic())
+        return batch
 
     async def _api_sendMessage(self, params: dict[str, Any], files: dict[str, Any]) -> Any:
         arrived = time.monotonic()
@@ -325,6 +352,7 @@ class Result:
     p99_ms: float = 0.0
     max_ms: float = 0.0
     by_kind: dict[str, dict[str, float]] = field(default_factory=dict)
+    split_ms: dict[str, float] = field(default_factory=dict)
     max_sends_in_1s: int = 0
     max_group_sends_in_60s: int = 0
     throttled_429: int = 0
@@ -540,6 +568,14 @@ def _summarise(
             "p99_ms": round(percentile(ordered, 0.99) * 1000, 1),
             "mean_ms": round(statistics.fmean(ordered) * 1000, 1),
         }
+    waits, handling = sorted(recorder.fetch_waits), sorted(recorder.handling)
+    result.split_ms = {
+        "fetch_p50_ms": round(percentile(waits, 0.5) * 1000, 1),
+        "fetch_p99_ms": round(percentile(waits, 0.99) * 1000, 1),
+        "handle_p50_ms": round(percentile(handling, 0.5) * 1000, 1),
+        "handle_p99_ms": round(percentile(handling, 0.99) * 1000, 1),
+        "getupdates_calls": len([c for c in api.calls if c.method == "getUpdates"]),
+    }
     sent = [c for c in api.calls if c.method in SENDING_METHODS and c.status == 200]
     result.max_sends_in_1s = max_in_window([c.at for c in sent], 1.0)
     by_group: dict[int, list[float]] = {}
@@ -575,6 +611,14 @@ def print_result(result: Result) -> None:
         print(
             f"  {kind:15} n={stats['count']:<6} p50 {stats['p50_ms']} ms, p99 {stats['p99_ms']} ms,"
             f" mean {stats['mean_ms']} ms"
+        )
+    split = result.split_ms
+    if split:
+        print(
+            f"  split: waiting for getUpdates p50 {split['fetch_p50_ms']} ms,"
+            f" p99 {split['fetch_p99_ms']} ms; handed out → answer p50"
+            f" {split['handle_p50_ms']} ms, p99 {split['handle_p99_ms']} ms;"
+            f" {split['getupdates_calls']:g} getUpdates calls"
         )
     print(
         f"sends: max {result.max_sends_in_1s} in any 1 s, max {result.max_group_sends_in_60s}"
