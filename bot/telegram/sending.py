@@ -2,7 +2,7 @@
 
 `Bot.send_message` turns Telegram's answer into a `Message` (with the quoted message
 and the keyboard inside) and wants the keyboard as PTB objects that it turns back into
-JSON. Replies never look at that answer: under load the round trip cost about 15 % of
+JSON. Replies never look at that answer: under load the round trip cost about 12 % of
 the bot's CPU (BENCHMARKS.md, "Load"). `post_message` makes the same request through
 `Bot.do_api_request`: PTB's rate limiter, timeouts and errors (`BadRequest`,
 `RetryAfter`, `Forbidden`…) are unchanged, the parameters are plain JSON values
