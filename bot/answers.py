@@ -967,6 +967,11 @@ class Answerer:
         store = getattr(self.progress, "store", self.progress)
         return cast("ProgressStore | None", store)
 
+    def warm_up(self, today: date) -> None:
+        """Derive today's progress now (see `ProgressView.warm_up`); nothing without a store."""
+        if self._store() is not None:
+            self._view().warm_up(today)
+
     def _view(self) -> ProgressView:
         """One long-lived view of the current store (it keeps what it derived until the
         store changes); a new one when the reader opened another store."""

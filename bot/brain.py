@@ -185,6 +185,11 @@ class Brain:
 
     # --- answering -----------------------------------------------------------
 
+    def warm_up(self, today: date) -> None:
+        """Do at start-up what the first progress question would otherwise do in the
+        event loop: read the stored history and derive today's progress."""
+        self.answerer.warm_up(today)
+
     def answer(self, text: str, *, today: date, asker: Asker | None = None) -> Reply:
         """Understand `text` and compose the reply, relative to `today`."""
         understanding = self.understand(text)

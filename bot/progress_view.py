@@ -244,6 +244,12 @@ class ProgressView:
         item, part = found
         return [(i, a) for i, a in pairs if i.id == item.id and (part is None or a is part)]
 
+    def warm_up(self, today: date) -> None:
+        """Read the history and derive the whole plan's progress for `today` now, at
+        start-up, rather than inside the first question after a restart (about 55 ms of
+        blocked event loop with a year of reports)."""
+        self.assignments(today)
+
     def rows(self, today: date, item_id: str | None = None) -> list[RowStatus]:
         """Every responsible row plus any other agency that reported, in plan order.
 

@@ -184,11 +184,18 @@ class ReminderEngine:
         self.pacer = pacer or Pacer()
         self.catch_up = catch_up
         self.bot: Bot | None = None
+        # kept between ticks: it re-derives only what new reports changed (a fresh view
+        # would read and group the whole history every minute)
+        self._view = ProgressView(knowledge, progress, self.calendar.tz)
         self._lock = asyncio.Lock()
         self._checked_interrupted = False
 
     def snapshot(self) -> Snapshot:
-        return Snapshot(ProgressView(self.knowledge, self.progress, self.calendar.tz))
+        return Snapshot(self._view)
+
+    def warm_up(self) -> None:
+        """Derive today's progress at start-up, not in the first tick (`ProgressView`)."""
+        self._view.warm_up(self.clock.today())
 
     def window_start(self, sub: Subscription, now: datetime) -> datetime:
         return max(sub.active_since, now - self.catch_up)

@@ -35,6 +35,7 @@ from bot.reminders.engine import Pacer, ReminderEngine
 from bot.reminders.store import ALL_AGENCIES, ReminderStore, Subscription, store_for
 from bot.replies import esc
 from bot.storage.base import Database
+from bot.telegram.app import add_lifecycle_hooks
 from bot.telegram.chat_admin import is_group_admin as group_admin_check
 from bot.telegram.commands import GROUP, GROUP_ADMIN, add_menu_command
 from bot.telegram.handlers import Context, send_html
@@ -321,6 +322,11 @@ def register(
     application.add_handler(CommandHandler("nhacviec", cmd_subscribe))
     application.add_handler(CommandHandler("tatnhacviec", cmd_unsubscribe))
     application.add_handler(CommandHandler("lichnhac", cmd_schedule))
+
+    async def warm_up(_: Application[Any, Any, Any, Any, Any, Any]) -> None:
+        services.engine.warm_up()
+
+    add_lifecycle_hooks(application, startup=warm_up)
     job_queue = application.job_queue
     if job_queue is None:
         log.warning("Không có JobQueue (cần python-telegram-bot[job-queue]): nhắc việc không chạy")
