@@ -117,7 +117,6 @@ async def run(
     from pydantic import SecretStr
 
     from bot.brain import Brain
-    from bot.clock import SystemClock
     from bot.config import Settings
     from bot.plan_loader import load_knowledge
     from bot.telegram import app, errors
@@ -144,7 +143,7 @@ async def run(
     progress = ProgressFeature(settings, knowledge)
     brain = Brain(knowledge, progress=progress.reader)
     features = default_features(settings, progress=progress)
-    app.warm_start(brain, SystemClock(settings.tz).today())  # as run_bot does
+    app.settle_heap()  # as run_bot does
     stop, ready = asyncio.Event(), asyncio.Event()
     task = asyncio.create_task(
         serve(

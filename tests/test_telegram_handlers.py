@@ -16,7 +16,7 @@ import json
 import logging
 import warnings
 from collections.abc import AsyncIterator, Callable
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +40,7 @@ from bot.telegram.app import PerChatUpdateProcessor, build_application, run_bot,
 from bot.terminal_chat import run_chat
 
 TODAY = date(2026, 11, 26)
+NOW = datetime(2026, 11, 25, 3, 0, tzinfo=UTC)
 USER = FakeBotApi.user(501, "Lan")
 OTHER_BOT = {"id": 42, "is_bot": True, "first_name": "Bot khác", "username": "OtherBot"}
 GROUP = {"id": -100500, "type": "supergroup", "title": "Nhóm"}
@@ -247,6 +248,64 @@ async def test_group_addressing(built: Built, factory: FakeBotApi) -> None:
 
 
 # ---------------------------------------------------------------- messages
+
+
+async def test_start_up_derives_the_progress_the_first_questions_read(
+    knowledge: Knowledge,
+    make_settings: Callable[..., Settings],
+    factory: FakeBotApi,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """After a restart with a long history, the first progress question must not read
+    and derive it inside the event loop (it blocks every other update): opening the
+    database at start-up warms the brain's view, the /tiendo view and the reminders'."""
+    import bot.progress_view as progress_view
+    from bot.reminders.handlers import reminders_feature
+    from bot.storage.base import NewUpdate
+    from bot.storage.sqlite import open_sqlite
+    from bot.telegram.progress import ProgressFeature
+
+    path = tmp_path / "history.db"
+    db = open_sqlite(path, now=NOW)
+    db.insert_update(NewUpdate("2.4", "2.4", "snv", "done", 100, None, 1, "A", NOW))
+    db.close()
+    settings = make_settings(database_url=f"sqlite:///{path}")
+    per_view = len(progress_view.ProgressView(knowledge, None).rows(TODAY))
+    derived: list[object] = []
+    real = progress_view.derive_row
+
+    def counting(*args: Any, **kwargs: Any) -> Any:
+        derived.append(args)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(progress_view, "derive_row", counting)
+    progress = ProgressFeature(settings, knowledge)
+    clock = FixedClock(TODAY)
+    request = RecordingRequest(factory.bot_user)
+    application = build_application(
+        settings,
+        Brain(knowledge, progress=progress.reader),
+        clock=clock,
+        rate_limiter=False,
+        request=request,
+        features=[progress, reminders_feature(settings, knowledge, clock=clock)],
+    )
+    await application.initialize()
+    assert application.post_init is not None
+    await application.post_init(application)
+    try:
+        assert len(derived) == 3 * per_view  # the brain's, /tiendo's and the reminders'
+        derived.clear()
+        await feed(application, message(factory, PRIVATE, "tiến độ nhiệm vụ 2.4"))
+        await feed(application, message(factory, PRIVATE, "/tiendo 2.4"))
+        first, second = request.sent()
+        assert "hoàn thành" in first["text"] and "hoàn thành" in second["text"]
+        assert derived == []
+    finally:
+        await application.shutdown()
+        assert application.post_shutdown is not None
+        await application.post_shutdown(application)
 
 
 async def test_private_text_is_answered_in_html(built: Built, factory: FakeBotApi) -> None:

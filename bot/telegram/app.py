@@ -21,7 +21,6 @@ import signal
 import sqlite3
 import sys
 from collections.abc import Awaitable, Callable, Iterable
-from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -48,7 +47,6 @@ from bot.telegram.sending import silence_typed_method_advice
 from bot.telegram.transport import AiohttpRequest
 
 if TYPE_CHECKING:
-    from bot.brain import Brain
     from bot.telegram.progress import ProgressFeature
 
 log = logging.getLogger(__name__)
@@ -278,21 +276,12 @@ async def _start_updates(
     return "long polling"
 
 
-def warm_start(brain: Brain, today: date) -> None:
-    """Before serving: derive today's progress (`Brain.warm_up`), so the first question
-    after a restart does not block every update while a year of history is read; then
-    settle the heap. Called once by `run_bot` (not by `serve`, which tests start many
-    times) and by bench/load_bot.py, which starts the bot as `run_bot` does."""
-    brain.warm_up(today)
-    settle_heap()
-
-
 def settle_heap() -> None:
-    """Move everything built at start-up (the plan, the language indexes, the storage,
-    the warmed progress) out of the cyclic garbage collector's sight (`gc.freeze`): they
-    live as long as the process, and a full collection walking them stopped every update
-    for ~80 ms, twice in 15 s at 300 updates/s (bench/load.py). Later objects are
-    collected as usual."""
+    """Move everything built at start-up (the plan, the language indexes, the storage)
+    out of the cyclic garbage collector's sight (`gc.freeze`): they live as long as the
+    process, and a full collection walking them stopped every update for ~80 ms, twice
+    in 15 s at 300 updates/s (bench/load.py). Later objects are collected as usual.
+    Called once by `run_bot` (not by `serve`, which tests start many times)."""
     gc.collect()
     gc.freeze()
 
@@ -429,7 +418,7 @@ def run_bot(settings: Settings) -> int:
     brain = Brain(knowledge, progress=progress.reader)
     try:
         features = default_features(settings, progress=progress)  # reminders open it now
-        warm_start(brain, SystemClock(settings.tz).today())
+        settle_heap()
         return asyncio.run(serve(settings, brain, features=features))
     except ConfigError as exc:
         print(f"Không khởi động được bot: {exc}", file=sys.stderr)

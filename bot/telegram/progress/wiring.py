@@ -108,6 +108,11 @@ def register(application: App, feature: ProgressFeature) -> None:
         app.bot_data[PROGRESS_KEY] = runtime
         feature.runtime = runtime
         feature.reader.store = db
+        # read the history and derive today's progress now, not in the first questions
+        today = services.clock.today()
+        runtime.view.warm_up(today)
+        if isinstance(services.brain, Brain):
+            services.brain.warm_up(today)
         log.debug("Đã mở cơ sở dữ liệu tiến độ (phiên bản lược đồ %s)", db.schema_version())
 
     async def close_store(app: App) -> None:
