@@ -191,5 +191,22 @@ class ScriptedBrain:
 
 
 @pytest.fixture
+def derived_rows(monkeypatch: pytest.MonkeyPatch) -> list[tuple[Any, ...]]:
+    """Every `derive_row` call a ProgressView makes from now on (the costly step that
+    warming up at start-up must take out of the first questions)."""
+    import bot.progress_view as progress_view
+
+    calls: list[tuple[Any, ...]] = []
+    real = progress_view.derive_row
+
+    def counting(*args: Any, **kwargs: Any) -> Any:
+        calls.append(args)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(progress_view, "derive_row", counting)
+    return calls
+
+
+@pytest.fixture
 def scripted_brain(knowledge: Knowledge) -> ScriptedBrain:
     return ScriptedBrain(knowledge)

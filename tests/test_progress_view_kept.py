@@ -103,12 +103,11 @@ def test_a_new_report_changes_the_kept_answer_at_once(
 
 
 def test_warm_up_derives_today_before_the_first_question(
-    knowledge: Knowledge, db: SqliteDatabase, monkeypatch: pytest.MonkeyPatch
+    knowledge: Knowledge, db: SqliteDatabase, derived_rows: list[tuple[object, ...]]
 ) -> None:
     """`run_bot` warms the brain before serving: the first progress questions after a
     restart find today's rows derived (a year of history is not read inside them), and
     say what they would have said anyway."""
-    import bot.progress_view as progress_view
     from bot.brain import Brain
 
     today = date(2023, 6, 1)
@@ -119,17 +118,10 @@ def test_warm_up_derives_today_before_the_first_question(
     expected = [cold.answer(q, today=today).html for q in ("tiến độ", "tiến độ nhiệm vụ 2.4")]
 
     warm = Brain(knowledge, progress=db)
-    derived: list[object] = []
-    real = progress_view.derive_row
-
-    def counting(*args: object, **kwargs: object) -> object:
-        derived.append(args)
-        return real(*args, **kwargs)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(progress_view, "derive_row", counting)
+    derived_rows.clear()
     warm.warm_up(today)
-    assert derived, "warm_up derived nothing"
-    derived.clear()
+    assert derived_rows, "warm_up derived nothing"
+    derived_rows.clear()
     answers = [warm.answer(q, today=today).html for q in ("tiến độ", "tiến độ nhiệm vụ 2.4")]
     assert answers == expected and "hoàn thành" in answers[1]
-    assert derived == []
+    assert derived_rows == []

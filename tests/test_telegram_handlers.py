@@ -255,7 +255,7 @@ async def test_start_up_derives_the_progress_the_first_questions_read(
     make_settings: Callable[..., Settings],
     factory: FakeBotApi,
     tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
+    derived_rows: list[tuple[Any, ...]],
 ) -> None:
     """After a restart with a long history, the first progress question must not read
     and derive it inside the event loop (it blocks every other update): opening the
@@ -272,14 +272,7 @@ async def test_start_up_derives_the_progress_the_first_questions_read(
     db.close()
     settings = make_settings(database_url=f"sqlite:///{path}")
     per_view = len(progress_view.ProgressView(knowledge, None).rows(TODAY))
-    derived: list[object] = []
-    real = progress_view.derive_row
-
-    def counting(*args: Any, **kwargs: Any) -> Any:
-        derived.append(args)
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(progress_view, "derive_row", counting)
+    derived_rows.clear()
     progress = ProgressFeature(settings, knowledge)
     clock = FixedClock(TODAY)
     request = RecordingRequest(factory.bot_user)
@@ -295,13 +288,13 @@ async def test_start_up_derives_the_progress_the_first_questions_read(
     assert application.post_init is not None
     await application.post_init(application)
     try:
-        assert len(derived) == 3 * per_view  # the brain's, /tiendo's and the reminders'
-        derived.clear()
+        assert len(derived_rows) == 3 * per_view  # the brain's, /tiendo's and the reminders'
+        derived_rows.clear()
         await feed(application, message(factory, PRIVATE, "tiến độ nhiệm vụ 2.4"))
         await feed(application, message(factory, PRIVATE, "/tiendo 2.4"))
         first, second = request.sent()
         assert "hoàn thành" in first["text"] and "hoàn thành" in second["text"]
-        assert derived == []
+        assert derived_rows == []
     finally:
         await application.shutdown()
         assert application.post_shutdown is not None
