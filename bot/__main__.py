@@ -1,4 +1,4 @@
-"""Command line: `python -m bot {ask,chat,check-plan,run,report,reminders}`.
+"""Command line: `python -m bot {ask,chat,check-plan,run,report,reminders,backup}`.
 
 Every door is thin: it loads settings and knowledge, then hands the message to
 the brain (`bot.brain`) or the service it needs.
@@ -34,6 +34,12 @@ def _parser() -> argparse.ArgumentParser:
     rem = sub.add_parser("reminders", help="xem trước các tin nhắc việc sẽ gửi")
     rem.add_argument("--today", help="ngày bắt đầu YYYY-MM-DD")
     rem.add_argument("--days", type=int, default=7, help="số ngày xem trước")
+
+    backup = sub.add_parser(
+        "backup", help="sao lưu cơ sở dữ liệu ra một tệp (an toàn cả khi bot đang chạy)"
+    )
+    backup.add_argument("file", help="tệp sao lưu cần tạo, ví dụ saoluu-2026-11-20.db")
+    backup.add_argument("--force", action="store_true", help="ghi đè nếu tệp đã có")
     return parser
 
 
@@ -48,6 +54,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "run": cli.cmd_run,
         "report": cli.cmd_report,
         "reminders": cli.cmd_reminders,
+        "backup": cli.cmd_backup,
     }[args.command]
     return handler(args)
 

@@ -958,9 +958,10 @@ class Answerer:
             return Reply("progress_status", view.overview_html(today), buttons=picker.buttons)
         item = self.items[refs[0].id]
         buttons = [[Button("Lịch sử cập nhật", f"v1:hist:{item.id}")]]
-        return Reply(
-            "progress_status", view.item_html(item.id, today), task_ids=[item.id], buttons=buttons
-        )
+        # notes and reporters: approved members and admins (no asker: the operator's CLI)
+        notes = asker is None or asker.is_admin or asker.agency_id is not None
+        html = view.item_html(item.id, today, notes=notes)
+        return Reply("progress_status", html, task_ids=[item.id], buttons=buttons)
 
     def _store(self) -> ProgressStore | None:
         """The store behind the progress reader (a live reader exposes the open one)."""

@@ -1,4 +1,4 @@
-"""The command-line doors: ask, chat, check-plan, run, report, reminders.
+"""The command-line doors: ask, chat, check-plan, run, report, reminders, backup.
 
 Each command loads configuration once, prints Vietnamese errors as one line and
 returns an exit code; none prints a traceback for bad input or configuration.
@@ -157,3 +157,19 @@ def cmd_reminders(args: argparse.Namespace) -> int:
         return print_preview(settings, today, args.days)
     except (ConfigError, PlanError) as exc:
         return _fail(str(exc))
+
+
+def cmd_backup(args: argparse.Namespace) -> int:
+    """`backup FILE [--force]`: an online copy of the database (safe while the bot runs)."""
+    from bot.storage import sqlite_path
+    from bot.storage.backup import BackupError, backup_database
+
+    try:
+        settings = _settings()
+        result = backup_database(
+            sqlite_path(settings.database_url), Path(args.file), force=args.force
+        )
+    except (ConfigError, BackupError) as exc:
+        return _fail(str(exc))
+    print(result.summary())
+    return 0

@@ -307,7 +307,7 @@ class ProgressService(AccessService):
             )
         return "\n".join(lines)
 
-    def record_update(
+    async def record_update(
         self,
         *,
         user_id: int,
@@ -337,7 +337,7 @@ class ProgressService(AccessService):
         if checked.draft is None:
             return checked
         draft = checked.draft
-        stored, created = self.db.insert_update(
+        stored, created = await self.db.insert_update(
             NewUpdate(
                 item_id=draft.item_id,
                 assignment_key=draft.assignment_key,
@@ -387,7 +387,7 @@ class ProgressService(AccessService):
         """Time left to undo `record` (zero or negative when expired)."""
         return record.created_at + UNDO_WINDOW - self.clock.now()
 
-    def undo_update(self, user_id: int, update_id: int) -> UpdateResult:
+    async def undo_update(self, user_id: int, update_id: int) -> UpdateResult:
         """Undo one's own update within 10 minutes (marks it; nothing is deleted)."""
         record = self.db.get_update(update_id)
         if record is None:
@@ -406,7 +406,7 @@ class ProgressService(AccessService):
                 " hãy gửi báo cáo mới để điều chỉnh.",
                 record=record,
             )
-        if not self.db.mark_undone(update_id, by=user_id, at=self.clock.now()):
+        if not await self.db.mark_undone(update_id, by=user_id, at=self.clock.now()):
             return UpdateResult(
                 "already_undone", "Báo cáo này đã được hoàn tác trước đó.", record=record
             )

@@ -2,13 +2,18 @@
 
 A user asks to report for an agency (/dangky), a bot admin approves, rejects or
 revokes; a group admin links a group chat to an agency (/lienket), a bot admin
-confirms. Every decision is audited by the storage. Transport-free.
+confirms. A confirmed link stays in force when a group admin asks for another
+agency: the change waits beside it until a bot admin confirms it. A decision
+button names its request (`request_token`) and acts on nothing else: once that
+request is decided, revoked or replaced, the button says the request is closed.
+Every decision is audited by the storage. Transport-free.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 from bot.clock import Clock
 from bot.plan_loader import Knowledge
@@ -19,6 +24,22 @@ from bot.storage.base import ACCESS_LABELS, AccessStatus, ChatLink, Database, Me
 from bot.text import clean
 
 REGISTER_HINT = "Đăng ký bằng lệnh /dangky &lt;tên cơ quan&gt;, ví dụ: /dangky Sở Nội vụ."
+CLOSED = "Yêu cầu này đã đóng"
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def request_token(requested_at: datetime) -> str:
+    """How a decision button names its request: the time it was made, in microseconds
+    since 1970 (a user's or group's newer request has a later time)."""
+    return str((requested_at - _EPOCH) // timedelta(microseconds=1))
+
+
+def open_request_at(link: ChatLink) -> datetime:
+    """When the link's open request was made: the change waiting beside a confirmed
+    link, else the link's own request."""
+    if link.pending_agency_id is not None and link.pending_requested_at is not None:
+        return link.pending_requested_at
+    return link.requested_at
 
 
 @dataclass(frozen=True)
@@ -87,7 +108,7 @@ class AccessService:
     ) -> list[Member]:
         return self.db.list_members(status, agency_id)
 
-    def request_membership(
+    async def request_membership(
         self, user_id: int, agency_id: str, display_name: str | None = None
     ) -> AccessResult:
         """/dangky: ask to report for an agency; admins approve or reject."""
@@ -102,7 +123,7 @@ class AccessService:
             return AccessResult(
                 "already", f"Bạn đã đăng ký cho <b>{name}</b> và {state}.", member=current
             )
-        member = self.db.save_member_request(
+        member = await self.db.save_member_request(
             user_id, agency_id, clean(display_name or "") or None, self.clock.now()
         )
         text = (
@@ -115,13 +136,16 @@ class AccessService:
             )
         return AccessResult("ok", text, member=member)
 
-    def _decide_member(
+    async def _decide_member(
         self,
         admin_id: int,
         user_id: int,
         status: AccessStatus,
         allowed_from: tuple[AccessStatus, ...],
+        request: str | None = None,
     ) -> AccessResult:
+        """Apply a decision; with `request` (a button's `request_token`), only to that
+        request while it is pending."""
         if not self.is_admin(admin_id):
             return AccessResult(
                 "not_admin", "Chỉ quản trị viên bot mới duyệt hoặc thu hồi thành viên."
@@ -133,13 +157,26 @@ class AccessService:
             )
         who = esc(current.display_name or str(user_id))
         name = esc(self._name(current.agency_id))
-        if current.status == status:
-            return AccessResult(
-                "already", f"{who} ({name}) đã ở trạng thái «{ACCESS_LABELS[status]}».", current
-            )
-        decided = self.db.decide_member(
-            user_id, status, allowed_from=allowed_from, by=admin_id, at=self.clock.now()
+        already = AccessResult(
+            "already", f"{who} ({name}) đã ở trạng thái «{ACCESS_LABELS[status]}».", current
         )
+        if request is not None:
+            if request != request_token(current.requested_at) or current.status != "pending":
+                same = request == request_token(current.requested_at)
+                return already if same and current.status == status else self._closed(current)
+            allowed_from = ("pending",)
+        elif current.status == status:
+            return already
+        decided = await self.db.decide_member(
+            user_id,
+            status,
+            allowed_from=allowed_from,
+            by=admin_id,
+            at=self.clock.now(),
+            requested_at=current.requested_at if request is not None else None,
+        )
+        if decided is None and request is not None:  # decided or replaced meanwhile
+            return self._closed(self.db.get_member(user_id) or current)
         if decided is None:
             return AccessResult(
                 "bad_state",
@@ -166,16 +203,31 @@ class AccessService:
         message, notice = messages[status]
         return AccessResult("ok", message, decided, notice=notice)
 
-    def approve_member(self, admin_id: int, user_id: int) -> AccessResult:
-        return self._decide_member(
-            admin_id, user_id, "approved", ("pending", "rejected", "revoked")
+    def _closed(self, current: Member) -> AccessResult:
+        who = esc(current.display_name or str(current.user_id))
+        return AccessResult(
+            "closed",
+            f"{CLOSED}: hiện {who} ({esc(self._name(current.agency_id))}) ở trạng thái"
+            f" «{ACCESS_LABELS[current.status]}». Nút này không còn tác dụng; xem /thanhvien,"
+            f" duyệt lại bằng /duyet {current.user_id} nếu cần.",
+            current,
         )
 
-    def reject_member(self, admin_id: int, user_id: int) -> AccessResult:
-        return self._decide_member(admin_id, user_id, "rejected", ("pending",))
+    async def approve_member(
+        self, admin_id: int, user_id: int, request: str | None = None
+    ) -> AccessResult:
+        """/duyet (any request not approved) or a ✅ button (`request`: that one only)."""
+        return await self._decide_member(
+            admin_id, user_id, "approved", ("pending", "rejected", "revoked"), request
+        )
 
-    def revoke_member(self, admin_id: int, user_id: int) -> AccessResult:
-        return self._decide_member(admin_id, user_id, "revoked", ("approved", "pending"))
+    async def reject_member(
+        self, admin_id: int, user_id: int, request: str | None = None
+    ) -> AccessResult:
+        return await self._decide_member(admin_id, user_id, "rejected", ("pending",), request)
+
+    async def revoke_member(self, admin_id: int, user_id: int) -> AccessResult:
+        return await self._decide_member(admin_id, user_id, "revoked", ("approved", "pending"))
 
     def member_request_html(self, member: Member) -> str:
         """The card admins see for a registration request."""
@@ -225,7 +277,7 @@ class AccessService:
 
     # -- chat links -----------------------------------------------------------
 
-    def request_chat_link(
+    async def request_chat_link(
         self, chat_id: int, agency_id: str, requested_by: int, title: str | None = None
     ) -> AccessResult:
         """/lienket in a group (the caller checks the sender is a group admin)."""
@@ -235,73 +287,164 @@ class AccessService:
             return AccessResult(code, problem)
         name = esc(self._name(agency_id))
         current = self.db.get_chat_link(chat_id)
-        if current and current.agency_id == agency_id and current.status in ("pending", "approved"):
-            state = "đã được xác nhận" if current.status == "approved" else "đang chờ xác nhận"
+        confirmed = current is not None and current.status == "approved"
+        change = current.pending_agency_id if current is not None and confirmed else None
+        open_request = current is not None and current.status in ("pending", "approved")
+        if current and open_request and current.agency_id == agency_id and change is None:
+            state = "đã được xác nhận" if confirmed else "đang chờ xác nhận"
             return AccessResult(
                 "already", f"Nhóm này đã liên kết với <b>{name}</b> ({state}).", link=current
             )
-        link = self.db.save_chat_link_request(
+        if current is not None and change is not None and change == agency_id:
+            return AccessResult(
+                "already",
+                f"Yêu cầu đổi liên kết nhóm này sang <b>{name}</b> đang chờ quản trị viên bot"
+                f" xác nhận; trong khi chờ, nhóm vẫn liên kết với"
+                f" <b>{esc(self._name(current.agency_id))}</b>.",
+                link=current,
+            )
+        link = await self.db.save_chat_link_request(
             chat_id, agency_id, clean(title or "") or None, requested_by, self.clock.now()
         )
+        if current is not None and confirmed and current.agency_id == agency_id:
+            return AccessResult(
+                "cancelled",
+                f"Nhóm vẫn liên kết với <b>{name}</b>; yêu cầu đổi sang"
+                f" {esc(self._name(change or ''))} đã được hủy.",
+                link=link,
+            )
+        if current is not None and confirmed:
+            return AccessResult(
+                "ok",
+                f"Đã gửi yêu cầu đổi liên kết nhóm này sang <b>{name}</b>; trong khi chờ quản trị"
+                f" viên bot xác nhận, nhóm vẫn liên kết với"
+                f" <b>{esc(self._name(current.agency_id))}</b>.",
+                link=link,
+            )
         return AccessResult(
             "ok",
             f"Đã gửi yêu cầu liên kết nhóm này với <b>{name}</b>; chờ quản trị viên bot xác nhận.",
             link=link,
         )
 
-    def _decide_chat(
+    async def _decide_chat(
         self,
         admin_id: int,
         chat_id: int,
         status: AccessStatus,
         allowed_from: tuple[AccessStatus, ...],
+        request: str | None = None,
     ) -> AccessResult:
+        """Apply a decision to the link or, when it names the change waiting beside a
+        confirmed link, to that change; with `request` (a button's `request_token`),
+        only to that request while it is open."""
         if not self.is_admin(admin_id):
             return AccessResult("not_admin", "Chỉ quản trị viên bot mới xác nhận liên kết nhóm.")
         current = self.db.get_chat_link(chat_id)
         if current is None:
             return AccessResult("not_found", f"Không có yêu cầu liên kết nào của nhóm {chat_id}.")
         title = esc(current.title or str(chat_id))
-        name = esc(self._name(current.agency_id))
-        if current.status == status:
-            return AccessResult(
-                "already", f"Nhóm {title} đã ở trạng thái «{ACCESS_LABELS[status]}».", link=current
-            )
-        decided = self.db.decide_chat_link(
-            chat_id, status, allowed_from=allowed_from, by=admin_id, at=self.clock.now()
+        change_at = current.pending_requested_at if current.pending_agency_id else None
+        already = AccessResult(
+            "already", f"Nhóm {title} đã ở trạng thái «{ACCESS_LABELS[status]}».", link=current
         )
+        own = request_token(current.requested_at)
+        target: datetime | None = None  # the request decided, when it must be that one
+        if request is None:
+            target = change_at if status in ("approved", "rejected") else None
+            if target is None and current.status == status:
+                return already
+        elif change_at is not None and request == request_token(change_at):
+            target = change_at
+        elif request == own and current.status == "pending":
+            target, allowed_from = current.requested_at, ("pending",)
+        elif request == own and current.status == status and change_at is None:
+            return already
+        else:
+            return self._closed_link(current)
+        decided = await self.db.decide_chat_link(
+            chat_id,
+            status,
+            allowed_from=allowed_from,
+            by=admin_id,
+            at=self.clock.now(),
+            requested_at=target,
+        )
+        if decided is None and request is not None:  # decided or replaced meanwhile
+            return self._closed_link(self.db.get_chat_link(chat_id) or current)
         if decided is None:
             return AccessResult(
                 "bad_state",
                 f"Không thể chuyển liên kết nhóm {title} sang «{ACCESS_LABELS[status]}».",
                 link=current,
             )
-        texts = {
-            "approved": (
-                f"Đã xác nhận nhóm {title} thuộc <b>{name}</b>.",
-                f"Nhóm đã được liên kết với <b>{name}</b>: thành viên đã duyệt của cơ quan"
-                " báo cáo tại đây sẽ được ghi cho cơ quan này.",
-            ),
-            "rejected": (
-                f"Đã từ chối liên kết nhóm {title} với {name}.",
-                f"Yêu cầu liên kết nhóm với <b>{name}</b> chưa được chấp thuận.",
-            ),
-            "revoked": (
-                f"Đã hủy liên kết nhóm {title} với {name}.",
-                f"Nhóm không còn liên kết với <b>{name}</b>.",
-            ),
-        }
+        name = esc(self._name(current.agency_id))
+        if target is not None and target == change_at and current.pending_agency_id:
+            new = esc(self._name(current.pending_agency_id))
+            texts = {
+                "approved": (
+                    f"Đã xác nhận đổi liên kết nhóm {title}: từ {name} sang <b>{new}</b>.",
+                    f"Nhóm đã chuyển liên kết sang <b>{new}</b> (trước đây: {name}): thành viên"
+                    " đã duyệt của cơ quan báo cáo tại đây sẽ được ghi cho cơ quan này.",
+                ),
+                "rejected": (
+                    f"Đã từ chối đổi liên kết nhóm {title} sang {new}; nhóm vẫn liên kết với"
+                    f" <b>{name}</b>.",
+                    f"Yêu cầu đổi liên kết nhóm sang <b>{new}</b> chưa được chấp thuận; nhóm vẫn"
+                    f" liên kết với <b>{name}</b>.",
+                ),
+            }
+        else:
+            texts = {
+                "approved": (
+                    f"Đã xác nhận nhóm {title} thuộc <b>{name}</b>.",
+                    f"Nhóm đã được liên kết với <b>{name}</b>: thành viên đã duyệt của cơ quan"
+                    " báo cáo tại đây sẽ được ghi cho cơ quan này.",
+                ),
+                "rejected": (
+                    f"Đã từ chối liên kết nhóm {title} với {name}.",
+                    f"Yêu cầu liên kết nhóm với <b>{name}</b> chưa được chấp thuận.",
+                ),
+                "revoked": (
+                    f"Đã hủy liên kết nhóm {title} với {name}.",
+                    f"Nhóm không còn liên kết với <b>{name}</b>.",
+                ),
+            }
         message, notice = texts[status]
         return AccessResult("ok", message, link=decided, notice=notice)
 
-    def approve_chat_link(self, admin_id: int, chat_id: int) -> AccessResult:
-        return self._decide_chat(admin_id, chat_id, "approved", ("pending", "rejected", "revoked"))
+    def _closed_link(self, current: ChatLink) -> AccessResult:
+        title = esc(current.title or str(current.chat_id))
+        name = esc(self._name(current.agency_id))
+        if current.status == "approved":
+            state = f"nhóm {title} đang liên kết với {name}"
+            if current.pending_agency_id:
+                new = esc(self._name(current.pending_agency_id))
+                state += f"; yêu cầu đổi sang {new} (thẻ mới hơn) đang chờ xác nhận"
+        else:
+            state = (
+                f"liên kết nhóm {title} với {name} ở trạng thái «{ACCESS_LABELS[current.status]}»"
+            )
+        return AccessResult(
+            "closed", f"{CLOSED}: hiện {state}. Nút này không còn tác dụng.", link=current
+        )
 
-    def reject_chat_link(self, admin_id: int, chat_id: int) -> AccessResult:
-        return self._decide_chat(admin_id, chat_id, "rejected", ("pending",))
+    async def approve_chat_link(
+        self, admin_id: int, chat_id: int, request: str | None = None
+    ) -> AccessResult:
+        """Confirm the open request (a change waiting beside a confirmed link first); a
+        button's `request` confirms that request only."""
+        return await self._decide_chat(
+            admin_id, chat_id, "approved", ("pending", "rejected", "revoked"), request
+        )
 
-    def revoke_chat_link(self, admin_id: int, chat_id: int) -> AccessResult:
-        return self._decide_chat(admin_id, chat_id, "revoked", ("approved", "pending"))
+    async def reject_chat_link(
+        self, admin_id: int, chat_id: int, request: str | None = None
+    ) -> AccessResult:
+        return await self._decide_chat(admin_id, chat_id, "rejected", ("pending",), request)
+
+    async def revoke_chat_link(self, admin_id: int, chat_id: int) -> AccessResult:
+        return await self._decide_chat(admin_id, chat_id, "revoked", ("approved", "pending"))
 
     def chat_agency(self, chat_id: int | None) -> str | None:
         """The agency a confirmed group chat reports for."""
@@ -338,5 +481,15 @@ class AccessService:
         if self.is_admin(user_id):
             return [item.id for item in self.knowledge.plan.items]
         return []
+
+    def may_read_notes(self, user_id: int | None, chat_id: int | None = None) -> bool:
+        """Whether the reports' notes and reporters' names may be shown: to bot admins, to
+        approved members (of any agency of the plan) and in a group linked to an agency;
+        everyone else sees the statuses only."""
+        return (
+            self.is_admin(user_id)
+            or self._approved_agency(user_id) is not None
+            or self.chat_agency(chat_id) is not None
+        )
 
     # -- reporting --------------------------------------------------------------

@@ -7,6 +7,9 @@ Only updates not undone and made on or before `today` count. One-off deadlines
 deadlines look at the current reporting period, the calendar year (for the
 yearly "trước ngày 30/11" the period runs up to 30/11 and is overdue after it).
 "Thường xuyên" and other undated deadlines are never overdue.
+
+The texts show statuses to anyone; the notes and who reported only when the
+caller says the reader may see them (`notes=False` puts `NOTES_HIDDEN` instead).
 """
 
 from __future__ import annotations
@@ -51,6 +54,11 @@ STATE_LABELS: dict[State, str] = {
     State.NOT_REPORTED: "chưa báo cáo",
 }
 STATE_ORDER: tuple[State, ...] = tuple(STATE_LABELS)
+NOTES_HIDDEN = (
+    "<i>Ghi chú và người báo cáo chỉ hiển thị cho thành viên đã được duyệt của các cơ quan"
+    " trong Kế hoạch, nhóm đã liên kết với cơ quan và quản trị viên. Anh/chị đăng ký bằng"
+    " lệnh /dangky &lt;tên cơ quan&gt;.</i>"
+)
 _ICONS = {
     State.DONE_ON_TIME: "✅",
     State.DONE_LATE: "☑️",
@@ -365,13 +373,16 @@ class ProgressView:
 
     # -- texts (Telegram HTML) -----------------------------------------------
 
-    def _update_text(self, update: StoredUpdate, *, with_date: bool = True) -> str:
+    def _update_text(
+        self, update: StoredUpdate, *, with_date: bool = True, notes: bool = True
+    ) -> str:
         parts = [esc(STATUS_LABELS.get(update.status, update.status))]
         if update.percent is not None:
             parts[0] += f" {update.percent}%"
-        if update.note:
+        if update.note and notes:
             parts.append(f"«{esc(update.note)}»")
         who = update.reporter_name or (str(update.reporter_id) if update.reporter_id else "")
+        who = who if notes else ""
         when = f"{update.created_at.astimezone(self.tz):%d/%m/%Y}" if with_date else ""
         tail = ", ".join(x for x in (esc(who), when) if x)
         if tail:
@@ -419,20 +430,24 @@ class ProgressView:
             text += f"; {esc(status.label)}"
         return text
 
-    def item_html(self, item_ref: str, today: date) -> str:
-        """/tiendo <số>: each assignment of the item, agency by agency."""
+    def item_html(self, item_ref: str, today: date, *, notes: bool = True) -> str:
+        """/tiendo <số>: each assignment of the item, agency by agency (the notes and
+        reporters' names only with `notes`)."""
         found = find_item(self.knowledge.plan, item_ref)
         if found is None:
             ids = ", ".join(i.id for i in self.knowledge.plan.items)
             return f"Không có mục «{esc(item_ref)}» trong Kế hoạch. Các mục: {esc(ids)}."
         item = found[0]
         lines = [f"<b>Mục {esc(item.id)}</b>: {esc(short_text(item, item.assignments[0], 200))}"]
-        for status in self.assignments(today, item_ref):
-            lines.append(self._assignment_block(status))
+        statuses = self.assignments(today, item_ref)
+        for status in statuses:
+            lines.append(self._assignment_block(status, notes))
         lines.append(f"Tính đến ngày {today:%d/%m/%Y}.")
+        if not notes and any(r.latest is not None for s in statuses for r in s.rows):
+            lines.append(NOTES_HIDDEN)
         return "\n".join(lines)
 
-    def _assignment_block(self, status: AssignmentStatus) -> str:
+    def _assignment_block(self, status: AssignmentStatus, notes: bool = True) -> str:
         a = status.assignment
         lines = [
             f"\n<b>{esc(status.key)}</b> — thời hạn: {esc(a.deadline.text)} —"
@@ -448,7 +463,7 @@ class ProgressView:
                 continue
             lines.append(
                 f"• {esc(self._name(row.agency_id))} ({esc(role)}): {esc(row.label)} —"
-                f" {self._update_text(row.latest)}"
+                f" {self._update_text(row.latest, notes=notes)}"
             )
         for label, names in silent.items():
             head = label if label == STATE_LABELS[State.NOT_REPORTED] else f"{label}, chưa báo cáo"
@@ -476,8 +491,9 @@ class ProgressView:
         lines.append(f"Tổng cộng: {len(gaps)} cơ quan.")
         return "\n".join(lines)
 
-    def history_html(self, item_ref: str, limit: int = 20) -> str:
-        """The history button of /tiendo <số>: most recent first, undone ones marked."""
+    def history_html(self, item_ref: str, limit: int = 20, *, notes: bool = True) -> str:
+        """The history button of /tiendo <số>: most recent first, undone ones marked (the
+        notes and reporters' names only with `notes`)."""
         found = find_item(self.knowledge.plan, item_ref)
         if found is None:
             return f"Không có mục «{esc(item_ref)}» trong Kế hoạch."
@@ -490,7 +506,9 @@ class ProgressView:
             when = f"{update.created_at.astimezone(self.tz):%H:%M %d/%m/%Y}"
             line = (
                 f"• {when} — {esc(update.assignment_key)} {esc(self._name(update.agency_id))}:"
-                f" {self._update_text(update, with_date=False)}"
+                f" {self._update_text(update, with_date=False, notes=notes)}"
             )
             lines.append(f"<s>{line}</s> (đã hoàn tác)" if update.undone else line)
+        if not notes:
+            lines.append(NOTES_HIDDEN)
         return "\n".join(lines)

@@ -2,7 +2,10 @@
 
 Sheet "Tiến độ": one row per (assignment, agency) with its derived status.
 Sheet "Tổng hợp": counts by status and by agency. Reading progress never
-creates or writes the database.
+creates or writes the database. Every text cell is stored as text, never as a
+formula: a Telegram name or note such as `=HYPERLINK(…)` reads exactly as typed
+(OWASP formula injection), and one starting with =, +, -, @, tab or CR also
+carries Excel's quote prefix so that editing the cell keeps it text.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from openpyxl import Workbook
+from openpyxl.cell.cell import Cell
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
@@ -49,6 +53,17 @@ _WIDTHS = (7, 9, 60, 28, 36, 30, 16, 28, 26, 10, 18, 9, 50, 22, 13)
 _BOLD = Font(bold=True)
 _HEAD_FILL = PatternFill("solid", fgColor="DDEBF7")
 _WRAP = Alignment(wrap_text=True, vertical="top")
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _put(sheet: Worksheet, row: int, column: int, value: object) -> Cell:
+    """Write `value`; text is always a string cell (openpyxl makes "=…" a formula)."""
+    cell = sheet.cell(row=row, column=column, value=value)
+    if isinstance(value, str):
+        cell.data_type = "s"
+        if value.startswith(_FORMULA_START):
+            cell.quotePrefix = True
+    return cell
 
 
 def _detail_row(row: RowStatus, knowledge: Knowledge, tz: ZoneInfo) -> list[object]:
@@ -76,7 +91,7 @@ def _detail_row(row: RowStatus, knowledge: Knowledge, tz: ZoneInfo) -> list[obje
 
 def _header(sheet: Worksheet, row: int, values: tuple[str, ...] | list[str]) -> None:
     for col, value in enumerate(values, start=1):
-        cell = sheet.cell(row=row, column=col, value=value)
+        cell = _put(sheet, row, col, value)
         cell.font = _BOLD
         cell.fill = _HEAD_FILL
         cell.alignment = _WRAP
@@ -88,7 +103,7 @@ def _fill_detail(
     _header(sheet, 1, DETAIL_HEADERS)
     for r, row in enumerate(rows, start=2):
         for c, value in enumerate(_detail_row(row, knowledge, tz), start=1):
-            cell = sheet.cell(row=r, column=c, value=value)
+            cell = _put(sheet, r, c, value)
             cell.alignment = _WRAP
             if isinstance(value, date):
                 cell.number_format = "DD/MM/YYYY"
@@ -125,7 +140,7 @@ def _fill_summary(
     for agency in sorted(per_agency, key=lambda a: order.index(a) if a in order else len(order)):
         line += 1
         counts = per_agency[agency]
-        sheet.cell(row=line, column=1, value=agency_name(knowledge.agencies, agency))
+        _put(sheet, line, 1, agency_name(knowledge.agencies, agency))
         sheet.cell(row=line, column=2, value=sum(counts.values()))
         for c, state in enumerate(STATE_ORDER, start=3):
             sheet.cell(row=line, column=c, value=counts.get(state, 0))

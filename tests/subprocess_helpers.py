@@ -3,8 +3,31 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import sys
 from pathlib import Path
+
+from conftest import PLAN, ROOT, TOKEN
+
+
+def bot_env(api_url: str, home: Path, db: Path, **extra: str) -> dict[str, str]:
+    """The whole environment of a `python -m bot run` child: the fake Bot API at
+    `api_url`, the plan, the database file `db`, INFO logs, polling; `extra` adds or
+    overrides variables (LOG_LEVEL, ADMIN_IDS, HEARTBEAT_PATH…)."""
+    return {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "HOME": str(home),
+        "PYTHONPATH": str(ROOT),
+        "PYTHONUTF8": "1",
+        "PYTHONIOENCODING": "utf-8",
+        "TELEGRAM_BOT_TOKEN": TOKEN,
+        "TELEGRAM_API_URL": api_url,
+        "LOG_LEVEL": "INFO",
+        "PLAN_PATH": str(PLAN),
+        "DATABASE_URL": f"sqlite:///{db}",
+        "WEBHOOK_URL": "",
+        **extra,
+    }
 
 
 async def spawn_bot_run(

@@ -496,7 +496,7 @@ def test_ask_rejects_a_bad_today(tmp_path: Path) -> None:
     assert "YYYY-MM-DD" in result.stderr
 
 
-def test_overdue_leaves_out_items_reported_done(tmp_path: Path) -> None:
+async def test_overdue_leaves_out_items_reported_done(tmp_path: Path) -> None:
     """'việc nào quá hạn' reads the stored progress: 2.4 reported done is no longer listed."""
     from datetime import datetime
 
@@ -511,11 +511,10 @@ def test_overdue_leaves_out_items_reported_done(tmp_path: Path) -> None:
     db = open_database(settings, clock)
     service = ProgressService(db, knowledge, clock, frozenset({1}))
     assert (
-        service.record_update(
+        await service.record_update(
             user_id=1, item_ref="2.4", status="done", chat_id=1, message_id=1
-        ).code
-        == "saved"
-    )
+        )
+    ).code == "saved"
     brain = Brain(knowledge, progress=open_progress_reader(settings))
     reply = brain.answer("việc nào quá hạn", today=date(2026, 11, 26))
     assert reply.task_ids == ["4.2"]

@@ -323,7 +323,7 @@ async def test_reminders_wait_out_429_and_are_never_repeated(
     groups = [-1005001, -1005002, -1005003]
     for chat_id in groups:
         api.group(chat_id)
-        services.store.subscribe(chat_id, "snv", None, 601, clock.now())
+        await services.store.subscribe(chat_id, "snv", None, 601, clock.now())
     api.fail("sendMessage", status=429, retry_after=1, chat_id=groups[0])
     api.drop("sendMessage", deliver_first=True, chat_id=groups[1])  # delivered, answer lost
     clock.set(datetime(2026, 11, 23, 8, tzinfo=DEFAULT_TZ))

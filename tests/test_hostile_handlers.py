@@ -180,20 +180,20 @@ class CheckingRequest(BaseRequest):
 Built = tuple[Application[Any, Any, Any, Any, Any, Any], CheckingRequest, list[BaseException]]
 
 
-def _seed(path: Path, knowledge: Knowledge) -> None:
+async def _seed(path: Path, knowledge: Knowledge) -> None:
     db = open_sqlite(path, now=NOW)
     try:
         service = ProgressService(db, knowledge, FixedClock(NOW), {ADMIN["id"]})
-        assert service.request_membership(MEMBER["id"], "snv", "Lan").ok
-        assert service.approve_member(ADMIN["id"], MEMBER["id"]).code == "ok"
-        assert service.request_membership(PENDING["id"], "syt", "Minh").ok
-        assert service.request_chat_link(LINKED["id"], "snv", GROUP_ADMIN["id"], "Nhóm").ok
-        assert service.approve_chat_link(ADMIN["id"], LINKED["id"]).code == "ok"
+        assert (await service.request_membership(MEMBER["id"], "snv", "Lan")).ok
+        assert (await service.approve_member(ADMIN["id"], MEMBER["id"])).code == "ok"
+        assert (await service.request_membership(PENDING["id"], "syt", "Minh")).ok
+        assert (await service.request_chat_link(LINKED["id"], "snv", GROUP_ADMIN["id"], "Nhóm")).ok
+        assert (await service.approve_chat_link(ADMIN["id"], LINKED["id"])).code == "ok"
     finally:
         db.close()
     store = open_store(path, now=NOW)
     try:
-        store.subscribe(LINKED["id"], "snv", "Nhóm", GROUP_ADMIN["id"], NOW)
+        await store.subscribe(LINKED["id"], "snv", "Nhóm", GROUP_ADMIN["id"], NOW)
     finally:
         store.close()
 
@@ -203,7 +203,7 @@ async def built(
     knowledge: Knowledge, make_settings: Callable[..., Settings], tmp_path: Path
 ) -> AsyncIterator[Built]:
     path = tmp_path / "hostile.db"
-    _seed(path, knowledge)
+    await _seed(path, knowledge)
     settings = make_settings(database_url=f"sqlite:///{path}", admin_ids=frozenset({ADMIN["id"]}))
     clock = FixedClock(NOW)
     progress = ProgressFeature(settings, knowledge)

@@ -29,17 +29,34 @@ def brain() -> Brain:
     return Brain(load_knowledge(ROOT / "knowledge" / "plan.yaml"))
 
 
+# Kinds of shared-sample case that open issues build: each is expected to fail until
+# its issue lands (strict: one that starts passing fails here, so the mark comes off).
+PENDING = {
+    "conversation": "follow-up questions: issue 14",
+    "smalltalk": "small talk: issue 14",
+    "successor": "the 2025 restructuring: issue 15",
+}
+
+
 def _params() -> list[object]:
     out: list[object] = []
     for path in CASE_FILES:
         cases, general, today = load_cases(path)
         for i, case in enumerate(cases):
-            out.append(pytest.param(case, general, case.get("today", today), id=f"{path.stem}-{i}"))
+            pending = PENDING.get(str(case.get("cat")))
+            marks = [pytest.mark.xfail(strict=True, reason=pending)] if pending else []
+            out.append(
+                pytest.param(
+                    case, general, case.get("today", today), id=f"{path.stem}-{i}", marks=marks
+                )
+            )
     return out
 
 
 @pytest.mark.parametrize(("case", "general", "today"), _params())
 def test_case(brain: Brain, case: dict, general: list[str], today: str) -> None:
+    if "turns" in case:  # a conversation: graded on its last answer
+        raise NotImplementedError("conversation context (issue 14)")
     reply = brain.answer(message_of(case), today=date.fromisoformat(today))
     out = reply.to_json()
     why = grade(case, out, general)

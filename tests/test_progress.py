@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -39,7 +39,7 @@ class World:
     def at(self, year: int, month: int, day: int, hour: int = 9) -> None:
         self.clock.set(datetime(year, month, day, hour, 0))
 
-    def report(
+    async def report(
         self,
         user: int,
         message_id: int,
@@ -50,7 +50,7 @@ class World:
         note: str | None = None,
         agency_id: str | None = None,
     ) -> UpdateResult:
-        return self.service.record_update(
+        return await self.service.record_update(
             user_id=user,
             item_ref=item,
             status=status,
@@ -64,14 +64,14 @@ class World:
 
 
 @pytest.fixture
-def world(tmp_path: Path, knowledge: Knowledge) -> Iterator[World]:
+async def world(tmp_path: Path, knowledge: Knowledge) -> AsyncIterator[World]:
     clock = FixedClock(datetime(2023, 6, 15, 9, 0))
     path = tmp_path / "planbot.db"
     db = open_sqlite(path, now=clock.now())
     service = ProgressService(db, knowledge, clock, admin_ids={ADMIN})
     for user, agency in ((SNV_USER, "snv"), (SYT_USER, "syt"), (STC_USER, "stc")):
-        assert service.request_membership(user, agency, f"Người {user}").ok
-        assert service.approve_member(ADMIN, user).code == "ok"
+        assert (await service.request_membership(user, agency, f"Người {user}")).ok
+        assert (await service.approve_member(ADMIN, user)).code == "ok"
     yield World(db, clock, service, ProgressView(knowledge, db, clock.tz), path)
     db.close()
 
@@ -79,29 +79,31 @@ def world(tmp_path: Path, knowledge: Knowledge) -> Iterator[World]:
 # -- membership and chat links ------------------------------------------------
 
 
-def test_registration_needs_an_admin_and_a_real_agency(world: World) -> None:
+async def test_registration_needs_an_admin_and_a_real_agency(world: World) -> None:
     s = world.service
-    assert s.request_membership(50, "cac_so_ban_nganh").code == "bad_agency"
-    assert s.request_membership(50, "khong_co").code == "unknown_agency"
-    assert s.request_membership(50, "bo_ngoai_giao").code == "bad_agency"  # no task in the plan
-    pending = s.request_membership(50, "sct", "Lê Văn C")
+    assert (await s.request_membership(50, "cac_so_ban_nganh")).code == "bad_agency"
+    assert (await s.request_membership(50, "khong_co")).code == "unknown_agency"
+    assert (
+        await s.request_membership(50, "bo_ngoai_giao")
+    ).code == "bad_agency"  # no task in the plan
+    pending = await s.request_membership(50, "sct", "Lê Văn C")
     assert pending.code == "ok" and pending.member and pending.member.status == "pending"
-    assert s.request_membership(50, "sct").code == "already"
-    assert s.approve_member(STRANGER, 50).code == "not_admin"
+    assert (await s.request_membership(50, "sct")).code == "already"
+    assert (await s.approve_member(STRANGER, 50)).code == "not_admin"
     assert s.member(50).status == "pending"  # type: ignore[union-attr]
-    approved = s.approve_member(ADMIN, 50)
+    approved = await s.approve_member(ADMIN, 50)
     assert approved.code == "ok" and approved.notice and "Sở Công Thương" in approved.notice
-    assert s.approve_member(ADMIN, 50).code == "already"
-    assert s.reject_member(ADMIN, 50).code == "bad_state"
-    assert s.revoke_member(ADMIN, 50).code == "ok"
+    assert (await s.approve_member(ADMIN, 50)).code == "already"
+    assert (await s.reject_member(ADMIN, 50)).code == "bad_state"
+    assert (await s.revoke_member(ADMIN, 50)).code == "ok"
     assert s.member(50).status == "revoked"  # type: ignore[union-attr]
-    assert s.approve_member(ADMIN, 404).code == "not_found"
+    assert (await s.approve_member(ADMIN, 404)).code == "not_found"
 
 
-def test_rejected_request_and_member_lists(world: World) -> None:
+async def test_rejected_request_and_member_lists(world: World) -> None:
     s = world.service
-    s.request_membership(51, "stp", "Phạm & Đỗ")
-    assert s.reject_member(ADMIN, 51).code == "ok"
+    await s.request_membership(51, "stp", "Phạm & Đỗ")
+    assert (await s.reject_member(ADMIN, 51)).code == "ok"
     assert s.member(51).status == "rejected"  # type: ignore[union-attr]
     listing = s.members_html()
     assert "Phạm &amp; Đỗ" in listing and "Bị từ chối" in listing and "<code>51</code>" in listing
@@ -117,90 +119,92 @@ def test_asker_carries_agency_and_admin_flag(world: World) -> None:
     assert world.service.asker(STRANGER).agency_id is None
 
 
-def test_linked_group_reports_for_its_agency(world: World) -> None:
+async def test_linked_group_reports_for_its_agency(world: World) -> None:
     s = world.service
     group = -1001
-    assert s.request_chat_link(group, "snv", SNV_USER, "Nhóm Sở Nội vụ").code == "ok"
+    assert (await s.request_chat_link(group, "snv", SNV_USER, "Nhóm Sở Nội vụ")).code == "ok"
     assert s.chat_agency(group) is None  # pending until a bot admin confirms
-    assert s.approve_chat_link(SNV_USER, group).code == "not_admin"
-    assert s.approve_chat_link(ADMIN, group).code == "ok"
+    assert (await s.approve_chat_link(SNV_USER, group)).code == "not_admin"
+    assert (await s.approve_chat_link(ADMIN, group)).code == "ok"
     assert s.chat_agency(group) == "snv"
-    saved = s.record_update(
+    saved = await s.record_update(
         user_id=SNV_USER, item_ref="2.4", percent=30, chat_id=group, message_id=7
     )
     assert saved.code == "saved" and saved.record and saved.record.agency_id == "snv"
-    refused = s.record_update(
+    refused = await s.record_update(
         user_id=SYT_USER, item_ref="5", percent=30, chat_id=group, message_id=8
     )
     assert refused.code == "wrong_chat" and "Sở Nội vụ" in refused.message
-    by_admin = s.record_update(user_id=ADMIN, item_ref="5", percent=10, chat_id=group, message_id=9)
+    by_admin = await s.record_update(
+        user_id=ADMIN, item_ref="5", percent=10, chat_id=group, message_id=9
+    )
     assert by_admin.code == "saved" and by_admin.record and by_admin.record.agency_id == "snv"
-    assert s.revoke_chat_link(ADMIN, group).code == "ok"
+    assert (await s.revoke_chat_link(ADMIN, group)).code == "ok"
     assert s.chat_agency(group) is None
 
 
 # -- who may report -------------------------------------------------------------
 
 
-def test_unauthorised_reports_are_refused_and_nothing_is_stored(world: World) -> None:
-    stranger = world.report(STRANGER, 1, "2.4", status="done")
+async def test_unauthorised_reports_are_refused_and_nothing_is_stored(world: World) -> None:
+    stranger = await world.report(STRANGER, 1, "2.4", status="done")
     assert stranger.code == "not_member"
     assert "/dangky" in stranger.message and "Sở Nội vụ" in stranger.message
-    world.service.request_membership(60, "snv")
-    assert world.report(60, 2, "2.4", status="done").code == "pending"
-    world.service.revoke_member(ADMIN, SNV_USER)
-    assert world.report(SNV_USER, 3, "2.4", status="done").code == "revoked"
+    await world.service.request_membership(60, "snv")
+    assert (await world.report(60, 2, "2.4", status="done")).code == "pending"
+    await world.service.revoke_member(ADMIN, SNV_USER)
+    assert (await world.report(SNV_USER, 3, "2.4", status="done")).code == "revoked"
     assert world.db.updates(include_undone=True) == []
 
 
-def test_report_for_an_item_the_agency_has_no_part_in(world: World) -> None:
-    result = world.report(SYT_USER, 1, "2.4", status="done")
+async def test_report_for_an_item_the_agency_has_no_part_in(world: World) -> None:
+    result = await world.report(SYT_USER, 1, "2.4", status="done")
     assert result.code == "not_assigned"
     assert "Sở Y tế không có phần việc trong mục 2.4" in result.message
     assert result.options == ("1.1", "1.2", "2.1", "3.2", "4.1", "5", "6", "III.1")
     assert "1.1, 1.2, 2.1, 3.2, 4.1, 5, 6, III.1" in result.message
-    assert world.report(SNV_USER, 2, "4.2b", status="done").code == "not_assigned"
+    assert (await world.report(SNV_USER, 2, "4.2b", status="done")).code == "not_assigned"
     assert world.db.updates() == []
 
 
-def test_group_member_reports_as_its_own_row(world: World) -> None:
-    result = world.report(SYT_USER, 1, "III.1", percent=50, note="đã xây dựng kế hoạch")
+async def test_group_member_reports_as_its_own_row(world: World) -> None:
+    result = await world.report(SYT_USER, 1, "III.1", percent=50, note="đã xây dựng kế hoạch")
     assert result.code == "saved" and result.record
     assert (result.record.assignment_key, result.record.agency_id) == ("III.1", "syt")
-    five = world.report(SYT_USER, 2, "5", status="in_progress")
+    five = await world.report(SYT_USER, 2, "5", status="in_progress")
     assert five.record and five.record.assignment_key == "5"
 
 
-def test_member_picks_its_own_part_of_an_item(world: World) -> None:
-    six = world.report(SNV_USER, 1, "6", status="in_progress")
+async def test_member_picks_its_own_part_of_an_item(world: World) -> None:
+    six = await world.report(SNV_USER, 1, "6", status="in_progress")
     assert six.record and six.record.assignment_key == "6b"  # named directly, not via the group
-    six_a = world.report(SNV_USER, 2, "6a", status="in_progress")
+    six_a = await world.report(SNV_USER, 2, "6a", status="in_progress")
     assert six_a.record and six_a.record.assignment_key == "6a"
-    six_c = world.report(STC_USER, 3, "6", status="in_progress")
+    six_c = await world.report(STC_USER, 3, "6", status="in_progress")
     assert six_c.record and six_c.record.assignment_key == "6c"
 
 
-def test_member_cannot_report_for_another_agency(world: World) -> None:
-    result = world.report(SNV_USER, 1, "2.4", status="done", agency_id="stc")
+async def test_member_cannot_report_for_another_agency(world: World) -> None:
+    result = await world.report(SNV_USER, 1, "2.4", status="done", agency_id="stc")
     assert result.code == "wrong_agency"
     assert world.db.updates() == []
 
 
-def test_admin_reports_for_the_lead_unless_an_agency_is_named(world: World) -> None:
-    lead = world.report(ADMIN, 1, "2.4", status="in_progress", percent=40)
+async def test_admin_reports_for_the_lead_unless_an_agency_is_named(world: World) -> None:
+    lead = await world.report(ADMIN, 1, "2.4", status="in_progress", percent=40)
     assert lead.record and lead.record.agency_id == "snv"
-    named = world.report(ADMIN, 2, "2.4", status="done", agency_id="stc")
+    named = await world.report(ADMIN, 2, "2.4", status="done", agency_id="stc")
     assert named.record and (named.record.agency_id, named.record.assignment_key) == ("stc", "2.4")
-    four_two = world.report(ADMIN, 3, "4.2", percent=10)
+    four_two = await world.report(ADMIN, 3, "4.2", percent=10)
     assert four_two.record and (four_two.record.assignment_key, four_two.record.agency_id) == (
         "4.2a",
         "skhdt",
     )
-    group = world.report(ADMIN, 4, "5", status="done")
+    group = await world.report(ADMIN, 4, "5", status="done")
     assert group.code == "group_agency" and "ghi rõ cơ quan" in group.message
-    assert world.report(ADMIN, 5, "5", status="done", agency_id="syt").code == "saved"
-    assert world.report(ADMIN, 6, "2.4", percent=5, agency_id="syt").code == "not_assigned"
-    assert world.report(ADMIN, 7, "2.4", percent=5, agency_id="dia_phuong").code in (
+    assert (await world.report(ADMIN, 5, "5", status="done", agency_id="syt")).code == "saved"
+    assert (await world.report(ADMIN, 6, "2.4", percent=5, agency_id="syt")).code == "not_assigned"
+    assert (await world.report(ADMIN, 7, "2.4", percent=5, agency_id="dia_phuong")).code in (
         "group_agency",
         "not_assigned",
     )
@@ -216,30 +220,30 @@ def test_reportable_items(world: World) -> None:
 # -- recording: redelivery, edits, bad input ----------------------------------------
 
 
-def test_redelivered_update_stores_one_record(world: World) -> None:
-    first = world.report(SNV_USER, 42, "2.4", percent=60, note="đang lấy ý kiến")
-    again = world.report(SNV_USER, 42, "2.4", percent=60, note="đang lấy ý kiến")
+async def test_redelivered_update_stores_one_record(world: World) -> None:
+    first = await world.report(SNV_USER, 42, "2.4", percent=60, note="đang lấy ý kiến")
+    again = await world.report(SNV_USER, 42, "2.4", percent=60, note="đang lấy ý kiến")
     assert first.code == "saved" and again.code == "duplicate"
     assert again.record and first.record and again.record.id == first.record.id
     assert len(world.db.updates(include_undone=True)) == 1
 
 
-def test_edited_original_message_does_not_change_the_record(world: World) -> None:
-    world.report(SNV_USER, 42, "2.4", percent=60)
-    edited = world.report(SNV_USER, 42, "2.4", percent=80)
+async def test_edited_original_message_does_not_change_the_record(world: World) -> None:
+    await world.report(SNV_USER, 42, "2.4", percent=60)
+    edited = await world.report(SNV_USER, 42, "2.4", percent=80)
     assert edited.code == "edited" and "báo cáo mới" in edited.message
     assert [u.percent for u in world.db.updates()] == [60]
 
 
-def test_unknown_item(world: World) -> None:
-    result = world.report(SNV_USER, 1, "9.9", status="done")
+async def test_unknown_item(world: World) -> None:
+    result = await world.report(SNV_USER, 1, "9.9", status="done")
     assert result.code == "unknown_item" and "9.9" in result.message and "III.2" in result.message
     assert "2.4" in result.options
 
 
 @pytest.mark.parametrize("percent", [-1, 101, 150])
-def test_percent_outside_0_100(world: World, percent: int) -> None:
-    result = world.report(SNV_USER, 1, "2.4", percent=percent)
+async def test_percent_outside_0_100(world: World, percent: int) -> None:
+    result = await world.report(SNV_USER, 1, "2.4", percent=percent)
     assert result.code == "bad_percent" and "từ 0 đến 100" in result.message
     assert world.db.updates() == []
 
@@ -247,30 +251,30 @@ def test_percent_outside_0_100(world: World, percent: int) -> None:
 @pytest.mark.parametrize(
     ("status", "percent"), [("done", 40), ("not_started", 30), ("in_progress", 100)]
 )
-def test_contradictions_are_asked_back(world: World, status: str, percent: int) -> None:
-    result = world.report(SNV_USER, 1, "2.4", status=status, percent=percent)
+async def test_contradictions_are_asked_back(world: World, status: str, percent: int) -> None:
+    result = await world.report(SNV_USER, 1, "2.4", status=status, percent=percent)
     assert result.code == "contradiction" and "mâu thuẫn" in result.message
     assert "chưa có gì được lưu" in result.message
     assert world.db.updates() == []
 
 
-def test_bad_status_and_empty_report(world: World) -> None:
-    assert world.report(SNV_USER, 1, "2.4", status="xong_roi").code == "bad_status"
-    assert world.report(SNV_USER, 2, "2.4", note="   ").code == "empty"
+async def test_bad_status_and_empty_report(world: World) -> None:
+    assert (await world.report(SNV_USER, 1, "2.4", status="xong_roi")).code == "bad_status"
+    assert (await world.report(SNV_USER, 2, "2.4", note="   ")).code == "empty"
     assert world.db.updates() == []
 
 
-def test_status_inferred_and_done_means_100(world: World) -> None:
-    done = world.report(SNV_USER, 1, "2.4", status="done")
+async def test_status_inferred_and_done_means_100(world: World) -> None:
+    done = await world.report(SNV_USER, 1, "2.4", status="done")
     assert done.record and done.record.percent == 100
-    hundred = world.report(SNV_USER, 2, "3.1", percent=100)
+    hundred = await world.report(SNV_USER, 2, "3.1", percent=100)
     assert hundred.record and hundred.record.status == "done"
-    note_only = world.report(SNV_USER, 3, "6b", note="đã cử cán bộ đi bồi dưỡng")
+    note_only = await world.report(SNV_USER, 3, "6b", note="đã cử cán bộ đi bồi dưỡng")
     assert note_only.record and note_only.record.status == "in_progress"
 
 
-def test_long_note_is_truncated_and_the_reply_says_so(world: World) -> None:
-    result = world.report(SNV_USER, 1, "2.4", percent=50, note="ý" * 2000)
+async def test_long_note_is_truncated_and_the_reply_says_so(world: World) -> None:
+    result = await world.report(SNV_USER, 1, "2.4", percent=50, note="ý" * 2000)
     assert result.code == "saved" and result.record and result.record.note
     assert len(result.record.note) == NOTE_LIMIT
     assert "2.000 ký tự" in result.message and "1.000 ký tự" in result.message
@@ -283,9 +287,9 @@ def test_check_update_does_not_store(world: World) -> None:
     assert world.db.updates() == []
 
 
-def test_saved_record_has_utc_time_from_the_clock(world: World) -> None:
+async def test_saved_record_has_utc_time_from_the_clock(world: World) -> None:
     world.at(2023, 6, 20, 15)
-    result = world.report(SNV_USER, 1, "2.4", percent=60)
+    result = await world.report(SNV_USER, 1, "2.4", percent=60)
     assert result.record and result.record.created_at == world.clock.now()
     assert result.record.created_at.utcoffset() == timedelta(0)
     assert "hoàn tác trong 10 phút" in result.message
@@ -294,31 +298,31 @@ def test_saved_record_has_utc_time_from_the_clock(world: World) -> None:
 # -- undo --------------------------------------------------------------------------
 
 
-def test_undo_within_ten_minutes(world: World) -> None:
-    saved = world.report(SNV_USER, 1, "2.4", status="done")
+async def test_undo_within_ten_minutes(world: World) -> None:
+    saved = await world.report(SNV_USER, 1, "2.4", status="done")
     assert saved.record
-    assert world.service.undo_update(STC_USER, saved.record.id).code == "not_yours"
+    assert (await world.service.undo_update(STC_USER, saved.record.id)).code == "not_yours"
     world.clock.advance(timedelta(minutes=9))
-    undone = world.service.undo_update(SNV_USER, saved.record.id)
+    undone = await world.service.undo_update(SNV_USER, saved.record.id)
     assert undone.code == "undone" and undone.record and undone.record.undone
-    assert world.service.undo_update(SNV_USER, saved.record.id).code == "already_undone"
+    assert (await world.service.undo_update(SNV_USER, saved.record.id)).code == "already_undone"
     assert world.db.updates() == [] and len(world.db.updates(include_undone=True)) == 1
-    assert world.service.undo_update(SNV_USER, 999).code == "not_found"
+    assert (await world.service.undo_update(SNV_USER, 999)).code == "not_found"
 
 
-def test_undo_after_ten_minutes_is_refused(world: World) -> None:
-    saved = world.report(SNV_USER, 1, "2.4", status="done")
+async def test_undo_after_ten_minutes_is_refused(world: World) -> None:
+    saved = await world.report(SNV_USER, 1, "2.4", status="done")
     assert saved.record
     world.clock.advance(timedelta(minutes=10, seconds=1))
-    assert world.service.undo_update(SNV_USER, saved.record.id).code == "expired"
+    assert (await world.service.undo_update(SNV_USER, saved.record.id)).code == "expired"
     assert len(world.db.updates()) == 1
 
 
-def test_derived_status_ignores_undone_updates(world: World) -> None:
-    world.report(SNV_USER, 1, "2.4", percent=40)
-    done = world.report(SNV_USER, 2, "2.4", status="done")
+async def test_derived_status_ignores_undone_updates(world: World) -> None:
+    await world.report(SNV_USER, 1, "2.4", percent=40)
+    done = await world.report(SNV_USER, 2, "2.4", status="done")
     assert done.record
-    world.service.undo_update(SNV_USER, done.record.id)
+    await world.service.undo_update(SNV_USER, done.record.id)
     (row,) = [r for r in world.view.rows(date(2023, 6, 15), "2.4") if r.agency_id == "snv"]
     assert row.state == State.IN_PROGRESS and row.latest and row.latest.percent == 40
 
@@ -330,36 +334,36 @@ def _row(view: ProgressView, today: date, key: str, agency: str) -> RowStatus:
     return next(r for r in view.rows(today, key) if r.key == key and r.agency_id == agency)
 
 
-def test_statuses_of_2_4_across_dates(world: World) -> None:
+async def test_statuses_of_2_4_across_dates(world: World) -> None:
     v = world.view
     assert _row(v, date(2023, 6, 15), "2.4", "snv").state == State.NOT_REPORTED
     late = _row(v, date(2023, 7, 15), "2.4", "snv")
     assert (late.state, late.days_overdue, late.label) == (State.OVERDUE, 15, "quá hạn 15 ngày")
     world.at(2023, 6, 10)
-    world.report(SNV_USER, 1, "2.4", percent=60)
+    await world.report(SNV_USER, 1, "2.4", percent=60)
     assert _row(v, date(2023, 6, 15), "2.4", "snv").state == State.IN_PROGRESS
     assert _row(v, date(2023, 6, 15), "2.4", "snv").label == "đang thực hiện (trong hạn)"
     assert _row(v, date(2023, 7, 15), "2.4", "snv").days_overdue == 15
     assert _row(v, date(2023, 6, 5), "2.4", "snv").state == State.NOT_REPORTED  # not yet reported
 
 
-def test_2_4_done_on_time_or_late(world: World) -> None:
+async def test_2_4_done_on_time_or_late(world: World) -> None:
     world.at(2023, 6, 20)
-    world.report(SNV_USER, 1, "2.4", status="done")
+    await world.report(SNV_USER, 1, "2.4", status="done")
     on_time = _row(world.view, date(2023, 7, 15), "2.4", "snv")
     assert on_time.state == State.DONE_ON_TIME and on_time.done_on == date(2023, 6, 20)
     world.at(2023, 7, 10)
-    world.report(STC_USER, 2, "2.4", status="done")
+    await world.report(STC_USER, 2, "2.4", status="done")
     late = _row(world.view, date(2023, 7, 15), "2.4", "stc")
     assert (late.state, late.days_overdue, late.responsible) == (State.DONE_LATE, 10, False)
     assert late.label == "hoàn thành quá hạn 10 ngày"
 
 
-def test_done_date_is_the_first_of_the_final_done_run(world: World) -> None:
+async def test_done_date_is_the_first_of_the_final_done_run(world: World) -> None:
     world.at(2023, 6, 20)
-    world.report(SNV_USER, 1, "2.4", status="done")
+    await world.report(SNV_USER, 1, "2.4", status="done")
     world.at(2023, 7, 5)
-    world.report(SNV_USER, 2, "2.4", status="done", note="bổ sung hồ sơ")
+    await world.report(SNV_USER, 2, "2.4", status="done", note="bổ sung hồ sơ")
     row = _row(world.view, date(2023, 7, 15), "2.4", "snv")
     assert row.state == State.DONE_ON_TIME and row.done_on == date(2023, 6, 20)
 
@@ -369,17 +373,17 @@ def test_recurring_deadline_is_never_overdue(world: World) -> None:
     assert row.state == State.NOT_REPORTED and row.due is None
 
 
-def test_yearly_iii_1_period_runs_to_30_11(world: World) -> None:
+async def test_yearly_iii_1_period_runs_to_30_11(world: World) -> None:
     v = world.view
     assert _row(v, date(2023, 11, 15), "III.1", "syt").state == State.NOT_REPORTED
     overdue = _row(v, date(2023, 12, 5), "III.1", "syt")
     assert (overdue.state, overdue.days_overdue) == (State.OVERDUE, 5)
     world.at(2023, 11, 20)
-    world.report(SYT_USER, 1, "III.1", status="done", note="đã gửi báo cáo")
+    await world.report(SYT_USER, 1, "III.1", status="done", note="đã gửi báo cáo")
     assert _row(v, date(2023, 12, 5), "III.1", "syt").state == State.DONE_ON_TIME
     assert _row(v, date(2024, 3, 1), "III.1", "syt").state == State.NOT_REPORTED  # new year
     world.at(2024, 12, 2)
-    world.report(SYT_USER, 2, "III.1", status="done")
+    await world.report(SYT_USER, 2, "III.1", status="done")
     late = _row(v, date(2024, 12, 10), "III.1", "syt")
     assert (late.state, late.days_overdue) == (State.DONE_LATE, 2)
 
@@ -394,10 +398,10 @@ def test_reporting_period_by_deadline_kind(knowledge: Knowledge) -> None:
     assert (recurring.start, recurring.due) == (date(2024, 1, 1), None)
 
 
-def test_not_reported_agencies(world: World) -> None:
+async def test_not_reported_agencies(world: World) -> None:
     world.at(2023, 6, 1)
-    world.report(SYT_USER, 1, "III.1", percent=30)
-    world.report(SNV_USER, 2, "2.4", percent=30)
+    await world.report(SYT_USER, 1, "III.1", percent=30)
+    await world.report(SNV_USER, 2, "2.4", percent=30)
     gaps = {g.agency_id: g.keys for g in world.view.not_reported_agencies(date(2023, 7, 15))}
     assert "III.1" not in gaps["syt"] and "5" in gaps["syt"]
     assert "2.4" not in gaps["snv"] and "III.1" in gaps["snv"]
@@ -406,9 +410,9 @@ def test_not_reported_agencies(world: World) -> None:
     assert "Cơ quan chưa báo cáo" in text and "30/11/2023" in text and "Sở Tài chính" in text
 
 
-def test_overview_and_item_texts(world: World) -> None:
+async def test_overview_and_item_texts(world: World) -> None:
     world.at(2023, 6, 10)
-    world.report(SNV_USER, 1, "2.4", percent=60, note="chờ <ý kiến> Sở Tài chính & Công an")
+    await world.report(SNV_USER, 1, "2.4", percent=60, note="chờ <ý kiến> Sở Tài chính & Công an")
     overview = world.view.overview_html(date(2023, 7, 15))
     assert "Tiến độ Kế hoạch 91/KH-UBND" in overview and "15/07/2023" in overview
     assert "<b>2.4</b> Sở Nội vụ: quá hạn 15 ngày" in overview

@@ -56,17 +56,17 @@ class World:
 
     # -- life cycle ---------------------------------------------------------------
 
-    def seed(self, members: dict[int, str], links: dict[int, str] | None = None) -> None:
+    async def seed(self, members: dict[int, str], links: dict[int, str] | None = None) -> None:
         """Approved members and group links, written before the bot starts."""
         db = open_sqlite(self.path, now=self.clock.now())
         try:
             service = ProgressService(db, self.knowledge, self.clock, {ADMIN["id"]})
             for user_id, agency in members.items():
-                assert service.request_membership(user_id, agency, f"Người {user_id}").ok
-                assert service.approve_member(ADMIN["id"], user_id).code == "ok"
+                assert (await service.request_membership(user_id, agency, f"Người {user_id}")).ok
+                assert (await service.approve_member(ADMIN["id"], user_id)).code == "ok"
             for chat_id, agency in (links or {}).items():
-                assert service.request_chat_link(chat_id, agency, ADMIN["id"], "Nhóm").ok
-                assert service.approve_chat_link(ADMIN["id"], chat_id).code == "ok"
+                assert (await service.request_chat_link(chat_id, agency, ADMIN["id"], "Nhóm")).ok
+                assert (await service.approve_chat_link(ADMIN["id"], chat_id)).code == "ok"
         finally:
             db.close()
 
@@ -219,7 +219,7 @@ async def test_registration_and_approval(world: World) -> None:
 
 
 async def test_refused_reports_store_nothing(world: World) -> None:
-    world.seed({MINH["id"]: "syt"})
+    await world.seed({MINH["id"]: "syt"})
     await world.start()
     _, stranger = await world.say(KHOA, "/capnhat 2.4 đã hoàn thành")
     text = stranger.params["text"]
@@ -245,7 +245,7 @@ async def test_refused_reports_store_nothing(world: World) -> None:
 
 
 async def test_group_link_and_a_member_who_left(world: World) -> None:
-    world.seed({LAN["id"]: "snv"})
+    await world.seed({LAN["id"]: "snv"})
     await world.start()
     api = world.api
     group = api.group(GROUP_ID, "Nhóm Sở Nội vụ <KH 91>")
@@ -274,11 +274,105 @@ async def test_group_link_and_a_member_who_left(world: World) -> None:
     assert [u.percent for u in world.stored("2.4")] == [40]
 
 
+async def _register(world: World, user: dict[str, Any], agency: str) -> Call:
+    """`/dangky <agency>`; the card the bot admin receives."""
+    since = world.api.mark()
+    await world.say(user, f"/dangky {agency}")
+    (card,) = await world.api.wait_for("sendMessage", since=since, chat_id=ADMIN["id"])
+    return card
+
+
+async def test_an_old_decision_button_acts_only_on_its_request(world: World) -> None:
+    """A ✅/❌ card decides the request it was sent for, nothing else: after /thuhoi, or
+    once a newer request replaced it, pressing it says the request is closed."""
+    await world.start()
+    first = await _register(world, LAN, "Sở Nội vụ")
+    await world.say(ADMIN, "/duyet 501")
+    await world.say(ADMIN, "/thuhoi 501")
+    closed = await world.press(ADMIN, first, button(first, "Duyệt"))
+    assert "Yêu cầu này đã đóng" in closed.params["text"], closed.params
+    _, whoami = await world.say(LAN, "/toi")
+    assert "đã thu hồi" in whoami.params["text"]  # not approved again
+
+    world.clock.advance(timedelta(minutes=1))
+    replaced = await _register(world, LAN, "Sở Y tế")
+    world.clock.advance(timedelta(minutes=1))
+    current = await _register(world, LAN, "Sở Nội vụ")  # the pending request now
+    closed = await world.press(ADMIN, replaced, button(replaced, "Duyệt"))
+    assert "Yêu cầu này đã đóng" in closed.params["text"]
+    _, whoami = await world.say(LAN, "/toi")
+    assert "Sở Nội vụ" in whoami.params["text"] and "chờ duyệt" in whoami.params["text"]
+    done = await world.press(ADMIN, current, button(current, "Duyệt"), "editMessageText")
+    assert "Đã duyệt" in done.params["text"] and "Sở Nội vụ" in done.params["text"]
+
+
+async def test_a_confirmed_group_link_stays_until_a_bot_admin_confirms_a_change(
+    world: World,
+) -> None:
+    """/lienket <another agency> by a group admin does not unlink a confirmed group: the
+    link keeps working (reports count for its agency) and the change waits beside it
+    until a bot admin confirms it; a rejected change leaves the link as it was; a card
+    of a change that was replaced is closed."""
+    await world.start()
+    api = world.api
+    group = api.group(GROUP_ID, "Nhóm Sở Nội vụ")
+    api.make_admin(GROUP_ID, KHOA)
+    await _register(world, LAN, "Sở Nội vụ")
+    await world.say(ADMIN, "/duyet 501")
+
+    async def ask_link(agency: str) -> tuple[str, Call]:
+        since = api.mark()
+        _, answer = await world.say(KHOA, f"/lienket {agency}", group)
+        (card,) = await api.wait_for("sendMessage", since=since, chat_id=ADMIN["id"])
+        return answer.params["text"], card
+
+    async def confirm(card: Call, label: str) -> str:
+        since = api.mark()
+        await world.press(ADMIN, card, button(card, label), "editMessageText")
+        (notice,) = await api.wait_for("sendMessage", since=since, chat_id=GROUP_ID)
+        return str(notice.params["text"])
+
+    _, card = await ask_link("Sở Nội vụ")
+    await confirm(card, "Xác nhận")
+
+    world.clock.advance(timedelta(minutes=1))
+    answer, change = await ask_link("Sở Y tế")
+    assert "vẫn liên kết với <b>Sở Nội vụ</b>" in answer, answer
+    assert "Sở Nội vụ" in change.params["text"] and "Sở Y tế" in change.params["text"]
+    reader = world.reader()
+    try:
+        link = reader.get_chat_link(GROUP_ID)
+    finally:
+        reader.close()
+    assert link is not None and (link.agency_id, link.status) == ("snv", "approved")
+    assert link.pending_agency_id == "syt"  # the change, recorded beside the link
+    _, saved = await world.say(LAN, "/capnhat 2.4 đang thực hiện 40%", group)
+    assert "Đã lưu" in saved.params["text"]
+    assert [(u.agency_id, u.source_chat_id) for u in world.stored("2.4")] == [("snv", GROUP_ID)]
+
+    world.clock.advance(timedelta(minutes=1))
+    _, replacing = await ask_link("Sở Tài chính")
+    closed = await world.press(ADMIN, change, button(change, "Xác nhận"))
+    assert "Yêu cầu này đã đóng" in closed.params["text"]
+    notice = await confirm(replacing, "Từ chối")
+    assert "vẫn liên kết với <b>Sở Nội vụ</b>" in notice, notice
+    _, saved = await world.say(LAN, "/capnhat 2.4 đang thực hiện 50%", group)
+    assert "Đã lưu" in saved.params["text"]
+
+    world.clock.advance(timedelta(minutes=1))
+    _, change = await ask_link("Sở Y tế")
+    notice = await confirm(change, "Xác nhận")
+    assert "<b>Sở Y tế</b>" in notice
+    _, refused = await world.say(LAN, "/capnhat 2.4 đang thực hiện 60%", group)
+    assert "Nhóm này báo cáo cho <b>Sở Y tế</b>" in refused.params["text"]
+    assert [u.percent for u in world.stored("2.4")] == [40, 50]
+
+
 # ---------------------------------------------------------------- reporting
 
 
 async def test_capnhat_saves_at_once_and_undo_works_for_ten_minutes(world: World) -> None:
-    world.seed({LAN["id"]: "snv"})
+    await world.seed({LAN["id"]: "snv"})
     await world.start()
     message, saved = await world.say(LAN, "/capnhat 2.4 đang thực hiện 60% đã trình dự thảo")
     assert "Đã lưu" in saved.params["text"] and "60%" in saved.params["text"]
@@ -309,7 +403,7 @@ async def test_capnhat_saves_at_once_and_undo_works_for_ten_minutes(world: World
 
 
 async def test_free_text_update_is_saved_only_after_luu(world: World) -> None:
-    world.seed({LAN["id"]: "snv"})
+    await world.seed({LAN["id"]: "snv"})
     await world.start()
     message, card = await world.say(LAN, "cập nhật 2.4: 60%, đang lấy ý kiến các sở")
     text = card.params["text"]
@@ -356,7 +450,7 @@ async def test_free_text_update_is_saved_only_after_luu(world: World) -> None:
 
 
 async def test_redelivered_and_edited_messages_store_one_record(world: World) -> None:
-    world.seed({LAN["id"]: "snv"})
+    await world.seed({LAN["id"]: "snv"})
     await world.start()
     api = world.api
     chat = api.private(LAN)
@@ -366,7 +460,12 @@ async def test_redelivered_and_edited_messages_store_one_record(world: World) ->
     assert "Đã lưu" in first.params["text"]
 
     since = api.mark()
-    api.redeliver(update)  # same update_id, same message_id
+    api.redeliver(update)  # same update_id: the inbox has it already, nothing happens
+    await api.wait_for("getUpdates", since=since, answered=False)
+    assert not api.redelivered and not api.calls_to("sendMessage", since=since)
+
+    since = api.mark()
+    api.push({"message": update["message"]})  # the same message in a new update
     (second,) = await api.wait_for("sendMessage", since=since, chat_id=LAN["id"])
     assert "đã được lưu lúc" in second.params["text"]
     assert len(world.stored(include_undone=True)) == 1
@@ -384,7 +483,7 @@ async def test_redelivered_and_edited_messages_store_one_record(world: World) ->
 
 
 async def test_tiendo_chuabaocao_and_the_brain_read_saved_updates(world: World) -> None:
-    world.seed({LAN["id"]: "snv"})
+    await world.seed({LAN["id"]: "snv"})
     await world.start()
     _, before = await world.say(KHOA, "/chuabaocao")
     snv_line = next(x for x in before.params["text"].split("\n") if x.startswith("• Sở Nội vụ"))
@@ -393,7 +492,6 @@ async def test_tiendo_chuabaocao_and_the_brain_read_saved_updates(world: World) 
     await world.say(LAN, "/capnhat 2.4 đang thực hiện 60% đã trình dự thảo")
     _, item = await world.say(KHOA, "/tiendo 2.4")
     assert "Mục 2.4" in item.params["text"] and "60%" in item.params["text"]
-    assert "đã trình dự thảo" in item.params["text"]
     history = await world.press(KHOA, item, button(item, "Lịch sử"), "sendMessage")
     assert "Lịch sử báo cáo mục 2.4" in history.params["text"]
 
@@ -410,8 +508,51 @@ async def test_tiendo_chuabaocao_and_the_brain_read_saved_updates(world: World) 
     assert "Mục 2.4" in picked.params["text"] and "60%" in picked.params["text"]
 
 
+async def test_notes_and_reporters_only_for_members_linked_groups_and_admins(
+    world: World,
+) -> None:
+    """Statuses for everyone; the notes and who reported only for approved members (of
+    any agency of the plan), groups linked to an agency and bot admins. Others are told
+    the notes exist and how to register (/dangky): through /tiendo, its history button
+    and the brain's progress answer."""
+    linked, other = -100777, -100888
+    await world.seed({LAN["id"]: "snv", MINH["id"]: "syt"}, {linked: "snv"})
+    await world.start()
+    api = world.api
+    await world.say(LAN, "/capnhat 2.4 đang thực hiện 60% đã trình dự thảo")
+    note, reporter = "đã trình dự thảo", "— Lan"
+
+    def hidden(text: str) -> bool:
+        return "60%" in text and note not in text and reporter not in text and "/dangky" in text
+
+    def shown(text: str) -> bool:
+        return "60%" in text and note in text and reporter in text and "/dangky" not in text
+
+    _, item = await world.say(KHOA, "/tiendo 2.4")
+    assert hidden(item.params["text"]), item.params["text"]
+    assert "thành viên" in item.params["text"]  # says who may read the notes
+    history = await world.press(KHOA, item, button(item, "Lịch sử"), "sendMessage")
+    assert "Lịch sử báo cáo mục 2.4" in history.params["text"]
+    assert note not in history.params["text"] and "Lan" not in history.params["text"]
+    assert "/dangky" in history.params["text"]
+    _, brain = await world.say(KHOA, "tiến độ 2.4")
+    assert hidden(brain.params["text"]), brain.params["text"]
+    _, in_other_group = await world.say(KHOA, "/tiendo 2.4", api.group(other, "Nhóm khác"))
+    assert hidden(in_other_group.params["text"])
+
+    for reader in (MINH, ADMIN):  # a member of another agency of the plan, a bot admin
+        _, item = await world.say(reader, "/tiendo 2.4")
+        assert shown(item.params["text"]), item.params["text"]
+        history = await world.press(reader, item, button(item, "Lịch sử"), "sendMessage")
+        assert note in history.params["text"] and "Lan" in history.params["text"]
+        _, brain = await world.say(reader, "tiến độ 2.4")
+        assert shown(brain.params["text"]), brain.params["text"]
+    _, in_linked_group = await world.say(KHOA, "/tiendo 2.4", api.group(linked, "Nhóm SNV"))
+    assert shown(in_linked_group.params["text"])
+
+
 async def test_baocao_sends_a_workbook_to_admins_and_the_office_only(world: World) -> None:
-    world.seed({LAN["id"]: "snv", HOA["id"]: "vp_ubnd"})
+    await world.seed({LAN["id"]: "snv", HOA["id"]: "vp_ubnd"})
     await world.start()
     api = world.api
     await world.say(LAN, "/capnhat 2.4 đang thực hiện 60% đã trình dự thảo")
@@ -441,7 +582,7 @@ async def test_baocao_sends_a_workbook_to_admins_and_the_office_only(world: Worl
 
 
 async def test_a_restart_keeps_every_saved_update(world: World) -> None:
-    world.seed({LAN["id"]: "snv"})
+    await world.seed({LAN["id"]: "snv"})
     feature = await world.start()
     await world.say(LAN, "/capnhat 2.4 đang thực hiện 60%")
     _, card = await world.say(LAN, "cập nhật 3.1: vướng mắc thiếu kinh phí")

@@ -47,7 +47,7 @@ def _summaries(view: ProgressView, today: date) -> list[tuple[str, str, int, int
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
-def test_a_kept_view_always_agrees_with_a_fresh_one(
+async def test_a_kept_view_always_agrees_with_a_fresh_one(
     knowledge: Knowledge, db: SqliteDatabase, seed: int
 ) -> None:
     rnd = random.Random(seed)
@@ -62,13 +62,13 @@ def test_a_kept_view_always_agrees_with_a_fresh_one(
     for step in range(80):
         action = rnd.random()
         if action < 0.1 and stored:
-            db.mark_undone(rnd.choice(stored), by=1, at=at)
+            await db.mark_undone(rnd.choice(stored), by=1, at=at)
         else:
             item, assignment, agency = rnd.choice(rows)
             at += timedelta(hours=rnd.randint(1, 60))
             # now and then a report stamped before the last one (the clock is injected)
             stamp = at - timedelta(days=rnd.randint(1, 200)) if action > 0.9 else at
-            saved, _ = db.insert_update(
+            saved, _ = await db.insert_update(
                 NewUpdate(
                     item_id=item.id,
                     assignment_key=item.assignment_key(assignment),
@@ -88,21 +88,21 @@ def test_a_kept_view_always_agrees_with_a_fresh_one(
             assert _summaries(kept, today) == _summaries(fresh, today), (seed, step, today)
 
 
-def test_a_new_report_changes_the_kept_answer_at_once(
+async def test_a_new_report_changes_the_kept_answer_at_once(
     knowledge: Knowledge, db: SqliteDatabase
 ) -> None:
     kept = ProgressView(knowledge, db)
     today = date(2023, 6, 1)
     before = {r.key: r.state for r in kept.assignments(today)}
     assert before["2.4"].value == "not_reported"
-    db.insert_update(
+    await db.insert_update(
         NewUpdate("2.4", "2.4", "snv", "done", 100, None, 1, "A", START + timedelta(days=30))
     )
     after = {r.key: r.state for r in kept.assignments(today)}
     assert after["2.4"].value != "not_reported"
 
 
-def test_warm_up_derives_today_before_the_first_question(
+async def test_warm_up_derives_today_before_the_first_question(
     knowledge: Knowledge, db: SqliteDatabase, derived_rows: list[tuple[object, ...]]
 ) -> None:
     """`run_bot` warms the brain before serving: the first progress questions after a
@@ -111,7 +111,7 @@ def test_warm_up_derives_today_before_the_first_question(
     from bot.brain import Brain
 
     today = date(2023, 6, 1)
-    db.insert_update(
+    await db.insert_update(
         NewUpdate("2.4", "2.4", "snv", "done", 100, None, 1, "A", START + timedelta(days=30))
     )
     cold = Brain(knowledge, progress=db)

@@ -149,14 +149,14 @@ class World:
         assert isinstance(access, ProgressService)
         return access
 
-    def link(self, bot: RunningBot, chat_id: int, agency: str) -> None:
+    async def link(self, bot: RunningBot, chat_id: int, agency: str) -> None:
         access = self.access(bot)
-        assert access.request_chat_link(chat_id, agency, GROUP_ADMIN["id"], "Nhóm").ok
-        assert access.approve_chat_link(BOT_ADMIN, chat_id).code == "ok"
+        assert (await access.request_chat_link(chat_id, agency, GROUP_ADMIN["id"], "Nhóm")).ok
+        assert (await access.approve_chat_link(BOT_ADMIN, chat_id)).code == "ok"
 
-    def subscribe(self, bot: RunningBot, chat_id: int, agency: str, title: str = "") -> None:
+    async def subscribe(self, bot: RunningBot, chat_id: int, agency: str, title: str = "") -> None:
         self.api.group(chat_id, title or f"Nhóm {chat_id}")
-        bot.services.store.subscribe(chat_id, agency, title or None, 601, self.clock.now())
+        await bot.services.store.subscribe(chat_id, agency, title or None, 601, self.clock.now())
 
 
 @pytest.fixture
@@ -199,7 +199,7 @@ async def test_subscription_and_a_reminder_at_the_right_local_time(world: World)
     jobs = bot.services.application.job_queue.get_jobs_by_name(JOB_NAME)  # type: ignore[union-attr]
     assert len(jobs) == 1  # the periodic tick is scheduled (an hour apart in tests)
     api.group(SNV_GROUP, "Sở Nội vụ — theo dõi KH 91")
-    world.link(bot, SNV_GROUP, "snv")
+    await world.link(bot, SNV_GROUP, "snv")
     api.make_admin(SNV_GROUP, GROUP_ADMIN)
 
     refused = await command(world, SNV_GROUP, MEMBER, "/nhacviec")
@@ -241,7 +241,7 @@ async def test_group_commands_permissions_and_unsubscribe(world: World) -> None:
     for chat_id, title in ((SYT_GROUP, "Sở Y tế"), (VP_GROUP, "VP UBND tỉnh")):
         api.group(chat_id, title)
         api.make_admin(chat_id, GROUP_ADMIN)
-    world.link(bot, VP_GROUP, "vp_ubnd")
+    await world.link(bot, VP_GROUP, "vp_ubnd")
 
     assert "chưa liên kết" in await command(world, SYT_GROUP, GROUP_ADMIN, "/nhacviec")
     only_vp = await command(world, SYT_GROUP, GROUP_ADMIN, "/nhacviec tất cả")
@@ -277,7 +277,7 @@ async def test_weekend_and_holiday_deferral(world: World) -> None:
     api = world.api
     world.clock.set(at(2025, 8, 29, 9))
     bot = await world.start()
-    world.subscribe(bot, SYT_GROUP, "syt", "Sở Y tế")
+    await world.subscribe(bot, SYT_GROUP, "syt", "Sở Y tế")
     for moment in (at(2025, 9, 1, 8), at(2025, 9, 2, 10)):
         world.clock.set(moment)
         assert (await bot.tick()).skipped == "ngoài giờ làm việc"
@@ -313,7 +313,7 @@ async def test_restart_in_the_middle_leaves_no_duplicate(world: World) -> None:
     chats = [-1002000 - i for i in range(6)]
     first = await world.start(pacer=CrashingPacer(crash_before=4))
     for chat_id in chats:
-        world.subscribe(first, chat_id, "snv")
+        await world.subscribe(first, chat_id, "snv")
     world.clock.set(at(2026, 11, 23, 8, 0))
     with pytest.raises(Crash):
         await first.tick()  # "killed" after three groups got their message
@@ -345,12 +345,12 @@ async def test_a_send_interrupted_mid_request_is_never_repeated(
     """A row marked attempted but never confirmed may have been delivered: after a
     restart it is closed as failed, not sent again."""
     first = await world.start()
-    world.subscribe(first, SNV_GROUP, "snv")
+    await world.subscribe(first, SNV_GROUP, "snv")
     world.clock.set(at(2026, 11, 23, 8, 0))
     engine, store = first.services.engine, first.services.store
     due = engine.due_for(store.get(SNV_GROUP), world.clock.now(), engine.snapshot())  # type: ignore[arg-type]
-    keys = store.claim(SNV_GROUP, due, world.clock.now())
-    store.mark_attempted(SNV_GROUP, keys, world.clock.now())  # ... and the process died
+    keys = await store.claim(SNV_GROUP, due, world.clock.now())
+    await store.mark_attempted(SNV_GROUP, keys, world.clock.now())  # ... and the process died
     await world.stop(first)
     second = await world.start()
     with caplog.at_level(logging.WARNING):
@@ -364,9 +364,9 @@ async def test_a_week_of_downtime_gives_one_catch_up_message_per_chat(world: Wor
     api = world.api
     world.clock.set(at(2026, 11, 13, 9))
     before = await world.start()
-    world.subscribe(before, SNV_GROUP, "snv", "Sở Nội vụ")
-    world.subscribe(before, SYT_GROUP, "syt", "Sở Y tế")
-    world.subscribe(before, VP_GROUP, ALL_AGENCIES, "VP UBND tỉnh")
+    await world.subscribe(before, SNV_GROUP, "snv", "Sở Nội vụ")
+    await world.subscribe(before, SYT_GROUP, "syt", "Sở Y tế")
+    await world.subscribe(before, VP_GROUP, ALL_AGENCIES, "VP UBND tỉnh")
     world.clock.set(at(2026, 11, 13, 16))
     await before.tick()
     await world.stop(before)  # down from Friday 13/11 evening ...
@@ -402,7 +402,7 @@ async def test_forbidden_group_is_paused_and_the_others_continue(world: World) -
     bot = await world.start()
     groups = [SNV_GROUP, SYT_GROUP, VP_GROUP]
     for chat_id in groups:
-        world.subscribe(bot, chat_id, "syt")
+        await world.subscribe(bot, chat_id, "syt")
     api.block(SYT_GROUP)  # the bot was removed from this group
     world.clock.set(at(2026, 11, 23, 8))
     report = await bot.tick()
@@ -433,10 +433,10 @@ async def test_reporting_done_stops_the_overdue_reminders(world: World) -> None:
     api = world.api
     world.clock.set(at(2026, 11, 19, 9))
     bot = await world.start()
-    world.subscribe(bot, SNV_GROUP, "snv")
+    await world.subscribe(bot, SNV_GROUP, "snv")
     access = world.access(bot)
-    assert access.request_membership(SNV_REPORTER, "snv", "Lan").ok
-    assert access.approve_member(BOT_ADMIN, SNV_REPORTER).code == "ok"
+    assert (await access.request_membership(SNV_REPORTER, "snv", "Lan")).ok
+    assert (await access.approve_member(BOT_ADMIN, SNV_REPORTER)).code == "ok"
 
     world.clock.set(at(2026, 11, 20, 8))  # a Friday: 2.4 is overdue since 30/06/2023
     since = api.mark()
@@ -445,7 +445,7 @@ async def test_reporting_done_stops_the_overdue_reminders(world: World) -> None:
     assert "Quá hạn" in overdue and "2.4 (chủ trì)" in overdue
 
     world.clock.set(at(2026, 11, 20, 10))
-    saved = access.record_update(
+    saved = await access.record_update(
         user_id=SNV_REPORTER, item_ref="2.4", status="done", chat_id=SNV_REPORTER, message_id=1
     )
     assert saved.code == "saved"
@@ -472,7 +472,7 @@ async def test_a_transient_failure_is_retried_and_the_others_go_on(world: World)
     api = world.api
     bot = await world.start()
     for chat_id in (SNV_GROUP, SYT_GROUP):
-        world.subscribe(bot, chat_id, "syt")
+        await world.subscribe(bot, chat_id, "syt")
     api.fail("sendMessage", status=500, times=1)
     world.clock.set(at(2026, 11, 23, 8))
     report = await bot.tick()
@@ -486,7 +486,7 @@ async def test_a_transient_failure_is_retried_and_the_others_go_on(world: World)
     world.clock.set(at(2026, 11, 23, 8, 2))
     assert (await bot.tick()).claimed == 0
 
-    world.subscribe(bot, VP_GROUP, "syt")
+    await world.subscribe(bot, VP_GROUP, "syt")
     api.fail("sendMessage", status=400, description="Bad Request: chat not found")
     world.clock.set(at(2026, 11, 27, 8))
     report = await bot.tick()
@@ -557,7 +557,7 @@ async def test_broadcast_to_200_groups_without_a_429(world: World) -> None:
     chats = [-1003000 - i for i in range(200)]
     for index, chat_id in enumerate(chats):
         agency = ALL_AGENCIES if index % 50 == 0 else agencies[index % len(agencies)]
-        world.subscribe(bot, chat_id, agency)
+        await world.subscribe(bot, chat_id, agency)
     world.clock.set(at(2026, 11, 23, 8))
     since, started = api.mark(), vt.now
     report = await bot.tick()
@@ -595,8 +595,8 @@ async def test_preview_lists_time_chat_and_text_and_sends_nothing(
     world: World, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     bot = await world.start()
-    world.subscribe(bot, SNV_GROUP, "snv", "Sở Nội vụ — KH 91")
-    world.subscribe(bot, VP_GROUP, ALL_AGENCIES, "VP UBND tỉnh")
+    await world.subscribe(bot, SNV_GROUP, "snv", "Sở Nội vụ — KH 91")
+    await world.subscribe(bot, VP_GROUP, ALL_AGENCIES, "VP UBND tỉnh")
     world.clock.set(at(2026, 11, 23, 8))
     await bot.tick()  # 23/11 08:00 is sent: the preview leaves it out
     calls = len(world.api.calls)

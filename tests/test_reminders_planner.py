@@ -55,9 +55,9 @@ def db(tmp_path: Path) -> Iterator[SqliteDatabase]:
     database.close()
 
 
-def report(db: SqliteDatabase, key: str, agency: str, status: str, when: datetime) -> None:
+async def report(db: SqliteDatabase, key: str, agency: str, status: str, when: datetime) -> None:
     item = key.rstrip("abc") if key[-1] in "abc" else key
-    db.insert_update(
+    await db.insert_update(
         NewUpdate(item, key, agency, status, 100 if status == "done" else 50, None, 7, "A", when)  # type: ignore[arg-type]
     )
 
@@ -172,7 +172,7 @@ def test_tet_deferral(knowledge: Knowledge) -> None:
     assert times(found, "overdue") == {"overdue:2.4:2026-02-27": at(2026, 2, 27)}
 
 
-def test_quarter_deadline_overdue_every_week_until_reported_done(
+async def test_quarter_deadline_overdue_every_week_until_reported_done(
     knowledge: Knowledge, db: SqliteDatabase
 ) -> None:
     """2.4 (Sở Nội vụ, "Trong quý II/2023") is long overdue: a notice every Friday."""
@@ -180,7 +180,7 @@ def test_quarter_deadline_overdue_every_week_until_reported_done(
     assert list(times(found, "overdue")) == [
         f"overdue:2.4:2026-11-{d:02d}" for d in (6, 13, 20, 27)
     ]
-    report(db, "2.4", "snv", "done", at(2026, 11, 16, 10))
+    await report(db, "2.4", "snv", "done", at(2026, 11, 16, 10))
     found = plan(
         knowledge,
         sub("snv"),
@@ -202,10 +202,10 @@ def test_quarter_deadline_overdue_every_week_until_reported_done(
     assert not times(found, "overdue")
 
 
-def test_done_stops_the_yearly_reminders_for_that_year_only(
+async def test_done_stops_the_yearly_reminders_for_that_year_only(
     knowledge: Knowledge, db: SqliteDatabase
 ) -> None:
-    report(db, "III.1", "syt", "done", at(2026, 11, 10, 9))
+    await report(db, "III.1", "syt", "done", at(2026, 11, 10, 9))
     found = plan(knowledge, sub("syt"), at(2026, 11, 1, 0), at(2027, 11, 30, 23), db=db)
     before = times(found, "before")
     assert not [k for k in before if "2026" in k]
@@ -246,7 +246,7 @@ def test_window_bounds_are_inclusive(knowledge: Knowledge) -> None:
     assert set(times(found)) == {"before-7:III.1:2026-11-23", "digest:week:2026-11-23"}
 
 
-def test_what_each_chat_follows(knowledge: Knowledge, db: SqliteDatabase) -> None:
+async def test_what_each_chat_follows(knowledge: Knowledge, db: SqliteDatabase) -> None:
     planner = ReminderPlanner(knowledge, CAL)
     dated = lambda agency: sorted(  # noqa: E731
         f.key for f in planner.followed(agency) if f.assignment.deadline.is_dated
@@ -256,7 +256,7 @@ def test_what_each_chat_follows(knowledge: Knowledge, db: SqliteDatabase) -> Non
     assert dated("vp_ubnd") == ["4.2b", "III.1"]
     assert dated(None) == ["2.4", "4.2b", "III.1"]
     # ALL: done only when every responsible agency reported done
-    report(db, "2.4", "snv", "done", at(2026, 11, 2, 9))
+    await report(db, "2.4", "snv", "done", at(2026, 11, 2, 9))
     found = plan(knowledge, sub(ALL_AGENCIES), at(2026, 11, 1, 0), at(2026, 11, 30, 23), db=db)
     assert {o.subject for o in found if o.category == "overdue"} == {"4.2b"}
 
@@ -290,10 +290,10 @@ def test_merged_message_names_items_deadline_words_and_capnhat(knowledge: Knowle
     assert "/capnhat <số mục>" in text
 
 
-def test_message_for_all_agencies_lists_who_has_not_finished(
+async def test_message_for_all_agencies_lists_who_has_not_finished(
     knowledge: Knowledge, db: SqliteDatabase
 ) -> None:
-    report(db, "III.1", "snv", "done", at(2026, 11, 20, 9))
+    await report(db, "III.1", "snv", "done", at(2026, 11, 20, 9))
     planner = ReminderPlanner(knowledge, CAL)
     snap = Snapshot(ProgressView(knowledge, db, DEFAULT_TZ))
     now = at(2026, 11, 23, 8)

@@ -37,21 +37,21 @@ def _settings(db: Path) -> Settings:
     return load_settings(database_url=f"sqlite:///{db}", plan_path=PLAN)
 
 
-def _fill(db: SqliteDatabase, knowledge: Knowledge) -> None:
+async def _fill(db: SqliteDatabase, knowledge: Knowledge) -> None:
     clock = FixedClock(datetime(2023, 6, 10, 9, 0))
     service = ProgressService(db, knowledge, clock, admin_ids={1})
     for user, agency in ((10, "snv"), (20, "syt")):
-        service.request_membership(user, agency, f"Người {user}")
-        service.approve_member(1, user)
-    service.record_update(
+        await service.request_membership(user, agency, f"Người {user}")
+        await service.approve_member(1, user)
+    await service.record_update(
         user_id=10, item_ref="2.4", percent=60, note="đang lấy ý kiến", chat_id=10,
         message_id=1, display_name="Nguyễn Văn A",
     )  # fmt: skip
     clock.set(datetime(2023, 6, 20, 9, 0))
-    service.record_update(
+    await service.record_update(
         user_id=1, item_ref="4.2b", status="done", chat_id=1, message_id=2, display_name="Admin"
     )
-    service.record_update(
+    await service.record_update(
         user_id=20, item_ref="III.1", percent=30, chat_id=20, message_id=3, display_name="Người 20"
     )
 
@@ -66,9 +66,9 @@ def _find(rows: list[dict[str, object]], key: str, agency: str) -> dict[str, obj
     return next(r for r in rows if r["Phần việc"] == key and r["Cơ quan báo cáo"] == agency)
 
 
-def test_workbook_rows_and_summary(tmp_path: Path, knowledge: Knowledge) -> None:
+async def test_workbook_rows_and_summary(tmp_path: Path, knowledge: Knowledge) -> None:
     db = open_sqlite(tmp_path / "p.db", now=datetime(2023, 6, 1, tzinfo=FixedClock(TODAY).tz))
-    _fill(db, knowledge)
+    await _fill(db, knowledge)
     data = build_report(knowledge, db, TODAY)
     db.close()
     book = load_workbook(io.BytesIO(data))
@@ -133,10 +133,10 @@ def test_write_report_file_without_database(tmp_path: Path, knowledge: Knowledge
     assert _find(rows, "2.4", "Sở Nội vụ")["Trạng thái"] == "quá hạn 15 ngày"
 
 
-def test_write_report_file_reads_saved_updates(tmp_path: Path, knowledge: Knowledge) -> None:
+async def test_write_report_file_reads_saved_updates(tmp_path: Path, knowledge: Knowledge) -> None:
     db_file = tmp_path / "planbot.db"
     db = open_sqlite(db_file, now=datetime(2023, 6, 1, tzinfo=FixedClock(TODAY).tz))
-    _fill(db, knowledge)
+    await _fill(db, knowledge)
     db.close()
     out = write_report_file(_settings(db_file), tmp_path / "r.xlsx", TODAY)
     rows = _rows(load_workbook(out)[DETAIL_SHEET])
@@ -145,3 +145,45 @@ def test_write_report_file_reads_saved_updates(tmp_path: Path, knowledge: Knowle
 
 def test_report_filename(knowledge: Knowledge) -> None:
     assert report_filename(knowledge, TODAY) == "tien-do-91-KH-UBND-2023-07-15.xlsx"
+
+
+async def test_user_text_that_looks_like_a_formula_stays_text(
+    tmp_path: Path, knowledge: Knowledge
+) -> None:
+    """A Telegram name or note starting with =, +, -, @ is shown exactly as typed and
+    never becomes a live formula (OWASP formula injection), in the file `report --out`
+    writes as in the /baocao bytes (the same workbook)."""
+    db_file = tmp_path / "planbot.db"
+    db = open_sqlite(db_file, now=datetime(2023, 6, 1, tzinfo=FixedClock(TODAY).tz))
+    clock = FixedClock(datetime(2023, 6, 10, 9, 0))
+    service = ProgressService(db, knowledge, clock, admin_ids={1})
+    name = '=HYPERLINK("http://x","Bấm")'
+    await service.request_membership(10, "snv", name)
+    await service.approve_member(1, 10)
+    notes = {"2.4": "=1+2", "3.1": "+84 912 345 678", "4.1": "-5 ngày so với hạn", "5": "@SUM(A1)"}
+    for message_id, (item, note) in enumerate(notes.items(), start=1):
+        saved = await service.record_update(
+            user_id=10, item_ref=item, percent=50, note=note, chat_id=10,
+            message_id=message_id, display_name=name,
+        )  # fmt: skip
+        assert saved.code == "saved", saved.message
+    db.close()
+
+    out = write_report_file(_settings(db_file), tmp_path / "r.xlsx", TODAY)
+    book = load_workbook(out)
+    formulas = [
+        f"{sheet.title}!{cell.coordinate}"
+        for sheet in book.worksheets
+        for row in sheet.iter_rows()
+        for cell in row
+        if cell.data_type == "f"
+    ]
+    assert formulas == []
+    detail = book[DETAIL_SHEET]
+    header = [c.value for c in detail[1]]
+    note_col, who_col = header.index("Ghi chú mới nhất"), header.index("Người báo cáo")
+    reported = [r for r in detail.iter_rows(min_row=2) if r[who_col].value is not None]
+    assert sorted(r[note_col].value for r in reported) == sorted(notes.values())
+    for row in reported:
+        assert row[who_col].value == name
+        assert row[note_col].quotePrefix and row[who_col].quotePrefix  # text when edited too

@@ -143,23 +143,25 @@ def test_split_statements_keeps_trigger_bodies_whole() -> None:
     assert statements[1].endswith("END;")
 
 
-def test_redelivered_update_stores_one_record(db: SqliteDatabase) -> None:
-    first, created = db.insert_update(_update())
-    again, created_again = db.insert_update(_update(note="khác"))
+async def test_redelivered_update_stores_one_record(db: SqliteDatabase) -> None:
+    first, created = await db.insert_update(_update())
+    again, created_again = await db.insert_update(_update(note="khác"))
     assert created and not created_again
     assert again.id == first.id and again.note == "đang lấy ý kiến các sở"
     assert len(db.updates()) == 1
 
 
-def test_updates_without_source_ids_are_each_stored(db: SqliteDatabase) -> None:
-    db.insert_update(_update(message_id=None, chat_id=None))
-    db.insert_update(_update(message_id=None, chat_id=None))
+async def test_updates_without_source_ids_are_each_stored(db: SqliteDatabase) -> None:
+    await db.insert_update(_update(message_id=None, chat_id=None))
+    await db.insert_update(_update(message_id=None, chat_id=None))
     assert len(db.updates()) == 2
 
 
-def test_reopened_database_keeps_every_saved_update(db_path: Path, db: SqliteDatabase) -> None:
+async def test_reopened_database_keeps_every_saved_update(
+    db_path: Path, db: SqliteDatabase
+) -> None:
     for message_id in range(1, 6):
-        db.insert_update(_update(message_id=message_id, percent=message_id * 10))
+        await db.insert_update(_update(message_id=message_id, percent=message_id * 10))
     db.close()
     reopened = open_sqlite(db_path, now=NOW)
     stored = reopened.updates()
@@ -168,15 +170,15 @@ def test_reopened_database_keeps_every_saved_update(db_path: Path, db: SqliteDat
     reopened.close()
 
 
-def test_times_are_stored_as_utc_iso_strings(db_path: Path, db: SqliteDatabase) -> None:
+async def test_times_are_stored_as_utc_iso_strings(db_path: Path, db: SqliteDatabase) -> None:
     local = datetime(2023, 6, 15, 16, 0, tzinfo=FixedClock(NOW).tz)
-    db.insert_update(_update(created_at=local))
+    await db.insert_update(_update(created_at=local))
     raw = sqlite3.connect(db_path).execute("SELECT created_at FROM progress_updates").fetchone()
     assert raw[0] == "2023-06-15T09:00:00.000000+00:00"
 
 
-def test_updates_are_append_only(db_path: Path, db: SqliteDatabase) -> None:
-    db.insert_update(_update())
+async def test_updates_are_append_only(db_path: Path, db: SqliteDatabase) -> None:
+    await db.insert_update(_update())
     conn = sqlite3.connect(db_path)
     with pytest.raises(sqlite3.IntegrityError, match="append-only"):
         conn.execute("UPDATE progress_updates SET percent = 99")
@@ -185,11 +187,11 @@ def test_updates_are_append_only(db_path: Path, db: SqliteDatabase) -> None:
     conn.close()
 
 
-def test_undo_is_a_separate_mark(db: SqliteDatabase) -> None:
-    stored, _ = db.insert_update(_update())
-    assert db.mark_undone(stored.id, by=10, at=NOW)
-    assert not db.mark_undone(stored.id, by=10, at=NOW)
-    assert not db.mark_undone(9999, by=10, at=NOW)
+async def test_undo_is_a_separate_mark(db: SqliteDatabase) -> None:
+    stored, _ = await db.insert_update(_update())
+    assert await db.mark_undone(stored.id, by=10, at=NOW)
+    assert not await db.mark_undone(stored.id, by=10, at=NOW)
+    assert not await db.mark_undone(9999, by=10, at=NOW)
     assert db.updates() == []
     marked = db.updates(include_undone=True)
     assert len(marked) == 1 and marked[0].undone and marked[0].undone_by == 10
@@ -197,43 +199,46 @@ def test_undo_is_a_separate_mark(db: SqliteDatabase) -> None:
     assert db.latest_by_assignment("2.4") == {}
 
 
-def test_latest_by_assignment_and_history(db: SqliteDatabase) -> None:
-    db.insert_update(_update(message_id=1, percent=20))
-    db.insert_update(_update(message_id=2, percent=70))
-    db.insert_update(_update(message_id=3, agency_id="stc", percent=10))
+async def test_latest_by_assignment_and_history(db: SqliteDatabase) -> None:
+    await db.insert_update(_update(message_id=1, percent=20))
+    await db.insert_update(_update(message_id=2, percent=70))
+    await db.insert_update(_update(message_id=3, agency_id="stc", percent=10))
     latest = db.latest_by_assignment("2.4")
     assert latest["2.4|snv"].percent == 70 and latest["2.4|stc"].percent == 10
     assert [u.percent for u in db.history("2.4", limit=2)] == [10, 70]
 
 
 def test_a_failed_transaction_writes_nothing(db: SqliteDatabase) -> None:
-    with pytest.raises(RuntimeError), db._tx() as conn:
+    def job(conn: sqlite3.Connection) -> None:
         conn.execute(
             "INSERT INTO progress_updates (item_id, assignment_key, agency_id, status,"
             " created_at) VALUES (?, ?, ?, ?, ?)",
             ("2.4", "2.4", "snv", "done", NOW.isoformat()),
         )
         raise RuntimeError("giữa chừng")
+
+    with pytest.raises(RuntimeError):
+        db.writer.call(job)
     assert db.updates() == []
 
 
-def test_check_constraints_reject_bad_rows(db: SqliteDatabase) -> None:
+async def test_check_constraints_reject_bad_rows(db: SqliteDatabase) -> None:
     with pytest.raises(sqlite3.IntegrityError):
-        db.insert_update(_update(percent=150))
+        await db.insert_update(_update(percent=150))
     assert db.updates() == []
 
 
-def test_members_and_chat_links_round_trip(db: SqliteDatabase) -> None:
-    member = db.save_member_request(10, "syt", "Trần Thị B", NOW)
+async def test_members_and_chat_links_round_trip(db: SqliteDatabase) -> None:
+    member = await db.save_member_request(10, "syt", "Trần Thị B", NOW)
     assert member.status == "pending"
-    assert db.decide_member(10, "approved", allowed_from=("approved",), by=1, at=NOW) is None
-    approved = db.decide_member(10, "approved", allowed_from=("pending",), by=1, at=NOW)
+    assert await db.decide_member(10, "approved", allowed_from=("approved",), by=1, at=NOW) is None
+    approved = await db.decide_member(10, "approved", allowed_from=("pending",), by=1, at=NOW)
     assert approved is not None and approved.status == "approved" and approved.decided_by == 1
     assert [m.user_id for m in db.list_members("approved")] == [10]
     assert db.list_members("pending") == []
-    link = db.save_chat_link_request(-500, "syt", "Nhóm Sở Y tế", 10, NOW)
+    link = await db.save_chat_link_request(-500, "syt", "Nhóm Sở Y tế", 10, NOW)
     assert link.status == "pending"
-    assert db.decide_chat_link(-500, "approved", allowed_from=("pending",), by=1, at=NOW)
+    assert await db.decide_chat_link(-500, "approved", allowed_from=("pending",), by=1, at=NOW)
     assert db.get_chat_link(-500).status == "approved"  # type: ignore[union-attr]
 
 
@@ -242,12 +247,12 @@ def test_reader_is_none_and_creates_nothing_when_no_database(db_path: Path) -> N
     assert not db_path.exists() and not db_path.parent.exists()
 
 
-def test_reader_reads_but_never_writes(db_path: Path, db: SqliteDatabase) -> None:
-    db.insert_update(_update())
+async def test_reader_reads_but_never_writes(db_path: Path, db: SqliteDatabase) -> None:
+    await db.insert_update(_update())
     reader = open_progress_reader(_settings(db_path))
     assert isinstance(reader, SqliteReader)
     assert [u.percent for u in reader.updates()] == [60]
-    db.insert_update(_update(message_id=2, percent=80))
+    await db.insert_update(_update(message_id=2, percent=80))
     assert [u.percent for u in reader.updates()] == [60, 80]
     with pytest.raises(sqlite3.OperationalError):
         reader._conn.execute("DELETE FROM members")
@@ -275,7 +280,7 @@ def test_sqlite_path_forms() -> None:
         sqlite_path("sqlite:///")
 
 
-def test_update_reads_are_reused_until_any_connection_writes(
+async def test_update_reads_are_reused_until_any_connection_writes(
     db: SqliteDatabase, db_path: Path
 ) -> None:
     selects: list[str] = []
@@ -286,15 +291,15 @@ def test_update_reads_are_reused_until_any_connection_writes(
     try:
         assert db.updates() == []
         assert db.updates() == [] and len(selects) == 1  # unchanged: not read again
-        mine, _ = db.insert_update(_update(1))
+        mine, _ = await db.insert_update(_update(1))
         assert [u.id for u in db.updates()] == [mine.id]  # its own write is seen
-        theirs, _ = other.insert_update(_update(2))
+        theirs, _ = await other.insert_update(_update(2))
         assert [u.id for u in db.updates()] == [mine.id, theirs.id]  # and another's
         assert [u.id for u in db.updates("2.4")] == [mine.id, theirs.id]
-        assert other.mark_undone(mine.id, by=10, at=NOW)
+        assert await other.mark_undone(mine.id, by=10, at=NOW)
         assert [u.id for u in db.updates()] == [theirs.id]
         assert [u.undone for u in db.updates(include_undone=True)] == [True, False]
-        assert db.mark_undone(theirs.id, by=10, at=NOW)
+        assert await db.mark_undone(theirs.id, by=10, at=NOW)
         assert db.updates() == [] and db.updates("2.4") == []
         reads = len(selects)
         shown = db.updates(include_undone=True)
@@ -304,7 +309,7 @@ def test_update_reads_are_reused_until_any_connection_writes(
         other.close()
 
 
-def test_a_changed_database_is_read_from_the_last_row_seen_not_from_the_start(
+async def test_a_changed_database_is_read_from_the_last_row_seen_not_from_the_start(
     db: SqliteDatabase, db_path: Path
 ) -> None:
     """A year of reports must not be re-read and re-parsed after every new one."""
@@ -312,12 +317,12 @@ def test_a_changed_database_is_read_from_the_last_row_seen_not_from_the_start(
     db._conn.set_trace_callback(
         lambda sql: selects.append(sql) if "FROM progress_updates" in sql else None
     )
-    first = [db.insert_update(_update(n))[0] for n in range(1, 6)]
+    first = [(await db.insert_update(_update(n)))[0] for n in range(1, 6)]
     assert [u.id for u in db.updates()] == [u.id for u in first]
     selects.clear()
     other = open_sqlite(db_path, now=NOW)
     try:
-        newer, _ = other.insert_update(_update(6))
+        newer, _ = await other.insert_update(_update(6))
         assert [u.id for u in db.updates()] == [*(u.id for u in first), newer.id]
     finally:
         other.close()
@@ -325,13 +330,13 @@ def test_a_changed_database_is_read_from_the_last_row_seen_not_from_the_start(
     assert len(reads) == 1 and f"u.id > {first[-1].id}" in reads[0], selects
 
 
-def test_a_late_update_stamped_earlier_is_listed_in_time_order(db: SqliteDatabase) -> None:
+async def test_a_late_update_stamped_earlier_is_listed_in_time_order(db: SqliteDatabase) -> None:
     """The clock is injected: an update may be stored after one with a later time."""
-    later, _ = db.insert_update(replace(_update(1), created_at=NOW + timedelta(days=2)))
+    later, _ = await db.insert_update(replace(_update(1), created_at=NOW + timedelta(days=2)))
     assert [u.id for u in db.updates()] == [later.id]
-    earlier, _ = db.insert_update(replace(_update(2), created_at=NOW - timedelta(days=2)))
+    earlier, _ = await db.insert_update(replace(_update(2), created_at=NOW - timedelta(days=2)))
     assert [u.id for u in db.updates()] == [earlier.id, later.id]
-    assert db.mark_undone(later.id, by=10, at=NOW)
+    assert await db.mark_undone(later.id, by=10, at=NOW)
     assert [u.id for u in db.updates()] == [earlier.id]
     assert [(u.id, u.undone) for u in db.updates(include_undone=True)] == [
         (earlier.id, False),
@@ -339,16 +344,32 @@ def test_a_late_update_stamped_earlier_is_listed_in_time_order(db: SqliteDatabas
     ]
 
 
-def test_rows_written_in_a_transaction_that_rolls_back_never_show(db: SqliteDatabase) -> None:
-    assert db.updates() == []
-    with pytest.raises(RuntimeError), db._tx() as conn:
+@pytest.mark.parametrize("in_memory", [False, True], ids=["file", "memory"])
+async def test_rows_written_in_a_transaction_that_rolls_back_never_show(
+    db_path: Path, in_memory: bool
+) -> None:
+    """A file database reads on its own connection, which never sees a write before
+    COMMIT; an in-memory one shares the writer's connection, so it sees the rows of the
+    open transaction but must not keep them."""
+    db = open_sqlite(Path(":memory:") if in_memory else db_path, now=NOW)
+    seen_inside: list[list[str]] = []
+
+    def job(conn: sqlite3.Connection) -> None:
         conn.execute(
             "INSERT INTO progress_updates (item_id, assignment_key, agency_id, status,"
             " created_at) VALUES ('2.4', '2.4', 'snv', 'done', ?)",
             (to_utc_text(NOW),),
         )
-        assert [u.status for u in db.updates()] == ["done"]  # seen inside, not kept
+        seen_inside.append([u.status for u in db.updates()])
         raise RuntimeError("rolled back")
-    assert db.updates() == []
-    kept, _ = db.insert_update(_update(1))
-    assert [u.id for u in db.updates()] == [kept.id]
+
+    try:
+        assert db.updates() == []
+        with pytest.raises(RuntimeError, match="rolled back"):
+            await db.writer.run(job)
+        assert seen_inside == [["done"] if in_memory else []]  # seen inside, not kept
+        assert db.updates() == []
+        kept, _ = await db.insert_update(_update(1))
+        assert [u.id for u in db.updates()] == [kept.id]
+    finally:
+        db.close()

@@ -268,7 +268,7 @@ async def test_start_up_derives_the_progress_the_first_questions_read(
 
     path = tmp_path / "history.db"
     db = open_sqlite(path, now=NOW)
-    db.insert_update(NewUpdate("2.4", "2.4", "snv", "done", 100, None, 1, "A", NOW))
+    await db.insert_update(NewUpdate("2.4", "2.4", "snv", "done", 100, None, 1, "A", NOW))
     db.close()
     settings = make_settings(database_url=f"sqlite:///{path}")
     per_view = len(progress_view.ProgressView(knowledge, None).rows(TODAY))
@@ -472,6 +472,22 @@ async def test_network_and_forbidden_errors_are_not_apologised(
     assert request.calls == []
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
     assert any("Lỗi mạng" in r.getMessage() for r in caplog.records)
+
+
+async def test_a_chat_that_is_gone_is_one_log_line(
+    built: Built, factory: FakeBotApi, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Telegram answers 400 "chat not found" to the reply: one warning line that names
+    the chat and the reason, no traceback, no apology sent to the same missing chat."""
+    application, request = built
+    request.fail_next("sendMessage", 400, "Bad Request: chat not found")
+    await feed(application, message(factory, PRIVATE, "Sở Nội vụ phải làm gì?"))
+    assert len(request.called("sendMessage")) == 1  # the reply only, no apology after it
+    logged = [r for r in caplog.records if r.levelno >= logging.WARNING]
+    assert len(logged) == 1, [r.getMessage() for r in logged]
+    (line,) = logged
+    assert line.levelno == logging.WARNING and line.exc_info is None
+    assert "chat not found" in line.getMessage().lower() and "\n" not in line.getMessage()
 
 
 async def test_group_chatter_error_is_not_apologised(built: Built, factory: FakeBotApi) -> None:

@@ -11,16 +11,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import signal
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
 import pytest
-from conftest import PLAN, ROOT, TOKEN, ScriptedBrain
+from conftest import TOKEN, ScriptedBrain
 from fake_bot_api import FakeBotApi
-from subprocess_helpers import read_until, spawn_bot_run
+from subprocess_helpers import bot_env, read_until, spawn_bot_run
 
 from bot.clock import FixedClock
 from bot.config import Settings
@@ -81,23 +80,6 @@ async def test_no_log_record_holds_the_token_during_a_full_run(
     assert not _leaks(caplog.text)
 
 
-def _env(api: FakeBotApi, tmp_path: Path, level: str) -> dict[str, str]:
-    return {
-        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-        "HOME": str(tmp_path),
-        "PYTHONPATH": str(ROOT),
-        "PYTHONUTF8": "1",
-        "PYTHONIOENCODING": "utf-8",
-        "TELEGRAM_BOT_TOKEN": TOKEN,
-        "TELEGRAM_API_URL": api.base_url,
-        "LOG_LEVEL": level,
-        "PLAN_PATH": str(PLAN),
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'bot.db'}",
-        "WEBHOOK_URL": "",
-        "HEARTBEAT_PATH": str(tmp_path / "heartbeat"),
-    }
-
-
 @pytest.mark.parametrize(
     ("stop_signal", "level"), [(signal.SIGTERM, "DEBUG"), (signal.SIGINT, "INFO")]
 )
@@ -105,7 +87,16 @@ async def test_python_m_bot_run_keeps_the_token_out_and_stops_cleanly(
     tmp_path: Path, stop_signal: signal.Signals, level: str
 ) -> None:
     async with FakeBotApi(TOKEN) as api:
-        process = await spawn_bot_run(tmp_path, _env(api, tmp_path, level))
+        process = await spawn_bot_run(
+            tmp_path,
+            bot_env(
+                api.base_url,
+                tmp_path,
+                tmp_path / "bot.db",
+                LOG_LEVEL=level,
+                HEARTBEAT_PATH=str(tmp_path / "heartbeat"),
+            ),
+        )
         assert process.stdout is not None
         lines: list[str] = []
         try:

@@ -16,7 +16,10 @@ Each `tick` (run by PTB's JobQueue every minute, or called directly by tests):
 
 Ticks outside working hours send nothing: everything is planned inside working
 hours, so only a catch-up could fall outside, and it waits for the next working
-slot. One bot process per database is assumed (the log makes repeats impossible
+slot. Once the bot is stopping (`shutdown`, set by the reminders feature) a tick
+starts no other chat and waits out no flood limit: what it claimed and did not try
+stays `pending`, and a send Telegram refused with 429 is a retryable failure, so
+the next start sends both. One bot process per database is assumed (the log makes repeats impossible
 within it; a `pending` row never attempted is an orphan of a stopped process).
 """
 
@@ -49,8 +52,9 @@ from bot.reminders.planner import Occurrence, ReminderPlanner, Snapshot
 from bot.reminders.store import ReminderStore, Subscription
 from bot.replies import html_to_plain, split_html
 from bot.storage.base import ProgressStore
-from bot.telegram.delivery import not_delivered  # also used for replies
+from bot.telegram.delivery import CHAT_GONE, not_delivered  # also used for replies
 from bot.telegram.sending import post_message
+from bot.telegram.shutdown import Shutdown
 
 log = logging.getLogger(__name__)
 
@@ -58,15 +62,6 @@ CATCH_UP = timedelta(days=31)
 SEND_RETRIES = 2  # extra tries of one message after a flood wait (RetryAfter)
 MAX_RETRY_WAIT = 60.0
 INTERRUPTED = "Bot dừng khi đang gửi tin này; không gửi lại để tránh trùng lặp."
-# Bad Request answers meaning the bot can no longer write in the chat: pause, like Forbidden.
-LOST_CHAT = (
-    "chat not found",
-    "not enough rights",
-    "chat_write_forbidden",
-    "group chat was deactivated",
-    "bot is not a member",
-    "have no rights",
-)
 
 
 # ---------------------------------------------------------------- pacing
@@ -158,6 +153,7 @@ class TickReport:
     sent_chats: list[int] = field(default_factory=list)
     failed_chats: list[int] = field(default_factory=list)
     paused_chats: list[int] = field(default_factory=list)
+    left_chats: list[int] = field(default_factory=list)  # not tried: the bot is stopping
     skipped: str | None = None
 
 
@@ -184,6 +180,7 @@ class ReminderEngine:
         self.pacer = pacer or Pacer()
         self.catch_up = catch_up
         self.bot: Bot | None = None
+        self.shutdown: Shutdown | None = None  # the running application's (register)
         # kept between ticks: it re-derives only what new reports changed (a fresh view
         # would read and group the whole history every minute)
         self._view = ProgressView(knowledge, progress, self.calendar.tz)
@@ -215,9 +212,24 @@ class ReminderEngine:
 
     # -- the tick -------------------------------------------------------------
 
+    @property
+    def stopping(self) -> bool:
+        return self.shutdown is not None and self.shutdown.began
+
     async def job(self, context: CallbackContext[Any, Any, Any, Any]) -> None:
-        """The JobQueue callback."""
-        await self.tick(context.bot)
+        """The JobQueue callback (work in flight for a stopping application)."""
+        if self.shutdown is None:
+            await self.tick(context.bot)
+            return
+        with self.shutdown.in_flight():
+            await self.tick(context.bot)
+
+    async def _pause(self, wait: Awaitable[Any]) -> bool:
+        """Await a pacing or flood wait unless the bot begins stopping; True if it did."""
+        if self.shutdown is None:
+            await wait
+            return False
+        return await self.shutdown.unless_stopping(wait)
 
     async def tick(self, bot: Bot | None = None) -> TickReport:
         """Send everything due now; safe to call at any time and any number of times."""
@@ -229,17 +241,28 @@ class ReminderEngine:
             report = TickReport(at=now)
             if not self._checked_interrupted:
                 self._checked_interrupted = True
-                closed = self.store.close_interrupted(INTERRUPTED)
+                closed = await self.store.close_interrupted(INTERRUPTED)
                 if closed:
                     log.warning(
                         "%d nhắc việc đang gửi dở khi bot dừng lần trước: không gửi lại", closed
                     )
+            if self.stopping:
+                report.skipped = "bot đang dừng"
+                return report
             if not self.calendar.is_working_time(now):
                 report.skipped = "ngoài giờ làm việc"
                 return report
-            outbound = self._prepare(now, report)
+            outbound = await self._prepare(now, report)
             for message in outbound:
+                if self.stopping:
+                    report.left_chats.append(message.subscription.chat_id)
+                    continue
                 await self._deliver(bot, message, report)
+            if report.left_chats:
+                log.info(
+                    "Bot đang dừng: %d nhóm chưa được gửi nhắc việc, sẽ gửi khi bot chạy lại",
+                    len(report.left_chats),
+                )
             if report.claimed:
                 log.info(
                     "Nhắc việc: %d tin tới %d nhóm, %d lỗi, %d nhóm tạm dừng",
@@ -250,7 +273,7 @@ class ReminderEngine:
                 )
             return report
 
-    def _prepare(self, now: datetime, report: TickReport) -> list[Outbound]:
+    async def _prepare(self, now: datetime, report: TickReport) -> list[Outbound]:
         """Plan, record as pending (before anything is sent) and compose per chat."""
         snap = self.snapshot()
         outbound: list[Outbound] = []
@@ -261,7 +284,7 @@ class ReminderEngine:
                 continue
             logged = self.store.logged(sub.chat_id, [o.key for o in due])
             candidates = [o for o in due if o.key not in logged or logged[o.key].claimable()]
-            claimed = set(self.store.claim(sub.chat_id, candidates, now))
+            claimed = set(await self.store.claim(sub.chat_id, candidates, now))
             if not claimed:
                 continue
             chosen = [o for o in candidates if o.key in claimed]
@@ -276,16 +299,20 @@ class ReminderEngine:
         delivered = 0
         try:
             for index, piece in enumerate(message.pieces):
-                await self.pacer.wait(chat_id)
-                if index == 0:
-                    self.store.mark_attempted(chat_id, message.keys, self.clock.now())
+                if index > 0:
+                    await self.pacer.wait(chat_id)
+                elif await self._pause(self.pacer.wait(chat_id)):
+                    report.left_chats.append(chat_id)  # never tried: claimable again
+                    return
+                else:
+                    await self.store.mark_attempted(chat_id, message.keys, self.clock.now())
                 sent_id = await self._send_piece(bot, chat_id, piece)
                 delivered += 1
                 first_id = first_id if first_id is not None else sent_id
         except Forbidden as exc:
             reason = f"Telegram từ chối (Forbidden): {exc.message}"
-            self.store.mark_failed(chat_id, message.keys, reason, retryable=False)
-            self.store.pause(chat_id, reason, self.clock.now())
+            await self.store.mark_failed(chat_id, message.keys, reason, retryable=False)
+            await self.store.pause(chat_id, reason, self.clock.now())
             report.paused_chats.append(chat_id)
             log.warning(
                 "Nhóm %s (%s): bot bị loại hoặc mất quyền gửi; tạm dừng nhắc việc (%s)",
@@ -299,17 +326,19 @@ class ReminderEngine:
                 f"Nhóm đã chuyển thành siêu nhóm (id mới {exc.new_chat_id}); chạy lại /nhacviec"
                 " trong nhóm mới"
             )
-            self.store.mark_failed(chat_id, message.keys, reason, retryable=False)
-            self.store.pause(chat_id, reason, self.clock.now())
+            await self.store.mark_failed(chat_id, message.keys, reason, retryable=False)
+            await self.store.pause(chat_id, reason, self.clock.now())
             report.paused_chats.append(chat_id)
             log.warning("Nhóm %s: %s", chat_id, reason)
             return
         except BadRequest as exc:
-            self.store.mark_failed(
+            await self.store.mark_failed(
                 chat_id, message.keys, f"BadRequest: {exc.message}", retryable=False
             )
-            if any(sign in exc.message.lower() for sign in LOST_CHAT):
-                self.store.pause(chat_id, f"Telegram từ chối: {exc.message}", self.clock.now())
+            if any(sign in exc.message.lower() for sign in CHAT_GONE):  # pause, like Forbidden
+                await self.store.pause(
+                    chat_id, f"Telegram từ chối: {exc.message}", self.clock.now()
+                )
                 report.paused_chats.append(chat_id)
             else:
                 report.failed_chats.append(chat_id)
@@ -317,20 +346,20 @@ class ReminderEngine:
             return
         except TelegramError as exc:
             retryable = delivered == 0 and not_delivered(exc)
-            self.store.mark_failed(
+            await self.store.mark_failed(
                 chat_id, message.keys, f"{type(exc).__name__}: {exc}", retryable=retryable
             )
             report.failed_chats.append(chat_id)
             log.warning("Không gửi được nhắc việc tới nhóm %s: %s", chat_id, exc)
             return
         except Exception as exc:
-            self.store.mark_failed(
+            await self.store.mark_failed(
                 chat_id, message.keys, f"{type(exc).__name__}: {exc}", retryable=False
             )
             report.failed_chats.append(chat_id)
             log.exception("Lỗi khi gửi nhắc việc tới nhóm %s", chat_id)
             return
-        self.store.mark_sent(chat_id, message.keys, self.clock.now(), first_id)
+        await self.store.mark_sent(chat_id, message.keys, self.clock.now(), first_id)
         report.sent_chats.append(chat_id)
         report.messages += delivered
 
@@ -349,11 +378,12 @@ class ReminderEngine:
                     await self.pacer.wait(chat_id)
                     return await post_message(bot, chat_id, html_to_plain(html), html=False)
             except RetryAfter as exc:
-                if attempt == SEND_RETRIES:
-                    raise
+                if attempt == SEND_RETRIES or self.stopping:
+                    raise  # a retryable failure: sent at the next tick, or the next start
                 wait = exc.retry_after
                 seconds = wait.total_seconds() if isinstance(wait, timedelta) else float(wait)
-                await self.pacer.sleep(min(seconds, MAX_RETRY_WAIT))
+                if await self._pause(self.pacer.sleep(min(seconds, MAX_RETRY_WAIT))):
+                    raise
             finally:
                 self.pacer.record(chat_id)
         raise AssertionError("unreachable")

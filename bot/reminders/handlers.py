@@ -35,7 +35,7 @@ from bot.reminders.engine import Pacer, ReminderEngine
 from bot.reminders.store import ALL_AGENCIES, ReminderStore, Subscription, store_for
 from bot.replies import esc
 from bot.storage.base import Database
-from bot.telegram.app import add_lifecycle_hooks
+from bot.telegram.app import add_lifecycle_hooks, shutdown_of
 from bot.telegram.chat_admin import is_group_admin as group_admin_check
 from bot.telegram.commands import GROUP, GROUP_ADMIN, add_menu_command
 from bot.telegram.handlers import Context, send_html
@@ -263,7 +263,7 @@ async def cmd_subscribe(update: Update, context: Context) -> None:
     if choice.agency_id is None:
         await _reply(context, chat, message, choice.refusal or NOT_ADMIN)
         return
-    sub = svc.store.subscribe(chat.id, choice.agency_id, chat.title, actor, svc.clock.now())
+    sub = await svc.store.subscribe(chat.id, choice.agency_id, chat.title, actor, svc.clock.now())
     log.info("Nhóm %s bật nhắc việc: %s", chat.id, choice.agency_id)
     await _reply(context, chat, message, svc.subscribed_html(sub))
 
@@ -279,7 +279,7 @@ async def cmd_unsubscribe(update: Update, context: Context) -> None:
     if current is None or current.paused:
         await _reply(context, chat, message, "Nhóm chưa bật nhắc việc; không có gì để tắt.")
         return
-    svc.store.pause(chat.id, "Tắt bằng lệnh /tatnhacviec", svc.clock.now(), actor_id=actor)
+    await svc.store.pause(chat.id, "Tắt bằng lệnh /tatnhacviec", svc.clock.now(), actor_id=actor)
     log.info("Nhóm %s tắt nhắc việc", chat.id)
     await _reply(
         context,
@@ -310,6 +310,7 @@ def register(
     application.bot_data[SERVICES_KEY] = services
     services.application = application
     services.engine.bot = application.bot
+    services.engine.shutdown = shutdown_of(application)  # stop sending when it stops
     add_menu_command(
         application,
         "nhacviec",

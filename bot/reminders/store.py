@@ -9,8 +9,9 @@ again; one attempted but not confirmed is never retried, since it may have been
 delivered. Failures Telegram guarantees were not delivered (flood wait, a
 server error) are `retryable` and claimed again up to `MAX_ATTEMPTS` times.
 
-The engine is the only writer (one bot process per database), and every method
-is one short transaction, so asyncio code may call it directly.
+The engine is the only writer (one bot process per database). Reads are short and
+synchronous; every write is one transaction run by the database's writer thread
+(`bot.storage.writer`) and awaited until committed.
 """
 
 from __future__ import annotations
@@ -22,11 +23,12 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Literal, Protocol, cast
 
-from bot.storage.migrate import apply_migrations
 from bot.storage.sqlite import (  # same pragmas as the bot's DB
+    SqliteDatabase,
     SqliteSession,
     _connect,
     from_utc_text,
+    open_sqlite,
     to_utc_text,
 )
 
@@ -154,20 +156,57 @@ def _entry(row: sqlite3.Row) -> LogEntry:
     )
 
 
+def _subscription_row(conn: sqlite3.Connection, chat_id: int) -> sqlite3.Row:
+    row: sqlite3.Row = conn.execute(
+        "SELECT * FROM reminder_subscriptions WHERE chat_id = ?", (chat_id,)
+    ).fetchone()
+    return row
+
+
 def _chunks(values: Sequence[str], size: int = 500) -> Iterator[Sequence[str]]:
     for i in range(0, len(values), size):
         yield values[i : i + size]
 
 
-class ReminderStore(SqliteSession):
-    """Subscriptions, send log and events over one SQLite connection."""
+def _set_keys(
+    conn: sqlite3.Connection,
+    sql: str,
+    params: tuple[Any, ...],
+    chat_id: int,
+    keys: Sequence[str],
+) -> None:
+    """Run `sql` (an UPDATE of reminder_log) on the chat's rows with these keys (a job)."""
+    for chunk in _chunks(list(keys)):
+        marks = ", ".join("?" for _ in chunk)
+        conn.execute(
+            f"{sql} WHERE chat_id = ? AND reminder_key IN ({marks})",
+            (*params, chat_id, *chunk),
+        )
 
-    def __init__(self, conn: sqlite3.Connection, *, owns_connection: bool = True):
+
+class ReminderStore(SqliteSession):
+    """Subscriptions, send log and events: reads on a connection, writes through the
+    writer of the database it stands beside (`beside`), or read-only (`open_store_reader`)."""
+
+    def __init__(self, conn: sqlite3.Connection, *, owned: SqliteDatabase | None = None):
         super().__init__(conn)
-        self._owns = owns_connection
+        self._owned = owned
+        self._read_only = True
+
+    @classmethod
+    def beside(cls, db: SqliteDatabase, *, owns: bool = False) -> ReminderStore:
+        """A store sharing `db`'s read connection, lock and writer (closing it closes `db`
+        only when `owns`)."""
+        store = cls.__new__(cls)
+        SqliteSession.__init__(store, db._conn, writer=db.writer, lock=db._lock)
+        store._owned = db if owns else None
+        store._read_only = False
+        return store
 
     def close(self) -> None:
-        if self._owns:
+        if self._owned is not None:
+            self._owned.close()
+        elif self._read_only:
             with self._lock:
                 self._conn.close()
 
@@ -200,11 +239,12 @@ class ReminderStore(SqliteSession):
         )
         return [_subscription(row) for row in rows]
 
-    def subscribe(
+    async def subscribe(
         self, chat_id: int, agency_id: str, title: str | None, created_by: int, at: datetime
     ) -> Subscription:
         """Create or replace the chat's subscription, active from `at` (resumes a paused one)."""
-        with self._tx() as conn:
+
+        def job(conn: sqlite3.Connection) -> Subscription:
             before = conn.execute(
                 "SELECT paused FROM reminder_subscriptions WHERE chat_id = ?", (chat_id,)
             ).fetchone()
@@ -220,15 +260,16 @@ class ReminderStore(SqliteSession):
             )
             action = "resumed" if before is not None and before["paused"] else "subscribed"
             self._event(conn, chat_id, action, agency_id, created_by, title, at)
-        found = self.get(chat_id)
-        assert found is not None
-        return found
+            return _subscription(_subscription_row(conn, chat_id))
 
-    def pause(
+        return await self._write(job)
+
+    async def pause(
         self, chat_id: int, reason: str, at: datetime, *, actor_id: int | None = None
     ) -> Subscription | None:
         """Pause a subscription (Forbidden, /tatnhacviec); None when there is none."""
-        with self._tx() as conn:
+
+        def job(conn: sqlite3.Connection) -> Subscription | None:
             current = conn.execute(
                 "SELECT agency_id FROM reminder_subscriptions WHERE chat_id = ?", (chat_id,)
             ).fetchone()
@@ -240,7 +281,9 @@ class ReminderStore(SqliteSession):
                 (reason, to_utc_text(at), chat_id),
             )
             self._event(conn, chat_id, "paused", current["agency_id"], actor_id, reason, at)
-        return self.get(chat_id)
+            return _subscription(_subscription_row(conn, chat_id))
+
+        return await self._write(job)
 
     def events(self, chat_id: int | None = None) -> list[Event]:
         rows = self._all(
@@ -290,7 +333,7 @@ class ReminderStore(SqliteSession):
             found.update({row["reminder_key"]: _entry(row) for row in rows})
         return found
 
-    def claim(self, chat_id: int, due: Sequence[Claimable], at: datetime) -> list[str]:
+    async def claim(self, chat_id: int, due: Sequence[Claimable], at: datetime) -> list[str]:
         """Record `due` as pending and return the keys this caller may now send.
 
         New keys are inserted; never-attempted pending rows and retryable failures are
@@ -298,8 +341,9 @@ class ReminderStore(SqliteSession):
         if not due:
             return []
         stamp = to_utc_text(at)
-        claimed: list[str] = []
-        with self._tx() as conn:
+
+        def job(conn: sqlite3.Connection) -> list[str]:
+            claimed: list[str] = []
             for occurrence in due:
                 cursor = conn.execute(
                     "INSERT INTO reminder_log (chat_id, reminder_key, kind, subject, occurs_on,"
@@ -329,33 +373,29 @@ class ReminderStore(SqliteSession):
                         (row["id"],),
                     )
                     claimed.append(occurrence.key)
-        return claimed
+            return claimed
 
-    def _update_keys(
+        return await self._write(job)
+
+    async def _update_keys(
         self, chat_id: int, keys: Sequence[str], sql: str, params: tuple[Any, ...]
     ) -> None:
-        with self._tx() as conn:
-            for chunk in _chunks(list(keys)):
-                marks = ", ".join("?" for _ in chunk)
-                conn.execute(
-                    f"{sql} WHERE chat_id = ? AND reminder_key IN ({marks})",
-                    (*params, chat_id, *chunk),
-                )
+        await self._write(lambda conn: _set_keys(conn, sql, params, chat_id, keys))
 
-    def mark_attempted(self, chat_id: int, keys: Sequence[str], at: datetime) -> None:
+    async def mark_attempted(self, chat_id: int, keys: Sequence[str], at: datetime) -> None:
         """Just before the request to Telegram: from now on the keys are never retried
         unless Telegram says they were not delivered."""
-        self._update_keys(
+        await self._update_keys(
             chat_id,
             keys,
             "UPDATE reminder_log SET attempted_at = ?, attempts = attempts + 1",
             (to_utc_text(at),),
         )
 
-    def mark_sent(
+    async def mark_sent(
         self, chat_id: int, keys: Sequence[str], at: datetime, message_id: int | None
     ) -> None:
-        self._update_keys(
+        await self._update_keys(
             chat_id,
             keys,
             "UPDATE reminder_log SET status = 'sent', sent_at = ?, message_id = ?, error = NULL,"
@@ -363,10 +403,10 @@ class ReminderStore(SqliteSession):
             (to_utc_text(at), message_id),
         )
 
-    def mark_failed(
+    async def mark_failed(
         self, chat_id: int, keys: Sequence[str], error: str, *, retryable: bool
     ) -> None:
-        self._update_keys(
+        await self._update_keys(
             chat_id,
             keys,
             "UPDATE reminder_log SET status = 'failed', error = ?, retryable = ?",
@@ -381,9 +421,10 @@ class ReminderStore(SqliteSession):
         )
         return [_entry(row) for row in rows]
 
-    def close_interrupted(self, error: str) -> int:
+    async def close_interrupted(self, error: str) -> int:
         """Mark interrupted rows failed (final): they may have been delivered."""
-        with self._tx() as conn:
+
+        def job(conn: sqlite3.Connection) -> int:
             cursor = conn.execute(
                 "UPDATE reminder_log SET status = 'failed', error = ?, retryable = 0"
                 " WHERE status = 'pending' AND attempted_at IS NOT NULL",
@@ -391,29 +432,20 @@ class ReminderStore(SqliteSession):
             )
             return cursor.rowcount
 
+        return await self._write(job)
+
 
 def open_store(path: Path, *, now: datetime) -> ReminderStore:
-    """Open the database file read-write (creating and migrating it if needed)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    conn = _connect(path, read_only=False)
-    try:
-        apply_migrations(conn, now=now)
-    except Exception:
-        conn.close()
-        raise
-    return ReminderStore(conn)
+    """Open the database file read-write (creating and migrating it if needed); closing
+    the store closes it."""
+    return ReminderStore.beside(open_sqlite(path, now=now), owns=True)
 
 
 def store_for(db: object, *, now: datetime) -> ReminderStore:
-    """A store beside an open `bot.storage` database: its own connection to the same
-    file (SQLite WAL), or the database's own connection for an in-memory one."""
-    path = getattr(db, "path", None)
-    if path is not None and str(path) != ":memory:":
-        return open_store(Path(path), now=now)
-    conn = getattr(db, "_conn", None)  # in-memory: only that connection sees the data
-    if not isinstance(conn, sqlite3.Connection):
+    """A store beside an open `bot.storage` database, sharing its connections and writer."""
+    if not isinstance(db, SqliteDatabase):
         raise TypeError("nhắc việc cần cơ sở dữ liệu SQLite")
-    return ReminderStore(conn, owns_connection=False)
+    return ReminderStore.beside(db)
 
 
 def open_store_reader(path: Path) -> ReminderStore | None:

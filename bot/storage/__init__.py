@@ -1,15 +1,17 @@
 """Persistence: SQLite by default (WAL, migrations), chosen by DATABASE_URL.
 
 `open_database` opens the read-write store the bot uses (creating the SQLite
-file, checking it and applying migrations); a damaged or locked file is refused
-with a Vietnamese `ConfigError` (`storage_problem` words SQLite errors for
+file, checking it and applying migrations); a damaged, locked or read-only file is
+refused with a Vietnamese `ConfigError` (`storage_problem` words SQLite errors for
 operators). `open_progress_reader` opens an existing store read-only for `ask`
 and reports, and never creates or writes anything.
 """
 
 from __future__ import annotations
 
+import os
 import sqlite3
+import stat
 from pathlib import Path
 
 from bot.clock import Clock, SystemClock
@@ -56,6 +58,7 @@ def open_database(settings: Settings, clock: Clock | None = None) -> Database:
 
     now = (clock or SystemClock(settings.tz)).now()
     path = sqlite_path(url)
+    refuse_read_only(path)
     try:
         return open_sqlite(path, now=now)
     except MigrationError as exc:
@@ -69,6 +72,24 @@ def open_database(settings: Settings, clock: Clock | None = None) -> Database:
         raise ConfigError(f"Không tạo được tệp cơ sở dữ liệu ({exc})") from exc
     except sqlite3.Error as exc:
         raise ConfigError(f"Không mở được cơ sở dữ liệu {path}: {storage_problem(exc)}") from exc
+
+
+def refuse_read_only(path: Path) -> None:
+    """ConfigError when the database file exists but the bot may not write it.
+
+    SQLite opens such a file read-only without a word, so the bot would start and then
+    refuse every report. Two signs are read, not tried: no write permission for anyone
+    (chmod 444: what an operator means, and what root ignores, so `os.access` alone
+    would say yes when running as root) and no write access for this user."""
+    if str(path) == ":memory:" or not path.is_file():
+        return
+    mode = path.stat().st_mode
+    if not mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH) or not os.access(path, os.W_OK):
+        raise ConfigError(
+            f"Không mở được cơ sở dữ liệu {path}: tệp chỉ đọc (quyền {stat.filemode(mode)}),"
+            " bot sẽ không lưu được báo cáo nào; hãy cấp quyền ghi cho người dùng chạy bot,"
+            f" ví dụ chmod u+w {path}, rồi chạy lại"
+        )
 
 
 EMPTY_FILE_DETAIL = "database file is empty (0 bytes)"
@@ -86,6 +107,10 @@ EMPTY_PROBLEM = (
     " cắt cụt hoặc được tạo bằng tay. Nếu bot đã từng chạy với tệp này, hãy khôi phục từ bản"
     " sao lưu gần nhất; nếu đây là lần chạy đầu, hãy xóa tệp để bot tự tạo"
 )
+READ_ONLY_PROBLEM = (
+    "cơ sở dữ liệu chỉ đọc (tệp, hoặc thư mục chứa nó, không cho ghi): bot không lưu được;"
+    " hãy cấp quyền ghi cho người dùng chạy bot"
+)
 UNKNOWN_PROBLEM = "lỗi SQLite"
 
 
@@ -95,6 +120,8 @@ def _known_problem(exc: BaseException) -> str | None:
         return EMPTY_PROBLEM
     if "locked" in text or "busy" in text:
         return LOCKED_PROBLEM
+    if "readonly" in text or "read-only" in text:
+        return READ_ONLY_PROBLEM
     if any(sign in text for sign in ("malformed", "not a database", "quick_check", "corrupt")):
         return DAMAGED_PROBLEM
     return None

@@ -39,7 +39,9 @@ class Member:
 
 @dataclass(frozen=True)
 class ChatLink:
-    """A group chat linked to an agency."""
+    """A group chat linked to an agency; a confirmed link may carry a change of agency
+    asked for by a group admin (`pending_*`), waiting for a bot admin while the link
+    stays in force."""
 
     chat_id: int
     agency_id: str
@@ -49,6 +51,9 @@ class ChatLink:
     requested_at: datetime
     decided_at: datetime | None = None
     decided_by: int | None = None
+    pending_agency_id: str | None = None
+    pending_requested_by: int | None = None
+    pending_requested_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -118,24 +123,25 @@ class ProgressStore(ProgressReader, Protocol):
 
 
 class Database(ProgressStore, Protocol):
-    """Read and write. Each method is one short transaction: all or nothing."""
+    """Read and write. Each write is one transaction, all or nothing, run off the event
+    loop; it returns only once committed (durable)."""
 
-    def insert_update(self, update: NewUpdate) -> tuple[StoredUpdate, bool]:
+    async def insert_update(self, update: NewUpdate) -> tuple[StoredUpdate, bool]:
         """Store `update` unless one with the same (source_chat_id, source_message_id)
         exists; return the stored record and whether it was created now."""
         ...
 
-    def mark_undone(self, update_id: int, *, by: int | None, at: datetime) -> bool:
+    async def mark_undone(self, update_id: int, *, by: int | None, at: datetime) -> bool:
         """Add the undo mark; False when the update is missing or already undone."""
         ...
 
-    def save_member_request(
+    async def save_member_request(
         self, user_id: int, agency_id: str, display_name: str | None, at: datetime
     ) -> Member:
         """Create or replace the user's request as pending (audited)."""
         ...
 
-    def decide_member(
+    async def decide_member(
         self,
         user_id: int,
         status: AccessStatus,
@@ -143,15 +149,20 @@ class Database(ProgressStore, Protocol):
         allowed_from: tuple[AccessStatus, ...],
         by: int | None,
         at: datetime,
+        requested_at: datetime | None = None,
     ) -> Member | None:
-        """Move a member to `status` if it is currently in `allowed_from`; else None."""
+        """Move a member to `status` if it is currently in `allowed_from` (and, given
+        `requested_at`, still the request made then); else None."""
         ...
 
-    def save_chat_link_request(
+    async def save_chat_link_request(
         self, chat_id: int, agency_id: str, title: str | None, requested_by: int, at: datetime
-    ) -> ChatLink: ...
+    ) -> ChatLink:
+        """Create or replace the chat's request as pending (audited); for a confirmed link
+        to another agency, record the change beside it instead (the link stays)."""
+        ...
 
-    def decide_chat_link(
+    async def decide_chat_link(
         self,
         chat_id: int,
         status: AccessStatus,
@@ -159,4 +170,9 @@ class Database(ProgressStore, Protocol):
         allowed_from: tuple[AccessStatus, ...],
         by: int | None,
         at: datetime,
-    ) -> ChatLink | None: ...
+        requested_at: datetime | None = None,
+    ) -> ChatLink | None:
+        """As `decide_member`; a `requested_at` naming the pending change of a confirmed
+        link decides that change (approved: the link moves to its agency; rejected: the
+        link stays as it is)."""
+        ...

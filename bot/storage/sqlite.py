@@ -1,17 +1,19 @@
 """SQLite backend: WAL, foreign keys, busy timeout, migrations applied at open.
 
-One connection per object, guarded by a lock; every call is short and
-synchronous, so asyncio handlers may call it directly (or in a worker thread).
-`SqliteReader` opens the file read-only and never creates or migrates it.
+Reads are short and synchronous on a connection of their own (WAL readers never wait
+for the writer), so asyncio handlers call them directly. Writes are `async`: each is a
+job for the `SqliteWriter` thread, which owns a second connection, groups the jobs
+waiting into one transaction and answers only after COMMIT, so no fsync ever stops the
+event loop. `SqliteReader` opens the file read-only and never creates or migrates it.
 """
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 import threading
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from dataclasses import replace
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal, TypeVar, cast
@@ -20,8 +22,13 @@ from bot.progress_types import ProgressRecord, Status
 from bot.storage import EMPTY_FILE_DETAIL
 from bot.storage.base import AccessStatus, ChatLink, Member, NewUpdate, StoredUpdate
 from bot.storage.migrate import apply_migrations
+from bot.storage.writer import SqliteWriter
+
+T = TypeVar("T")
 
 BUSY_TIMEOUT_MS = 5000
+
+log = logging.getLogger(__name__)
 
 _Decided = TypeVar("_Decided", Member, ChatLink)
 
@@ -91,7 +98,20 @@ def _chat_link(row: sqlite3.Row) -> ChatLink:
         requested_at=requested,
         decided_at=from_utc_text(row["decided_at"]),
         decided_by=row["decided_by"],
+        **_pending_change(row),
     )
+
+
+def _pending_change(row: sqlite3.Row) -> dict[str, Any]:
+    """The change of agency waiting beside a confirmed link (none in a file read before
+    migration 004, which a read-only reader does not apply)."""
+    if "pending_agency_id" not in row.keys():  # noqa: SIM118 (`in` on a Row reads values)
+        return {}
+    return {
+        "pending_agency_id": row["pending_agency_id"],
+        "pending_requested_by": row["pending_requested_by"],
+        "pending_requested_at": from_utc_text(row["pending_requested_at"]),
+    }
 
 
 def _connect(path: Path, *, read_only: bool) -> sqlite3.Connection:
@@ -175,12 +195,26 @@ class _UpdateLog:
 
 
 class SqliteSession:
-    """One SQLite connection used from several tasks: queries and IMMEDIATE transactions
-    under a lock (shared by the progress store and the reminders store)."""
+    """A read connection used from several tasks (queries under a lock) and, for a store
+    that writes, the writer thread its write jobs go to (shared by the progress store
+    and the reminders store)."""
 
-    def __init__(self, conn: sqlite3.Connection):
+    def __init__(
+        self,
+        conn: sqlite3.Connection,
+        *,
+        writer: SqliteWriter | None = None,
+        lock: threading.RLock | None = None,
+    ):
         self._conn = conn
-        self._lock = threading.RLock()
+        self._lock = lock or threading.RLock()
+        self._writer = writer
+
+    async def _write(self, job: Callable[[sqlite3.Connection], T]) -> T:
+        """Run `job` in the writer's next transaction; return once it is committed."""
+        if self._writer is None:
+            raise sqlite3.OperationalError("cơ sở dữ liệu mở chỉ để đọc")
+        return await self._writer.run(job)
 
     def _all(self, sql: str, params: tuple[Any, ...] = ()) -> list[sqlite3.Row]:
         with self._lock:
@@ -191,24 +225,19 @@ class SqliteSession:
             row: sqlite3.Row | None = self._conn.execute(sql, params).fetchone()
             return row
 
-    @contextmanager
-    def _tx(self) -> Iterator[sqlite3.Connection]:
-        """One IMMEDIATE transaction: committed on success, rolled back on any error."""
-        with self._lock:
-            self._conn.execute("BEGIN IMMEDIATE")
-            try:
-                yield self._conn
-            except BaseException:
-                self._conn.execute("ROLLBACK")
-                raise
-            self._conn.execute("COMMIT")
-
 
 class SqliteReader(SqliteSession):
     """Read side of the SQLite store (implements `ProgressStore`)."""
 
-    def __init__(self, conn: sqlite3.Connection, path: Path):
-        super().__init__(conn)
+    def __init__(
+        self,
+        conn: sqlite3.Connection,
+        path: Path,
+        *,
+        writer: SqliteWriter | None = None,
+        lock: threading.RLock | None = None,
+    ):
+        super().__init__(conn, writer=writer, lock=lock)
         self.path = path
         self._read_cache: dict[tuple[str | None, bool], list[StoredUpdate]] = {}
         self._read_state: tuple[int, int] | None = None
@@ -352,48 +381,38 @@ class SqliteReader(SqliteSession):
 
 
 class SqliteDatabase(SqliteReader):
-    """Read-write SQLite store (implements `Database`); writes go through `_tx`."""
+    """Read-write SQLite store (implements `Database`): reads on this object's connection,
+    writes as jobs of its `SqliteWriter` (see the module docstring)."""
+
+    def __init__(
+        self,
+        conn: sqlite3.Connection,
+        path: Path,
+        *,
+        writer: SqliteWriter,
+        lock: threading.RLock | None = None,
+    ):
+        super().__init__(conn, path, writer=writer, lock=lock)
+        self.writer = writer
+
+    def close(self) -> None:
+        """Commit what is queued, checkpoint the WAL into the main file, close both
+        connections (a copy of the .db file alone then holds everything)."""
+        self.writer.close()
+        write_conn = self.writer.connection
+        with self._lock:
+            if write_conn is not self._conn:
+                checkpoint(write_conn)
+                write_conn.close()
+            self._conn.close()
 
     # -- progress -----------------------------------------------------------
 
-    def insert_update(self, update: NewUpdate) -> tuple[StoredUpdate, bool]:
-        with self._tx() as conn:
-            if update.source_chat_id is not None and update.source_message_id is not None:
-                row = conn.execute(
-                    "SELECT id FROM progress_updates"
-                    " WHERE source_chat_id = ? AND source_message_id = ?",
-                    (update.source_chat_id, update.source_message_id),
-                ).fetchone()
-                if row is not None:
-                    existing = self.get_update(row["id"])
-                    assert existing is not None
-                    return existing, False
-            cursor = conn.execute(
-                "INSERT INTO progress_updates (item_id, assignment_key, agency_id, status,"
-                " percent, note, reporter_id, reporter_name, created_at, source_chat_id,"
-                " source_message_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    update.item_id,
-                    update.assignment_key,
-                    update.agency_id,
-                    update.status,
-                    update.percent,
-                    update.note,
-                    update.reporter_id,
-                    update.reporter_name,
-                    to_utc_text(update.created_at),
-                    update.source_chat_id,
-                    update.source_message_id,
-                ),
-            )
-            new_id = cursor.lastrowid
-            assert new_id is not None
-            stored = self.get_update(new_id)
-            assert stored is not None
-            return stored, True
+    async def insert_update(self, update: NewUpdate) -> tuple[StoredUpdate, bool]:
+        return await self._write(lambda conn: _insert_update(conn, update))
 
-    def mark_undone(self, update_id: int, *, by: int | None, at: datetime) -> bool:
-        with self._tx() as conn:
+    async def mark_undone(self, update_id: int, *, by: int | None, at: datetime) -> bool:
+        def job(conn: sqlite3.Connection) -> bool:
             cursor = conn.execute(
                 "INSERT INTO update_undos (update_id, undone_by, undone_at)"
                 " SELECT id, ?, ? FROM progress_updates WHERE id = ?"
@@ -402,28 +421,14 @@ class SqliteDatabase(SqliteReader):
             )
             return cursor.rowcount == 1
 
+        return await self._write(job)
+
     # -- access -------------------------------------------------------------
 
-    def _event(
-        self,
-        conn: sqlite3.Connection,
-        subject: str,
-        subject_id: int,
-        agency_id: str,
-        action: str,
-        actor_id: int | None,
-        at: datetime,
-    ) -> None:
-        conn.execute(
-            "INSERT INTO access_events (subject, subject_id, agency_id, action, actor_id, at)"
-            " VALUES (?, ?, ?, ?, ?, ?)",
-            (subject, subject_id, agency_id, action, actor_id, to_utc_text(at)),
-        )
-
-    def save_member_request(
+    async def save_member_request(
         self, user_id: int, agency_id: str, display_name: str | None, at: datetime
     ) -> Member:
-        with self._tx() as conn:
+        def job(conn: sqlite3.Connection) -> Member:
             conn.execute(
                 "INSERT INTO members (user_id, agency_id, display_name, status, requested_at)"
                 " VALUES (?, ?, ?, 'pending', ?)"
@@ -432,12 +437,12 @@ class SqliteDatabase(SqliteReader):
                 " requested_at = excluded.requested_at, decided_at = NULL, decided_by = NULL",
                 (user_id, agency_id, display_name, to_utc_text(at)),
             )
-            self._event(conn, "user", user_id, agency_id, "requested", user_id, at)
-        member = self.get_member(user_id)
-        assert member is not None
-        return member
+            _event(conn, "user", user_id, agency_id, "requested", user_id, at)
+            return _get_member(conn, user_id)
 
-    def decide_member(
+        return await self._write(job)
+
+    async def decide_member(
         self,
         user_id: int,
         status: AccessStatus,
@@ -445,29 +450,53 @@ class SqliteDatabase(SqliteReader):
         allowed_from: tuple[AccessStatus, ...],
         by: int | None,
         at: datetime,
+        requested_at: datetime | None = None,
     ) -> Member | None:
-        return self._decide(
-            self.get_member, "members", "user_id", "user", user_id, status, allowed_from, by, at
+        return await self._write(
+            lambda conn: _decide(
+                conn, _MEMBERS, user_id, status, allowed_from, by, at, _get_member, requested_at
+            )
         )
 
-    def save_chat_link_request(
+    async def save_chat_link_request(
         self, chat_id: int, agency_id: str, title: str | None, requested_by: int, at: datetime
     ) -> ChatLink:
-        with self._tx() as conn:
-            conn.execute(
-                "INSERT INTO chat_links (chat_id, agency_id, title, status, requested_by,"
-                " requested_at) VALUES (?, ?, ?, 'pending', ?, ?)"
-                " ON CONFLICT (chat_id) DO UPDATE SET agency_id = excluded.agency_id,"
-                " title = excluded.title, status = 'pending', requested_by = excluded.requested_by,"
-                " requested_at = excluded.requested_at, decided_at = NULL, decided_by = NULL",
-                (chat_id, agency_id, title, requested_by, to_utc_text(at)),
-            )
-            self._event(conn, "chat", chat_id, agency_id, "requested", requested_by, at)
-        link = self.get_chat_link(chat_id)
-        assert link is not None
-        return link
+        def job(conn: sqlite3.Connection) -> ChatLink:
+            current = conn.execute(
+                "SELECT agency_id, status FROM chat_links WHERE chat_id = ?", (chat_id,)
+            ).fetchone()
+            if current is not None and current["status"] == "approved":
+                # the confirmed link stays in force; the change waits beside it (asking
+                # for the link's own agency again drops a waiting change)
+                change = current["agency_id"] != agency_id
+                conn.execute(
+                    "UPDATE chat_links SET title = COALESCE(?, title), pending_agency_id = ?,"
+                    " pending_requested_by = ?, pending_requested_at = ? WHERE chat_id = ?",
+                    (
+                        title,
+                        agency_id if change else None,
+                        requested_by if change else None,
+                        to_utc_text(at) if change else None,
+                        chat_id,
+                    ),
+                )
+            else:
+                conn.execute(
+                    "INSERT INTO chat_links (chat_id, agency_id, title, status, requested_by,"
+                    " requested_at) VALUES (?, ?, ?, 'pending', ?, ?)"
+                    " ON CONFLICT (chat_id) DO UPDATE SET agency_id = excluded.agency_id,"
+                    " title = excluded.title, status = 'pending',"
+                    " requested_by = excluded.requested_by, requested_at = excluded.requested_at,"
+                    " decided_at = NULL, decided_by = NULL, pending_agency_id = NULL,"
+                    " pending_requested_by = NULL, pending_requested_at = NULL",
+                    (chat_id, agency_id, title, requested_by, to_utc_text(at)),
+                )
+            _event(conn, "chat", chat_id, agency_id, "requested", requested_by, at)
+            return _get_chat_link(conn, chat_id)
 
-    def decide_chat_link(
+        return await self._write(job)
+
+    async def decide_chat_link(
         self,
         chat_id: int,
         status: AccessStatus,
@@ -475,43 +504,173 @@ class SqliteDatabase(SqliteReader):
         allowed_from: tuple[AccessStatus, ...],
         by: int | None,
         at: datetime,
+        requested_at: datetime | None = None,
     ) -> ChatLink | None:
-        return self._decide(
-            self.get_chat_link,
-            "chat_links",
-            "chat_id",
-            "chat",
-            chat_id,
-            status,
-            allowed_from,
-            by,
-            at,
+        return await self._write(
+            lambda conn: _decide_chat_link(
+                conn, chat_id, status, allowed_from, by, at, requested_at
+            )
         )
 
-    def _decide(
-        self,
-        get: Callable[[int], _Decided | None],
-        table: Literal["members", "chat_links"],
-        key: Literal["user_id", "chat_id"],
-        subject: Literal["user", "chat"],
-        subject_id: int,
-        status: AccessStatus,
-        allowed_from: tuple[AccessStatus, ...],
-        by: int | None,
-        at: datetime,
-    ) -> _Decided | None:
-        """Shared by `decide_member` and `decide_chat_link`: move a pending (or other
-        allowed) row to `status`, record who decided and when, and log the event."""
-        with self._tx() as conn:
-            current = get(subject_id)
-            if current is None or current.status not in allowed_from:
-                return None
-            conn.execute(
-                f"UPDATE {table} SET status = ?, decided_at = ?, decided_by = ? WHERE {key} = ?",
-                (status, to_utc_text(at), by, subject_id),
-            )
-            self._event(conn, subject, subject_id, current.agency_id, status, by, at)
-            return get(subject_id)
+
+# -- write jobs (run on the writer's connection, inside its transaction) ---------------
+
+
+def _insert_update(conn: sqlite3.Connection, update: NewUpdate) -> tuple[StoredUpdate, bool]:
+    if update.source_chat_id is not None and update.source_message_id is not None:
+        row = conn.execute(
+            f"SELECT {_UPDATE_COLUMNS} FROM {_UPDATE_FROM}"
+            " WHERE u.source_chat_id = ? AND u.source_message_id = ?",
+            (update.source_chat_id, update.source_message_id),
+        ).fetchone()
+        if row is not None:
+            return _update(row), False
+    cursor = conn.execute(
+        "INSERT INTO progress_updates (item_id, assignment_key, agency_id, status,"
+        " percent, note, reporter_id, reporter_name, created_at, source_chat_id,"
+        " source_message_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            update.item_id,
+            update.assignment_key,
+            update.agency_id,
+            update.status,
+            update.percent,
+            update.note,
+            update.reporter_id,
+            update.reporter_name,
+            to_utc_text(update.created_at),
+            update.source_chat_id,
+            update.source_message_id,
+        ),
+    )
+    row = conn.execute(
+        f"SELECT {_UPDATE_COLUMNS} FROM {_UPDATE_FROM} WHERE u.id = ?", (cursor.lastrowid,)
+    ).fetchone()
+    return _update(row), True
+
+
+def _event(
+    conn: sqlite3.Connection,
+    subject: str,
+    subject_id: int,
+    agency_id: str,
+    action: str,
+    actor_id: int | None,
+    at: datetime,
+) -> None:
+    conn.execute(
+        "INSERT INTO access_events (subject, subject_id, agency_id, action, actor_id, at)"
+        " VALUES (?, ?, ?, ?, ?, ?)",
+        (subject, subject_id, agency_id, action, actor_id, to_utc_text(at)),
+    )
+
+
+def _get_member(conn: sqlite3.Connection, user_id: int) -> Member:
+    return _member(conn.execute("SELECT * FROM members WHERE user_id = ?", (user_id,)).fetchone())
+
+
+def _get_chat_link(conn: sqlite3.Connection, chat_id: int) -> ChatLink:
+    row = conn.execute("SELECT * FROM chat_links WHERE chat_id = ?", (chat_id,)).fetchone()
+    return _chat_link(row)
+
+
+@dataclass(frozen=True)
+class _Decidable:
+    subject: Literal["user", "chat"]
+
+
+_MEMBERS = _Decidable("user")
+_CHAT_LINKS = _Decidable("chat")
+
+
+def _decide(
+    conn: sqlite3.Connection,
+    kind: _Decidable,
+    subject_id: int,
+    status: AccessStatus,
+    allowed_from: tuple[AccessStatus, ...],
+    by: int | None,
+    at: datetime,
+    get: Callable[[sqlite3.Connection, int], _Decided],
+    requested_at: datetime | None = None,
+) -> _Decided | None:
+    """Shared by `decide_member` and `decide_chat_link`: move a pending (or other allowed)
+    row to `status`, record who decided and when, and log the event. With
+    `requested_at`, only if the row still is the request made at that time."""
+    # constant SQL per table (tests/test_security.py checks every statement is bound)
+    if kind is _MEMBERS:
+        select = "SELECT agency_id, status, requested_at FROM members WHERE user_id = ?"
+        update = "UPDATE members SET status = ?, decided_at = ?, decided_by = ? WHERE user_id = ?"
+    else:
+        select = "SELECT agency_id, status, requested_at FROM chat_links WHERE chat_id = ?"
+        update = (
+            "UPDATE chat_links SET status = ?, decided_at = ?, decided_by = ? WHERE chat_id = ?"
+        )
+    row = conn.execute(select, (subject_id,)).fetchone()
+    if row is None or row["status"] not in allowed_from:
+        return None
+    if requested_at is not None and row["requested_at"] != to_utc_text(requested_at):
+        return None
+    conn.execute(update, (status, to_utc_text(at), by, subject_id))
+    _event(conn, kind.subject, subject_id, row["agency_id"], status, by, at)
+    return get(conn, subject_id)
+
+
+def _decide_chat_link(
+    conn: sqlite3.Connection,
+    chat_id: int,
+    status: AccessStatus,
+    allowed_from: tuple[AccessStatus, ...],
+    by: int | None,
+    at: datetime,
+    requested_at: datetime | None,
+) -> ChatLink | None:
+    """A decision on a group's link (see `_decide`; any change waiting beside the link
+    goes with it), or, when `requested_at` names the change of agency waiting beside a
+    confirmed link, on that change: approved, the link moves to the new agency; rejected,
+    the change is dropped and the link stays."""
+    row = conn.execute(
+        "SELECT pending_agency_id, pending_requested_at FROM chat_links WHERE chat_id = ?",
+        (chat_id,),
+    ).fetchone()
+    change = (
+        row is not None
+        and row["pending_agency_id"] is not None
+        and requested_at is not None
+        and row["pending_requested_at"] == to_utc_text(requested_at)
+    )
+    drop_change = (
+        "UPDATE chat_links SET pending_agency_id = NULL, pending_requested_by = NULL,"
+        " pending_requested_at = NULL WHERE chat_id = ?"
+    )
+    if not change:
+        decided = _decide(
+            conn, _CHAT_LINKS, chat_id, status, allowed_from, by, at, _get_chat_link, requested_at
+        )
+        if decided is not None and decided.pending_agency_id is not None:
+            conn.execute(drop_change, (chat_id,))
+            decided = _get_chat_link(conn, chat_id)
+        return decided
+    if status == "approved":
+        conn.execute(
+            "UPDATE chat_links SET agency_id = pending_agency_id, status = 'approved',"
+            " requested_by = pending_requested_by, requested_at = pending_requested_at,"
+            " decided_at = ?, decided_by = ? WHERE chat_id = ?",
+            (to_utc_text(at), by, chat_id),
+        )
+    elif status != "rejected":
+        return None
+    conn.execute(drop_change, (chat_id,))
+    _event(conn, "chat", chat_id, row["pending_agency_id"], status, by, at)
+    return _get_chat_link(conn, chat_id)
+
+
+def checkpoint(conn: sqlite3.Connection) -> None:
+    """Move the WAL into the main file and empty it (at a clean close)."""
+    try:
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    except sqlite3.Error as exc:  # another connection still reads: the WAL stays, no loss
+        log.warning("Không gộp được nhật ký WAL vào tệp cơ sở dữ liệu: %s", exc)
 
 
 def check_integrity(conn: sqlite3.Connection) -> None:
@@ -526,24 +685,32 @@ def check_integrity(conn: sqlite3.Connection) -> None:
         raise sqlite3.DatabaseError("quick_check: " + "; ".join(rows[:3]))
 
 
-def open_sqlite(path: Path, *, now: datetime) -> SqliteDatabase:
-    """Open (creating if needed) the database file, check it and apply pending migrations.
+def open_sqlite(path: Path, *, now: datetime, commit_delay: float = 0.0) -> SqliteDatabase:
+    """Open (creating if needed) the database file, check it and apply pending migrations;
+    start its writer thread (`commit_delay`: see `SqliteWriter`).
 
     An existing file of 0 bytes is refused: SQLite would take it for a new, empty
     database, but this function never leaves one behind (the first page is written at
     creation), so it is a truncated database and starting empty would hide the loss."""
-    if str(path) != ":memory:":
+    memory = str(path) == ":memory:"
+    if not memory:
         if path.is_file() and path.stat().st_size == 0:
             raise sqlite3.DatabaseError(EMPTY_FILE_DETAIL)
         path.parent.mkdir(parents=True, exist_ok=True)
-    conn = _connect(path, read_only=False) if str(path) != ":memory:" else _memory()
+    write_conn = _memory() if memory else _connect(path, read_only=False)
     try:
-        check_integrity(conn)
-        apply_migrations(conn, now=now)
+        check_integrity(write_conn)
+        apply_migrations(write_conn, now=now)
+        read_conn = write_conn if memory else _connect(path, read_only=False)
     except Exception:
-        conn.close()
+        write_conn.close()
         raise
-    return SqliteDatabase(conn, path)
+    if not memory:
+        read_conn.execute("PRAGMA query_only = ON")  # every write goes through the writer
+    # an in-memory database has one connection: reader and writer share it and its lock
+    lock = threading.RLock()
+    writer = SqliteWriter(write_conn, lock=lock if memory else None, commit_delay=commit_delay)
+    return SqliteDatabase(read_conn, path, writer=writer, lock=lock)
 
 
 def _memory() -> sqlite3.Connection:

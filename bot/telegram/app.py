@@ -5,8 +5,10 @@ per-chat sequential update processor, the services the handlers use, the flood
 limit (`flood`, before every handler), feature modules, commands, handlers and
 the one error handler; `post_init` publishes the command menus. `serve` runs it
 (long polling, or a webhook with a secret token when WEBHOOK_URL is set) until
-SIGINT/SIGTERM or `stop` is set, logging one line when it is up. `run_bot` is
-what `python -m bot run` calls.
+SIGINT/SIGTERM or `stop` is set, logging one line when it is up. Its start-up
+calls to Telegram are retried for a bounded time (`startup`); its shutdown is
+bounded too (`shutdown`: no flood wait after SIGTERM, in-flight work cut off after
+`GRACE_SECONDS`). `run_bot` is what `python -m bot run` calls.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ import secrets
 import signal
 import sqlite3
 import sys
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Coroutine, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -40,10 +42,14 @@ from telegram.request import BaseRequest
 from bot.clock import Clock, SystemClock
 from bot.config import ConfigError, Settings
 from bot.plan_loader import PlanError, load_knowledge
-from bot.storage import storage_problem
+from bot.storage import Database, open_database, storage_problem
+from bot.storage.inbox import inbox_beside
 from bot.storage.migrate import MigrationError
 from bot.telegram import commands, errors, flood, handlers
+from bot.telegram.inbox import ALLOWED_UPDATES, CONFIRM_SECONDS, InboxPump
 from bot.telegram.sending import silence_typed_method_advice
+from bot.telegram.shutdown import GRACE_SECONDS, Shutdown, ShutdownAwareRateLimiter
+from bot.telegram.startup import DEFAULT_BACKOFF, Backoff, StartupRetry, StartupStopped
 from bot.telegram.transport import AiohttpRequest
 
 if TYPE_CHECKING:
@@ -65,7 +71,9 @@ OVERALL_BURST, OVERALL_PER_SECOND = 3, 24
 GROUP_BURST, GROUP_PER_MINUTE = 10, 9
 MAX_CONCURRENT_UPDATES = 16  # updates handled at once (PerChatUpdateProcessor)
 STARTUP_KEY = "startup_hooks"
+DATABASE_KEY = "database"  # the Database serve runs on (inbox, progress, reminders)
 SHUTDOWN_KEY = "shutdown_hooks"
+STOPPING_KEY = "shutdown"  # bot_data: the application's `Shutdown`
 _SECRET_TOKEN = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 
 
@@ -81,23 +89,27 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
 
     QUEUE_BOUND = 100_000
 
-    def __init__(self, max_concurrent_updates: int = 16):
+    def __init__(self, max_concurrent_updates: int = 16, *, shutdown: Shutdown | None = None):
         super().__init__(self.QUEUE_BOUND)
         self._slots = asyncio.Semaphore(max_concurrent_updates)
         self._locks: dict[int, asyncio.Lock] = {}
         self._waiting: dict[int, int] = {}
+        self._shutdown = shutdown or Shutdown()
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
+        """Run the update's handling as work in flight (cancelled when the shutdown's
+        grace period is over; not started at all after it)."""
         key = _chat_key(update)
+        run = self._shutdown.run_unless_expired
         if key is None:
             async with self._slots:
-                await coroutine
+                await run(_as_coroutine(coroutine))
             return
         lock = self._locks.setdefault(key, asyncio.Lock())
         self._waiting[key] = self._waiting.get(key, 0) + 1
         try:
             async with lock, self._slots:
-                await coroutine
+                await run(_as_coroutine(coroutine))
         finally:
             self._waiting[key] -= 1
             if not self._waiting[key]:  # keep memory bounded by the chats in flight
@@ -110,6 +122,14 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
         return None
 
 
+async def _awaited(awaitable: Awaitable[Any]) -> Any:
+    return await awaitable
+
+
+def _as_coroutine(awaitable: Awaitable[Any]) -> Coroutine[Any, Any, Any]:
+    return awaitable if asyncio.iscoroutine(awaitable) else _awaited(awaitable)
+
+
 def _chat_key(update: object) -> int | None:
     if not isinstance(update, Update):
         return None
@@ -118,9 +138,11 @@ def _chat_key(update: object) -> int | None:
     return update.effective_user.id if update.effective_user is not None else None
 
 
-def telegram_rate_limiter() -> AIORateLimiter:
-    """The rate limiter every request goes through (see OVERALL_BURST), retrying a 429."""
-    return AIORateLimiter(
+def telegram_rate_limiter(shutdown: Shutdown | None = None) -> AIORateLimiter:
+    """The rate limiter every request goes through (see OVERALL_BURST), retrying a 429
+    until shutdown begins (`ShutdownAwareRateLimiter`)."""
+    return ShutdownAwareRateLimiter(
+        shutdown or Shutdown(),
         overall_max_rate=OVERALL_BURST,
         overall_time_period=OVERALL_BURST / OVERALL_PER_SECOND,
         group_max_rate=GROUP_BURST,
@@ -160,6 +182,7 @@ def build_application(
     errors.protect_logs(token, secret)
     silence_typed_method_advice()
     url = base_url or settings.telegram_api_url
+    shutdown = Shutdown()
     defaults = Defaults(
         parse_mode=ParseMode.HTML,
         tzinfo=settings.tz,
@@ -173,17 +196,21 @@ def build_application(
         .base_file_url(file_url_for(url))
         .defaults(defaults)
         .concurrent_updates(
-            PerChatUpdateProcessor(max_concurrent_updates or MAX_CONCURRENT_UPDATES)
+            PerChatUpdateProcessor(
+                max_concurrent_updates or MAX_CONCURRENT_UPDATES, shutdown=shutdown
+            )
         )
         .post_init(post_init)
         .post_shutdown(post_shutdown)
+        .updater(None)  # updates come through the inbox (bot/telegram/inbox.py)
     )
     builder = builder.request(request or AiohttpRequest()).get_updates_request(
         get_updates_request or AiohttpRequest(connection_pool_size=1)
     )
     if rate_limiter:
-        builder = builder.rate_limiter(telegram_rate_limiter())
+        builder = builder.rate_limiter(telegram_rate_limiter(shutdown))
     application = builder.build()
+    application.bot_data[STOPPING_KEY] = shutdown
     application.bot_data[handlers.SERVICES_KEY] = handlers.Services(
         brain=brain, clock=clock or SystemClock(settings.tz), admin_ids=settings.admin_ids
     )
@@ -210,11 +237,34 @@ def add_lifecycle_hooks(
         application.bot_data.setdefault(SHUTDOWN_KEY, []).append(shutdown)
 
 
-async def post_init(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
-    """After getMe: run the features' start-up hooks, publish the command menus."""
+async def run_startup_hooks(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    """The features' start-up hooks, in the order they were added."""
     for hook in application.bot_data.get(STARTUP_KEY, []):
         await hook(application)
-    await commands.publish_menus(application, handlers.services_of(application).admin_ids)
+
+
+async def publish_menus(
+    application: Application[Any, Any, Any, Any, Any, Any],
+    attempt: commands.Attempt | None = None,
+) -> None:
+    """The command menus of every scope (setMyCommands; `attempt`: see `commands`)."""
+    admin_ids = handlers.services_of(application).admin_ids
+    await commands.publish_menus(application, admin_ids, attempt=attempt)
+
+
+async def post_init(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    """After getMe: run the features' start-up hooks, publish the command menus.
+    (`serve` runs the two itself, retrying Telegram's server errors: `startup`.)"""
+    await run_startup_hooks(application)
+    await publish_menus(application)
+
+
+def shutdown_of(application: Application[Any, Any, Any, Any, Any, Any]) -> Shutdown:
+    """The application's `Shutdown` (one made by `build_application`)."""
+    found = application.bot_data.get(STOPPING_KEY)
+    if not isinstance(found, Shutdown):
+        found = application.bot_data[STOPPING_KEY] = Shutdown()
+    return found
 
 
 async def post_shutdown(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
@@ -248,31 +298,30 @@ def _webhook_path(url: str) -> str:
 async def _start_updates(
     application: Application[Any, Any, Any, Any, Any, Any],
     settings: Settings,
-    poll_timeout: int = POLL_TIMEOUT_SECONDS,
+    pump: InboxPump,
+    retry: StartupRetry,
 ) -> str:
-    """Start polling or the webhook server; return how the bot receives updates."""
-    updater = application.updater
-    assert updater is not None
+    """Point Telegram at the bot (setWebhook, or deleteWebhook for polling: these calls
+    are retried), then start the inbox pump; return how the bot receives updates."""
+    bot = application.bot
     if settings.webhook_url:
         path = _webhook_path(settings.webhook_url)
         secret = webhook_secret(settings)
         errors.protect_logs(secret)
-        await updater.start_webhook(
-            listen=settings.webhook_listen,
-            port=settings.webhook_port,
-            url_path=path,
-            webhook_url=settings.webhook_url,
-            secret_token=secret,
-            allowed_updates=Update.ALL_TYPES,
-            bootstrap_retries=3,
+        await pump.start_webhook(
+            listen=settings.webhook_listen, port=settings.webhook_port, path=path, secret=secret
+        )
+        await retry(
+            lambda: bot.set_webhook(
+                url=settings.webhook_url,
+                secret_token=secret,
+                allowed_updates=list(ALLOWED_UPDATES),
+            ),
+            "setWebhook",
         )
         return f"webhook {settings.webhook_url}"
-    await updater.start_polling(
-        timeout=poll_timeout,
-        allowed_updates=Update.ALL_TYPES,
-        bootstrap_retries=3,
-        error_callback=lambda exc: log.warning("Lỗi khi lấy cập nhật từ Telegram: %s", exc),
-    )
+    await retry(lambda: bot.delete_webhook(drop_pending_updates=False), "deleteWebhook")
+    pump.start_polling()
     return "long polling"
 
 
@@ -321,11 +370,66 @@ async def serve(
     request: BaseRequest | None = None,
     get_updates_request: BaseRequest | None = None,
     poll_timeout: int = POLL_TIMEOUT_SECONDS,
+    database: Database | None = None,
+    startup_backoff: Backoff = DEFAULT_BACKOFF,
+    shutdown_grace: float = GRACE_SECONDS,
 ) -> int:
     """Run the bot until `stop` is set (or SIGINT/SIGTERM); return an exit code.
 
     `request`, `get_updates_request` and `poll_timeout` (seconds one long poll may
-    wait) let tests use short network timeouts; production keeps PTB's defaults."""
+    wait) let tests use short network timeouts; production keeps PTB's defaults.
+    Start-up calls are retried within `startup_backoff`; once stopping, work in
+    flight gets `shutdown_grace` seconds (see `bot.telegram.shutdown`).
+    `database` holds the update inbox (and is what the features use); without it, the
+    one DATABASE_URL names is opened here and closed at the end."""
+    clock = clock or SystemClock(settings.tz)
+    owned: Database | None = None
+    if database is None:
+        try:
+            database = owned = open_database(settings, clock)
+        except ConfigError as exc:
+            log.error("Không khởi động được bot: %s", exc)
+            return 1
+    try:
+        return await _serve(
+            settings,
+            brain,
+            database,
+            stop=stop,
+            ready=ready,
+            clock=clock,
+            base_url=base_url,
+            rate_limiter=rate_limiter,
+            features=features,
+            request=request,
+            get_updates_request=get_updates_request,
+            poll_timeout=poll_timeout,
+            startup_backoff=startup_backoff,
+            shutdown_grace=shutdown_grace,
+        )
+    finally:
+        if owned is not None:
+            owned.close()
+
+
+async def _serve(
+    settings: Settings,
+    brain: handlers.BrainLike,
+    database: Database,
+    *,
+    stop: asyncio.Event | None,
+    ready: asyncio.Event | None,
+    clock: Clock,
+    base_url: str | None,
+    rate_limiter: bool,
+    features: Iterable[Feature],
+    request: BaseRequest | None,
+    get_updates_request: BaseRequest | None,
+    poll_timeout: int,
+    startup_backoff: Backoff,
+    shutdown_grace: float,
+) -> int:
+    updates_request = get_updates_request or AiohttpRequest(connection_pool_size=1)
     application = build_application(
         settings,
         brain,
@@ -333,28 +437,38 @@ async def serve(
         base_url=base_url,
         rate_limiter=rate_limiter,
         request=request,
-        get_updates_request=get_updates_request,
+        get_updates_request=updates_request,
         features=features,
+    )
+    application.bot_data[DATABASE_KEY] = database
+    pump = InboxPump(
+        application,
+        inbox_beside(database),
+        clock,
+        poll_timeout=poll_timeout,
+        read_timeout=(updates_request.read_timeout or 0) + poll_timeout,
+        stop_grace=max(0.0, shutdown_grace - CONFIRM_SECONDS),  # all within the grace
     )
     stop = stop or asyncio.Event()
     installed = _install_signals(stop)
+    retry = StartupRetry(startup_backoff, stop)
     try:
         try:
-            await application.initialize()
+            await retry(application.initialize, "getMe")
         except InvalidToken:
             log.error("Telegram từ chối TELEGRAM_BOT_TOKEN. Kiểm tra lại token từ @BotFather.")
             return 1
         except TelegramError as exc:
             log.error("Không kết nối được tới Bot API (%s): %s", settings.telegram_api_url, exc)
             return 1
-        if application.post_init is not None:
-            await application.post_init(application)
+        await run_startup_hooks(application)
+        await publish_menus(application, retry)
+        await application.start()
         try:
-            mode = await _start_updates(application, settings, poll_timeout)
+            mode = await _start_updates(application, settings, pump, retry)
         except (OSError, TelegramError) as exc:
             log.error("Không bắt đầu nhận cập nhật từ Telegram được: %s", exc)
             return 1
-        await application.start()
         log.info(
             "Trợ lý Kế hoạch đang chạy trên Telegram: @%s (%s)", application.bot.username, mode
         )
@@ -367,29 +481,54 @@ async def serve(
                     await stop.wait()
         log.info("Đang dừng bot…")
         return 0
+    except StartupStopped:
+        log.info("Dừng theo yêu cầu khi đang khởi động")
+        return 0
     finally:
+        await _stop_application(application, pump, installed, shutdown_grace)
+
+
+async def _stop_application(
+    application: Application[Any, Any, Any, Any, Any, Any],
+    pump: InboxPump,
+    installed: list[int],
+    grace: float,
+) -> None:
+    """Stop taking work, give what is in flight `grace` seconds, close everything."""
+    shutdown = shutdown_of(application)
+    shutdown.begin()  # from now on no flood wait is waited out (bot.telegram.shutdown)
+    cut_off = asyncio.create_task(shutdown.cut_off_after(grace))
+    try:
         loop = asyncio.get_running_loop()
         for sig in installed:
             loop.remove_signal_handler(sig)
-        if application.updater is not None and application.updater.running:
-            await application.updater.stop()
+        await pump.stop()
         if application.running:
             await application.stop()
         await application.shutdown()
         if application.post_shutdown is not None:  # run_polling would call it; serve does
             await application.post_shutdown(application)
+    finally:
+        cut_off.cancel()
 
 
 def default_features(
-    settings: Settings, *, progress: ProgressFeature | None = None
+    settings: Settings,
+    *,
+    progress: ProgressFeature | None = None,
+    database: Database | None = None,
 ) -> list[Feature]:
     """Feature modules `python -m bot run` plugs in: progress reporting and reminders.
 
-    `progress` is the `ProgressFeature` whose `reader` the brain was built with."""
+    `progress` is the `ProgressFeature` whose `reader` the brain was built with;
+    `database` the one `serve` will run on (the reminders open their own without it)."""
     from bot.reminders.handlers import reminders_feature
     from bot.telegram.progress import ProgressFeature
 
-    features: list[Feature] = [progress or ProgressFeature(settings), reminders_feature(settings)]
+    features: list[Feature] = [
+        progress or ProgressFeature(settings),
+        reminders_feature(settings, db=database),
+    ]
     return features
 
 
@@ -414,12 +553,14 @@ def run_bot(settings: Settings) -> int:
     from bot.brain import Brain
     from bot.telegram.progress import ProgressFeature
 
-    progress = ProgressFeature(settings, knowledge)  # opens the database at start-up
+    progress = ProgressFeature(settings, knowledge)  # uses serve's database at start-up
     brain = Brain(knowledge, progress=progress.reader)
+    database: Database | None = None
     try:
-        features = default_features(settings, progress=progress)  # reminders open it now
+        database = open_database(settings)  # one database: inbox, progress, reminders
+        features = default_features(settings, progress=progress, database=database)
         settle_heap()
-        return asyncio.run(serve(settings, brain, features=features))
+        return asyncio.run(serve(settings, brain, features=features, database=database))
     except ConfigError as exc:
         print(f"Không khởi động được bot: {exc}", file=sys.stderr)
         return 1
@@ -432,3 +573,6 @@ def run_bot(settings: Settings) -> int:
         return 1
     except KeyboardInterrupt:  # a signal before the handlers were installed
         return 0
+    finally:
+        if database is not None:
+            database.close()

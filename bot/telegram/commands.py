@@ -12,8 +12,9 @@ published in `post_init` from a registry that feature modules extend with
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Coroutine, Iterable
+from collections.abc import Awaitable, Callable, Coroutine, Iterable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from telegram import (
@@ -147,10 +148,21 @@ def commands_for(menu: dict[str, MenuEntry], *scopes: str) -> list[BotCommand]:
     return [BotCommand(e.command, e.description[:256]) for e in entries]
 
 
+Attempt = Callable[[Callable[[], Awaitable[Any]], str], Awaitable[Any]]
+
+
+async def _once(call: Callable[[], Awaitable[Any]], what: str) -> Any:
+    return await call()
+
+
 async def publish_menus(
-    application: Application[Any, Any, Any, Any, Any, Any], admin_ids: Iterable[int] = ()
+    application: Application[Any, Any, Any, Any, Any, Any],
+    admin_ids: Iterable[int] = (),
+    *,
+    attempt: Attempt | None = None,
 ) -> None:
-    """setMyCommands for each scope; a failure is logged, never fatal."""
+    """setMyCommands for each scope; a failure is logged, never fatal. `attempt` runs
+    each call (at start-up: `startup.StartupRetry`, which retries server errors)."""
     menu = menu_of(application)
     private = commands_for(menu, PRIVATE)
     plan: list[tuple[BotCommandScope, list[BotCommand]]] = [
@@ -164,7 +176,9 @@ async def publish_menus(
         plan += [(BotCommandScopeChat(admin_id), admin_menu) for admin_id in sorted(admin_ids)]
     for scope, commands in plan:
         try:
-            await application.bot.set_my_commands(commands, scope=scope)
+            await (attempt or _once)(
+                partial(application.bot.set_my_commands, commands, scope=scope), "setMyCommands"
+            )
         except TelegramError as exc:
             log.warning("Không đặt được menu lệnh cho phạm vi %s: %s", scope.type, exc)
 

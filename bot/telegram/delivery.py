@@ -12,7 +12,8 @@ retryable with it); `send_retrying` retries a send a couple of times, shortly,
 only in the first case, so a transient server error does not cost a reply and an
 ambiguous one never doubles it. Flood waits are the rate limiter's business
 (`AIORateLimiter` waits them out) and refusals (`BadRequest`, `Forbidden`) are
-final, so neither is retried here.
+final, so neither is retried here; `chat_gone` tells which refusals mean the chat
+itself is out of reach (deleted, bot removed or muted), an expected event.
 """
 
 from __future__ import annotations
@@ -29,6 +30,15 @@ from bot.telegram.transport import RequestNotSent
 log = logging.getLogger(__name__)
 
 RETRY_DELAYS: tuple[float, ...] = (0.5, 1.5)  # seconds before the 2nd and the 3rd try
+# Bad Request answers meaning the bot can no longer write in the chat at all
+CHAT_GONE = (
+    "chat not found",
+    "not enough rights",
+    "chat_write_forbidden",
+    "group chat was deactivated",
+    "bot is not a member",
+    "have no rights",
+)
 
 T = TypeVar("T")
 
@@ -44,6 +54,12 @@ def not_delivered(exc: TelegramError) -> bool:
     if isinstance(exc, NetworkError) and exc.message.startswith(("aiohttp.", "httpx.")):
         return exc.message.startswith("httpx.ConnectError")  # else lost mid-request
     return True  # an error status from the server: it did not take the message
+
+
+def chat_gone(exc: TelegramError) -> bool:
+    """True for a `BadRequest` saying the chat is gone or closed to the bot (nothing
+    the bot did wrong: one log line is enough, and nobody is left to apologise to)."""
+    return isinstance(exc, BadRequest) and any(s in exc.message.lower() for s in CHAT_GONE)
 
 
 async def send_retrying(send: Callable[[], Awaitable[T]]) -> T:

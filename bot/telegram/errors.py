@@ -1,7 +1,7 @@
 """The one error handler, and log hygiene.
 
-`on_error` logs what went wrong (network hiccups as one warning line, the rest
-with a traceback), apologises briefly to the user who was waiting (a database
+`on_error` logs what went wrong (network hiccups and a chat that is gone, such as
+400 "chat not found", as one warning line; the rest with a traceback), apologises briefly to the user who was waiting (a database
 that is locked or damaged gets its own apology saying nothing was saved), and
 lets the bot keep running. `protect_logs` keeps secrets out of every log record: the
 `httpx`/`httpcore` loggers (which print request URLs, and the URL holds the bot
@@ -25,6 +25,7 @@ from telegram.ext import Application, ContextTypes
 
 from bot.replies import html_to_plain
 from bot.storage import storage_problem
+from bot.telegram.delivery import chat_gone
 from bot.telegram.handlers import is_addressed_to_bot
 
 log = logging.getLogger(__name__)
@@ -89,6 +90,15 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     update_id = update.update_id if isinstance(update, Update) else None
     if isinstance(error, Forbidden):
         log.info("Telegram không cho gửi tin (bị chặn hoặc bị xóa khỏi nhóm): %s", error)
+        return
+    if isinstance(error, BadRequest) and chat_gone(error):
+        chat = update.effective_chat if isinstance(update, Update) else None
+        log.warning(
+            "Không gửi được tới cuộc trò chuyện %s (update %s): Telegram trả lời «%s»",
+            chat.id if chat is not None else "?",
+            update_id,
+            error.message,
+        )
         return
     if isinstance(error, RetryAfter):
         wait = error.retry_after

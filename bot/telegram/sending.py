@@ -28,7 +28,7 @@ def silence_typed_method_advice() -> None:
     advice is what this module deliberately does not take, for sendMessage only.
     Called once at start-up (`build_application`); calling again changes nothing."""
     warnings.filterwarnings(
-        "ignore", message=r"Please use 'Bot\.sendMessage'", category=PTBUserWarning
+        "ignore", message=r"Please use 'Bot\.(sendMessage|getUpdates)'", category=PTBUserWarning
     )
 
 

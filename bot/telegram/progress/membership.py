@@ -2,23 +2,27 @@
 
 `/dangky <tên cơ quan>` resolves the name with `AgencyRegistry.resolve` (several
 candidates: buttons `v1:reg:<agency id>`) and sends the request to every bot admin
-(ADMIN_IDS) with Duyệt / Từ chối buttons (`v1:mem:<ok|no>:<user id>`); the user
-is told the decision. `/lienket <tên cơ quan>` in a group, by a group admin
+(ADMIN_IDS) with Duyệt / Từ chối buttons (`v1:mem:<ok|no>:<user id>:<request>`); the
+user is told the decision. `/lienket <tên cơ quan>` in a group, by a group admin
 (getChatMember: administrator or creator), asks the bot admins to confirm
-(`v1:link:<ok|no>:<chat id>`); the group is told the decision.
+(`v1:link:<ok|no>:<chat id>:<request>`); the group is told the decision. A group
+whose link is confirmed keeps it while a change of agency waits for a bot admin.
+`<request>` names the request the card was sent for (`request_token`): a button
+whose request was decided, revoked or replaced since answers «Yêu cầu này đã đóng…».
 """
 
 from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 from telegram import CallbackQuery, Update, User
 
 from bot.plan_models import Agency
-from bot.progress_access import AccessResult
-from bot.replies import Button, esc
+from bot.progress_access import AccessResult, open_request_at, request_token
+from bot.progress_plan import agency_name
+from bot.replies import Button, esc, html_to_plain
 from bot.telegram import callbacks
 from bot.telegram.chat_admin import is_group_admin
 from bot.telegram.handlers import STALE_BUTTON, Context
@@ -57,7 +61,7 @@ ADMINS_ONLY = "Chỉ quản trị viên bot mới dùng được lệnh này."
 NO_ADMINS = "Lưu ý: bot chưa có quản trị viên (ADMIN_IDS) để duyệt; hãy báo người vận hành bot."
 
 _AGENCY_ID = re.compile(r"^[a-z0-9_]{1,40}$")
-_DECISION = re.compile(r"^(ok|no):(-?\d{1,18})$")
+_DECISION = re.compile(r"^(ok|no):(-?\d{1,18})(?::(\d{1,20}))?$")
 _USER_ID = re.compile(r"^\d{1,18}$")
 
 
@@ -72,11 +76,13 @@ def _not_found(name: str, command: str) -> str:
     )
 
 
-def _decision_buttons(kind: str, target: int, yes: str, no: str) -> list[list[Button]]:
+def _decision_buttons(
+    kind: str, target: int, request: str, yes: str, no: str
+) -> list[list[Button]]:
     return [
         [
-            Button(yes, callbacks.encode(kind, f"ok:{target}")),
-            Button(no, callbacks.encode(kind, f"no:{target}")),
+            Button(yes, callbacks.encode(kind, f"ok:{target}:{request}")),
+            Button(no, callbacks.encode(kind, f"no:{target}:{request}")),
         ]
     ]
 
@@ -114,11 +120,12 @@ async def cmd_register(update: Update, context: Context) -> None:
 
 async def _request(rt: ProgressRuntime, context: Context, user: User, agency_id: str) -> str:
     """Ask to report for an agency and tell every bot admin; the user's answer."""
-    result = rt.service.request_membership(user.id, agency_id, display_name(user))
+    result = await rt.service.request_membership(user.id, agency_id, display_name(user))
     if result.code != "ok" or result.member is None:
         return result.message
     card = rt.service.member_request_html(result.member)
-    buttons = _decision_buttons(MEMBER, user.id, "✅ Duyệt", "❌ Từ chối")
+    request = request_token(result.member.requested_at)
+    buttons = _decision_buttons(MEMBER, user.id, request, "✅ Duyệt", "❌ Từ chối")
     delivered = [
         await notify(context, admin_id, card, buttons) for admin_id in sorted(rt.service.admin_ids)
     ]
@@ -142,12 +149,14 @@ async def _decide(
     query: CallbackQuery,
     arg: str,
     rt: ProgressRuntime,
-    approve: Callable[[int, int], AccessResult],
-    reject: Callable[[int, int], AccessResult],
+    approve: Callable[[int, int, str], Awaitable[AccessResult]],
+    reject: Callable[[int, int, str], Awaitable[AccessResult]],
 ) -> tuple[int, AccessResult] | None:
-    """The part of an admin's `<ok|no>:<id>` button shared by registrations and group
-    links: parse it, refuse non-admins, apply the decision and answer the query.
-    None when the button was stale or pressed by a non-admin (already answered)."""
+    """The part of an admin's `<ok|no>:<id>:<request>` button shared by registrations
+    and group links: parse it, refuse non-admins, apply the decision to that request
+    and answer the query. None when the button was stale, its request closed (a card
+    from before requests were named counts as closed) or it was pressed by a non-admin
+    (already answered)."""
     match = _DECISION.match(arg)
     if match is None:
         await query.answer(STALE_BUTTON)
@@ -157,7 +166,11 @@ async def _decide(
         await query.answer(ADMINS_ONLY, show_alert=True)
         return None
     decide = approve if match.group(1) == "ok" else reject
-    result = decide(admin_id, target_id)
+    result = await decide(admin_id, target_id, match.group(3) or "")
+    if result.code == "closed":
+        await query.answer(html_to_plain(result.message)[:200], show_alert=True)
+        await drop_buttons(query)
+        return None
     await query.answer()
     return target_id, result
 
@@ -168,7 +181,7 @@ async def _tell_member(context: Context, result: AccessResult) -> None:
 
 
 async def on_member_decision(update: Update, context: Context, arg: str) -> None:
-    """`v1:mem:<ok|no>:<user id>`: an admin approves or rejects a registration."""
+    """`v1:mem:<ok|no>:<user id>:<request>`: an admin approves or rejects a registration."""
     query = update.callback_query
     assert query is not None
     rt = runtime(context)
@@ -225,9 +238,9 @@ async def _decide_by_command(update: Update, context: Context, approve: bool) ->
         return
     target = int(arg)
     if approve:
-        result = rt.service.approve_member(user.id, target)
+        result = await rt.service.approve_member(user.id, target)
     else:
-        result = rt.service.revoke_member(user.id, target)
+        result = await rt.service.revoke_member(user.id, target)
     await reply(update, context, result.message)
     await _tell_member(context, result)
 
@@ -276,14 +289,24 @@ async def cmd_link(update: Update, context: Context) -> None:
         )
         return
     requester = user.id if user is not None else chat.id
-    result = rt.service.request_chat_link(chat.id, found[0].id, requester, chat.title)
-    if result.code == "ok":
+    result = await rt.service.request_chat_link(chat.id, found[0].id, requester, chat.title)
+    if result.code == "ok" and result.link is not None:
         who = esc(display_name(user) or "quản trị viên nhóm")
-        card = (
-            f"Yêu cầu liên kết nhóm «{esc(chat.title or chat.id)}» (id <code>{chat.id}</code>)"
-            f" với <b>{esc(found[0].name)}</b>, do {who} (quản trị nhóm) đề nghị."
-        )
-        buttons = _decision_buttons(LINK, chat.id, "✅ Xác nhận", "❌ Từ chối")
+        group = f"«{esc(chat.title or chat.id)}» (id <code>{chat.id}</code>)"
+        if result.link.pending_agency_id is not None:
+            linked = esc(agency_name(rt.knowledge.agencies, result.link.agency_id))
+            card = (
+                f"Yêu cầu đổi liên kết nhóm {group} từ <b>{linked}</b> sang"
+                f" <b>{esc(found[0].name)}</b>, do {who} (quản trị nhóm) đề nghị. Trong khi"
+                f" chờ, nhóm vẫn liên kết với {linked}."
+            )
+        else:
+            card = (
+                f"Yêu cầu liên kết nhóm {group} với <b>{esc(found[0].name)}</b>, do {who}"
+                " (quản trị nhóm) đề nghị."
+            )
+        request = request_token(open_request_at(result.link))
+        buttons = _decision_buttons(LINK, chat.id, request, "✅ Xác nhận", "❌ Từ chối")
         delivered = [
             await notify(context, admin_id, card, buttons)
             for admin_id in sorted(rt.service.admin_ids)
@@ -296,7 +319,8 @@ async def cmd_link(update: Update, context: Context) -> None:
 
 
 async def on_link_decision(update: Update, context: Context, arg: str) -> None:
-    """`v1:link:<ok|no>:<chat id>`: a bot admin confirms or rejects a group link."""
+    """`v1:link:<ok|no>:<chat id>:<request>`: a bot admin confirms or rejects a group link
+    (or the change of agency waiting beside a confirmed one)."""
     query = update.callback_query
     assert query is not None
     rt = runtime(context)

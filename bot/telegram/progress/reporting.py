@@ -38,7 +38,7 @@ from bot.telegram.progress.common import (
 )
 from bot.telegram.progress.parsing import ParsedUpdate
 from bot.telegram.progress.state import PendingUpdate, ProgressRuntime
-from bot.telegram.progress.views import item_progress
+from bot.telegram.progress.views import item_progress, may_read_notes
 
 log = logging.getLogger(__name__)
 
@@ -138,8 +138,8 @@ def pending_from(
     )
 
 
-def record(rt: ProgressRuntime, pending: PendingUpdate) -> UpdateResult:
-    return rt.service.record_update(
+async def record(rt: ProgressRuntime, pending: PendingUpdate) -> UpdateResult:
+    return await rt.service.record_update(
         user_id=pending.user_id,
         item_ref=pending.item_ref or "",
         status=pending.status,
@@ -212,12 +212,12 @@ def show_card(rt: ProgressRuntime, pending: PendingUpdate) -> tuple[str, list[li
     return pending.card_html, card_buttons(key)
 
 
-def already_stored(rt: ProgressRuntime, pending: PendingUpdate) -> str | None:
+async def already_stored(rt: ProgressRuntime, pending: PendingUpdate) -> str | None:
     """For an edited or redelivered message whose update is stored: what to answer."""
     if rt.db.find_by_source(pending.chat_id, pending.message_id) is None:
         return None
     # record_update never writes for a known source: it says "duplicate" or "edited"
-    return record(rt, pending).message
+    return (await record(rt, pending)).message
 
 
 # ---------------------------------------------------------------- /capnhat
@@ -240,12 +240,12 @@ async def cmd_update(update: Update, context: Context) -> None:
     if pending is None:
         return
     if pending.item_ref is None:
-        stored = already_stored(rt, pending)
+        stored = await already_stored(rt, pending)
         html, buttons = (stored, []) if stored else ask_for_item(rt, pending)
         await reply(update, context, html, buttons)
         return
     rt.pending.drop_source(pending.chat_id, pending.message_id)  # an edit replaces a question
-    result = record(rt, pending)  # committed before anything is sent
+    result = await record(rt, pending)  # committed before anything is sent
     if result.created:
         log.info(
             "Đã lưu báo cáo %s mục %s (%s)",
@@ -273,7 +273,7 @@ async def on_update_intent(update: Update, context: Context, brain_reply: Reply,
     pending = pending_from(rt, update, rt.parser.parse(text), immediate=False)
     if pending is None:
         return
-    stored = already_stored(rt, pending)
+    stored = await already_stored(rt, pending)
     if stored is not None:
         await reply(update, context, stored)
         return
@@ -344,7 +344,7 @@ async def on_card(update: Update, context: Context, arg: str) -> None:
         await query.answer()
         await edit_query_message(query, context, refusal)
         return
-    result = record(rt, pending)  # committed before the card says so
+    result = await record(rt, pending)  # committed before the card says so
     rt.pending.pop(key)  # only now: if the database failed, «Lưu» can be pressed again
     await query.answer("Đã lưu" if result.created else None)
     html, buttons = outcome(rt, result, pending)
@@ -382,7 +382,7 @@ async def _continue_with_item(
     query: CallbackQuery, context: Context, rt: ProgressRuntime, pending: PendingUpdate
 ) -> None:
     if pending.immediate:
-        result = record(rt, pending)
+        result = await record(rt, pending)
         await query.answer("Đã lưu" if result.created else None)
         html, buttons = outcome(rt, result, pending)
     else:
@@ -421,7 +421,7 @@ async def on_brain_pick(update: Update, context: Context, arg: str) -> None:
     await query.answer()
     await drop_buttons(query)
     if verb.startswith("xem ti"):
-        html, buttons = item_progress(rt, ref)
+        html, buttons = item_progress(rt, ref, notes=may_read_notes(rt, update))
         await reply(update, context, html, buttons)
         return
     await answer_text(update, context, f"nhiệm vụ {ref}", quote=False)
@@ -436,7 +436,7 @@ async def on_undo(update: Update, context: Context, arg: str) -> None:
         await query.answer(STALE_BUTTON)
         return
     rt = runtime(context)
-    result = rt.service.undo_update(user.id, int(arg))
+    result = await rt.service.undo_update(user.id, int(arg))
     if result.code == "undone":
         await query.answer("Đã hoàn tác")
         original = query.message.text_html if isinstance(query.message, Message) else ""

@@ -159,6 +159,7 @@ class ProgressFeature:
         self.knowledge = knowledge
         self.reader = reader or LiveProgress()
         self.runtime: ProgressRuntime | None = None
+        self.owns_database = False  # opened it itself (no shared database): closes it
 
     def __call__(self, application: Application[Any, Any, Any, Any, Any, Any]) -> None:
         from bot.telegram.progress.wiring import register

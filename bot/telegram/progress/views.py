@@ -2,8 +2,11 @@
 
 `/tiendo` without a number is the overview in the statuses monitoring reports use;
 `/tiendo <số>` shows each assignment of the item with a «Lịch sử» button
-(`v1:hist:<số>`, also what the brain's progress answers carry). `/baocao` sends the
-Excel workbook as a document, to bot admins and members of Văn phòng UBND tỉnh.
+(`v1:hist:<số>`, also what the brain's progress answers carry). Statuses are for
+everyone; the reports' notes and reporters' names only for readers
+`AccessService.may_read_notes` allows (approved members, linked groups, bot admins).
+`/baocao` sends the Excel workbook as a document, to bot admins and members of Văn
+phòng UBND tỉnh.
 """
 
 from __future__ import annotations
@@ -33,9 +36,17 @@ REPORT_REFUSED = (
 )
 
 
-def item_progress(rt: ProgressRuntime, ref: str) -> tuple[str, list[list[Button]]]:
+def may_read_notes(rt: ProgressRuntime, update: Update) -> bool:
+    """Whether the person (and chat) of `update` may read the notes and reporters."""
+    user, chat = update.effective_user, update.effective_chat
+    return rt.service.may_read_notes(
+        user.id if user is not None else None, chat.id if chat is not None else None
+    )
+
+
+def item_progress(rt: ProgressRuntime, ref: str, *, notes: bool) -> tuple[str, list[list[Button]]]:
     """/tiendo <số>: the item's assignments and a history button."""
-    html = rt.view.item_html(ref, rt.clock.today())
+    html = rt.view.item_html(ref, rt.clock.today(), notes=notes)
     found = find_item(rt.knowledge.plan, ref)
     if found is None:
         return html, []
@@ -50,7 +61,7 @@ async def cmd_progress(update: Update, context: Context) -> None:
     if not ref:
         await reply(update, context, rt.view.overview_html(rt.clock.today()))
         return
-    html, buttons = item_progress(rt, ref)
+    html, buttons = item_progress(rt, ref, notes=may_read_notes(rt, update))
     await reply(update, context, html, buttons)
 
 
@@ -108,4 +119,4 @@ async def on_history(update: Update, context: Context, arg: str) -> None:
         await query.answer(STALE_BUTTON)
         return
     await query.answer()
-    await reply(update, context, rt.view.history_html(arg))
+    await reply(update, context, rt.view.history_html(arg, notes=may_read_notes(rt, update)))

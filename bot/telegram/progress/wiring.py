@@ -17,7 +17,7 @@ from bot.progress_types import Asker
 from bot.progress_view import ProgressView
 from bot.storage import open_database
 from bot.telegram import handlers
-from bot.telegram.app import add_lifecycle_hooks
+from bot.telegram.app import DATABASE_KEY, add_lifecycle_hooks
 from bot.telegram.commands import BOT_ADMIN, GROUP, GROUP_ADMIN, PRIVATE, add_menu_command
 from bot.telegram.progress import membership, reporting, views
 from bot.telegram.progress.parsing import UpdateParser
@@ -94,7 +94,9 @@ def register(application: App, feature: ProgressFeature) -> None:
 
     async def open_store(app: App) -> None:
         knowledge = _knowledge(feature, services.brain)
-        db = open_database(feature.settings, services.clock)
+        shared = app.bot_data.get(DATABASE_KEY)  # the one serve runs on, if any
+        db = shared if shared is not None else open_database(feature.settings, services.clock)
+        feature.owns_database = shared is None
         brain = services.brain if isinstance(services.brain, Brain) else Brain(knowledge)
         runtime = ProgressRuntime(
             knowledge=knowledge,
@@ -123,6 +125,7 @@ def register(application: App, feature: ProgressFeature) -> None:
             feature.reader.store = None
         if feature.runtime is runtime:
             feature.runtime = None
-        runtime.db.close()
+        if feature.owns_database:
+            runtime.db.close()
 
     add_lifecycle_hooks(application, startup=open_store, shutdown=close_store)
