@@ -1,10 +1,12 @@
-"""Load benchmark (issue 7): many simulated users against the real bot, real long polling.
+"""Load benchmark (issues 7, 12): many simulated users against the real bot, real long polling.
 
 Usage:
     .venv/bin/python bench/load.py                  # both modes, default sizes (~2.5 min)
     .venv/bin/python bench/load.py --mode off --rate 300 --duration 20 --users 600
     .venv/bin/python bench/load.py --mode on --limited-rate 45 --duration 20
     .venv/bin/python bench/load.py --mode off --transport httpx     # PTB's own client
+    .venv/bin/python bench/load.py --mode off --db-dir /dev/shm     # database on tmpfs
+    .venv/bin/python bench/load.py --mode off --commit-delay-ms 200 # a 200 ms "fsync"
 Other flags: --slots (updates handled at once), --messages (cap per mode), --think,
 --drain, --capnhat-share, --group-share, --member-share, --seed, --json FILE,
 --profile-bot FILE (cProfile).
@@ -16,8 +18,14 @@ Two processes, 127.0.0.1 only:
   and extended here by `BenchApi`, which times each answer, and `TelegramLimits`: 30
   sends in any second overall, 20 in any minute per group, else 429) and the driver;
 - a child process (bench/load_bot.py) runs the bot as `python -m bot run` does: `serve`
-  with the real `Brain`, the progress and reminders features (`default_features`) on a
-  temporary SQLite database, real `getUpdates` long polling against the fake server.
+  with the real `Brain`, the progress and reminders features (`default_features`) and
+  the update inbox on one temporary SQLite database, real `getUpdates` long polling
+  against the fake server.
+
+The database lives in a temporary directory under `--db-dir` (default /var/tmp, on the
+real disk here; /dev/shm is tmpfs), and every write goes through the database's writer
+thread, which commits waiting writes together; `--commit-delay-ms N` makes it sleep N ms
+inside each transaction before COMMIT, holding the write lock as a slow fsync would.
 
 The driver injects messages at an offered rate (Poisson arrivals) for `--duration`
 seconds or until `--messages` were sent: questions from tests/cases/nlu_cases.yaml in
@@ -29,7 +37,14 @@ found every user waiting: the bot was saturated); group answers quote the questi
 are matched by its message id. Latency is inject time → arrival of the matching
 sendMessage at the fake server (one clock: this process); it is split at the moment
 getUpdates handed the message to the bot: the wait for the bot's next getUpdates, then
-the bot's handling up to its answer.
+the bot's handling up to its answer. It is also reported by path: answers that wait for
+a write of their own (`/capnhat` reports, private and in groups: the write path) and
+answers that do not (questions, group mentions), each with p50/p95/p99 and count, next
+to the loop lag and the writer's transactions (batches, jobs, BEGIN → COMMIT p50/p99)
+the bot reports, and the CPU the machine's other processes used meanwhile (/proc/stat
+less ours: on a shared machine, a run beside someone else's work is not comparable).
+Every update is also written to the inbox (stored before it is handled, marked handled
+after), so no answer is entirely free of the disk.
 
 Modes:
 - `off` (capacity): PTB's rate limiter off; delivered updates per second, p50/p99
@@ -248,7 +263,7 @@ def load_questions() -> list[str]:
     return [q.replace("@TroLyKeHoachBot", f"@{BOT_USERNAME}") for q in questions]
 
 
-def seed_history(
+async def seed_history(
     db: Any, knowledge: Any, reporters: list[Member], count: int, now: datetime
 ) -> None:
     """`count` progress reports spread over the year before `now` (5,000 ≈ a year of a
@@ -263,7 +278,7 @@ def seed_history(
         assert found is not None
         item = found[0]
         assignment = rnd.choice(item.assignments)
-        db.insert_update(
+        await db.insert_update(
             NewUpdate(
                 item_id=item.id,
                 assignment_key=item.assignment_key(assignment),
@@ -278,7 +293,7 @@ def seed_history(
         )
 
 
-def build_scenario(db_path: Path, users: int, member_share: float, history: int) -> Scenario:
+async def build_scenario(db_path: Path, users: int, member_share: float, history: int) -> Scenario:
     """Seed the database (approved members, linked groups, `history` past reports)
     before the bot starts."""
     from bot.clock import SystemClock
@@ -298,15 +313,15 @@ def build_scenario(db_path: Path, users: int, member_share: float, history: int)
     try:
         service = ProgressService(db, knowledge, clock, {ADMIN_ID})
         for chat_id, agency in groups.items():
-            assert service.request_chat_link(chat_id, agency, ADMIN_ID, f"Nhóm {agency}").ok
-            assert service.approve_chat_link(ADMIN_ID, chat_id).code == "ok"
+            assert (await service.request_chat_link(chat_id, agency, ADMIN_ID, f"Nhóm {agency}")).ok
+            assert (await service.approve_chat_link(ADMIN_ID, chat_id)).code == "ok"
         for index, user_id in enumerate(user_ids[: int(users * member_share)]):
             agency = agencies[index % len(agencies)]
-            assert service.request_membership(user_id, agency, f"Cán bộ {index}").ok
-            assert service.approve_member(ADMIN_ID, user_id).code == "ok"
+            assert (await service.request_membership(user_id, agency, f"Cán bộ {index}")).ok
+            assert (await service.approve_member(ADMIN_ID, user_id)).code == "ok"
             items = tuple(agency_items(knowledge.plan, knowledge.agencies, agency))
             members.append(Member(user_id, agency, items, group_of.get(agency)))
-        seed_history(db, knowledge, members, history, clock.now())
+        await seed_history(db, knowledge, members, history, clock.now())
     finally:
         db.close()
     return Scenario(user_ids, members, groups, load_questions())
@@ -332,6 +347,8 @@ class Options:
     slots: int | None = None
     history: int = 5000
     profile: Path | None = None
+    db_dir: Path | None = None
+    commit_delay_ms: float = 0.0
 
 
 @dataclass
@@ -352,6 +369,7 @@ class Result:
     p99_ms: float = 0.0
     max_ms: float = 0.0
     by_kind: dict[str, dict[str, float]] = field(default_factory=dict)
+    by_path: dict[str, dict[str, float]] = field(default_factory=dict)
     split_ms: dict[str, float] = field(default_factory=dict)
     max_sends_in_1s: int = 0
     max_group_sends_in_60s: int = 0
@@ -359,6 +377,9 @@ class Result:
     rejected: int = 0
     bot: dict[str, Any] = field(default_factory=dict)
     server_cpu_seconds: float = 0.0
+    others_cpu_seconds: float = 0.0  # the machine's busy CPU minus ours, during the run
+    steal_seconds: float = 0.0  # CPU the hypervisor gave to other machines meanwhile
+    measured_seconds: float = 0.0
     load_before: tuple[float, float, float] = (0.0, 0.0, 0.0)
     load_after: tuple[float, float, float] = (0.0, 0.0, 0.0)
 
@@ -482,9 +503,11 @@ async def run_mode(mode: str, options: Options) -> Result:
     limited = mode == "on"
     rate = options.rate
     result = Result(mode=mode, offered_rate=rate, load_before=os.getloadavg())
-    with tempfile.TemporaryDirectory(prefix="bench-load-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="bench-load-", dir=db_dir(options)) as tmp:
         db_path = Path(tmp) / "bench.db"
-        scenario = build_scenario(db_path, options.users, options.member_share, options.history)
+        scenario = await build_scenario(
+            db_path, options.users, options.member_share, options.history
+        )
         recorder = Recorder()
         async with BenchApi(TOKEN, recorder) as api:
             if limited:
@@ -503,6 +526,7 @@ async def run_mode(mode: str, options: Options) -> Result:
                 *(["--transport", options.transport]),
                 *(["--slots", str(options.slots)] if options.slots else []),
                 *(["--profile", str(options.profile)] if options.profile else []),
+                *(["--commit-delay-ms", f"{options.commit_delay_ms:g}"]),
             ]
             process = await asyncio.create_subprocess_exec(
                 *command,
@@ -513,12 +537,18 @@ async def run_mode(mode: str, options: Options) -> Result:
             try:
                 await _expect(process, "ready", BOT_START_TIMEOUT)
                 driver = Driver(api, scenario, options, rate)
-                before = time.process_time()
+                before, machine_before = time.process_time(), machine_cpu()
                 start, end = await driver.run()
                 result.server_cpu_seconds = round(time.process_time() - before, 2)
+                machine_after, measured = machine_cpu(), time.monotonic() - start
                 assert process.stdin is not None
                 process.stdin.close()  # the bot stops at end of file
                 result.bot = await _expect(process, "done", 150)
+                busy, steal = (b - a for a, b in zip(machine_before, machine_after, strict=True))
+                ours = result.server_cpu_seconds + float(result.bot.get("cpu_seconds", 0.0))
+                result.others_cpu_seconds = round(max(0.0, busy - ours), 1)
+                result.steal_seconds = round(steal, 1)
+                result.measured_seconds = round(measured, 1)
                 await asyncio.wait_for(process.wait(), 30)
             finally:
                 if process.returncode is None:
@@ -527,6 +557,49 @@ async def run_mode(mode: str, options: Options) -> Result:
             _summarise(result, api, recorder, driver, start, end)
     result.load_after = os.getloadavg()
     return result
+
+
+# the kinds of answer that wait for a write of their own (a report), and those that do not
+PATHS = {"write": ("capnhat", "group_capnhat"), "no_write": ("question", "group_question")}
+
+
+def machine_cpu() -> tuple[float, float]:
+    """CPU seconds the whole machine has been busy (every process, every core) and the
+    seconds stolen by the hypervisor, from /proc/stat; (0, 0) where there is none."""
+    try:
+        first = Path("/proc/stat").read_text(encoding="ascii").split("\n", 1)[0].split()
+        ticks = [int(v) for v in first[1:9]]
+    except (OSError, ValueError):
+        return 0.0, 0.0
+    user, nice, system, _idle, _iowait, irq, softirq, steal = ticks
+    hz = os.sysconf("SC_CLK_TCK")
+    return (user + nice + system + irq + softirq) / hz, steal / hz
+
+
+def db_dir(options: Options) -> Path:
+    """Where the temporary database goes: `--db-dir`, else /var/tmp (the real disk)."""
+    if options.db_dir is not None:
+        return options.db_dir
+    default = Path("/var/tmp")
+    return default if default.is_dir() else Path(tempfile.gettempdir())
+
+
+def filesystem_of(path: Path) -> str:
+    """The type of the file system holding `path` ("ext4", "tmpfs", …; "?" if unknown)."""
+    try:
+        mounts = Path("/proc/self/mounts").read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return "?"
+    target, best, kind = str(path.resolve()), -1, "?"
+    for line in mounts:
+        fields = line.split()
+        if len(fields) < 3:
+            continue
+        point = fields[1].replace("\\040", " ")
+        inside = target == point or target.startswith(point.rstrip("/") + "/")
+        if inside and len(point) > best:
+            best, kind = len(point), fields[2]
+    return kind
 
 
 async def _expect(process: asyncio.subprocess.Process, what: str, timeout: float) -> Any:
@@ -567,6 +640,13 @@ def _summarise(
             "p50_ms": round(percentile(ordered, 0.5) * 1000, 1),
             "p99_ms": round(percentile(ordered, 0.99) * 1000, 1),
             "mean_ms": round(statistics.fmean(ordered) * 1000, 1),
+        }
+    for path, kinds in PATHS.items():
+        ordered = sorted(v for kind in kinds for v in recorder.latencies.get(kind, []))
+        result.by_path[path] = {
+            "count": len(ordered),
+            **{f"p{q}_ms": round(percentile(ordered, q / 100) * 1000, 1) for q in (50, 95, 99)},
+            "max_ms": round((ordered[-1] if ordered else 0.0) * 1000, 1),
         }
     waits, handling = sorted(recorder.fetch_waits), sorted(recorder.handling)
     result.split_ms = {
@@ -612,6 +692,21 @@ def print_result(result: Result) -> None:
             f"  {kind:15} n={stats['count']:<6} p50 {stats['p50_ms']} ms, p99 {stats['p99_ms']} ms,"
             f" mean {stats['mean_ms']} ms"
         )
+    for path, stats in result.by_path.items():
+        label = "write path" if path == "write" else "no write"
+        print(
+            f"  {label:15} n={stats['count']:<6} p50 {stats['p50_ms']} ms,"
+            f" p95 {stats['p95_ms']} ms, p99 {stats['p99_ms']} ms, max {stats['max_ms']} ms"
+        )
+    if "writer_batches" in bot:
+        jobs, batches = bot["writer_jobs"], bot["writer_batches"]
+        print(
+            f"  writer: {batches} transactions, {jobs} jobs"
+            f" ({jobs / max(1, batches):.1f} a transaction, largest {bot['writer_largest_batch']});"
+            f" BEGIN → COMMIT p50 {bot['writer_commit_p50_ms']} ms,"
+            f" p99 {bot['writer_commit_p99_ms']} ms, max {bot['writer_commit_max_ms']} ms;"
+            f" loop lag p99 {bot.get('loop_lag_p99_ms')} ms, max {bot.get('loop_lag_max_ms')} ms"
+        )
     split = result.split_ms
     if split:
         print(
@@ -634,6 +729,8 @@ def print_result(result: Result) -> None:
         f" exit {bot.get('exit_code')}; GC (gen 0/1/2) {bot.get('gc_collections')} collections,"
         f" {bot.get('gc_seconds')} s, worst {bot.get('gc_worst_ms')} ms;"
         f" fake server + driver CPU {result.server_cpu_seconds} s;"
+        f" other processes' CPU meanwhile {result.others_cpu_seconds} s in"
+        f" {result.measured_seconds} s (steal {result.steal_seconds} s);"
         f" load average before {result.load_before[0]:.2f}, after {result.load_after[0]:.2f}"
     )
     print(
@@ -648,6 +745,10 @@ def checks(result: Result) -> list[tuple[str, bool]]:
         return [
             (">= 300 updates/s", result.delivered_per_second >= 300),
             ("p99 < 100 ms", result.p99_ms < 100),
+            (
+                "p99 of answers that do not write < 100 ms",
+                result.by_path.get("no_write", {}).get("p99_ms", 1e9) < 100,
+            ),
             ("peak RSS < 200 MB", rss * 1.048576 < 200),
             ("every answer delivered", result.undelivered == 0),
         ]
@@ -693,12 +794,29 @@ def parse_args(argv: Sequence[str] | None = None) -> tuple[list[str], Options, f
         "httpx = PTB's HTTPXRequest, for comparison",
     )
     parser.add_argument("--profile-bot", type=Path, default=None, help="cProfile the bot here")
+    parser.add_argument(
+        "--db-dir",
+        type=Path,
+        default=None,
+        help="where the temporary database lives (default /var/tmp: the real disk;"
+        " /dev/shm is tmpfs)",
+    )
+    parser.add_argument(
+        "--commit-delay-ms",
+        type=float,
+        default=0.0,
+        help="the bot's writer sleeps this long in each transaction before COMMIT (slow fsync)",
+    )
     args = parser.parse_args(argv)
     for name in ("users", "messages"):
         if getattr(args, name) < 1:
             parser.error(f"--{name} must be positive")
     if args.duration <= 0 or args.rate <= 0 or args.limited_rate <= 0:
         parser.error("--duration and rates must be positive")
+    if args.commit_delay_ms < 0:
+        parser.error("--commit-delay-ms must not be negative")
+    if args.db_dir is not None and not args.db_dir.is_dir():
+        parser.error(f"--db-dir {args.db_dir} is not a directory")
     options = Options(
         mode=args.mode,
         users=args.users,
@@ -715,6 +833,8 @@ def parse_args(argv: Sequence[str] | None = None) -> tuple[list[str], Options, f
         slots=args.slots,
         history=args.history,
         profile=args.profile_bot,
+        db_dir=args.db_dir,
+        commit_delay_ms=args.commit_delay_ms,
     )
     modes = ["off", "on"] if args.mode == "both" else [args.mode]
     return modes, options, args.limited_rate, args.json
@@ -726,6 +846,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"bench/load.py {datetime.now():%Y-%m-%d %H:%M}, {os.cpu_count()} CPUs,"
         f" Python {sys.version.split()[0]}, users {options.users}, history {options.history}, duration {options.duration} s,"
         f" transport {options.transport}, slots {options.slots or 'default'}"
+    )
+    where = db_dir(options)
+    print(
+        f"database under {where} ({filesystem_of(where)}),"
+        f" injected commit delay {options.commit_delay_ms:g} ms"
     )
     results = []
     for mode in modes:

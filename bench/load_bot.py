@@ -2,15 +2,21 @@
 
 Usage (started by bench/load.py, not by hand):
     python bench/load_bot.py --base-url http://127.0.0.1:PORT/bot --db PATH
-                             [--limiter] --deadline SECONDS
+                             [--limiter] [--commit-delay-ms N] --deadline SECONDS
 
 Runs `serve` with the real `Brain` and `default_features` (progress + reminders) as
-`python -m bot run` does, except that the Bot API URL is the fake server's and the
-rate limiter can be switched off (`run_bot` always has it on). It prints one JSON line
+`python -m bot run` does: one database, opened here, for the update inbox, progress and
+reminders. Except that the Bot API URL is the fake server's, the rate limiter can be
+switched off (`run_bot` always has it on), and `--commit-delay-ms` makes the database's
+writer thread sleep that long inside each transaction before COMMIT, holding the write
+lock as a slow fsync would (`open_sqlite(..., commit_delay=...)`). It prints one JSON line
 `{"event": "ready", …}` once polling, then stops when its standard input reaches end
 of file (or a line arrives), or after `--deadline` seconds whatever happens, and prints
-`{"event": "done", "peak_rss_mib": …, "cpu_seconds": …, "loop_lag_…": …}` (getrusage,
-stdlib; the loop lag is how late a 20 ms sleeper wakes: p99 and the worst stall).
+`{"event": "done", "peak_rss_mib": …, "cpu_seconds": …, "loop_lag_…": …, "writer_…": …}`
+(getrusage, stdlib; the loop lag is how late a 20 ms sleeper wakes: p99 and the worst
+stall; the writer's transactions from "ready" to the bot's exit: batches, jobs, and
+p50/p99/max of BEGIN → COMMIT returned, the injected delay included; the largest batch
+since the database opened).
 Nothing here imports the test helpers, so the figures are the bot's own; `--transport
 httpx` swaps in PTB's own HTTP client to compare.
 """
@@ -19,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import gc
 import json
 import resource
@@ -30,6 +37,12 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from telegram.request import BaseRequest
+
+    from bot.brain import Brain
+    from bot.config import Settings
+    from bot.storage.sqlite import SqliteDatabase
+    from bot.storage.writer import WriterStats
+    from bot.telegram.app import Feature
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
@@ -111,16 +124,43 @@ def say(event: str, **fields: object) -> None:
     print(json.dumps({"event": event, **fields}), flush=True)
 
 
+def writer_summary(
+    stats: WriterStats, batches: int, jobs: int, commits_from: int
+) -> dict[str, object]:
+    """The writer's work since a snapshot (`batches`, `jobs`, index into commit_seconds)."""
+    seconds = sorted(stats.commit_seconds[commits_from:])
+
+    def ms(q: float) -> float:
+        return round(1000 * seconds[int(q * (len(seconds) - 1))], 1) if seconds else 0.0
+
+    return {
+        "writer_batches": stats.batches - batches,
+        "writer_jobs": stats.jobs - jobs,
+        "writer_largest_batch": stats.largest_batch,
+        "writer_commit_p50_ms": ms(0.5),
+        "writer_commit_p99_ms": ms(0.99),
+        "writer_commit_max_ms": ms(1.0),
+    }
+
+
 async def run(
-    base_url: str, db: Path, limiter: bool, deadline: float, transport: str, slots: int | None
+    base_url: str,
+    db_path: Path,
+    limiter: bool,
+    deadline: float,
+    transport: str,
+    slots: int | None,
+    commit_delay: float,
 ) -> int:
     from pydantic import SecretStr
 
     from bot.brain import Brain
+    from bot.clock import SystemClock
     from bot.config import Settings
     from bot.plan_loader import load_knowledge
+    from bot.storage.sqlite import open_sqlite
     from bot.telegram import app, errors
-    from bot.telegram.app import default_features, serve
+    from bot.telegram.app import default_features
     from bot.telegram.progress import ProgressFeature
 
     if slots is not None:  # what build_application uses when serve passes nothing
@@ -130,7 +170,7 @@ async def run(
         _env_file=None,
         telegram_bot_token=SecretStr(TOKEN),
         plan_path=ROOT / "knowledge" / "plan.yaml",
-        database_url=f"sqlite:///{db}",
+        database_url=f"sqlite:///{db_path}",
         admin_ids=frozenset({ADMIN_ID}),
         telegram_api_url=base_url,
         webhook_url=None,
@@ -139,11 +179,31 @@ async def run(
         heartbeat_path=None,
     )
     knowledge = load_knowledge(settings.plan_path)
-    request, get_updates_request = _requests(transport)
+    request, updates = _requests(transport)
     progress = ProgressFeature(settings, knowledge)
     brain = Brain(knowledge, progress=progress.reader)
-    features = default_features(settings, progress=progress)
-    app.settle_heap()  # as run_bot does
+    db = open_sqlite(db_path, now=SystemClock(settings.tz).now(), commit_delay=commit_delay)
+    try:
+        features = default_features(settings, progress=progress, database=db)
+        app.settle_heap()  # as run_bot does
+        return await _serve(settings, brain, features, db, limiter, deadline, request, updates)
+    finally:
+        db.close()
+
+
+async def _serve(
+    settings: Settings,
+    brain: Brain,
+    features: list[Feature],
+    db: SqliteDatabase,
+    limiter: bool,
+    deadline: float,
+    request: BaseRequest | None,
+    get_updates_request: BaseRequest | None,
+) -> int:
+    """Serve until stdin closes or the deadline; say "ready" and "done" (see above)."""
+    from bot.telegram.app import serve
+
     stop, ready = asyncio.Event(), asyncio.Event()
     task = asyncio.create_task(
         serve(
@@ -155,6 +215,7 @@ async def run(
             features=features,
             request=request,
             get_updates_request=get_updates_request,
+            database=db,
         )
     )
     waiter = asyncio.create_task(ready.wait())
@@ -163,8 +224,12 @@ async def run(
         waiter.cancel()
         say("failed", reason="the bot did not start")
         stop.set()
+        with contextlib.suppress(Exception):  # before the database closes under it
+            await asyncio.wait_for(task, STOP_TIMEOUT)
         return 1
     started = resource.getrusage(resource.RUSAGE_SELF)
+    stats = db.writer.stats
+    writer_from = (stats.batches, stats.jobs, len(stats.commit_seconds))
     lags: list[float] = []
     pauses = GcPauses()
     gc.callbacks.append(pauses)
@@ -187,6 +252,7 @@ async def run(
         loop_lag_p99_ms=round(1000 * lags[int(0.99 * (len(lags) - 1))], 1) if lags else 0.0,
         loop_lag_max_ms=round(1000 * lags[-1], 1) if lags else 0.0,
         **pauses.summary(),
+        **writer_summary(stats, *writer_from),
     )
     return code
 
@@ -199,22 +265,34 @@ def main() -> int:
     parser.add_argument("--transport", choices=("httpx", "aiohttp"), default="aiohttp")
     parser.add_argument("--deadline", type=float, default=300.0)
     parser.add_argument("--slots", type=int, default=None, help="updates handled at once")
+    parser.add_argument(
+        "--commit-delay-ms",
+        type=float,
+        default=0.0,
+        help="sleep this long in each write transaction before COMMIT (a slow fsync)",
+    )
     parser.add_argument("--profile", type=Path, default=None, help="write cProfile stats here")
     args = parser.parse_args()
     if not args.base_url.startswith("http://127.0.0.1:"):
         parser.error("--base-url must be a loopback URL (http://127.0.0.1:PORT/bot)")
+    if args.commit_delay_ms < 0:
+        parser.error("--commit-delay-ms must not be negative")
+    bot = run(
+        args.base_url,
+        args.db,
+        args.limiter,
+        args.deadline,
+        args.transport,
+        args.slots,
+        args.commit_delay_ms / 1000,
+    )
     if args.profile is None:
-        return asyncio.run(
-            run(args.base_url, args.db, args.limiter, args.deadline, args.transport, args.slots)
-        )
+        return asyncio.run(bot)
     import cProfile
 
     profiler = cProfile.Profile()
     try:
-        return profiler.runcall(
-            asyncio.run,
-            run(args.base_url, args.db, args.limiter, args.deadline, args.transport, args.slots),
-        )
+        return profiler.runcall(asyncio.run, bot)
     finally:
         profiler.dump_stats(args.profile)
 
