@@ -117,10 +117,11 @@ async def run(
     from pydantic import SecretStr
 
     from bot.brain import Brain
-    from bot.config import Settings
-    from bot.plan_loader import load_knowledge
+    from bot.core.config import Settings
+    from bot.plan.loader import load_knowledge
     from bot.telegram import app, errors
-    from bot.telegram.app import default_features, serve
+    from bot.app.runtime import default_features
+    from bot.telegram.app import serve
     from bot.telegram.progress import ProgressFeature
 
     if slots is not None:  # what build_application uses when serve passes nothing

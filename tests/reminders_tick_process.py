@@ -24,8 +24,8 @@ from telegram import Bot
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot.clock import DEFAULT_TZ, FixedClock  # noqa: E402
-from bot.plan_loader import load_knowledge  # noqa: E402
+from bot.core.clock import DEFAULT_TZ, FixedClock  # noqa: E402
+from bot.plan.loader import load_knowledge  # noqa: E402
 from bot.reminders.handlers import ReminderServices  # noqa: E402
 from bot.storage.sqlite import open_sqlite  # noqa: E402
 

@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 
 from bot.brain import Brain
-from bot.plan_loader import Knowledge, load_knowledge
-from bot.replies import TELEGRAM_LIMIT, Reply, esc, html_to_plain, split_html
+from bot.core.reply import TELEGRAM_LIMIT, Reply, esc, html_to_plain, split_html
+from bot.plan.loader import Knowledge, load_knowledge
 
 ROOT = Path(__file__).resolve().parent.parent
 TODAY = date(2026, 11, 18)
@@ -500,9 +500,9 @@ async def test_overdue_leaves_out_items_reported_done(tmp_path: Path) -> None:
     """'việc nào quá hạn' reads the stored progress: 2.4 reported done is no longer listed."""
     from datetime import datetime
 
-    from bot.clock import FixedClock
-    from bot.config import load_settings
-    from bot.progress import ProgressService
+    from bot.core.clock import FixedClock
+    from bot.core.config import load_settings
+    from bot.progress.service import ProgressService
     from bot.storage import open_database, open_progress_reader
 
     settings = load_settings(database_url=f"sqlite:///{tmp_path / 'p.db'}", admin_ids="1")

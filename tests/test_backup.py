@@ -28,7 +28,7 @@ from fake_bot_api import FakeBotApi
 from subprocess_helpers import bot_env, read_until, spawn_bot_run
 
 from bot.__main__ import main
-from bot.config import ConfigError, load_settings
+from bot.core.config import ConfigError, load_settings
 from bot.storage import open_database
 from bot.storage.sqlite import open_sqlite, open_sqlite_reader, to_utc_text
 

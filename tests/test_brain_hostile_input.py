@@ -17,8 +17,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.brain import Brain
-from bot.plan_loader import load_knowledge
-from bot.replies import TELEGRAM_LIMIT
+from bot.core.reply import TELEGRAM_LIMIT
+from bot.plan.loader import load_knowledge
 
 ROOT = Path(__file__).resolve().parent.parent
 ALLOWED = {"b", "i", "u", "s", "code", "pre", "a", "blockquote", "tg-spoiler"}

@@ -43,18 +43,19 @@ from conftest import ROOT, TOKEN
 from fake_bot_api import Call, FakeBotApi
 from subprocess_helpers import bot_env, read_until, spawn_bot_run
 
+from bot.app.runtime import run_bot
 from bot.brain import Brain
-from bot.clock import DEFAULT_TZ, FixedClock, SystemClock
-from bot.config import Settings
-from bot.plan_loader import Knowledge
-from bot.progress import ProgressService
+from bot.core.clock import DEFAULT_TZ, FixedClock, SystemClock
+from bot.core.config import Settings
+from bot.plan.loader import Knowledge
+from bot.progress.service import ProgressService
 from bot.reminders.engine import INTERRUPTED
-from bot.reminders.store import open_store
 from bot.storage import sqlite as sqlite_storage
 from bot.storage.base import StoredUpdate
+from bot.storage.reminders import open_store
 from bot.storage.sqlite import open_sqlite, open_sqlite_reader
 from bot.telegram import errors
-from bot.telegram.app import run_bot, serve
+from bot.telegram.app import serve
 from bot.telegram.progress import ProgressFeature
 
 ADMIN_ID = 900001

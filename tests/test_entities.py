@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from bot.brain import Brain, Understanding
-from bot.entities import Entities
-from bot.plan_loader import load_knowledge
+from bot.nlu.entities import Entities
+from bot.plan.loader import load_knowledge
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -33,10 +33,10 @@ from fake_bot_api import Call, FakeBotApi
 from serve_helpers import serve_in_background
 from telegram.error import NetworkError, RetryAfter, TimedOut
 
-from bot.clock import DEFAULT_TZ, FixedClock
-from bot.config import Settings
-from bot.plan_loader import Knowledge
-from bot.progress import ProgressService
+from bot.core.clock import DEFAULT_TZ, FixedClock
+from bot.core.config import Settings
+from bot.plan.loader import Knowledge
+from bot.progress.service import ProgressService
 from bot.reminders.handlers import ReminderServices, feature
 from bot.storage.sqlite import open_sqlite
 from bot.telegram import delivery, errors

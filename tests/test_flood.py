@@ -22,8 +22,8 @@ from conftest import ScriptedBrain
 from fake_bot_api import FakeBotApi
 from telegram import Update
 
-from bot.clock import FixedClock
-from bot.config import Settings
+from bot.core.clock import FixedClock
+from bot.core.config import Settings
 from bot.telegram import flood
 from bot.telegram.app import serve
 from bot.telegram.flood import BUTTON, MESSAGE, FloodGate, Verdict

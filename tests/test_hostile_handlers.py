@@ -36,12 +36,12 @@ from telegram.ext import Application, ContextTypes
 from telegram.request import BaseRequest, RequestData
 
 from bot.brain import Brain
-from bot.clock import DEFAULT_TZ, FixedClock
-from bot.config import Settings
-from bot.plan_loader import Knowledge
-from bot.progress import ProgressService
+from bot.core.clock import DEFAULT_TZ, FixedClock
+from bot.core.config import Settings
+from bot.plan.loader import Knowledge
+from bot.progress.service import ProgressService
 from bot.reminders.handlers import reminders_feature
-from bot.reminders.store import open_store
+from bot.storage.reminders import open_store
 from bot.storage.sqlite import open_sqlite
 from bot.telegram import flood
 from bot.telegram.app import build_application

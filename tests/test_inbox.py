@@ -22,8 +22,8 @@ from conftest import ScriptedBrain
 from fake_bot_api import FakeBotApi
 from serve_helpers import serve_in_background
 
-from bot.clock import DEFAULT_TZ, FixedClock
-from bot.config import Settings
+from bot.core.clock import DEFAULT_TZ, FixedClock
+from bot.core.config import Settings
 from bot.storage.inbox import SqliteInbox
 from bot.telegram.inbox import ALLOWED_UPDATES
 

@@ -23,9 +23,9 @@ from conftest import TOKEN
 from fake_bot_api import FakeBotApi
 from subprocess_helpers import bot_env, read_until, spawn_bot_run
 
-from bot.clock import SystemClock
-from bot.plan_loader import Knowledge
-from bot.progress import ProgressService
+from bot.core.clock import SystemClock
+from bot.plan.loader import Knowledge
+from bot.progress.service import ProgressService
 from bot.storage.sqlite import open_sqlite, open_sqlite_reader
 from bot.telegram.app import MAX_CONCURRENT_UPDATES
 

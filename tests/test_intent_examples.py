@@ -18,7 +18,7 @@ import pytest
 import yaml
 
 from bot.brain import Brain, Understanding
-from bot.plan_loader import load_knowledge
+from bot.plan.loader import load_knowledge
 
 ROOT = Path(__file__).resolve().parent.parent
 INTENTS_DIR = ROOT / "intents" / "vi"
@@ -182,7 +182,7 @@ def test_example_reply_has_that_intent(brain: Brain, intent: str, example: dict[
 def test_below_threshold_is_unknown(brain: Brain, text: str) -> None:
     u = brain.understand(text)
     assert u.scores.below_threshold
-    assert u.scores.ranked[0][1] < brain.model.threshold or u.scores.best == "unknown"
+    assert u.scores.ranked[0][1] < brain.understander.model.threshold or u.scores.best == "unknown"
     assert u.intent == "unknown"
     reply = brain.answer(text, today=TODAY)
     assert reply.intent == "unknown"
@@ -192,8 +192,8 @@ def test_below_threshold_is_unknown(brain: Brain, text: str) -> None:
 
 def test_threshold_comes_from_the_fallback_file(brain: Brain) -> None:
     data = yaml.safe_load((INTENTS_DIR / "fallback.yaml").read_text(encoding="utf-8"))
-    assert brain.model.threshold == float(data["threshold"])
-    assert brain.model.margin == float(data["margin"])
+    assert brain.understander.model.threshold == float(data["threshold"])
+    assert brain.understander.model.margin == float(data["margin"])
 
 
 # --------------------------------------------------------------------------- commands

@@ -31,10 +31,10 @@ from fake_bot_api import FakeBotApi
 from serve_helpers import serve_in_background
 from subprocess_helpers import bot_env, read_until, spawn_bot_run
 
-from bot.clock import DEFAULT_TZ, FixedClock
-from bot.config import Settings
-from bot.plan_loader import Knowledge
-from bot.progress import ProgressService
+from bot.core.clock import DEFAULT_TZ, FixedClock
+from bot.core.config import Settings
+from bot.plan.loader import Knowledge
+from bot.progress.service import ProgressService
 from bot.reminders.handlers import ReminderServices, feature
 from bot.storage.sqlite import open_sqlite
 from bot.telegram.app import serve

@@ -13,7 +13,7 @@ import pytest
 from case_grading import grade, load_cases, message_of
 
 from bot.brain import Brain
-from bot.plan_loader import load_knowledge
+from bot.plan.loader import load_knowledge
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT.parent / "shared" / "eval" / "sample.yaml"

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from bot.brain import Brain
-from bot.plan_loader import load_knowledge
+from bot.plan.loader import load_knowledge
 
 ROOT = Path(__file__).resolve().parent.parent
 PLAN = ROOT / "tests" / "fixtures" / "other_plan" / "plan.yaml"

@@ -16,10 +16,10 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from bot.agency_registry import AgencyRegistry, alias_tokens
-from bot.deadlines import Deadline
-from bot.plan_loader import Knowledge, load_knowledge
-from bot.plan_models import Assignment, Item
+from bot.plan.agencies import AgencyRegistry, alias_tokens
+from bot.plan.deadlines import Deadline
+from bot.plan.loader import Knowledge, load_knowledge
+from bot.plan.models import Assignment, Item
 
 ROOT = Path(__file__).resolve().parent.parent
 SOURCE = ROOT / "knowledge" / "source" / "ke-hoach-91-KH-UBND-2023.txt"

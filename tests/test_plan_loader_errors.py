@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import ConfigError, Settings, load_settings
-from bot.plan_loader import PlanError, load_knowledge
+from bot.core.config import ConfigError, Settings, load_settings
+from bot.plan.loader import PlanError, load_knowledge
 
 ROOT = Path(__file__).resolve().parent.parent
 PLAN_TEXT = (ROOT / "knowledge" / "plan.yaml").read_text(encoding="utf-8")

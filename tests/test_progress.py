@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from bot.clock import FixedClock
-from bot.plan_loader import Knowledge, load_knowledge
-from bot.progress import NOTE_LIMIT, ProgressService, UpdateResult
-from bot.progress_view import ProgressView, RowStatus, State, reporting_period
+from bot.core.clock import FixedClock
+from bot.plan.loader import Knowledge, load_knowledge
+from bot.progress.service import NOTE_LIMIT, ProgressService, UpdateResult
+from bot.progress.view import ProgressView, RowStatus, State, reporting_period
 from bot.storage.sqlite import SqliteDatabase, open_sqlite
 
 PLAN = Path(__file__).resolve().parents[1] / "knowledge" / "plan.yaml"

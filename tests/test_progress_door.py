@@ -8,8 +8,8 @@ from datetime import datetime, timedelta
 import pytest
 
 from bot.brain import Brain
-from bot.clock import DEFAULT_TZ
-from bot.plan_loader import Knowledge
+from bot.core.clock import DEFAULT_TZ
+from bot.plan.loader import Knowledge
 from bot.telegram.progress import LiveProgress, PendingStore
 from bot.telegram.progress.parsing import UpdateParser
 from bot.telegram.progress.state import PendingUpdate

@@ -23,11 +23,11 @@ from fake_bot_api import Call, FakeBotApi
 from openpyxl import load_workbook
 
 from bot.brain import Brain
-from bot.clock import FixedClock
-from bot.config import Settings
-from bot.plan_loader import Knowledge
-from bot.progress import ProgressService
-from bot.progress_view import ProgressView
+from bot.core.clock import FixedClock
+from bot.core.config import Settings
+from bot.plan.loader import Knowledge
+from bot.progress.service import ProgressService
+from bot.progress.view import ProgressView
 from bot.storage.base import StoredUpdate
 from bot.storage.sqlite import SqliteReader, open_sqlite, open_sqlite_reader
 from bot.telegram.app import serve

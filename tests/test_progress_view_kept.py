@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.plan_loader import Knowledge, load_knowledge
-from bot.progress_plan import all_assignments, responsible_agencies
-from bot.progress_view import ProgressView
+from bot.plan.loader import Knowledge, load_knowledge
+from bot.plan.responsibility import all_assignments, responsible_agencies
+from bot.progress.view import ProgressView
 from bot.storage.base import NewUpdate
 from bot.storage.sqlite import SqliteDatabase, open_sqlite
 

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.clock import DEFAULT_TZ
+from bot.core.clock import DEFAULT_TZ
 from bot.reminders.calendar import WorkCalendar, weekday_vi
 
 CAL = WorkCalendar()

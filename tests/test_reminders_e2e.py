@@ -28,13 +28,13 @@ from conftest import PLAN, ScriptedBrain
 from fake_bot_api import FakeBotApi, parse_html
 
 from bot.__main__ import main
-from bot.clock import DEFAULT_TZ, FixedClock
-from bot.config import Settings
-from bot.plan_loader import Knowledge
-from bot.progress import ProgressService
+from bot.core.clock import DEFAULT_TZ, FixedClock
+from bot.core.config import Settings
+from bot.plan.loader import Knowledge
+from bot.progress.service import ProgressService
 from bot.reminders.engine import Pacer, RateLimits, TickReport
 from bot.reminders.handlers import JOB_NAME, ReminderServices, feature
-from bot.reminders.store import ALL_AGENCIES
+from bot.storage.reminders import ALL_AGENCIES
 from bot.storage.sqlite import SqliteDatabase, open_sqlite
 from bot.telegram.app import serve
 

@@ -9,14 +9,14 @@ from pathlib import Path
 import pytest
 from fake_bot_api import parse_html
 
-from bot.clock import DEFAULT_TZ
-from bot.deadlines import Deadline
-from bot.plan_loader import Knowledge
-from bot.progress_view import ProgressView
+from bot.core.clock import DEFAULT_TZ
+from bot.plan.deadlines import Deadline
+from bot.plan.loader import Knowledge
+from bot.progress.view import ProgressView
 from bot.reminders.calendar import WorkCalendar
 from bot.reminders.planner import Occurrence, ReminderPlanner, Snapshot, deadline_end
-from bot.reminders.store import ALL_AGENCIES, Subscription
 from bot.storage.base import NewUpdate
+from bot.storage.reminders import ALL_AGENCIES, Subscription
 from bot.storage.sqlite import SqliteDatabase, open_sqlite
 
 CAL = WorkCalendar()

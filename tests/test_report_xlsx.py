@@ -10,11 +10,10 @@ import pytest
 from openpyxl import load_workbook
 from openpyxl.worksheet.worksheet import Worksheet
 
-from bot.clock import FixedClock
-from bot.config import Settings, load_settings
-from bot.plan_loader import Knowledge, load_knowledge
-from bot.progress import ProgressService
-from bot.report_xlsx import (
+from bot.core.clock import FixedClock
+from bot.core.config import Settings, load_settings
+from bot.plan.loader import Knowledge, load_knowledge
+from bot.progress.report_xlsx import (
     DETAIL_HEADERS,
     DETAIL_SHEET,
     SUMMARY_SHEET,
@@ -22,6 +21,7 @@ from bot.report_xlsx import (
     report_filename,
     write_report_file,
 )
+from bot.progress.service import ProgressService
 from bot.storage.sqlite import SqliteDatabase, open_sqlite
 
 PLAN = Path(__file__).resolve().parents[1] / "knowledge" / "plan.yaml"

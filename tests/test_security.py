@@ -37,21 +37,21 @@ from fake_bot_api import Call, FakeBotApi
 from telegram.error import NetworkError
 
 from bot.brain import Brain
-from bot.clock import DEFAULT_TZ, FixedClock
-from bot.config import Settings
-from bot.plan_loader import Knowledge
-from bot.progress import NOTE_LIMIT, ProgressService
-from bot.progress_types import Asker
+from bot.core.clock import DEFAULT_TZ, FixedClock
+from bot.core.config import Settings
+from bot.core.reply import Reply
+from bot.core.text import clean
+from bot.plan.loader import Knowledge
+from bot.progress.service import NOTE_LIMIT, ProgressService
+from bot.progress.types import Asker
 from bot.reminders import handlers as reminder_handlers
 from bot.reminders.handlers import ReminderServices, feature
-from bot.reminders.store import store_for
-from bot.replies import Reply
 from bot.storage.base import NewUpdate
+from bot.storage.reminders import store_for
 from bot.storage.sqlite import SqliteDatabase, open_sqlite
 from bot.telegram import errors
 from bot.telegram.app import serve
 from bot.telegram.progress import ProgressFeature, membership, reporting, views
-from bot.text import clean
 
 ADMIN = FakeBotApi.user(900001, "Quản trị")  # the only bot admin (ADMIN_IDS)
 LAN = FakeBotApi.user(501, "Lan")  # approved, Sở Nội vụ (lead of 2.4)

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.clock import FixedClock
-from bot.config import ConfigError, Settings, load_settings
+from bot.core.clock import FixedClock
+from bot.core.config import ConfigError, Settings, load_settings
 from bot.storage import open_database, open_progress_reader, sqlite_path
 from bot.storage.base import NewUpdate
 from bot.storage.migrate import (

@@ -17,8 +17,8 @@ from typing import Any
 
 import pytest
 
-from bot.reminders.store import ReminderStore
 from bot.storage.base import NewUpdate, StoredUpdate
+from bot.storage.reminders import ReminderStore
 from bot.storage.sqlite import SqliteDatabase, open_sqlite, to_utc_text
 
 NOW = datetime(2026, 6, 15, 2, 0, tzinfo=UTC)

@@ -26,10 +26,10 @@ from telegram import Update
 from telegram.ext import CommandHandler
 
 from bot.brain import Brain
-from bot.clock import FixedClock
-from bot.config import Settings
-from bot.plan_loader import Knowledge
-from bot.replies import Reply, html_to_plain, split_html
+from bot.core.clock import FixedClock
+from bot.core.config import Settings
+from bot.core.reply import Reply, html_to_plain, split_html
+from bot.plan.loader import Knowledge
 from bot.telegram import commands, delivery, handlers
 from bot.telegram.callbacks import parse
 

@@ -29,15 +29,16 @@ from telegram.ext import AIORateLimiter, Application
 from telegram.request import BaseRequest, RequestData
 from telegram.warnings import PTBUserWarning
 
+from bot.app.runtime import run_bot
+from bot.app.terminal_chat import run_chat
 from bot.brain import Brain
-from bot.clock import FixedClock
-from bot.config import ConfigError, Settings
-from bot.plan_loader import Knowledge
-from bot.replies import Button, Reply
+from bot.core.clock import FixedClock
+from bot.core.config import ConfigError, Settings
+from bot.core.reply import Button, Reply
+from bot.plan.loader import Knowledge
 from bot.telegram import app as app_module
 from bot.telegram import callbacks, commands, errors, handlers, sending
-from bot.telegram.app import PerChatUpdateProcessor, build_application, run_bot, webhook_secret
-from bot.terminal_chat import run_chat
+from bot.telegram.app import PerChatUpdateProcessor, build_application, webhook_secret
 
 TODAY = date(2026, 11, 26)
 NOW = datetime(2026, 11, 25, 3, 0, tzinfo=UTC)
@@ -260,7 +261,7 @@ async def test_start_up_derives_the_progress_the_first_questions_read(
     """After a restart with a long history, the first progress question must not read
     and derive it inside the event loop (it blocks every other update): opening the
     database at start-up warms the brain's view, the /tiendo view and the reminders'."""
-    import bot.progress_view as progress_view
+    import bot.progress.view as progress_view
     from bot.reminders.handlers import reminders_feature
     from bot.storage.base import NewUpdate
     from bot.storage.sqlite import open_sqlite

@@ -11,7 +11,7 @@ import unicodedata
 
 import pytest
 
-from bot.text import clean, fold, looks_like_telex, untelex
+from bot.core.text import clean, fold, looks_like_telex, untelex
 
 NFC = unicodedata.normalize("NFC", "Sở Nội vụ chủ trì nhiệm vụ 2.4, hạn quý II/2023")
 NFD = unicodedata.normalize("NFD", NFC)

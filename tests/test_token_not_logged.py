@@ -21,8 +21,8 @@ from conftest import TOKEN, ScriptedBrain
 from fake_bot_api import FakeBotApi
 from subprocess_helpers import bot_env, read_until, spawn_bot_run
 
-from bot.clock import FixedClock
-from bot.config import Settings
+from bot.core.clock import FixedClock
+from bot.core.config import Settings
 from bot.telegram.app import serve
 
 SECRET_HALF = TOKEN.split(":", 1)[1]

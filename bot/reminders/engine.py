@@ -44,14 +44,14 @@ from telegram.error import (
 )
 from telegram.ext import CallbackContext
 
-from bot.clock import Clock
-from bot.plan_loader import Knowledge
-from bot.progress_view import ProgressView
+from bot.core.clock import Clock
+from bot.core.reply import html_to_plain, split_html
+from bot.plan.loader import Knowledge
+from bot.progress.view import ProgressView
 from bot.reminders.calendar import WorkCalendar
 from bot.reminders.planner import Occurrence, ReminderPlanner, Snapshot
-from bot.reminders.store import ReminderStore, Subscription
-from bot.replies import html_to_plain, split_html
 from bot.storage.base import ProgressStore
+from bot.storage.reminders import ReminderStore, Subscription
 from bot.telegram.delivery import CHAT_GONE, not_delivered  # also used for replies
 from bot.telegram.sending import post_message
 from bot.telegram.shutdown import Shutdown

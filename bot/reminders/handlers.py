@@ -11,7 +11,7 @@
 `register(application, services)` adds the commands and their menu lines and
 starts the tick (`JobQueue.run_repeating`); `feature(services)` is the same as a
 `build_application(features=…)` entry, and `reminders_feature(settings)` builds
-everything from the settings for `python -m bot run` (`app.default_features`).
+everything from the settings for `python -m bot run` (`bot.app.runtime.default_features`).
 """
 
 from __future__ import annotations
@@ -25,21 +25,21 @@ from telegram import Chat, Message, Update, User
 from telegram.constants import ChatType
 from telegram.ext import Application, CommandHandler
 
-from bot.agency_registry import AgencyRegistry
-from bot.clock import Clock, SystemClock
-from bot.config import Settings
-from bot.plan_loader import Knowledge
-from bot.progress_access import AccessService
+from bot.core.clock import Clock, SystemClock
+from bot.core.config import Settings
+from bot.core.reply import esc
+from bot.core.text import fold
+from bot.plan.agencies import AgencyRegistry
+from bot.plan.loader import Knowledge
+from bot.progress.access import AccessService
 from bot.reminders.calendar import WorkCalendar
 from bot.reminders.engine import Pacer, ReminderEngine
-from bot.reminders.store import ALL_AGENCIES, ReminderStore, Subscription, store_for
-from bot.replies import esc
 from bot.storage.base import Database
+from bot.storage.reminders import ALL_AGENCIES, ReminderStore, Subscription, store_for
 from bot.telegram.app import add_lifecycle_hooks, shutdown_of
 from bot.telegram.chat_admin import is_group_admin as group_admin_check
 from bot.telegram.commands import GROUP, GROUP_ADMIN, add_menu_command
 from bot.telegram.handlers import Context, send_html
-from bot.text import fold
 
 log = logging.getLogger(__name__)
 
@@ -359,10 +359,10 @@ def reminders_feature(
     db: Database | None = None,
     access: AccessService | None = None,
 ) -> Feature:
-    """The reminders feature for `python -m bot run` (`app.default_features`): loads the
+    """The reminders feature for `python -m bot run` (`bot.app.runtime.default_features`): loads the
     plan and opens the database unless given (pass the progress feature's `db` and
     `access` to share them)."""
-    from bot.plan_loader import load_knowledge
+    from bot.plan.loader import load_knowledge
     from bot.storage import open_database
 
     clock = clock or SystemClock(settings.tz)

@@ -40,22 +40,22 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Literal, Protocol
 
-from bot.deadlines import Deadline
-from bot.plan_loader import Knowledge
-from bot.plan_models import Assignment, Item
-from bot.progress_plan import (
+from bot.core.reply import esc
+from bot.core.text import fold
+from bot.plan.deadlines import Deadline
+from bot.plan.loader import Knowledge
+from bot.plan.models import Assignment, Item
+from bot.plan.responsibility import (
     agency_name,
     all_assignments,
     responsible_agencies,
     role_label,
     short_text,
 )
-from bot.progress_types import STATUS_LABELS
-from bot.progress_view import AssignmentStatus, RowStatus, State, reporting_period
+from bot.progress.types import STATUS_LABELS
+from bot.progress.view import AssignmentStatus, RowStatus, State, reporting_period
 from bot.reminders.calendar import WorkCalendar, weekday_vi
-from bot.reminders.store import Subscription
-from bot.replies import esc
-from bot.text import fold
+from bot.storage.reminders import Subscription
 
 REMINDER_TIME = time(8, 0)
 DIGEST_WEEKDAY = 0  # Monday
@@ -129,7 +129,7 @@ def deadline_end(deadline: Deadline, due: date, calendar: WorkCalendar) -> datet
 
 
 class ProgressLike(Protocol):
-    """Derived progress (`bot.progress_view.ProgressView`)."""
+    """Derived progress (`bot.progress.view.ProgressView`)."""
 
     def rows(self, today: date, item_id: str | None = None) -> list[RowStatus]: ...
 

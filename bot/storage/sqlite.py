@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal, TypeVar, cast
 
-from bot.progress_types import ProgressRecord, Status
+from bot.progress.types import ProgressRecord, Status
 from bot.storage import EMPTY_FILE_DETAIL
 from bot.storage.base import AccessStatus, ChatLink, Member, NewUpdate, StoredUpdate
 from bot.storage.migrate import apply_migrations

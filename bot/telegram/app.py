@@ -20,8 +20,6 @@ import logging
 import re
 import secrets
 import signal
-import sqlite3
-import sys
 from collections.abc import Awaitable, Callable, Coroutine, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -39,12 +37,10 @@ from telegram.ext import (
 )
 from telegram.request import BaseRequest
 
-from bot.clock import Clock, SystemClock
-from bot.config import ConfigError, Settings
-from bot.plan_loader import PlanError, load_knowledge
-from bot.storage import Database, open_database, storage_problem
+from bot.core.clock import Clock, SystemClock
+from bot.core.config import ConfigError, Settings
+from bot.storage import Database, open_database
 from bot.storage.inbox import inbox_beside
-from bot.storage.migrate import MigrationError
 from bot.telegram import commands, errors, flood, handlers
 from bot.telegram.inbox import ALLOWED_UPDATES, CONFIRM_SECONDS, InboxPump
 from bot.telegram.sending import silence_typed_method_advice
@@ -53,7 +49,7 @@ from bot.telegram.startup import DEFAULT_BACKOFF, Backoff, StartupRetry, Startup
 from bot.telegram.transport import AiohttpRequest
 
 if TYPE_CHECKING:
-    from bot.telegram.progress import ProgressFeature
+    pass
 
 log = logging.getLogger(__name__)
 
@@ -510,69 +506,3 @@ async def _stop_application(
             await application.post_shutdown(application)
     finally:
         cut_off.cancel()
-
-
-def default_features(
-    settings: Settings,
-    *,
-    progress: ProgressFeature | None = None,
-    database: Database | None = None,
-) -> list[Feature]:
-    """Feature modules `python -m bot run` plugs in: progress reporting and reminders.
-
-    `progress` is the `ProgressFeature` whose `reader` the brain was built with;
-    `database` the one `serve` will run on (the reminders open their own without it)."""
-    from bot.reminders.handlers import reminders_feature
-    from bot.telegram.progress import ProgressFeature
-
-    features: list[Feature] = [
-        progress or ProgressFeature(settings),
-        reminders_feature(settings, db=database),
-    ]
-    return features
-
-
-def run_bot(settings: Settings) -> int:
-    """`python -m bot run`: load and check the plan, then serve until stopped."""
-    errors.configure_logging(settings.log_level)
-    errors.protect_logs(settings.token)
-    try:
-        knowledge = load_knowledge(settings.plan_path)
-    except PlanError as exc:
-        print(
-            f"Không khởi động được bot: kế hoạch không hợp lệ ({len(exc.problems)} lỗi):\n{exc}",
-            file=sys.stderr,
-        )
-        return 1
-    if not settings.token:
-        print(
-            "Chưa có TELEGRAM_BOT_TOKEN. Tạo bot với @BotFather rồi đặt biến này (xem README).",
-            file=sys.stderr,
-        )
-        return 1
-    from bot.brain import Brain
-    from bot.telegram.progress import ProgressFeature
-
-    progress = ProgressFeature(settings, knowledge)  # uses serve's database at start-up
-    brain = Brain(knowledge, progress=progress.reader)
-    database: Database | None = None
-    try:
-        database = open_database(settings)  # one database: inbox, progress, reminders
-        features = default_features(settings, progress=progress, database=database)
-        settle_heap()
-        return asyncio.run(serve(settings, brain, features=features, database=database))
-    except ConfigError as exc:
-        print(f"Không khởi động được bot: {exc}", file=sys.stderr)
-        return 1
-    except (MigrationError, sqlite3.Error) as exc:  # the reminders' own connection
-        cause = exc.__cause__ if isinstance(exc.__cause__, sqlite3.Error) else exc
-        print(
-            f"Không khởi động được bot: không mở được cơ sở dữ liệu: {storage_problem(cause)}",
-            file=sys.stderr,
-        )
-        return 1
-    except KeyboardInterrupt:  # a signal before the handlers were installed
-        return 0
-    finally:
-        if database is not None:
-            database.close()

@@ -24,7 +24,7 @@ from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot.replies import Button
+from bot.core.reply import Button
 
 VERSION = "v1"
 MAX_BYTES = 64

@@ -31,10 +31,10 @@ from telegram.constants import ChatType
 from telegram.error import TelegramError
 from telegram.ext import Application, CommandHandler, MessageHandler, filters
 
-from bot.replies import Button, Reply, esc
+from bot.core.reply import Button, Reply, esc
+from bot.core.text import fold
 from bot.telegram import callbacks, handlers
 from bot.telegram.handlers import Context
-from bot.text import fold
 
 log = logging.getLogger(__name__)
 

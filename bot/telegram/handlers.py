@@ -43,13 +43,13 @@ from telegram.ext import (
     filters,
 )
 
-from bot.clock import Clock
-from bot.progress_types import Asker
-from bot.replies import Reply, html_to_plain
+from bot.core.clock import Clock
+from bot.core.reply import Reply, html_to_plain
+from bot.core.text import clean
+from bot.progress.types import Asker
 from bot.telegram import callbacks
 from bot.telegram.delivery import send_retrying
 from bot.telegram.sending import post_message
-from bot.text import clean
 
 log = logging.getLogger(__name__)
 

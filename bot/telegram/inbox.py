@@ -34,7 +34,7 @@ from telegram import Update
 from telegram.error import InvalidToken, TelegramError
 from telegram.ext import Application
 
-from bot.clock import Clock
+from bot.core.clock import Clock
 from bot.storage.inbox import InboxUpdate, UpdateInbox
 
 log = logging.getLogger(__name__)

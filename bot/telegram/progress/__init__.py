@@ -3,12 +3,12 @@
 Commands: /dangky, /toi, /thanhvien, /duyet, /thuhoi, /lienket (who may report,
 `membership`); /capnhat and free-text updates with a confirmation card
 (`reporting`); /tiendo, /chuabaocao, /baocao (`views`). Everything goes through
-the transport-free `bot.progress.ProgressService` and `bot.progress_view.ProgressView`
+the transport-free `bot.progress.service.ProgressService` and `bot.progress.view.ProgressView`
 over the Database the feature opens at start-up (`state`, `wiring`).
 
 Use: `feature = ProgressFeature(settings, knowledge)`, build the brain with
 `Brain(knowledge, progress=feature.reader)`, and pass `features=[feature]` to
-`build_application` / `serve` (`app.default_features` does this for `python -m bot run`).
+`build_application` / `serve` (`bot.app.runtime.default_features` does this for `python -m bot run`).
 """
 
 from __future__ import annotations

@@ -9,8 +9,8 @@ from telegram import CallbackQuery, Chat, Message, Update, User
 from telegram.constants import ChatMemberStatus, ChatType
 from telegram.error import BadRequest, TelegramError
 
-from bot.progress_plan import agency_name
-from bot.replies import Button, Reply, esc
+from bot.core.reply import Button, Reply, esc
+from bot.plan.responsibility import agency_name
 from bot.telegram import callbacks, handlers
 from bot.telegram.handlers import Context
 from bot.telegram.progress.state import PROGRESS_KEY, ProgressRuntime

@@ -13,10 +13,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from bot.agency_registry import ASSIGNABLE, alias_tokens
 from bot.brain import Brain
-from bot.plan_loader import Knowledge
-from bot.progress_plan import find_item
+from bot.plan.agencies import ASSIGNABLE, alias_tokens
+from bot.plan.loader import Knowledge
+from bot.plan.responsibility import find_item
 
 _PART = re.compile(r"(?<![\w.])((?:[IVX]{1,4}\.)?\d{1,2}(?:\.\d{1,2})?)([a-eA-E])(?!\w)")
 _NOTE_EDGES = "%:;,.-–— "

@@ -21,10 +21,10 @@ import re
 
 from telegram import CallbackQuery, Chat, Message, Update, User
 
-from bot.progress import UNDO_WINDOW, UpdateResult
-from bot.progress_access import REGISTER_HINT
-from bot.progress_plan import agency_name
-from bot.replies import Button, Reply, esc, html_to_plain
+from bot.core.reply import Button, Reply, esc, html_to_plain
+from bot.plan.responsibility import agency_name
+from bot.progress.access import REGISTER_HINT
+from bot.progress.service import UNDO_WINDOW, UpdateResult
 from bot.telegram import callbacks
 from bot.telegram.handlers import STALE_BUTTON, Context, answer_text
 from bot.telegram.progress.common import (

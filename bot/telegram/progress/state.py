@@ -20,13 +20,13 @@ from typing import Any
 
 from telegram.ext import Application
 
-from bot.agency_registry import AgencyRegistry
-from bot.clock import Clock
-from bot.config import Settings
-from bot.plan_loader import Knowledge
-from bot.progress import ProgressService
-from bot.progress_types import ProgressRecord
-from bot.progress_view import ProgressView
+from bot.core.clock import Clock
+from bot.core.config import Settings
+from bot.plan.agencies import AgencyRegistry
+from bot.plan.loader import Knowledge
+from bot.progress.service import ProgressService
+from bot.progress.types import ProgressRecord
+from bot.progress.view import ProgressView
 from bot.storage.base import Database, ProgressStore
 from bot.telegram.progress.parsing import UpdateParser
 

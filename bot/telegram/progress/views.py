@@ -18,9 +18,9 @@ from telegram import Update
 from telegram.constants import ChatAction
 from telegram.error import TelegramError
 
-from bot.progress_plan import find_item
-from bot.replies import Button, esc
-from bot.report_xlsx import build_report
+from bot.core.reply import Button, esc
+from bot.plan.responsibility import find_item
+from bot.progress.report_xlsx import build_report
 from bot.telegram import callbacks
 from bot.telegram.handlers import STALE_BUTTON, Context
 from bot.telegram.progress.common import reply, runtime

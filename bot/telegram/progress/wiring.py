@@ -9,12 +9,12 @@ from typing import Any
 from telegram import User
 from telegram.ext import Application, CommandHandler
 
-from bot.agency_registry import AgencyRegistry
 from bot.brain import Brain
-from bot.plan_loader import Knowledge, load_knowledge
-from bot.progress import ProgressService
-from bot.progress_types import Asker
-from bot.progress_view import ProgressView
+from bot.plan.agencies import AgencyRegistry
+from bot.plan.loader import Knowledge, load_knowledge
+from bot.progress.service import ProgressService
+from bot.progress.types import Asker
+from bot.progress.view import ProgressView
 from bot.storage import open_database
 from bot.telegram import handlers
 from bot.telegram.app import DATABASE_KEY, add_lifecycle_hooks

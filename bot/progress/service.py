@@ -1,7 +1,7 @@
 """Progress services, independent of any transport: who reports what, and updates.
 
 Telegram handlers (and any other door) call `ProgressService` (which includes
-the membership and chat-link services of `bot.progress_access`); every answer is
+the membership and chat-link services of `bot.progress.access`); every answer is
 a result with a machine `code` and a Vietnamese HTML `message` ready to send.
 Writes happen in one transaction each, and a result that says "saved" is only
 returned after the commit. Updates are append-only; an undo is a separate mark.
@@ -13,18 +13,18 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import cast, get_args
 
-from bot.plan_models import Assignment, Item
-from bot.progress_access import REGISTER_HINT, AccessResult, AccessService
-from bot.progress_plan import (
+from bot.core.reply import esc
+from bot.core.text import clean
+from bot.plan.models import Assignment, Item
+from bot.plan.responsibility import (
     find_item,
     held_assignments,
     is_group,
     names_directly,
 )
-from bot.progress_types import STATUS_LABELS, Status
-from bot.replies import esc
+from bot.progress.access import REGISTER_HINT, AccessResult, AccessService
+from bot.progress.types import STATUS_LABELS, Status
 from bot.storage.base import NewUpdate, StoredUpdate
-from bot.text import clean
 
 __all__ = [
     "NOTE_LIMIT",

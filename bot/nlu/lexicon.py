@@ -16,8 +16,8 @@ from typing import Any
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
-from bot.text import fold
-from bot.yaml_io import load_yaml_file
+from bot.core.text import fold
+from bot.core.yaml_io import load_yaml_file
 
 _TOKEN = re.compile(r"[0-9a-z]+|%")
 _EXACT_TOKEN = re.compile(r"\w+")

@@ -15,8 +15,8 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from bot.plan_models import Agency, AgencyFile, Plan
-from bot.yaml_io import compose_yaml, load_yaml_text
+from bot.core.yaml_io import compose_yaml, load_yaml_text
+from bot.plan.models import Agency, AgencyFile, Plan
 
 
 class PlanError(Exception):

@@ -11,8 +11,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from bot.lexicon import Lexicon
-from bot.plan_models import Plan
+from bot.nlu.lexicon import Lexicon
+from bot.plan.models import Plan
 
 _PERCENT = re.compile(r"(\d{1,4}(?:[.,]\d+)?)\s*(?:%|phan tram|phantram)")
 _QUARTER = re.compile(
@@ -125,7 +125,7 @@ class EntityExtractor:
             "ke hoach": ["ke hoach", "kh"],
             "chuong trinh hanh dong": ["chuong trinh hanh dong", "chuong trinh", "ctr", "cthd"],
         }
-        from bot.text import fold
+        from bot.core.text import fold
 
         out = []
         for key, ref in plan.legal_refs.items():

@@ -13,7 +13,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from bot.deadlines import Deadline
+from bot.plan.deadlines import Deadline
 
 Role = Literal["chu_tri", "phoi_hop", "thuc_hien", "tham_muu", "chi_dao", "tong_hop"]
 

@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bot.lexicon import PhraseIndex, phrase_tokens
-from bot.yaml_io import load_yaml_file
+from bot.core.yaml_io import load_yaml_file
+from bot.nlu.lexicon import PhraseIndex, phrase_tokens
 
 INTENTS = (
     "agency_tasks",

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 
 from rapidfuzz import fuzz, process
 
-from bot.plan_models import Agency
-from bot.text import fold
+from bot.core.text import fold
+from bot.plan.models import Agency
 
 _CONNECTORS = {"va", "&"}
 _HEADS = {"so", "ban", "van", "vp", "ubnd", "uy", "cong", "huyen", "thi", "thanh", "tp", "tx"}

@@ -22,12 +22,18 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from bot.clock import DEFAULT_TZ
-from bot.config import ConfigError, Settings
-from bot.plan_loader import Knowledge, load_knowledge
-from bot.progress_plan import agency_name, coordinating_names, lead_names, role_label, short_text
-from bot.progress_types import STATUS_LABELS
-from bot.progress_view import STATE_LABELS, STATE_ORDER, ProgressView, RowStatus
+from bot.core.clock import DEFAULT_TZ
+from bot.core.config import ConfigError, Settings
+from bot.plan.loader import Knowledge, load_knowledge
+from bot.plan.responsibility import (
+    agency_name,
+    coordinating_names,
+    lead_names,
+    role_label,
+    short_text,
+)
+from bot.progress.types import STATUS_LABELS
+from bot.progress.view import STATE_LABELS, STATE_ORDER, ProgressView, RowStatus
 from bot.storage.base import ProgressStore
 
 DETAIL_SHEET = "Tiến độ"

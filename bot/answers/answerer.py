@@ -14,21 +14,21 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, cast
 
-from bot.agency_names import unknown_agency_name
-from bot.agency_registry import AgencyRegistry
-from bot.clock import DEFAULT_TZ
-from bot.deadlines import Deadline, quarter_end
-from bot.lexicon import PhraseIndex
-from bot.plan_loader import Knowledge
-from bot.plan_models import ROLE_LABELS, Agency, Assignment, Item
-from bot.progress_types import STATUS_LABELS, Asker, ProgressReader
-from bot.replies import Button, Reply, esc
-from bot.text import fold
-from bot.yaml_io import load_yaml_file
+from bot.core.clock import DEFAULT_TZ
+from bot.core.reply import Button, Reply, esc
+from bot.core.text import fold
+from bot.core.yaml_io import load_yaml_file
+from bot.nlu.agency_names import unknown_agency_name
+from bot.nlu.lexicon import PhraseIndex
+from bot.plan.agencies import AgencyRegistry
+from bot.plan.deadlines import Deadline, quarter_end
+from bot.plan.loader import Knowledge
+from bot.plan.models import ROLE_LABELS, Agency, Assignment, Item
+from bot.progress.types import STATUS_LABELS, Asker, ProgressReader
 
 if TYPE_CHECKING:
-    from bot.brain import Understanding
-    from bot.progress_view import ProgressView
+    from bot.nlu.understanding import Understanding
+    from bot.progress.view import ProgressView
     from bot.storage.base import ProgressStore
 
 UPCOMING_DAYS = 30
@@ -367,7 +367,7 @@ class Answerer:
         ]
 
     def agency_tasks(self, u: Understanding, today: date, asker: Asker | None) -> Reply:
-        from bot.agency_registry import ASSIGNABLE
+        from bot.plan.agencies import ASSIGNABLE
 
         targets = list(
             dict.fromkeys(m.agency.id for m in u.agencies if m.agency.kind in ASSIGNABLE)
@@ -695,7 +695,7 @@ class Answerer:
 
     def _done_keys(self, today: date) -> set[str]:
         """Assignments reported done, as /tiendo derives them (one view for both)."""
-        from bot.progress_view import State
+        from bot.progress.view import State
 
         if self._store() is None:
             return set()
@@ -976,7 +976,7 @@ class Answerer:
     def _view(self) -> ProgressView:
         """One long-lived view of the current store (it keeps what it derived until the
         store changes); a new one when the reader opened another store."""
-        from bot.progress_view import ProgressView  # storage code, loaded when first needed
+        from bot.progress.view import ProgressView  # storage code, loaded when first needed
 
         store = self._store()
         if self._progress_view is None or self._progress_view.store is not store:

@@ -16,10 +16,10 @@ from pathlib import Path
 
 from rank_bm25 import BM25Okapi
 
-from bot.lexicon import PhraseIndex, phrase_tokens
-from bot.plan_models import Assignment, Plan
-from bot.text import fold
-from bot.yaml_io import load_yaml_file
+from bot.core.text import fold
+from bot.core.yaml_io import load_yaml_file
+from bot.nlu.lexicon import PhraseIndex, phrase_tokens
+from bot.plan.models import Assignment, Plan
 
 MAX_HITS = 4
 RELATIVE_CUTOFF = 0.6

@@ -13,11 +13,11 @@ from collections.abc import Callable
 from datetime import date
 from typing import Protocol, TextIO
 
-from bot.clock import Clock, SystemClock
-from bot.config import Settings
-from bot.progress_types import Asker
-from bot.replies import Reply
-from bot.text import fold
+from bot.core.clock import Clock, SystemClock
+from bot.core.config import Settings
+from bot.core.reply import Reply
+from bot.core.text import fold
+from bot.progress.types import Asker
 
 PROMPT = "Bạn: "
 EXIT_WORDS = frozenset({"thoat", "exit", "quit", "bye", "tam biet"})
@@ -34,7 +34,7 @@ class BrainLike(Protocol):
 
 def _load_brain(settings: Settings) -> BrainLike:
     from bot.brain import Brain
-    from bot.plan_loader import load_knowledge
+    from bot.plan.loader import load_knowledge
     from bot.storage import open_progress_reader
 
     return Brain(load_knowledge(settings.plan_path), progress=open_progress_reader(settings))

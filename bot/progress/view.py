@@ -21,11 +21,12 @@ from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
-from bot.clock import DEFAULT_TZ
-from bot.deadlines import Deadline
-from bot.plan_loader import Knowledge
-from bot.plan_models import Assignment, Item
-from bot.progress_plan import (
+from bot.core.clock import DEFAULT_TZ
+from bot.core.reply import esc
+from bot.plan.deadlines import Deadline
+from bot.plan.loader import Knowledge
+from bot.plan.models import Assignment, Item
+from bot.plan.responsibility import (
     agency_name,
     all_assignments,
     find_item,
@@ -33,8 +34,7 @@ from bot.progress_plan import (
     role_label,
     short_text,
 )
-from bot.progress_types import STATUS_LABELS
-from bot.replies import esc
+from bot.progress.types import STATUS_LABELS
 from bot.storage.base import ProgressStore, StoredUpdate
 
 

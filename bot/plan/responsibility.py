@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from bot.plan_models import ROLE_LABELS, Agency, Assignment, Item, Plan
+from bot.plan.models import ROLE_LABELS, Agency, Assignment, Item, Plan
 
 RESPONSIBLE_ROLES = frozenset({"chu_tri", "thuc_hien", "tham_muu"})
 EXPANDED_GROUP_ROLES = frozenset({"chu_tri", "thuc_hien"})

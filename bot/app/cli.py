@@ -14,9 +14,9 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from bot.config import ConfigError, Settings, load_settings
-from bot.deadlines import KIND_LABELS
-from bot.plan_loader import Knowledge, PlanError, load_knowledge
+from bot.core.config import ConfigError, Settings, load_settings
+from bot.plan.deadlines import KIND_LABELS
+from bot.plan.loader import Knowledge, PlanError, load_knowledge
 
 if TYPE_CHECKING:
     from bot.brain import Brain
@@ -33,7 +33,7 @@ def _settings() -> Settings:
 
 def _parse_day(value: str | None, settings: Settings) -> date:
     if not value:
-        from bot.clock import SystemClock
+        from bot.core.clock import SystemClock
 
         return SystemClock(settings.tz).today()
     try:
@@ -111,7 +111,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
 
 def cmd_chat(args: argparse.Namespace) -> int:
-    from bot.terminal_chat import run_chat
+    from bot.app.terminal_chat import run_chat
 
     try:
         settings = _settings()
@@ -130,7 +130,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         return _fail(
             "Chưa có TELEGRAM_BOT_TOKEN. Tạo bot với @BotFather rồi đặt biến này (xem README)."
         )
-    from bot.telegram.app import run_bot
+    from bot.app.runtime import run_bot
 
     return run_bot(settings)
 
@@ -139,7 +139,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     try:
         settings = _settings()
         today = _parse_day(args.today, settings)
-        from bot.report_xlsx import write_report_file
+        from bot.progress.report_xlsx import write_report_file
 
         path = write_report_file(settings, Path(args.out), today)
     except (ConfigError, PlanError) as exc:

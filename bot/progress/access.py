@@ -15,13 +15,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from bot.clock import Clock
-from bot.plan_loader import Knowledge
-from bot.progress_plan import agency_items, agency_name, is_group
-from bot.progress_types import Asker
-from bot.replies import esc
+from bot.core.clock import Clock
+from bot.core.reply import esc
+from bot.core.text import clean
+from bot.plan.loader import Knowledge
+from bot.plan.responsibility import agency_items, agency_name, is_group
+from bot.progress.types import Asker
 from bot.storage.base import ACCESS_LABELS, AccessStatus, ChatLink, Database, Member
-from bot.text import clean
 
 REGISTER_HINT = "Đăng ký bằng lệnh /dangky &lt;tên cơ quan&gt;, ví dụ: /dangky Sở Nội vụ."
 CLOSED = "Yêu cầu này đã đóng"

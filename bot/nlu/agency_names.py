@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from bot.text import fold
+from bot.core.text import fold
 
 # "Sở"/"Ban" written with their marks cannot be "số"/"bán": a department name follows.
 _HEAD = re.compile(r"(?<!\w)(Sở|SỞ|sở|Ban|BAN)\s+((?:[^\s?!.,;:]+\s*){1,4})")
