@@ -116,11 +116,11 @@ async def run(
 ) -> int:
     from pydantic import SecretStr
 
+    from bot.app.runtime import default_features
     from bot.brain import Brain
     from bot.core.config import Settings
     from bot.plan.loader import load_knowledge
     from bot.telegram import app, errors
-    from bot.app.runtime import default_features
     from bot.telegram.app import serve
     from bot.telegram.progress import ProgressFeature
 
