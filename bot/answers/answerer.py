@@ -7,13 +7,14 @@ and user text is escaped for Telegram HTML.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, cast
 
+from bot.answers.context import AnswerContext
+from bot.answers.progress_update import parse_update, progress_update
 from bot.core.clock import DEFAULT_TZ
 from bot.core.reply import Button, Reply, esc
 from bot.core.text import fold
@@ -24,7 +25,7 @@ from bot.plan.agencies import AgencyRegistry
 from bot.plan.deadlines import Deadline, quarter_end
 from bot.plan.loader import Knowledge
 from bot.plan.models import ROLE_LABELS, Agency, Assignment, Item
-from bot.progress.types import STATUS_LABELS, Asker, ProgressReader
+from bot.progress.types import Asker, ProgressReader
 
 if TYPE_CHECKING:
     from bot.nlu.understanding import Understanding
@@ -33,7 +34,6 @@ if TYPE_CHECKING:
 
 UPCOMING_DAYS = 30
 ROMAN_QUARTER = {1: "I", 2: "II", 3: "III", 4: "IV"}
-MAX_NOTE = 1000
 
 
 def d(day: date) -> str:
@@ -71,6 +71,7 @@ class Answerer:
         intents_dir: Path,
         progress: ProgressReader | None,
     ):
+        self.context = AnswerContext(knowledge, registry, intents_dir, progress)
         self.k = knowledge
         self.plan = knowledge.plan
         self.registry = registry
@@ -838,113 +839,10 @@ class Answerer:
 
     def parse_update(self, u: Understanding) -> dict[str, Any]:
         """Item, status, percent and note of a progress update message."""
-        ent = u.entities
-        note = u.text
-        note = re.sub(r"^/\w+(@\w+)?\s*", "", note)
-        note = re.sub(
-            r"^(?:(?:cập nhật|cap nhat|báo cáo|bao cao|bc)\s*(?:tiến độ|tien do)?\s*)?"
-            r"(?:(?:nhiệm vụ|nhiem vu|nv|mục|muc|điểm|diem)\s*(?:số\s*)?)?"
-            r"(?:II\.|III\.)?\d{1,2}(?:[.,]\d{1,2})?\s*[:\-–,]?\s*",
-            "",
-            note,
-            flags=re.IGNORECASE,
-        )
-        note = re.sub(
-            r"(?:đạt|dat|được|duoc)?\s*\d{1,4}(?:[.,]\d+)?\s*(?:%|phần trăm|phan tram)", " ", note
-        )
-        note = re.sub(r"\s+", " ", note).strip(" :-–,.;")
-        truncated = len(note) > MAX_NOTE
-        return {
-            "item": ent.items[0] if ent.items else None,
-            "status": ent.status,
-            "percent": ent.percent,
-            "note": note[:MAX_NOTE] if note else None,
-            "truncated": truncated,
-        }
-
-    def update_agency(
-        self, item: Item, u: Understanding, asker: Asker | None
-    ) -> tuple[Assignment, str]:
-        """Which assignment and agency an update is for."""
-        named = u.agency.agency.id if u.agency else None
-        candidates = [named] if named and (asker is None or asker.is_admin) else []
-        if asker and asker.agency_id and not asker.is_admin:
-            candidates = [asker.agency_id]
-        for agency_id in candidates:
-            groups = {agency_id, *self.k.agencies[agency_id].member_of}
-            for a in item.assignments:
-                if any(ar.agency in groups for ar in a.agencies):
-                    return a, agency_id
-        for a in item.assignments:
-            leader = item.leader_of(a)
-            if leader and not self.k.agencies[leader.agency].is_group:
-                return a, leader.agency
-        a = item.assignments[0]
-        return a, a.lead().agency
+        return parse_update(u)
 
     def progress_update(self, u: Understanding, today: date, asker: Asker | None) -> Reply:
-        parsed = self.parse_update(u)
-        ref = parsed["item"]
-        status = parsed["status"]
-        percent = parsed["percent"]
-        if ref is None:
-            reply = self.ask_item(u, "cập nhật", asker)
-            reply.intent = "progress_update"
-            reply.status, reply.percent = status, percent
-            return reply
-        if not ref.exists or ref.group:
-            near = self.nearest_items(ref.id)
-            return Reply(
-                "progress_update",
-                f"Kế hoạch không có nhiệm vụ {esc(ref.id)} để cập nhật. Các mục gần nhất: {esc(', '.join(near))}.",
-                status=status,
-                percent=percent,
-                buttons=self.item_buttons(near),
-            )
-        item = self.items[ref.id]
-        base: dict[str, Any] = dict(
-            task_ids=[item.id], status=status, percent=percent, note=parsed["note"]
-        )
-        if percent is not None and not 0 <= percent <= 100:
-            return Reply(
-                "progress_update",
-                f"Tỷ lệ {esc(u.entities.percent_raw or percent)}% không hợp lệ: tỷ lệ hoàn thành phải từ 0 đến 100%.",
-                **base,
-            )
-        if u.entities.status_conflict:
-            return Reply(
-                "progress_update",
-                f"Nhiệm vụ {esc(item.id)}: anh/chị ghi «xong» nhưng tỷ lệ {percent}%. "
-                "Nhiệm vụ đã hoàn thành (100%) hay đang thực hiện? Vui lòng gửi lại cho rõ, "
-                f"ví dụ «/capnhat {esc(item.id)} xong» hoặc «/capnhat {esc(item.id)} {percent}% đang thực hiện».",
-                **base,
-            )
-        if status is None:
-            status = "in_progress"
-            base["status"] = status
-        assignment, agency_id = self.update_agency(item, u, asker)
-        lines = [
-            "<b>Xác nhận cập nhật tiến độ</b>",
-            f"• Nhiệm vụ: <b>{esc(item.id)}{esc(assignment.part or '')}</b> — {esc(short_text(assignment.task or item.text, 80))}",
-            f"• Cơ quan báo cáo: {esc(self.name(agency_id))}",
-            f"• Trạng thái: {STATUS_LABELS[status]}",
-            f"• Tỷ lệ: {percent}%" if percent is not None else "• Tỷ lệ: (không ghi)",
-            f"• Ghi chú: {esc(parsed['note'])}" if parsed["note"] else "• Ghi chú: (không có)",
-        ]
-        if parsed["truncated"]:
-            lines.append(
-                f"<i>Ghi chú dài quá {MAX_NOTE} ký tự nên chỉ giữ {MAX_NOTE} ký tự đầu.</i>"
-            )
-        lines.append("Bấm «Lưu» để ghi nhận, hoặc «Hủy».")
-        reply = Reply(
-            "progress_update",
-            "\n".join(lines),
-            agency=self.name(agency_id),
-            agency_id=agency_id,
-            **base,
-        )
-        reply.extra["assignment_key"] = item.assignment_key(assignment)
-        return reply
+        return progress_update(self.context, u, today, asker)
 
     def progress_status(self, u: Understanding, today: date, asker: Asker | None) -> Reply:
         """Where an item stands (or all items): the same view as /tiendo, from stored updates."""
