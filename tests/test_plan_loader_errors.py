@@ -260,6 +260,37 @@ def test_all_problems_are_listed_at_once(tmp_path: Path) -> None:
     assert any("'so_ma'" in p for p in problems)
 
 
+# --------------------------------------------------------------------------- monitoring agency
+
+MONITOR = "  monitoring_agency: vp_ubnd\n"
+
+
+def test_the_monitoring_agency_comes_from_the_plan() -> None:
+    knowledge = load_knowledge(ROOT / "knowledge" / "plan.yaml")
+    assert knowledge.plan.meta.monitoring_agency == "vp_ubnd"  # section III.2 of the plan
+    assert knowledge.plan.meta.label == "Kế hoạch 91/KH-UBND"
+
+
+def test_unknown_monitoring_agency(tmp_path: Path) -> None:
+    plan, line = broken_plan(tmp_path, MONITOR, "  monitoring_agency: vp_xyz\n")
+    problem = at_line(problems_of(plan), plan, line)
+    assert "'vp_xyz'" in problem
+    assert "meta.monitoring_agency" in problem
+    assert str(tmp_path / "agencies.yaml") in problem
+
+
+def test_a_group_cannot_monitor(tmp_path: Path) -> None:
+    plan, line = broken_plan(tmp_path, MONITOR, "  monitoring_agency: cac_so_ban_nganh\n")
+    (problem,) = problems_of(plan)
+    problem = at_line([problem], plan, line)
+    assert "'cac_so_ban_nganh'" in problem and "nhóm" in problem
+
+
+def test_a_plan_without_a_monitoring_agency_loads(tmp_path: Path) -> None:
+    plan, _ = broken_plan(tmp_path, MONITOR, "")
+    assert load_knowledge(plan).plan.meta.monitoring_agency is None
+
+
 # --------------------------------------------------------------------------- agencies.yaml
 
 

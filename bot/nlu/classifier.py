@@ -1,6 +1,7 @@
 """Intent scoring from the data in `intents/vi/*.yaml`.
 
-Each intent file gives commands that force it, slot weights (added when an
+The intents, and their order, are those of `intents/registry.yaml`
+(`bot.nlu.intent_registry`, which schema-checks every file). Each intent file gives commands that force it, slot weights (added when an
 entity is present, or `no_<slot>` when absent) and cue phrases with weights. A
 message's score per intent is bias + slot weights + matched cue weights (capped);
 the fallback (`fallback.yaml`) turns a low best score into `unknown` and a close
@@ -14,20 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bot.core.yaml_io import load_yaml_file
+from bot.nlu.intent_registry import FALLBACK_INTENT, IntentCatalog, load_intents
 from bot.nlu.lexicon import PhraseIndex, phrase_tokens
-
-INTENTS = (
-    "agency_tasks",
-    "deadline_tasks",
-    "task_detail",
-    "search",
-    "progress_update",
-    "progress_status",
-    "plan_info",
-    "help",
-    "unknown",
-)
 
 
 @dataclass
@@ -58,25 +47,24 @@ class IntentScores:
 class IntentModel:
     """Loads intent specs and scores a message's features against them."""
 
-    def __init__(self, folder: Path):
+    def __init__(self, folder: Path, catalog: IntentCatalog | None = None):
+        self.catalog = catalog = catalog or load_intents(folder)
         self.specs: dict[str, IntentSpec] = {}
-        fallback = load_yaml_file(folder / "fallback.yaml")
-        self.threshold = float(fallback["threshold"])
-        self.margin = float(fallback["margin"])
-        self.max_cue_total = float(fallback.get("max_cue_total", 4.5))
-        for name in INTENTS:
-            data = load_yaml_file(folder / f"{name}.yaml")
-            cues = {str(k): float(v) for k, v in (data.get("cues") or {}).items()}
+        self.threshold = catalog.fallback.threshold
+        self.margin = catalog.fallback.margin
+        self.max_cue_total = catalog.fallback.max_cue_total
+        for name, data in catalog.intents.items():
+            cues = data.cues
             keyed = {" ".join(phrase_tokens(k)): k for k in cues}
             self.specs[name] = IntentSpec(
                 name=name,
-                description=data.get("description", ""),
-                commands=tuple(data.get("commands") or ()),
-                bias=float(data.get("bias", 0)),
-                slots={str(k): float(v) for k, v in (data.get("slots") or {}).items()},
+                description=data.description,
+                commands=data.commands,
+                bias=data.bias,
+                slots=dict(data.slots),
                 cues=PhraseIndex({label: [label] for label in keyed}),
                 cue_weights={label: cues[raw] for label, raw in keyed.items()},
-                examples=list(data.get("examples") or []),
+                examples=[dict(e) for e in data.examples],
             )
         self._commands = {c: spec.name for spec in self.specs.values() for c in spec.commands}
         # precomputed for `score`: each intent's slots in file order as (feature, weight,
@@ -143,6 +131,6 @@ class IntentModel:
         best, second = ranked[0][1], ranked[1][1]
         exp = [math.exp(v - best) for _, v in ranked]
         confidence = exp[0] / sum(exp)
-        below = best < self.threshold or ranked[0][0] == "unknown"
-        ambiguous = not below and (best - second) < self.margin and ranked[1][0] != "unknown"
+        below = best < self.threshold or ranked[0][0] == FALLBACK_INTENT
+        ambiguous = not below and (best - second) < self.margin and ranked[1][0] != FALLBACK_INTENT
         return IntentScores(ranked, confidence, ambiguous, below)

@@ -11,12 +11,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from bot.core.text import fold
 from bot.nlu.lexicon import Lexicon
 from bot.plan.models import Plan
 
-_PERCENT = re.compile(r"(\d{1,4}(?:[.,]\d+)?)\s*(?:%|phan tram|phantram)")
-_QUARTER = re.compile(
-    r"(?<![a-z0-9])(?:quy|qui|q)\s*\.?\s*(iv|iii|ii|i|[1-4]|mot|nhat|hai|ba|bon|tu)(?![a-z0-9])"
+_PERCENT = r"(\d{{1,4}}(?:[.,]\d+)?)\s*(?:%|{words})"  # the words: `percent_words`
+_QUARTER = (  # the quarter's number, in digits, roman or words: `quarter_words`
+    r"(?<![a-z0-9])(?:quy|qui|q)\s*\.?\s*({numbers})(?![a-z0-9])"
     r"(?:\s*(?:/|-|,|nam)?\s*((?:20)?\d\d)(?!\d))?"
 )
 _DATE = re.compile(
@@ -42,6 +43,11 @@ _SECTION_III = re.compile(
 _LEADING_NUMBER = re.compile(r"^\s*(?:/\w+\s+)?(\d{1,2})(?![\d.,/%])")
 _COMMAND = re.compile(r"^/([a-z_]+)(?:@[a-z0-9_]+)?")
 _DIGIT = re.compile(r"\d")  # every pattern above but _QUARTER, _SECTION_III, _COMMAND needs one
+
+
+def _alternation(words: list[str]) -> str:
+    """Folded words as a regex alternation, longest first."""
+    return "|".join(re.escape(w) for w in sorted(dict.fromkeys(words), key=len, reverse=True))
 
 
 @dataclass(frozen=True)
@@ -110,23 +116,19 @@ class EntityExtractor:
             r"(?<![a-z0-9])(?:" + "|".join(re.escape(k) for k in kw) + r")\s*(?:so\s*)?[:#]?\s*"
             r"(\d{1,2})(?![\d%]|[.,]\d|\s*%|\s*[/-]\s*\d|\s*(?:thang|ngay|nam|quy))"
         )
-        self._legal = self._legal_patterns(plan)
+        self._legal = self._legal_patterns(plan, lexicon.legal_kinds)
+        self._percent = re.compile(_PERCENT.format(words=_alternation(lexicon.percent_words)))
+        self._quarter = re.compile(
+            _QUARTER.format(numbers=_alternation(list(lexicon.quarter_words)))
+        )
 
     @staticmethod
-    def _legal_patterns(plan: Plan) -> list[tuple[re.Pattern[str], str, str]]:
-        """(pattern, key, number) per cited document; every way of writing a reference
-        contains its number's digits ("nd 114", "114/2021"), so a message without them is
-        not searched."""
-        kinds = {
-            "nghi dinh": ["nghi dinh", "nd"],
-            "chi thi": ["chi thi", "ct"],
-            "quyet dinh": ["quyet dinh", "qd"],
-            "huong dan": ["huong dan", "hd"],
-            "ke hoach": ["ke hoach", "kh"],
-            "chuong trinh hanh dong": ["chuong trinh hanh dong", "chuong trinh", "ctr", "cthd"],
-        }
-        from bot.core.text import fold
-
+    def _legal_patterns(
+        plan: Plan, kinds: dict[str, list[str]]
+    ) -> list[tuple[re.Pattern[str], str, str]]:
+        """(pattern, key, number) per cited document, its kind written as `legal_kinds`
+        says ("nghị định" or "nđ"); every way of writing a reference contains its number's
+        digits ("nd 114", "114/2021"), so a message without them is not searched."""
         out = []
         for key, ref in plan.legal_refs.items():
             number = fold(ref.number)
@@ -134,7 +136,7 @@ class EntityExtractor:
             if not head:
                 continue
             n = head.group(0)
-            names = kinds.get(fold(ref.kind), [fold(ref.kind)])
+            names = kinds.get(fold(ref.kind)) or [fold(ref.kind)]
             alts = [rf"(?:{'|'.join(names)})\s*(?:so\s*)?0*{int(n)}(?![\d])"]
             rest = number[len(n) :]
             year = re.match(r"/(\d{4})", rest)
@@ -180,7 +182,7 @@ class EntityExtractor:
         ent.items.append(ItemRef(item_id, exists, group and item_id not in self._known))
 
     def _items(self, folded: str, ent: Entities, digits: bool) -> None:
-        text = _QUARTER.sub(" ", folded)
+        text = self._quarter.sub(" ", folded)
         if digits:  # without a digit only "phần III" / "tổ chức thực hiện" can be found
             text = self._numbered_items(_DATE.sub(" ", text), ent)
         section = _SECTION_III.search(text)
@@ -219,7 +221,7 @@ class EntityExtractor:
 
     def _time(self, folded: str, tokens: list[str], ent: Entities, digits: bool) -> None:
         lex = self.lexicon
-        q = _QUARTER.search(folded)
+        q = self._quarter.search(folded)
         if q:
             ent.quarter = (lex.quarter_words[q.group(1)], _year(q.group(2)))
         if digits:
@@ -260,7 +262,7 @@ class EntityExtractor:
     def _status(
         self, folded: str, tokens: list[str], exact_tokens: list[str], ent: Entities, digits: bool
     ) -> None:
-        pm = _PERCENT.search(folded) if digits else None
+        pm = self._percent.search(folded) if digits else None
         if pm:
             ent.percent_raw = pm.group(1)
             try:

@@ -1,5 +1,8 @@
 """Word lists from `intents/vi/lists.yaml`, folded and indexed for fast phrase lookup.
 
+Every word the understanding matches comes from there (schema-checked by
+`bot.nlu.intent_registry`); the code keeps only the shapes of numbers and dates.
+
 `PhraseIndex` finds labelled phrases in folded tokens, longest match first;
 `SpellFixer` maps a mistyped word to the one known word within one edit
 (rapidfuzz OSA distance), so "thnah" reads as "thanh" and "phoi hopp" as "phoi hop".
@@ -9,6 +12,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -17,7 +21,8 @@ from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
 from bot.core.text import fold
-from bot.core.yaml_io import load_yaml_file
+from bot.nlu.agency_names import AgencyNameSpotter
+from bot.nlu.intent_registry import ListsFile, load_lists
 
 _TOKEN = re.compile(r"[0-9a-z]+|%")
 _EXACT_TOKEN = re.compile(r"\w+")
@@ -117,27 +122,75 @@ class ExactPhraseIndex(PhraseIndex):
         self._index()
 
 
+_COMMAND = re.compile(r"^/\w+(@\w+)?\s*")
+_SPACES = re.compile(r"\s+")
+
+
+def _labelled(lists: dict[str, tuple[str, ...]]) -> dict[str, list[str]]:
+    return {label: list(phrases) for label, phrases in lists.items()}
+
+
+def _alternatives(phrases: Iterable[str]) -> str:
+    """A regex alternation of phrases as written (NFC) and folded, longest first."""
+    forms = [f for p in phrases for f in (unicodedata.normalize("NFC", p), fold(p))]
+    ordered = sorted(dict.fromkeys(forms), key=len, reverse=True)
+    return "|".join(re.escape(p) for p in ordered)
+
+
+def _note_patterns(data: ListsFile) -> tuple[re.Pattern[str], re.Pattern[str]]:
+    """What `Lexicon.update_note` takes off an update (`update_note` of lists.yaml): the
+    words before the item number with the number, and each percent with the word before."""
+    words = data.update_note
+    head = re.compile(
+        rf"^(?:(?:{_alternatives(words.report)})\s*(?:{_alternatives(words.progress)})?\s*)?"
+        rf"(?:(?:{_alternatives(words.item)})\s*(?:(?:{_alternatives(words.number)})\s*)?)?"
+        r"(?:II\.|III\.)?\d{1,2}(?:[.,]\d{1,2})?\s*[:\-–,]?\s*",
+        re.IGNORECASE,
+    )
+    percent = _alternatives(data.percent_words)
+    tail = re.compile(
+        rf"(?:{_alternatives(words.reached)})?\s*\d{{1,4}}(?:[.,]\d+)?\s*(?:%|{percent})"
+    )
+    return head, tail
+
+
 class Lexicon:
     """All lexicons of `lists.yaml`."""
 
-    def __init__(self, data: dict[str, Any]):
-        self.skip = PhraseIndex(data.get("skip_phrases", []))
-        self.question_endings = PhraseIndex(data.get("question_endings", []))
-        self.statuses = PhraseIndex(data["statuses"])
-        self.roles = PhraseIndex(data["roles"])
-        self.statuses_exact = ExactPhraseIndex(data.get("statuses_exact") or {})
-        self.relative = PhraseIndex(data["relative"])
-        self.recurring = PhraseIndex(data.get("recurring", []))
-        self.no_deadline = PhraseIndex(data.get("no_deadline", []))
+    def __init__(self, lists: ListsFile | dict[str, Any]):
+        data = lists if isinstance(lists, ListsFile) else ListsFile.model_validate(lists)
+        self.skip = PhraseIndex(list(data.skip_phrases))
+        self.question_endings = PhraseIndex(list(data.question_endings))
+        self.statuses = PhraseIndex(_labelled(data.statuses))
+        self.roles = PhraseIndex(_labelled(data.roles))
+        self.statuses_exact = ExactPhraseIndex(_labelled(data.statuses_exact))
+        self.relative = PhraseIndex(_labelled(data.relative))
+        self.recurring = PhraseIndex(list(data.recurring))
+        self.no_deadline = PhraseIndex(list(data.no_deadline))
         self.abbreviations = {
-            fold(str(k)): list(phrase_tokens(str(v)))
-            for k, v in (data.get("abbreviations") or {}).items()
+            fold(str(k)): list(phrase_tokens(str(v))) for k, v in data.abbreviations.items()
         }
-        self.event_deadline = PhraseIndex(data.get("event_deadline", []))
-        self.yearly_deadline = PhraseIndex(data.get("yearly_deadline", []))
-        self.quarter_words = {fold(str(k)): int(v) for k, v in data["quarter_words"].items()}
-        self.item_keywords = [" ".join(phrase_tokens(k)) for k in data.get("item_keywords", [])]
-        self.stop_words = {fold(str(w)) for w in data.get("stop_words", [])}
+        self.event_deadline = PhraseIndex(list(data.event_deadline))
+        self.yearly_deadline = PhraseIndex(list(data.yearly_deadline))
+        self.quarter_words = {fold(str(k)): int(v) for k, v in data.quarter_words.items()}
+        self.percent_words = [" ".join(phrase_tokens(w)) for w in data.percent_words]
+        self.item_keywords = [" ".join(phrase_tokens(k)) for k in data.item_keywords]
+        self.stop_words = {fold(str(w)) for w in data.stop_words}
+        self.legal_kinds = {
+            fold(kind): [fold(name) for name in names] for kind, names in data.legal_kinds.items()
+        }
+        self.agency_names = AgencyNameSpotter(data.agency_name.heads, data.agency_name.stop_words)
+        self.all_agencies = frozenset(fold(w) for w in data.all_agencies)
+        self._note_head, self._note_percent = _note_patterns(data)
+
+    def update_note(self, text: str) -> str:
+        """The note of a progress update: `text` without its command, the words before
+        the item number and the number ("cập nhật nhiệm vụ 2.4:"), and its percents
+        ("đạt 60%"); spaces collapsed, edge punctuation stripped."""
+        note = _COMMAND.sub("", text)
+        note = self._note_head.sub("", note)
+        note = self._note_percent.sub(" ", note)
+        return _SPACES.sub(" ", note).strip(" :-–,.;")
 
     def expand(self, tokens: list[str]) -> list[str]:
         """Spell out chat abbreviations ("đc" → "được", "bn" → "bao nhiêu")."""
@@ -148,7 +201,7 @@ class Lexicon:
 
     @classmethod
     def load(cls, path: Path) -> Lexicon:
-        return cls(load_yaml_file(path))
+        return cls(load_lists(path))
 
     def words(self) -> set[str]:
         out: set[str] = set()

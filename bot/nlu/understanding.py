@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bot.core.text import clean, fold, looks_like_telex, looks_like_vni, untelex, unvni
-from bot.nlu.agency_names import unknown_agency_name
 from bot.nlu.classifier import IntentModel, IntentScores
 from bot.nlu.entities import Entities, EntityExtractor
+from bot.nlu.intent_registry import FALLBACK_INTENT, load_intents
 from bot.nlu.lexicon import Lexicon, SpellFixer, exact_tokens, phrase_tokens
 from bot.nlu.topics import SearchResult, TopicSearch
 from bot.plan.agencies import ASSIGNABLE, AgencyMatch, AgencyRegistry, alias_tokens
@@ -42,6 +42,10 @@ class Understanding:
     intent: str
     command_arg: str = ""
     features: dict[str, float] = field(default_factory=dict)
+    # an agency-like name the registry does not know ("Sở Ngoại vụ"), when no agency is named
+    unknown_agency: str | None = None
+    # the note, if this is a progress update: the text after the item number, no percent
+    note: str = ""
 
 
 class Understander:
@@ -54,8 +58,9 @@ class Understander:
         registry: AgencyRegistry | None = None,
     ):
         self.folder = folder = intents_dir or INTENTS_DIR
-        self.lexicon = Lexicon.load(folder / "lists.yaml")
-        self.model = IntentModel(folder)
+        self.intents = catalog = load_intents(folder)
+        self.lexicon = Lexicon(catalog.lists)
+        self.model = IntentModel(folder, catalog)
         self.registry = registry or AgencyRegistry(knowledge.agencies)
         self.extractor = EntityExtractor(knowledge.plan, self.lexicon)
         vocabulary_file = knowledge.plan_path.with_name("vocabulary.yaml")
@@ -76,7 +81,7 @@ class Understander:
         self._non_topic = frozenset(
             w
             for name, spec in self.model.specs.items()
-            if name not in ("search", "unknown")
+            if name not in ("search", FALLBACK_INTENT)
             for w in spec.cues.words
         ) | frozenset(
             w
@@ -115,7 +120,8 @@ class Understander:
         result = self.search.search([t for t in tokens if t not in named], self._non_topic)
         features = self._features(entities, agency, result, tokens)
         features["basis"] = 1.0 if set(entities.legal) & self._basis else 0.0
-        if not features["agency"] and unknown_agency_name(text):
+        unknown_agency = None if features["agency"] else self.lexicon.agency_names.find(text)
+        if unknown_agency:
             features["agency_like"] = 1.0
         forced = self.model.command_intent(entities.command)
         scores = self.model.score(features, tokens)
@@ -123,7 +129,7 @@ class Understander:
             scores.forced = True
             intent = forced
         elif scores.below_threshold:
-            intent = "unknown"
+            intent = FALLBACK_INTENT
         else:
             intent = scores.best
         return Understanding(
@@ -138,12 +144,15 @@ class Understander:
             intent=intent,
             command_arg=command_arg,
             features=features,
+            unknown_agency=unknown_agency,
+            note=self.lexicon.update_note(text),
         )
 
     @staticmethod
     def _features(
         ent: Entities, agency: AgencyMatch | None, result: SearchResult, tokens: list[str]
     ) -> dict[str, float]:
+        """Each slot's strength in the message (0..1), by the names of `bot.nlu.slots.SLOTS`."""
         topic = 0.0
         if result.hits:
             # a topic counts fully when most words are the plan's and the best item

@@ -8,6 +8,7 @@ plan of the same shape can be written by hand and checked with
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -36,20 +37,23 @@ class Knowledge:
     plan_path: Path
 
 
-def _read_yaml(path: Path) -> tuple[Any, str]:
+def read_yaml(path: Path, error: type[PlanError] | None = None) -> tuple[Any, str]:
+    """(data, raw text) of a YAML file; `error` (PlanError by default) for a missing,
+    unreadable or malformed file, naming the file and line."""
+    error = error or PlanError
     try:
         raw = path.read_text(encoding="utf-8")
     except FileNotFoundError as exc:
-        raise PlanError([f"{path}: không tìm thấy tệp"]) from exc
+        raise error([f"{path}: không tìm thấy tệp"]) from exc
     except (OSError, UnicodeDecodeError) as exc:
-        raise PlanError([f"{path}: không đọc được tệp ({exc})"]) from exc
+        raise error([f"{path}: không đọc được tệp ({exc})"]) from exc
     try:
         data = load_yaml_text(raw)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f":{mark.line + 1}" if mark is not None else ""
         problem = getattr(exc, "problem", None) or str(exc)
-        raise PlanError(
+        raise error(
             [
                 f"{path}{where}: YAML không hợp lệ: {problem}. Kiểm tra thụt lề và dấu ':' ở dòng này."
             ]
@@ -58,11 +62,14 @@ def _read_yaml(path: Path) -> tuple[Any, str]:
 
 
 def _line_of(node: yaml.Node | None, loc: tuple[Any, ...]) -> int | None:
-    """Line (1-based) of the YAML node at `loc`, or of its deepest existing parent."""
+    """Line (1-based) of the YAML node at `loc` (of its key, in a mapping), or of its
+    deepest existing parent."""
     line = node.start_mark.line + 1 if node is not None else None
     for key in loc:
+        mark = None
         if isinstance(node, yaml.MappingNode):
-            nxt = next((v for k, v in node.value if k.value == str(key)), None)
+            pair = next(((k, v) for k, v in node.value if k.value == str(key)), None)
+            nxt, mark = (pair[1], pair[0].start_mark) if pair else (None, None)
         elif isinstance(node, yaml.SequenceNode) and isinstance(key, int):
             nxt = node.value[key] if 0 <= key < len(node.value) else None
         else:
@@ -70,7 +77,7 @@ def _line_of(node: yaml.Node | None, loc: tuple[Any, ...]) -> int | None:
         if nxt is None:
             break
         node = nxt
-        line = node.start_mark.line + 1
+        line = (mark or node.start_mark).line + 1
     return line
 
 
@@ -93,12 +100,25 @@ def _dotted(loc: tuple[Any, ...]) -> str:
     return out or "(gốc)"
 
 
-def _where(path: Path, raw: str, loc: tuple[Any, ...]) -> str:
+def where(path: Path, raw: str, loc: tuple[Any, ...]) -> str:
+    """ "file:line (dotted.path)" of the YAML node at `loc`, for an error message."""
     line = _line_of(_nodes(raw), loc)
     return f"{path}:{line} ({_dotted(loc)})" if line else f"{path} ({_dotted(loc)})"
 
 
-def _validate(model: type[BaseModel], data: Any, path: Path, raw: str) -> Any:
+ErrorWording = Callable[[dict[str, Any]], str]
+
+
+def validate_model(
+    model: type[BaseModel],
+    data: Any,
+    path: Path,
+    raw: str,
+    error: type[PlanError] | None = None,
+    wording: ErrorWording | None = None,
+) -> Any:
+    """`model` validated from `data`, or `error` (PlanError by default) with one line
+    per problem: file, line, YAML path and pydantic's message (or `wording`'s)."""
     try:
         return model.model_validate(data)
     except ValidationError as exc:
@@ -113,22 +133,22 @@ def _validate(model: type[BaseModel], data: Any, path: Path, raw: str) -> Any:
             loc = tuple(
                 k for k in err["loc"] if not (isinstance(k, str) and k.startswith("function"))
             )
-            msg = err["msg"].removeprefix("Value error, ")
-            problems.append(f"{_where(path, raw, loc)}: {msg}")
-        raise PlanError(problems) from exc
+            msg = wording(dict(err)) if wording else err["msg"].removeprefix("Value error, ")
+            problems.append(f"{where(path, raw, loc)}: {msg}")
+        raise (error or PlanError)(problems) from exc
 
 
 def load_agencies(path: Path) -> dict[str, Agency]:
     """Load the agency registry, checking ids are unique and groups exist."""
-    data, raw = _read_yaml(path)
-    registry: AgencyFile = _validate(AgencyFile, data, path, raw)
+    data, raw = read_yaml(path)
+    registry: AgencyFile = validate_model(AgencyFile, data, path, raw)
     problems = []
     counts = Counter(a.id for a in registry.agencies)
     by_id: dict[str, Agency] = {}
     for i, agency in enumerate(registry.agencies):
         if counts[agency.id] > 1 and agency.id in by_id:
             problems.append(
-                f"{_where(path, raw, ('agencies', i, 'id'))}: id cơ quan '{agency.id}' bị trùng;"
+                f"{where(path, raw, ('agencies', i, 'id'))}: id cơ quan '{agency.id}' bị trùng;"
                 " mỗi cơ quan cần một id riêng"
             )
         by_id.setdefault(agency.id, agency)
@@ -136,7 +156,7 @@ def load_agencies(path: Path) -> dict[str, Agency]:
         for j, group in enumerate(agency.member_of):
             if group not in by_id or not by_id[group].is_group:
                 problems.append(
-                    f"{_where(path, raw, ('agencies', i, 'member_of', j))}: nhóm '{group}'"
+                    f"{where(path, raw, ('agencies', i, 'member_of', j))}: nhóm '{group}'"
                     " không có trong danh mục (cần một cơ quan kind: group với id này)"
                 )
     if problems:
@@ -153,8 +173,8 @@ def load_knowledge(plan_path: str | Path, agencies_path: str | Path | None = Non
         )
     agency_file = Path(agencies_path) if agencies_path else plan_file.with_name("agencies.yaml")
     agencies = load_agencies(agency_file)
-    data, raw = _read_yaml(plan_file)
-    plan: Plan = _validate(Plan, data, plan_file, raw)
+    data, raw = read_yaml(plan_file)
+    plan: Plan = validate_model(Plan, data, plan_file, raw)
     problems = _cross_check(plan, agencies, plan_file, raw, agency_file)
     if problems:
         raise PlanError(problems)
@@ -169,18 +189,25 @@ def _cross_check(
     def need_agency(agency_id: str | None, loc: tuple[Any, ...]) -> None:
         if agency_id is not None and agency_id not in agencies:
             problems.append(
-                f"{_where(path, raw, loc)}: cơ quan '{agency_id}' không có trong {agency_file};"
+                f"{where(path, raw, loc)}: cơ quan '{agency_id}' không có trong {agency_file};"
                 " thêm cơ quan đó vào danh mục hoặc sửa id"
             )
 
     def need_ref(ref: str, loc: tuple[Any, ...]) -> None:
         if ref not in plan.legal_refs:
             problems.append(
-                f"{_where(path, raw, loc)}: văn bản '{ref}' không có trong legal_refs;"
+                f"{where(path, raw, loc)}: văn bản '{ref}' không có trong legal_refs;"
                 " khai báo nó ở đó hoặc sửa khóa"
             )
 
     need_agency(plan.meta.issuer, ("meta", "issuer"))
+    monitor = plan.meta.monitoring_agency
+    need_agency(monitor, ("meta", "monitoring_agency"))
+    if monitor in agencies and agencies[monitor].is_group:
+        problems.append(
+            f"{where(path, raw, ('meta', 'monitoring_agency'))}: '{monitor}' là một nhóm cơ quan;"
+            " cơ quan theo dõi phải là một cơ quan cụ thể (ví dụ văn phòng UBND)"
+        )
     need_ref(plan.meta.implements, ("meta", "implements"))
     for i, ref in enumerate(plan.meta.bases):
         need_ref(ref, ("meta", "bases", i))
@@ -193,7 +220,7 @@ def _cross_check(
             loc = ("groups", gi, "items", ii)
             if item.id in seen:
                 problems.append(
-                    f"{_where(path, raw, (*loc, 'id'))}: mục '{item.id}' bị trùng (đã có ở dòng"
+                    f"{where(path, raw, (*loc, 'id'))}: mục '{item.id}' bị trùng (đã có ở dòng"
                     f" {_line_of(_nodes(raw), seen[item.id])}); mỗi mục cần một số riêng"
                 )
             seen.setdefault(item.id, (*loc, "id"))
@@ -202,7 +229,7 @@ def _cross_check(
             parts = [a.part for a in item.assignments]
             if len(parts) > 1 and (None in parts or len(set(parts)) != len(parts)):
                 problems.append(
-                    f"{_where(path, raw, loc)}: mục '{item.id}' có nhiều phần giao việc; mỗi phần"
+                    f"{where(path, raw, loc)}: mục '{item.id}' có nhiều phần giao việc; mỗi phần"
                     " cần một chữ 'part' riêng (a, b, c…)"
                 )
             for ai, assignment in enumerate(item.assignments):

@@ -167,6 +167,15 @@ class Meta(_Strict):
     implements: str
     bases: tuple[str, ...]
     recipients: tuple[str, ...]
+    # the agency the plan charges with following every agency's work and synthesising the
+    # reports (Kế hoạch 91: Văn phòng UBND tỉnh, section III.2); its linked groups get every
+    # agency's reminders and its members the yearly report. None: bot admins only.
+    monitoring_agency: str | None = None
+
+    @property
+    def label(self) -> str:
+        """The plan as officials name it: doc_type and number ("Kế hoạch 12/KH-UBND")."""
+        return f"{self.doc_type} {self.number}"
 
 
 class LegalRef(_Strict):
