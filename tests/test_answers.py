@@ -129,7 +129,9 @@ def test_item_the_plan_lacks_is_said_not_to_exist(brain: Brain, k: Knowledge, te
     assert "không có" in plain
     assert "7.1" in plain
     real = {i.id for i in k.plan.items}
-    suggested = [b.data.removeprefix("v1:item:") for row in reply.buttons for b in row]
+    buttons = [b for row in reply.buttons for b in row]
+    assert {b.action for b in buttons} <= {"open_item"}
+    suggested = [b.args[0] for b in buttons]
     assert suggested, "no suggestion of real items"
     assert set(suggested) <= real
     assert all(s in plain for s in suggested)

@@ -19,11 +19,13 @@ from hypothesis import strategies as st
 from bot.brain import Brain
 from bot.core.reply import TELEGRAM_LIMIT
 from bot.plan.loader import load_knowledge
+from bot.telegram import callbacks
 
 ROOT = Path(__file__).resolve().parent.parent
 ALLOWED = {"b", "i", "u", "s", "code", "pre", "a", "blockquote", "tg-spoiler"}
 BRAIN = Brain(load_knowledge(ROOT / "knowledge" / "plan.yaml"))
 TODAY = date(2026, 11, 26)
+ASKS = callbacks.AskStore()
 
 
 class _TelegramHTML(HTMLParser):
@@ -54,7 +56,8 @@ def assert_valid_reply(text: str) -> None:
         assert not parser.stack, (text, piece, "unclosed tags")
     for row in reply.buttons:
         for button in row:
-            assert len(button.data.encode("utf-8")) <= 64
+            # what Telegram receives for the brain's (semantic) button
+            assert len(callbacks.button_data(button, ASKS).encode("utf-8")) <= 64
 
 
 vietnamese = st.text(

@@ -91,7 +91,9 @@ def rows_of(buttons: list[Button]) -> list[list[Button]]:
 def item_buttons(ids: list[str]) -> list[list[Button]]:
     """Buttons opening the (first twelve distinct) items."""
     shown = list(dict.fromkeys(ids))[:MAX_ITEM_BUTTONS]
-    return rows_of([Button(f"Xem {item_id}", f"v1:item:{item_id}") for item_id in shown])
+    return rows_of(
+        [Button(f"Xem {item_id}", action="open_item", args=(item_id,)) for item_id in shown]
+    )
 
 
 def source(ctx: AnswerContext, item: Item) -> str:
@@ -129,6 +131,9 @@ def ask_item(ctx: AnswerContext, u: Understanding, verb: str, asker: Asker | Non
         ]
     html = f"Anh/chị muốn {verb} nhiệm vụ nào? Gõ số mục, ví dụ «2.4», hoặc chọn bên dưới."
     rows = rows_of(
-        [Button(item_id, f"v1:pick:{verb[:6]}:{item_id}") for item_id in ids[:MAX_PICKER_BUTTONS]]
+        [
+            Button(item_id, action="pick", args=(verb, item_id))
+            for item_id in ids[:MAX_PICKER_BUTTONS]
+        ]
     )
     return Reply("task_detail" if verb == "xem" else u.intent, html, buttons=rows, confidence=0.5)

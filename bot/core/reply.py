@@ -27,16 +27,45 @@ def html_to_plain(text: str) -> str:
     return html.unescape(_TAG.sub("", text))
 
 
+# What a button of the brain does, and how many arguments it takes: open an item
+# (item), ask a question again (question text), pick an item for a verb (verb, item),
+# show an item's progress history (item).
+ACTIONS: dict[str, int] = {"open_item": 1, "ask": 1, "pick": 2, "history": 1}
+
+
 @dataclass(frozen=True)
 class Button:
-    """An inline keyboard button: a label and its callback data (≤ 64 bytes)."""
+    """An inline keyboard button: a label and what pressing it does.
+
+    The brain's buttons are semantic: an `action` of `ACTIONS` with its `args`, e.g.
+    `Button("Xem 2.4", action="open_item", args=("2.4",))`; only a door turns them into
+    its own data (Telegram: `bot.telegram.callbacks.button_data`). A door's own buttons
+    carry `data` instead: its callback data (≤ 64 bytes), or a question to ask.
+    """
 
     text: str
-    data: str
+    data: str = ""
+    action: str | None = None
+    args: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
-        if len(self.data.encode("utf-8")) > 64:
-            raise ValueError(f"callback_data quá 64 byte: {self.data!r}")
+        if self.action is None:
+            if self.args:
+                raise ValueError(f"nút không có action nhưng có args: {self.args!r}")
+            if len(self.data.encode("utf-8")) > 64:
+                raise ValueError(f"callback_data quá 64 byte: {self.data!r}")
+            return
+        if self.action not in ACTIONS:
+            raise ValueError(f"action không hợp lệ: {self.action!r}")
+        if self.data:
+            raise ValueError(f"nút có action {self.action!r} không mang data: {self.data!r}")
+        args = self.args
+        if (
+            not isinstance(args, tuple)
+            or len(args) != ACTIONS[self.action]
+            or not all(isinstance(a, str) and a.strip() for a in args)
+        ):
+            raise ValueError(f"args của action {self.action!r} không hợp lệ: {args!r}")
 
 
 @dataclass

@@ -8,8 +8,11 @@ Feature modules add their own kinds (undo, approve, pick, hist…) with
 `handlers.add_route`. Data that does not parse, or names a kind nobody handles,
 is answered harmlessly; each route validates its own argument.
 
-A brain `Button` whose data already is `v1:…` is sent as is; any other data is
-taken as a question to ask and stored under a short id.
+The brain's buttons are semantic (`Button.action`: open_item, ask, pick, history);
+`button_data` is the one place they become callback data: `v1:item:<item>`,
+`v1:q:<question>` (cut to fit), `v1:pick:<verb, 6 characters>:<item>` and
+`v1:hist:<item>`. A door's own `Button` whose data already is `v1:…` is sent as is;
+any other data is taken as a question to ask and stored under a short id.
 """
 
 from __future__ import annotations
@@ -31,6 +34,10 @@ MAX_BYTES = 64
 ITEM = "item"
 ASK = "ask"
 QUESTION = "q"
+PICK = "pick"  # the brain's «which item?» buttons (routed by telegram.progress.reporting)
+HISTORY = "hist"  # an item's progress history (routed by telegram.progress.views)
+QUESTION_CHARS = 58  # of a `q` question; then cut to MAX_BYTES
+VERB_CHARS = 6  # of a `pick` verb
 
 _KIND = re.compile(r"^[a-z][a-z0-9_]{0,11}$")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff]")
@@ -110,8 +117,27 @@ class AskStore:
         return len(self._texts)
 
 
+def semantic_data(button: Button) -> str:
+    """callback_data for a semantic button of the brain (`Button.action`)."""
+    args = button.args
+    if button.action == "open_item":
+        return encode(ITEM, args[0])
+    if button.action == "pick":
+        verb, item_id = args
+        return encode(PICK, f"{verb[:VERB_CHARS]}:{item_id}")
+    if button.action == "history":
+        return encode(HISTORY, args[0])
+    if button.action == "ask":
+        data = f"{VERSION}:{QUESTION}:{args[0][:QUESTION_CHARS]}"
+        return data.encode("utf-8")[:MAX_BYTES].decode("utf-8", "ignore")
+    raise ValueError(f"action không hợp lệ: {button.action!r}")
+
+
 def button_data(button: Button, asks: AskStore) -> str:
-    """callback_data for a brain button: passed through if valid `v1:`, else an `ask`."""
+    """callback_data for a button: a semantic one mapped by `semantic_data`; a door's
+    own data passed through if valid `v1:`, else stored as an `ask`."""
+    if button.action is not None:
+        return semantic_data(button)
     if parse(button.data) is not None:
         return button.data
     return encode(ASK, asks.put(button.data))
