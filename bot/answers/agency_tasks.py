@@ -11,7 +11,6 @@ from bot.answers.context import AnswerContext
 from bot.answers.registry import register
 from bot.answers.rendering import item_buttons, item_line
 from bot.core.reply import Reply, esc
-from bot.nlu.agency_names import unknown_agency_name
 from bot.plan.models import ROLE_LABELS, Agency, Item
 from bot.progress.types import Asker
 
@@ -84,7 +83,7 @@ def agency_tasks(ctx: AnswerContext, u: Understanding, today: date, asker: Asker
 
 def _unknown_agency(ctx: AnswerContext, u: Understanding) -> Reply:
     """No known agency in the message: say so, naming what was typed if it looks like one."""
-    typed = unknown_agency_name(u.text)
+    typed = u.unknown_agency  # as typed: "Sở Ngoại vụ"
     named = sorted(
         {
             ctx.name(ar.agency)

@@ -13,7 +13,7 @@ from bot.answers.context import AnswerContext
 from bot.answers.registry import register
 from bot.answers.rendering import d
 from bot.core.reply import Reply, esc
-from bot.core.yaml_io import load_yaml_file
+from bot.nlu.intent_registry import load_intents
 from bot.nlu.lexicon import PhraseIndex
 from bot.progress.types import Asker
 
@@ -25,8 +25,8 @@ def topics_index(ctx: AnswerContext) -> PhraseIndex:
     """The phrases naming each topic (loaded once, when the brain is built)."""
 
     def load() -> PhraseIndex:
-        info = load_yaml_file(ctx.intents_dir / "plan_info.yaml")
-        return PhraseIndex({k: list(v) for k, v in info.get("topics", {}).items()})
+        topics = load_intents(ctx.intents_dir).intents["plan_info"].topics
+        return PhraseIndex({k: list(v) for k, v in topics.items()})
 
     return ctx.cached("plan_info.topics", load)
 

@@ -21,6 +21,8 @@ from bot.answers.rendering import (
     who,
 )
 from bot.core.reply import Reply, esc
+from bot.core.text import fold
+from bot.nlu.intent_registry import load_intents
 from bot.plan.models import ROLE_LABELS, Item
 from bot.progress.types import Asker
 
@@ -47,7 +49,7 @@ def task_detail(ctx: AnswerContext, u: Understanding, today: date, asker: Asker 
     if ref.group:
         return group_detail(ctx, ref.id, today)
     item = ctx.items[ref.id]
-    focus = detail_focus(u)
+    focus = detail_focus(ctx, u)
     html = render_item(ctx, item, today, focus)
     agency = u.agency.agency.name if u.agency else None
     return Reply(
@@ -58,15 +60,28 @@ def task_detail(ctx: AnswerContext, u: Understanding, today: date, asker: Asker 
     )
 
 
-def detail_focus(u: Understanding) -> str | None:
-    """What the question asks of the item: a role, "deadline", "who", or None (all of it)."""
+def focus_words(ctx: AnswerContext) -> dict[str, list[frozenset[str]]]:
+    """The `focus` of intents/vi/task_detail.yaml: per focus, the word sets that ask it."""
+
+    def load() -> dict[str, list[frozenset[str]]]:
+        focus = load_intents(ctx.intents_dir).intents["task_detail"].focus
+        return {
+            name: [frozenset(fold(word) for word in words) for words in entries]
+            for name, entries in focus.items()
+        }
+
+    return ctx.cached("task_detail.focus", load)
+
+
+def detail_focus(ctx: AnswerContext, u: Understanding) -> str | None:
+    """What the question asks of the item: a role, a focus of task_detail.yaml ("deadline",
+    "who": every word of one of its entries is in the message), or None (all of it)."""
     if u.entities.roles:
         return u.entities.roles[0]
     toks = set(u.tokens)
-    if {"han", "bao", "gio"} & toks and ("han" in toks or "khi" in toks):
-        return "deadline"
-    if "ai" in toks or {"co", "quan", "nao"} <= toks:
-        return "who"
+    for name, entries in focus_words(ctx).items():
+        if any(words <= toks for words in entries):
+            return name
     return None
 
 

@@ -36,12 +36,3 @@ class AgencyNameSpotter:
         if not words:
             return None
         return f"{m.group(1).capitalize()} {' '.join(words)}"
-
-
-def unknown_agency_name(text: str) -> str | None:
-    """Transitional: `Understanding.unknown_agency` holds this for every message."""
-    from bot.nlu.intent_registry import load_intents
-    from bot.nlu.understanding import INTENTS_DIR
-
-    words = load_intents(INTENTS_DIR).lists.agency_name
-    return AgencyNameSpotter(words.heads, words.stop_words).find(text)
