@@ -14,8 +14,7 @@ if TYPE_CHECKING:
     from bot.nlu.understanding import Understanding
 
 HELP = (
-    "<b>Trợ lý Kế hoạch {number}</b> — tra cứu và theo dõi Kế hoạch triển khai Chỉ thị 12-CT/TW "
-    "về công tác đối ngoại nhân dân. Anh/chị có thể hỏi:\n"
+    "<b>Trợ lý {plan}</b> — tra cứu và theo dõi {about}. Anh/chị có thể hỏi:\n"
     "• Việc của một cơ quan: «Sở Nội vụ phải làm gì?», «SKHĐT chủ trì việc nào?»\n"
     "• Chi tiết một nhiệm vụ: «nhiệm vụ 2.4», «ai phối hợp 4.2?»\n"
     "• Theo thời hạn: «việc nào hạn quý II/2023?», «việc nào sắp đến hạn?», «việc nào quá hạn?»\n"
@@ -28,4 +27,10 @@ HELP = (
 
 @register("help", reading="hướng dẫn sử dụng", question="/help")
 def help_answer(ctx: AnswerContext, u: Understanding, today: date, asker: Asker | None) -> Reply:
-    return Reply("help", HELP.format(number=esc(ctx.plan.meta.number)))
+    meta = ctx.plan.meta
+    about = (
+        f"{meta.doc_type} {meta.short_title}"
+        if meta.short_title
+        else f"{meta.doc_type} «{' '.join(meta.title.split())}»"
+    )
+    return Reply("help", HELP.format(plan=esc(meta.label), about=esc(about)))

@@ -163,6 +163,8 @@ class Meta(_Strict):
     issued: dt.date
     effective: dt.date
     title: str
+    # the plan in a few words, after its kind ("Kế hoạch …"): what help texts call it
+    short_title: str | None = None
     signer: Signer
     implements: str
     bases: tuple[str, ...]
