@@ -31,15 +31,20 @@ def _month(month: int, year: int) -> Window:
     return f"tháng {month:02d}/{year}", lambda dl: dl.due_between(start, end)
 
 
-def window(u: Understanding, today: date) -> Window | None:
-    """The period a question asks about, as a label and the due dates in it of a deadline."""
+def window(u: Understanding, today: date, plan_year: int | None = None) -> Window | None:
+    """The period a question asks about, as a label and the due dates in it of a deadline;
+    a quarter without a year is the plan's (`plan_year`, the year it was issued)."""
     ent = u.entities
     if ent.quarter:
         q, year = ent.quarter
         label = f"quý {ROMAN_QUARTER[q]}" + (f"/{year}" if year else "")
         return (
             label,
-            lambda dl: [quarter_end(q, year or 2023)] if dl.matches_quarter(q, year) else [],
+            lambda dl: (
+                [quarter_end(q, year or plan_year or today.year)]
+                if dl.matches_quarter(q, year)
+                else []
+            ),
         )
     if ent.dates:
         day, month, year = ent.dates[0]
@@ -127,7 +132,7 @@ def _picked(
             for v in scoped
             if v.assignment.deadline.kind == "yearly"
         ]
-    found = window(u, today)
+    found = window(u, today, ctx.plan.meta.issued.year)
     if found is None:
         found = (
             f"{UPCOMING_DAYS} ngày tới (từ {d(today)} đến {d(today + timedelta(days=UPCOMING_DAYS))})",
