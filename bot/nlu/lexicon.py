@@ -124,6 +124,7 @@ class ExactPhraseIndex(PhraseIndex):
 
 _COMMAND = re.compile(r"^/\w+(@\w+)?\s*")
 _SPACES = re.compile(r"\s+")
+_DIGIT = re.compile(r"\d")
 
 
 def _labelled(lists: dict[str, tuple[str, ...]]) -> dict[str, list[str]]:
@@ -188,8 +189,9 @@ class Lexicon:
         the item number and the number ("cập nhật nhiệm vụ 2.4:"), and its percents
         ("đạt 60%"); spaces collapsed, edge punctuation stripped."""
         note = _COMMAND.sub("", text)
-        note = self._note_head.sub("", note)
-        note = self._note_percent.sub(" ", note)
+        if _DIGIT.search(note):  # both patterns need a digit; most messages have none
+            note = self._note_head.sub("", note)
+            note = self._note_percent.sub(" ", note)
         return _SPACES.sub(" ", note).strip(" :-–,.;")
 
     def expand(self, tokens: list[str]) -> list[str]:
