@@ -23,6 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from bot.nlu.slots import SLOTS
 from bot.plan.loader import PlanError, read_yaml, validate_model, where
 
+INTENTS_DIR = Path(__file__).resolve().parent.parent.parent / "intents" / "vi"  # the default
 REGISTRY_FILE = "registry.yaml"  # in the parent of the language folder
 SHARED_FILES = ("lists.yaml", "fallback.yaml")  # the language folder's files that are not intents
 FALLBACK_INTENT = "unknown"  # what a message below the threshold is read as

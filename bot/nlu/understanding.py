@@ -14,14 +14,13 @@ from pathlib import Path
 from bot.core.text import clean, fold, looks_like_telex, looks_like_vni, untelex, unvni
 from bot.nlu.classifier import IntentModel, IntentScores
 from bot.nlu.entities import Entities, EntityExtractor
-from bot.nlu.intent_registry import FALLBACK_INTENT, load_intents
+from bot.nlu.intent_registry import FALLBACK_INTENT, INTENTS_DIR, load_intents
 from bot.nlu.lexicon import Lexicon, SpellFixer, exact_tokens, phrase_tokens
 from bot.nlu.topics import SearchResult, TopicSearch
 from bot.plan.agencies import ASSIGNABLE, AgencyMatch, AgencyRegistry, alias_tokens
 from bot.plan.loader import Knowledge
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent.parent
-INTENTS_DIR = PROJECT_ROOT / "intents" / "vi"
 TOPIC_FULL_SCORE = 6.0
 MAX_INPUT = 2000  # characters read of one message; the rest is ignored
 _COMMAND = re.compile(r"^/([a-z_]+)(?:@[a-z0-9_]+)?\s*(.*)$")
