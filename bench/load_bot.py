@@ -4,8 +4,8 @@ Usage (started by bench/load.py, not by hand):
     python bench/load_bot.py --base-url http://127.0.0.1:PORT/bot --db PATH
                              [--limiter] --deadline SECONDS
 
-Runs `serve` with the real `Brain` and `default_features` (progress + reminders) as
-`python -m bot run` does, except that the Bot API URL is the fake server's and the
+Runs the composition root (`Runtime`: the real `Brain`, `default_features`: progress +
+reminders) as `python -m bot run` does, except that the Bot API URL is the fake server's and the
 rate limiter can be switched off (`run_bot` always has it on). It prints one JSON line
 `{"event": "ready", …}` once polling, then stops when its standard input reaches end
 of file (or a line arrives), or after `--deadline` seconds whatever happens, and prints
@@ -116,13 +116,10 @@ async def run(
 ) -> int:
     from pydantic import SecretStr
 
-    from bot.app.runtime import default_features
-    from bot.brain import Brain
+    from bot.app.runtime import Runtime
     from bot.core.config import Settings
     from bot.plan.loader import load_knowledge
     from bot.telegram import app, errors
-    from bot.telegram.app import serve
-    from bot.telegram.progress import ProgressFeature
 
     if slots is not None:  # what build_application uses when serve passes nothing
         app.MAX_CONCURRENT_UPDATES = slots
@@ -141,19 +138,14 @@ async def run(
     )
     knowledge = load_knowledge(settings.plan_path)
     request, get_updates_request = _requests(transport)
-    progress = ProgressFeature(settings, knowledge)
-    brain = Brain(knowledge, progress=progress.reader)
-    features = default_features(settings, progress=progress)
+    runtime = Runtime.build(settings, knowledge)
     app.settle_heap()  # as run_bot does
     stop, ready = asyncio.Event(), asyncio.Event()
     task = asyncio.create_task(
-        serve(
-            settings,
-            brain,
+        runtime.serve(
             stop=stop,
             ready=ready,
             rate_limiter=limiter,
-            features=features,
             request=request,
             get_updates_request=get_updates_request,
         )

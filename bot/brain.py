@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bot.answers.answerer import Answerer
 from bot.core.reply import Reply
@@ -18,11 +19,17 @@ from bot.plan.agencies import AgencyRegistry
 from bot.plan.loader import Knowledge
 from bot.progress.types import Asker, ProgressReader
 
+if TYPE_CHECKING:
+    from bot.progress.view import ProgressView
+
 __all__ = ["Brain", "Understanding"]
 
 
 class Brain:
-    """Understands messages about one plan and answers them."""
+    """Understands messages about one plan and answers them.
+
+    `view` is the process's one progress view of `progress` (the composition root's);
+    without it one is made when needed."""
 
     def __init__(
         self,
@@ -30,12 +37,13 @@ class Brain:
         progress: ProgressReader | None = None,
         intents_dir: Path | None = None,
         registry: AgencyRegistry | None = None,
+        view: ProgressView | None = None,
     ):
         self.knowledge = knowledge
         self.progress = progress
         self.understander = Understander(knowledge, intents_dir, registry)
         self.registry = self.understander.registry
-        self.answerer = Answerer(knowledge, self.registry, self.understander.folder, progress)
+        self.answerer = Answerer(knowledge, self.registry, self.understander.folder, progress, view)
 
     def understand(self, message: str) -> Understanding:
         return self.understander.understand(message)

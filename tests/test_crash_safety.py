@@ -43,8 +43,7 @@ from conftest import ROOT, TOKEN
 from fake_bot_api import Call, FakeBotApi
 from subprocess_helpers import bot_env, read_until, spawn_bot_run
 
-from bot.app.runtime import run_bot
-from bot.brain import Brain
+from bot.app.runtime import Runtime, run_bot
 from bot.core.clock import DEFAULT_TZ, FixedClock, SystemClock
 from bot.core.config import Settings
 from bot.plan.loader import Knowledge
@@ -55,7 +54,6 @@ from bot.storage.base import StoredUpdate
 from bot.storage.reminders import open_store
 from bot.storage.sqlite import open_sqlite, open_sqlite_reader
 from bot.telegram import errors
-from bot.telegram.app import serve
 from bot.telegram.progress import ProgressFeature
 
 ADMIN_ID = 900001
@@ -406,8 +404,7 @@ async def test_a_report_that_arrives_while_the_database_is_locked_is_saved_once_
     db = tmp_path / "bot.db"
     await seed(db, knowledge, {LAN["id"]: "snv"})
     settings = make_settings(database_url=f"sqlite:///{db}", admin_ids=frozenset({ADMIN_ID}))
-    feature = ProgressFeature(settings, knowledge)
-    task, stop = await _serve_progress(api, knowledge, settings, feature)
+    task, stop = await _serve_progress(api, knowledge, settings)
     try:
         chat = api.private(LAN)
         lock = exclusive_lock(db)
@@ -439,7 +436,6 @@ async def test_a_report_that_cannot_be_written_is_apologised_for_and_saved_later
     db = tmp_path / "bot.db"
     await seed(db, knowledge, {LAN["id"]: "snv"})
     settings = make_settings(database_url=f"sqlite:///{db}", admin_ids=frozenset({ADMIN_ID}))
-    feature = ProgressFeature(settings, knowledge)
     real_insert = sqlite_storage.SqliteDatabase.insert_update
     failing = {"left": 1}
 
@@ -450,7 +446,7 @@ async def test_a_report_that_cannot_be_written_is_apologised_for_and_saved_later
         return await real_insert(self, update)
 
     monkeypatch.setattr(sqlite_storage.SqliteDatabase, "insert_update", insert_update)
-    task, stop = await _serve_progress(api, knowledge, settings, feature)
+    task, stop = await _serve_progress(api, knowledge, settings)
     try:
         chat = api.private(LAN)
         since = api.mark()
@@ -473,19 +469,19 @@ async def test_a_report_that_cannot_be_written_is_apologised_for_and_saved_later
 
 
 async def _serve_progress(
-    api: FakeBotApi, knowledge: Knowledge, settings: Settings, feature: ProgressFeature
+    api: FakeBotApi, knowledge: Knowledge, settings: Settings
 ) -> tuple[asyncio.Task[int], asyncio.Event]:
+    runtime = Runtime.build(
+        settings, knowledge, FixedClock(datetime(2026, 6, 15, 9, tzinfo=DEFAULT_TZ))
+    )
     stop, ready = asyncio.Event(), asyncio.Event()
     task = asyncio.create_task(
-        serve(
-            settings,
-            Brain(knowledge, progress=feature.reader),
+        runtime.serve(
             stop=stop,
             ready=ready,
-            clock=FixedClock(datetime(2026, 6, 15, 9, tzinfo=DEFAULT_TZ)),
             base_url=api.base_url,
             rate_limiter=False,
-            features=[feature],
+            features=[ProgressFeature(runtime.progress)],
         )
     )
     await asyncio.wait_for(ready.wait(), 10)

@@ -37,7 +37,7 @@ from bot.core.clock import DEFAULT_TZ, FixedClock
 from bot.core.config import Settings
 from bot.plan.loader import Knowledge
 from bot.progress.service import ProgressService
-from bot.reminders.handlers import ReminderServices, feature
+from bot.reminders.handlers import ReminderServices, RemindersFeature
 from bot.storage.sqlite import open_sqlite
 from bot.telegram import delivery, errors
 from bot.telegram.transport import AiohttpRequest
@@ -66,6 +66,7 @@ async def start(
     *,
     rate_limiter: bool = False,
     features: tuple[Any, ...] = (),
+    database: Any = None,
 ) -> Running:
     task, stop = await serve_in_background(
         settings,
@@ -74,6 +75,7 @@ async def start(
         base_url=api.base_url,
         rate_limiter=rate_limiter,
         features=features,
+        database=database,
         get_updates_request=AiohttpRequest(1, read_timeout=GET_UPDATES_SLACK),
         poll_timeout=POLL_TIMEOUT,
     )
@@ -305,7 +307,9 @@ async def reminders_bot(
         tick_seconds=3600,
         first_tick_seconds=3600,
     )
-    running = await start(api, settings, ScriptedBrain(knowledge), features=(feature(services),))
+    running = await start(
+        api, settings, ScriptedBrain(knowledge), features=(RemindersFeature(services),), database=db
+    )
     try:
         yield services
     finally:

@@ -20,12 +20,12 @@ from typing import Any
 import pytest
 from conftest import ScriptedBrain
 from fake_bot_api import FakeBotApi
+from serve_helpers import FunctionFeature, serve_in_background
 from telegram import Update
 
 from bot.core.clock import FixedClock
 from bot.core.config import Settings
 from bot.telegram import flood
-from bot.telegram.app import serve
 from bot.telegram.flood import BUTTON, MESSAGE, FloodGate, Verdict
 
 ADMIN = FakeBotApi.user(900001, "Quản trị")  # ADMIN_IDS of make_settings
@@ -141,26 +141,19 @@ async def _run(
     api: FakeBotApi, settings: Settings, gate: FloodGate
 ) -> tuple[asyncio.Task[int], asyncio.Event]:
     def use_gate(application: Any) -> None:
-        built = application.bot_data[flood.GATE_KEY]  # what build_application put there
+        built = application.bot_data.flood_gate  # what build_application put there
         assert isinstance(built, FloodGate) and built.exempt == settings.admin_ids
         assert (built.limit, built.window) == (20, 10.0)
-        application.bot_data[flood.GATE_KEY] = gate  # replaced by one on a virtual clock
+        application.bot_data.flood_gate = gate  # replaced by one on a virtual clock
 
-    stop, ready = asyncio.Event(), asyncio.Event()
-    task = asyncio.create_task(
-        serve(
-            settings,
-            ScriptedBrain(),
-            stop=stop,
-            ready=ready,
-            clock=FixedClock(date(2026, 11, 26)),
-            base_url=api.base_url,
-            rate_limiter=False,
-            features=[use_gate],
-        )
+    return await serve_in_background(
+        settings,
+        ScriptedBrain(),
+        clock=FixedClock(date(2026, 11, 26)),
+        base_url=api.base_url,
+        rate_limiter=False,
+        features=[FunctionFeature(use_gate)],
     )
-    await asyncio.wait_for(ready.wait(), 10)
-    return task, stop
 
 
 async def test_a_flooding_user_gets_one_notice_and_others_are_served(

@@ -35,17 +35,15 @@ from telegram import Update
 from telegram.ext import Application, ContextTypes
 from telegram.request import BaseRequest, RequestData
 
-from bot.brain import Brain
+from bot.app.runtime import Runtime, default_features
 from bot.core.clock import DEFAULT_TZ, FixedClock
 from bot.core.config import Settings
 from bot.plan.loader import Knowledge
 from bot.progress.service import ProgressService
-from bot.reminders.handlers import reminders_feature
 from bot.storage.reminders import open_store
 from bot.storage.sqlite import open_sqlite
 from bot.telegram import flood
 from bot.telegram.app import build_application
-from bot.telegram.progress import ProgressFeature
 
 NOW = datetime(2026, 11, 23, 9, 30, tzinfo=DEFAULT_TZ)
 ADMIN = FakeBotApi.user(900001, "Quản trị")
@@ -206,18 +204,17 @@ async def built(
     await _seed(path, knowledge)
     settings = make_settings(database_url=f"sqlite:///{path}", admin_ids=frozenset({ADMIN["id"]}))
     clock = FixedClock(NOW)
-    progress = ProgressFeature(settings, knowledge)
-    brain = Brain(knowledge, progress=progress.reader)
+    runtime = Runtime.build(settings, knowledge, clock)
     request = CheckingRequest(FakeBotApi(TOKEN).bot_user)
     application = build_application(
         settings,
-        brain,
+        runtime.brain,
         clock=clock,
         rate_limiter=False,
         request=request,
-        features=[progress, reminders_feature(settings, knowledge, clock=clock)],
+        features=default_features(runtime),
     )
-    application.bot_data[flood.GATE_KEY] = flood.FloodGate(limit=10**9)  # tested elsewhere
+    application.bot_data.flood_gate = flood.FloodGate(limit=10**9)  # tested elsewhere
     failures: list[BaseException] = []
 
     async def record(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -227,13 +224,14 @@ async def built(
     application.add_error_handler(record)
     await application.initialize()
     assert application.post_init is not None
-    await application.post_init(application)  # opens the database, publishes the menus
+    await application.post_init(application)  # starts the features, publishes the menus
     try:
         yield application, request, failures
     finally:
         await application.shutdown()
         assert application.post_shutdown is not None
         await application.post_shutdown(application)
+        runtime.close()
 
 
 # ---------------------------------------------------------------- strategies

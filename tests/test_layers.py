@@ -1,5 +1,5 @@
-"""The one-way layers (pyproject's import-linter contract, ARCHITECTURE.md) hold, and the
-check really fails on an import that goes up a layer."""
+"""The one-way layers (pyproject's import-linter contracts, ARCHITECTURE.md) hold, and the
+check really fails on an import that goes up a layer, or on a feature importing the app."""
 
 from __future__ import annotations
 
@@ -34,7 +34,7 @@ def copy_of_the_code(tmp_path: Path) -> Path:
 def test_the_layers_hold(tmp_path: Path) -> None:
     result = lint_imports(copy_of_the_code(tmp_path))
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "1 kept, 0 broken" in result.stdout
+    assert "2 kept, 0 broken" in result.stdout
 
 
 def test_an_import_up_a_layer_breaks_the_check(tmp_path: Path) -> None:
@@ -56,3 +56,16 @@ def test_a_door_importing_the_composition_root_breaks_the_check(tmp_path: Path) 
     result = lint_imports(tree)
     assert result.returncode != 0
     assert "bot.telegram is not allowed to import bot.app" in result.stdout, result.stdout
+
+
+def test_a_feature_importing_the_telegram_app_breaks_the_check(tmp_path: Path) -> None:
+    """Allowed by the layers (reminders sit above the door), refused by the feature contract."""
+    tree = copy_of_the_code(tmp_path)
+    for feature in ("reminders/handlers.py", "telegram/progress/wiring.py"):
+        module = tree / "bot" / feature
+        module.write_text(module.read_text() + "\n\nfrom bot.telegram import app  # noqa\n")
+    result = lint_imports(tree)
+    assert result.returncode != 0
+    assert "Features never import the Telegram app BROKEN" in result.stdout, result.stdout
+    assert "bot.reminders.handlers -> bot.telegram.app" in result.stdout, result.stdout
+    assert "bot.telegram.progress.wiring -> bot.telegram.app" in result.stdout, result.stdout

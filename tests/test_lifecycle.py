@@ -28,16 +28,15 @@ from typing import Any
 import pytest
 from conftest import ScriptedBrain
 from fake_bot_api import FakeBotApi
-from serve_helpers import serve_in_background
+from serve_helpers import serve_in_background, serve_with_database
 from subprocess_helpers import bot_env, read_until, spawn_bot_run
 
 from bot.core.clock import DEFAULT_TZ, FixedClock
 from bot.core.config import Settings
 from bot.plan.loader import Knowledge
 from bot.progress.service import ProgressService
-from bot.reminders.handlers import ReminderServices, feature
+from bot.reminders.handlers import ReminderServices, RemindersFeature
 from bot.storage.sqlite import open_sqlite
-from bot.telegram.app import serve
 from bot.telegram.startup import Backoff
 from bot.telegram.transport import AiohttpRequest
 
@@ -124,7 +123,7 @@ async def test_stopping_during_reminders_leaves_the_unsent_ones_for_the_next_sta
         ScriptedBrain(knowledge),
         clock=clock,
         base_url=api.base_url,
-        features=[feature(services)],
+        features=[RemindersFeature(services)],
         database=db,
     )
     try:
@@ -151,7 +150,7 @@ async def test_stopping_during_reminders_leaves_the_unsent_ones_for_the_next_sta
         ScriptedBrain(knowledge),
         clock=clock,
         base_url=api.base_url,
-        features=[feature(services)],
+        features=[RemindersFeature(services)],
         database=db,
     )
     try:
@@ -287,7 +286,10 @@ async def test_a_refused_token_ends_the_start_at_once(
 ) -> None:
     api.fail("getMe", status=401, description="Unauthorized", times=100)
     code = await asyncio.wait_for(
-        serve(make_settings(), ScriptedBrain(), base_url=api.base_url, startup_backoff=QUICK), 5
+        serve_with_database(
+            make_settings(), ScriptedBrain(), base_url=api.base_url, startup_backoff=QUICK
+        ),
+        5,
     )
     assert code == 1
     assert len(api.calls_to("getMe")) == 1
@@ -302,7 +304,7 @@ async def test_start_up_gives_up_after_the_time_bound(
     api.fail("getMe", status=500, times=1000)
     started = time.monotonic()
     code = await asyncio.wait_for(
-        serve(
+        serve_with_database(
             make_settings(),
             ScriptedBrain(),
             base_url=api.base_url,
@@ -324,7 +326,7 @@ async def test_a_stop_during_start_up_retries_ends_at_once_with_0(
     api.fail("getMe", status=500, times=1000)
     stop = asyncio.Event()
     task = asyncio.create_task(
-        serve(
+        serve_with_database(
             make_settings(),
             ScriptedBrain(),
             base_url=api.base_url,

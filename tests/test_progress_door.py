@@ -10,7 +10,7 @@ import pytest
 from bot.brain import Brain
 from bot.core.clock import DEFAULT_TZ
 from bot.plan.loader import Knowledge
-from bot.telegram.progress import LiveProgress, PendingStore
+from bot.telegram.progress import PendingStore
 from bot.telegram.progress.parsing import UpdateParser
 from bot.telegram.progress.state import PendingUpdate
 
@@ -102,8 +102,3 @@ def test_an_agency_later_in_the_note_is_not_the_reporting_agency(parser: UpdateP
     named = parser.parse("/capnhat 2.4 Sở Tài chính: đã thẩm định xong")
     assert named.agency_id == "stc" and named.note is not None
     assert not named.note.startswith(("Sở", ":"))
-
-
-def test_live_reader_is_empty_until_a_store_is_open() -> None:
-    reader = LiveProgress()
-    assert reader.latest_by_assignment("2.4") == {} and reader.history("2.4") == []

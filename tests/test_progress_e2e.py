@@ -1,8 +1,8 @@
 """End to end: progress reporting through the real Application and the fake Bot API.
 
-Each test runs `serve` with the progress feature (`ProgressFeature`) against
-`FakeBotApi` (real long polling on 127.0.0.1), a temporary SQLite DATABASE_URL
-and ADMIN_IDS, and the real brain built with the feature's reader. Updates are
+Each test runs the composition root (`Runtime`: the database, the real brain and the
+progress runtime) with the progress feature (`ProgressFeature`) against `FakeBotApi`
+(real long polling on 127.0.0.1), a temporary SQLite DATABASE_URL and ADMIN_IDS. Updates are
 injected as Telegram sends them; the test waits on the fake server's calls (never
 a fixed sleep) and reads the database back through a separate read-only connection.
 Time is a `FixedClock` the test moves (the 10-minute Undo window).
@@ -22,7 +22,7 @@ import pytest
 from fake_bot_api import Call, FakeBotApi
 from openpyxl import load_workbook
 
-from bot.brain import Brain
+from bot.app.runtime import Runtime
 from bot.core.clock import FixedClock
 from bot.core.config import Settings
 from bot.plan.loader import Knowledge
@@ -30,7 +30,6 @@ from bot.progress.service import ProgressService
 from bot.progress.view import ProgressView
 from bot.storage.base import StoredUpdate
 from bot.storage.sqlite import SqliteReader, open_sqlite, open_sqlite_reader
-from bot.telegram.app import serve
 from bot.telegram.callbacks import parse
 from bot.telegram.progress import ProgressFeature
 
@@ -50,7 +49,7 @@ class World:
     settings: Settings
     clock: FixedClock
     path: Path
-    feature: ProgressFeature | None = None
+    runtime: Runtime | None = None
     task: asyncio.Task[int] | None = None
     stop_event: asyncio.Event = field(default_factory=asyncio.Event)
 
@@ -70,22 +69,18 @@ class World:
         finally:
             db.close()
 
-    async def start(self) -> ProgressFeature:
+    async def start(self) -> Runtime:
         """Start the bot like a fresh process on the database file."""
-        feature = ProgressFeature(self.settings, self.knowledge)
-        brain = Brain(self.knowledge, progress=feature.reader)
+        runtime = Runtime.build(self.settings, self.knowledge, self.clock)
         self.stop_event = asyncio.Event()
         ready = asyncio.Event()
         self.task = asyncio.create_task(
-            serve(
-                self.settings,
-                brain,
+            runtime.serve(
                 stop=self.stop_event,
                 ready=ready,
-                clock=self.clock,
                 base_url=self.api.base_url,
                 rate_limiter=False,
-                features=[feature],
+                features=[ProgressFeature(runtime.progress)],
             )
         )
         waiter = asyncio.create_task(ready.wait())
@@ -95,8 +90,8 @@ class World:
             raise AssertionError(
                 f"bot did not start: {self.task.result() if self.task.done() else ''}"
             )
-        self.feature = feature
-        return feature
+        self.runtime = runtime
+        return runtime
 
     async def stop(self) -> None:
         assert self.task is not None
@@ -583,16 +578,16 @@ async def test_baocao_sends_a_workbook_to_admins_and_the_office_only(world: Worl
 
 async def test_a_restart_keeps_every_saved_update(world: World) -> None:
     await world.seed({LAN["id"]: "snv"})
-    feature = await world.start()
+    runtime = await world.start()
     await world.say(LAN, "/capnhat 2.4 đang thực hiện 60%")
     _, card = await world.say(LAN, "cập nhật 3.1: vướng mắc thiếu kinh phí")
     await world.press(LAN, card, button(card, "Lưu"), "editMessageText")
     before = [(u.id, u.assignment_key, u.status) for u in world.stored(include_undone=True)]
     assert len(before) == 2
     await world.stop()
-    assert feature.reader.store is None and feature.runtime is None  # closed at shutdown
+    assert runtime.closed and not runtime.database.writer.alive  # closed at shutdown
 
-    await world.start()  # a new application, feature and brain on the same file
+    await world.start()  # a new runtime: application, features and brain on the same file
     after = [(u.id, u.assignment_key, u.status) for u in world.stored(include_undone=True)]
     assert after == before
     _, item = await world.say(KHOA, "/tiendo 2.4")

@@ -33,7 +33,7 @@ from bot.core.config import Settings
 from bot.plan.loader import Knowledge
 from bot.progress.service import ProgressService
 from bot.reminders.engine import Pacer, RateLimits, TickReport
-from bot.reminders.handlers import JOB_NAME, ReminderServices, feature
+from bot.reminders.handlers import JOB_NAME, ReminderServices, RemindersFeature
 from bot.storage.reminders import ALL_AGENCIES
 from bot.storage.sqlite import SqliteDatabase, open_sqlite
 from bot.telegram.app import serve
@@ -125,7 +125,8 @@ class World:
                 clock=self.clock,
                 base_url=self.api.base_url,
                 rate_limiter=False,
-                features=[feature(services)],
+                features=[RemindersFeature(services)],
+                database=db,
             )
         )
         waiter = asyncio.create_task(ready.wait())
@@ -496,15 +497,16 @@ async def test_a_transient_failure_is_retried_and_the_others_go_on(world: World)
     assert len(report.sent_chats) == 2
 
 
-async def test_reminders_feature_from_settings(world: World, scripted_brain: ScriptedBrain) -> None:
-    """What `python -m bot run` would plug in: commands, menus and the tick job."""
-    from bot.reminders.handlers import SERVICES_KEY, reminders_feature
+async def test_reminders_feature_from_settings(world: World) -> None:
+    """What `python -m bot run` plugs in (`Runtime`): commands, menus and the tick job."""
+    from bot.app.runtime import Runtime
     from bot.telegram.app import build_application
 
+    runtime = Runtime.build(world.settings, world.knowledge, world.clock)
+    services = runtime.reminders
     app = build_application(
-        world.settings, scripted_brain, features=[reminders_feature(world.settings)]
+        world.settings, runtime.brain, features=[RemindersFeature(runtime.reminders)]
     )
-    services: ReminderServices = app.bot_data[SERVICES_KEY]
     try:
         names = {
             n for group in app.handlers.values() for h in group for n in getattr(h, "commands", ())
@@ -512,9 +514,9 @@ async def test_reminders_feature_from_settings(world: World, scripted_brain: Scr
         assert {"nhacviec", "tatnhacviec", "lichnhac"} <= names
         assert app.job_queue is not None and services.engine.bot is app.bot
         assert services.store.subscriptions() == []
+        assert services.access is runtime.service  # one access service per process
     finally:
-        services.close()
-        services.access.db.close()
+        runtime.close()
 
 
 # ---------------------------------------------------------------- rate limits

@@ -34,9 +34,10 @@ from typing import Any
 import pytest
 from conftest import ROOT, TOKEN, ScriptedBrain
 from fake_bot_api import Call, FakeBotApi
+from serve_helpers import serve_with_database
 from telegram.error import NetworkError
 
-from bot.brain import Brain
+from bot.app.runtime import Runtime
 from bot.core.clock import DEFAULT_TZ, FixedClock
 from bot.core.config import Settings
 from bot.core.reply import Reply
@@ -45,13 +46,11 @@ from bot.plan.loader import Knowledge
 from bot.progress.service import NOTE_LIMIT, ProgressService
 from bot.progress.types import Asker
 from bot.reminders import handlers as reminder_handlers
-from bot.reminders.handlers import ReminderServices, feature
 from bot.storage.base import NewUpdate
 from bot.storage.reminders import store_for
-from bot.storage.sqlite import SqliteDatabase, open_sqlite
+from bot.storage.sqlite import open_sqlite
 from bot.telegram import errors
-from bot.telegram.app import serve
-from bot.telegram.progress import ProgressFeature, membership, reporting, views
+from bot.telegram.progress import membership, reporting, views
 
 ADMIN = FakeBotApi.user(900001, "Quản trị")  # the only bot admin (ADMIN_IDS)
 LAN = FakeBotApi.user(501, "Lan")  # approved, Sở Nội vụ (lead of 2.4)
@@ -84,7 +83,6 @@ class World:
     clock: FixedClock = field(default_factory=lambda: FixedClock(START))
     task: asyncio.Task[int] | None = None
     stop_event: asyncio.Event = field(default_factory=asyncio.Event)
-    reminder_db: SqliteDatabase | None = None
 
     async def seed(self) -> None:
         """Members in every state and one linked group, before the bot starts."""
@@ -104,30 +102,16 @@ class World:
             db.close()
 
     async def start(self) -> None:
-        progress = ProgressFeature(self.settings, self.knowledge)
-        self.reminder_db = open_sqlite(self.path, now=self.clock.now())
-        access = ProgressService(
-            self.reminder_db, self.knowledge, self.clock, self.settings.admin_ids
-        )
-        reminders = ReminderServices.create(
-            self.knowledge,
-            self.reminder_db,
-            self.clock,
-            access=access,
-            tick_seconds=3600,
-            first_tick_seconds=3600,
+        runtime = Runtime.build(
+            self.settings, self.knowledge, self.clock, tick_seconds=3600, first_tick_seconds=3600
         )
         ready = asyncio.Event()
         self.task = asyncio.create_task(
-            serve(
-                self.settings,
-                Brain(self.knowledge, progress=progress.reader),
+            runtime.serve(
                 stop=self.stop_event,
                 ready=ready,
-                clock=self.clock,
                 base_url=self.api.base_url,
                 rate_limiter=False,
-                features=[progress, feature(reminders)],
             )
         )
         waiter = asyncio.create_task(ready.wait())
@@ -144,8 +128,6 @@ class World:
         self.stop_event.set()
         assert await asyncio.wait_for(self.task, 10) == 0
         self.task = None
-        if self.reminder_db is not None:
-            self.reminder_db.close()
 
     # -- talking ------------------------------------------------------------------
 
@@ -828,7 +810,7 @@ async def test_the_token_in_an_exception_never_reaches_the_log(
     async with FakeBotApi(TOKEN) as api:
         stop, ready = asyncio.Event(), asyncio.Event()
         task = asyncio.create_task(
-            serve(
+            serve_with_database(
                 make_settings(),
                 LeakyBrain(knowledge),
                 stop=stop,

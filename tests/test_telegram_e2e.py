@@ -21,7 +21,7 @@ import aiohttp
 import pytest
 from conftest import ScriptedBrain, long_html
 from fake_bot_api import FakeBotApi, parse_html, utf16_len
-from serve_helpers import serve_in_background
+from serve_helpers import FunctionFeature, serve_in_background
 from telegram import Update
 from telegram.ext import CommandHandler
 
@@ -590,7 +590,9 @@ def progress_feature(application: Any) -> None:
 async def test_feature_modules_plug_in_commands_routes_and_intent_hooks(
     api: FakeBotApi, scripted_brain: ScriptedBrain, make_settings: Callable[..., Settings]
 ) -> None:
-    bot = await start_bot(api, scripted_brain, make_settings(), features=(progress_feature,))
+    bot = await start_bot(
+        api, scripted_brain, make_settings(), features=(FunctionFeature(progress_feature),)
+    )
     try:
         private = api.commands['{"type": "all_private_chats"}|']
         assert "capnhat" in [c["command"] for c in private]

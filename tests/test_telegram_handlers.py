@@ -38,7 +38,8 @@ from bot.core.reply import Button, Reply
 from bot.plan.loader import Knowledge
 from bot.telegram import app as app_module
 from bot.telegram import callbacks, commands, errors, handlers, sending
-from bot.telegram.app import PerChatUpdateProcessor, build_application, webhook_secret
+from bot.telegram.app import build_application, webhook_secret
+from bot.telegram.update_processor import PerChatUpdateProcessor
 
 TODAY = date(2026, 11, 26)
 NOW = datetime(2026, 11, 25, 3, 0, tzinfo=UTC)
@@ -259,13 +260,12 @@ async def test_start_up_derives_the_progress_the_first_questions_read(
     derived_rows: list[tuple[Any, ...]],
 ) -> None:
     """After a restart with a long history, the first progress question must not read
-    and derive it inside the event loop (it blocks every other update): opening the
-    database at start-up warms the brain's view, the /tiendo view and the reminders'."""
+    and derive it inside the event loop (it blocks every other update): starting the
+    features warms the one view the brain, /tiendo and the reminders share."""
     import bot.progress.view as progress_view
-    from bot.reminders.handlers import reminders_feature
+    from bot.app.runtime import Runtime, default_features
     from bot.storage.base import NewUpdate
     from bot.storage.sqlite import open_sqlite
-    from bot.telegram.progress import ProgressFeature
 
     path = tmp_path / "history.db"
     db = open_sqlite(path, now=NOW)
@@ -274,22 +274,22 @@ async def test_start_up_derives_the_progress_the_first_questions_read(
     settings = make_settings(database_url=f"sqlite:///{path}")
     per_view = len(progress_view.ProgressView(knowledge, None).rows(TODAY))
     derived_rows.clear()
-    progress = ProgressFeature(settings, knowledge)
     clock = FixedClock(TODAY)
+    runtime = Runtime.build(settings, knowledge, clock)
     request = RecordingRequest(factory.bot_user)
     application = build_application(
         settings,
-        Brain(knowledge, progress=progress.reader),
+        runtime.brain,
         clock=clock,
         rate_limiter=False,
         request=request,
-        features=[progress, reminders_feature(settings, knowledge, clock=clock)],
+        features=default_features(runtime),
     )
     await application.initialize()
     assert application.post_init is not None
     await application.post_init(application)
     try:
-        assert len(derived_rows) == 3 * per_view  # the brain's, /tiendo's and the reminders'
+        assert len(derived_rows) == per_view  # one view: the brain's, /tiendo's, the reminders'
         derived_rows.clear()
         await feed(application, message(factory, PRIVATE, "tiến độ nhiệm vụ 2.4"))
         await feed(application, message(factory, PRIVATE, "/tiendo 2.4"))
@@ -300,6 +300,7 @@ async def test_start_up_derives_the_progress_the_first_questions_read(
         await application.shutdown()
         assert application.post_shutdown is not None
         await application.post_shutdown(application)
+        runtime.close()
 
 
 async def test_private_text_is_answered_in_html(built: Built, factory: FakeBotApi) -> None:
@@ -355,6 +356,8 @@ async def test_long_reply_is_split_with_keyboard_last(
     make_settings: Callable[..., Settings], factory: FakeBotApi
 ) -> None:
     class LongBrain:
+        knowledge = None
+
         def answer(self, text: str, *, today: date, asker: Any = None) -> Reply:
             html = "\n".join(f"<i>đoạn {i}</i> " + "chữ " * 20 for i in range(90))
             return Reply("long", html, buttons=[[Button("Xem 2.4", "v1:item:2.4")]])

@@ -19,11 +19,11 @@ from pathlib import Path
 import pytest
 from conftest import TOKEN, ScriptedBrain
 from fake_bot_api import FakeBotApi
+from serve_helpers import serve_with_database
 from subprocess_helpers import bot_env, read_until, spawn_bot_run
 
 from bot.core.clock import FixedClock
 from bot.core.config import Settings
-from bot.telegram.app import serve
 
 SECRET_HALF = TOKEN.split(":", 1)[1]
 ALICE = FakeBotApi.user(501, "Lan")
@@ -44,7 +44,7 @@ async def test_no_log_record_holds_the_token_during_a_full_run(
     async with FakeBotApi(TOKEN) as api:
         stop, ready = asyncio.Event(), asyncio.Event()
         task = asyncio.create_task(
-            serve(
+            serve_with_database(
                 make_settings(log_level="DEBUG"),
                 scripted_brain,
                 stop=stop,

@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 from telegram import Update
 
-from bot.telegram.app import PerChatUpdateProcessor
+from bot.telegram.update_processor import PerChatUpdateProcessor
 
 ALICE, BOB = 501, 502
 GROUP = -1001234567890

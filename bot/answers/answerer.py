@@ -25,6 +25,7 @@ from bot.progress.types import Asker, ProgressReader
 
 if TYPE_CHECKING:
     from bot.nlu.understanding import Understanding
+    from bot.progress.view import ProgressView
 
 
 class Answerer:
@@ -36,8 +37,9 @@ class Answerer:
         registry: AgencyRegistry,
         intents_dir: Path,
         progress: ProgressReader | None,
+        view: ProgressView | None = None,
     ):
-        self.context = AnswerContext(knowledge, registry, intents_dir, progress)
+        self.context = AnswerContext(knowledge, registry, intents_dir, progress, view)
         self.answers: dict[str, AnswerSpec] = load_answers()
         for spec in self.answers.values():
             if spec.prepare is not None:

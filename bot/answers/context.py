@@ -32,6 +32,7 @@ class AnswerContext:
         registry: AgencyRegistry,
         intents_dir: Path,
         progress: ProgressReader | None,
+        view: ProgressView | None = None,
     ):
         self.k = knowledge
         self.plan = knowledge.plan
@@ -41,7 +42,9 @@ class AnswerContext:
         self.items: dict[str, Item] = {item.id: item for item in self.plan.items}
         self.order: list[str] = [item.id for item in self.plan.items]
         self._cache: dict[str, Any] = {}
-        self._progress_view: ProgressView | None = None
+        # the process's one view of `progress` when given (shared with the progress
+        # door and the reminders), else one made when first needed
+        self._progress_view: ProgressView | None = view
 
     # --- names ---------------------------------------------------------------
 

@@ -170,6 +170,7 @@ class ReminderEngine:
         calendar: WorkCalendar | None = None,
         pacer: Pacer | None = None,
         catch_up: timedelta = CATCH_UP,
+        view: ProgressView | None = None,
     ):
         self.knowledge = knowledge
         self.progress = progress
@@ -182,8 +183,9 @@ class ReminderEngine:
         self.bot: Bot | None = None
         self.shutdown: Shutdown | None = None  # the running application's (register)
         # kept between ticks: it re-derives only what new reports changed (a fresh view
-        # would read and group the whole history every minute)
-        self._view = ProgressView(knowledge, progress, self.calendar.tz)
+        # would read and group the whole history every minute); the process's one view
+        # when given (the brain and /tiendo read the same)
+        self._view = view or ProgressView(knowledge, progress, self.calendar.tz)
         self._lock = asyncio.Lock()
         self._checked_interrupted = False
 

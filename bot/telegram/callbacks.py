@@ -5,8 +5,9 @@ Every button carries `v1:<kind>:<arg>`, at most 64 bytes. Built-in kinds: `item`
 arg = the question as text, e.g. the brain's "Ý anh/chị là…?" suggestions) and
 `ask` (a question too long for the button, arg = a short id in `AskStore`).
 Feature modules add their own kinds (undo, approve, pick, hist…) with
-`handlers.add_route`. Data that does not parse, or names a kind nobody handles,
-is answered harmlessly; each route validates its own argument.
+`handlers.add_route`: one `CallbackQueryHandler(pattern=pattern_for(kind))` each.
+Data that does not parse, or names a kind nobody handles, is answered harmlessly;
+each route validates its own argument.
 
 The brain's buttons are semantic (`Button.action`: open_item, ask, pick, history);
 `button_data` is the one place they become callback data: `v1:item:<item>`,
@@ -21,7 +22,7 @@ import base64
 import hashlib
 import re
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -76,6 +77,18 @@ def parse(data: object) -> CallbackData | None:
     if len(parts) != 3 or parts[0] != VERSION or not _valid(parts[1], parts[2]):
         return None
     return CallbackData(parts[1], parts[2])
+
+
+def pattern_for(kind: str) -> Callable[[object], bool]:
+    """A `CallbackQueryHandler(pattern=…)` matching well-formed `v1:<kind>:…` data only
+    (anything else falls through to the stale-button answer)."""
+    encode(kind, "x")  # validates the kind name
+
+    def matches(data: object) -> bool:
+        parsed = parse(data)
+        return parsed is not None and parsed.kind == kind
+
+    return matches
 
 
 def item_data(item_id: str) -> str:

@@ -34,11 +34,10 @@ from telegram.ext import Application, CommandHandler, MessageHandler, filters
 from bot.core.reply import Button, Reply, esc
 from bot.core.text import fold
 from bot.telegram import callbacks, handlers
-from bot.telegram.handlers import Context
+from bot.telegram.handlers import App, Context
 
 log = logging.getLogger(__name__)
 
-MENU_KEY = "menu"
 PRIVATE, GROUP, GROUP_ADMIN, BOT_ADMIN = "private", "group", "group_admin", "bot_admin"
 FALLBACK_GROUP = 100
 
@@ -121,9 +120,8 @@ class MenuEntry:
     order: int = 100
 
 
-def menu_of(application: Application[Any, Any, Any, Any, Any, Any]) -> dict[str, MenuEntry]:
-    menu: dict[str, MenuEntry] = application.bot_data.setdefault(MENU_KEY, {})
-    return menu
+def menu_of(application: App) -> dict[str, MenuEntry]:
+    return application.bot_data.menu
 
 
 def add_menu_command(
