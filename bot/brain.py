@@ -17,6 +17,7 @@ from bot.core.reply import Reply
 from bot.nlu.understanding import Understander, Understanding
 from bot.plan.agencies import AgencyRegistry
 from bot.plan.loader import Knowledge
+from bot.progress.drafts import UpdateChecker
 from bot.progress.types import Asker, ProgressReader
 
 if TYPE_CHECKING:
@@ -28,8 +29,10 @@ __all__ = ["Brain", "Understanding"]
 class Brain:
     """Understands messages about one plan and answers them.
 
-    `view` is the process's one progress view of `progress` (the composition root's);
-    without it one is made when needed."""
+    `updates` checks progress updates: the progress service's `checker` where members
+    report (the composition root passes it); by default the operator's rules, as
+    `python -m bot ask` and the terminal chat use. `view` is the process's one progress
+    view of `progress` (the composition root's); without it one is made when needed."""
 
     def __init__(
         self,
@@ -37,13 +40,16 @@ class Brain:
         progress: ProgressReader | None = None,
         intents_dir: Path | None = None,
         registry: AgencyRegistry | None = None,
+        updates: UpdateChecker | None = None,
         view: ProgressView | None = None,
     ):
         self.knowledge = knowledge
         self.progress = progress
         self.understander = Understander(knowledge, intents_dir, registry)
         self.registry = self.understander.registry
-        self.answerer = Answerer(knowledge, self.registry, self.understander.folder, progress, view)
+        self.answerer = Answerer(
+            knowledge, self.registry, self.understander.folder, progress, updates, view
+        )
 
     def understand(self, message: str) -> Understanding:
         return self.understander.understand(message)

@@ -1,11 +1,14 @@
-"""Running `python -m bot run` as a real child process, and reading its output."""
+"""Running `python -m bot run` (and `ask`) as a real child process, and reading its output."""
 
 from __future__ import annotations
 
 import asyncio
+import json
 import os
+import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 from conftest import PLAN, ROOT, TOKEN
 
@@ -58,3 +61,32 @@ async def read_until(stream: asyncio.StreamReader, marker: str, lines: list[str]
         lines.append(raw.decode("utf-8", "replace"))
         if marker in lines[-1]:
             return
+
+
+def ask_json(messages: list[str], db: Path, *, today: str) -> list[dict[str, Any]]:
+    """`python -m bot ask --json --today <today>` on `messages` (one a line on stdin),
+    with the plan, the database file `db` (read, never written) and nothing else of the
+    developer's configuration: the JSON object it prints for each message, in order."""
+    env = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "HOME": os.environ.get("HOME", str(db.parent)),
+        "PYTHONPATH": str(ROOT),
+        "PYTHONUTF8": "1",
+        "PYTHONIOENCODING": "utf-8",
+        "PLAN_PATH": str(PLAN),
+        "DATABASE_URL": f"sqlite:///{db}",
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "bot", "ask", "--json", "--today", today],
+        cwd=ROOT,
+        env=env,
+        input="\n".join(messages) + "\n",
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    out = [json.loads(line) for line in done.stdout.splitlines()]
+    assert len(out) == len(messages), done.stdout
+    return out

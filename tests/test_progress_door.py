@@ -1,17 +1,13 @@
 """Pieces of the Telegram progress door that need no server: the pending drafts
-(bounded, expiring, one per source message), the update parser and the live reader."""
+(bounded, expiring, one per source message). The update parser is the brain's
+(`test_progress_update.py`)."""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-import pytest
-
-from bot.brain import Brain
 from bot.core.clock import DEFAULT_TZ
-from bot.plan.loader import Knowledge
 from bot.telegram.progress import PendingStore
-from bot.telegram.progress.parsing import UpdateParser
 from bot.telegram.progress.state import PendingUpdate
 
 NOW = datetime(2026, 6, 15, 9, 0, tzinfo=DEFAULT_TZ)
@@ -60,45 +56,3 @@ def test_latest_draft_without_item() -> None:
     found = store.latest_without_item(1, 1, NOW)
     assert found is not None and found[0] == newest
     assert store.latest_without_item(3, 3, NOW) is None
-
-
-@pytest.fixture(scope="module")
-def parser(knowledge: Knowledge) -> UpdateParser:
-    return UpdateParser(Brain(knowledge), knowledge)
-
-
-@pytest.mark.parametrize(
-    ("text", "item", "status", "percent", "agency"),
-    [
-        ("/capnhat 2.4 đang thực hiện 60% đã trình dự thảo", "2.4", "in_progress", 60, None),
-        ("/capnhat 3.1b vướng mắc thiếu kinh phí", "3.1b", "blocked", None, None),
-        ("/capnhat 6c đang thực hiện 30%", "6c", "in_progress", 30, None),
-        ("/capnhat 2.4 Sở Tài chính xong", "2.4", "done", None, "stc"),
-        ("/capnhat 2.4 xong 40%", "2.4", "done", 40, None),  # the service asks which
-        ("/capnhat đang thực hiện 30%", None, "in_progress", 30, None),
-    ],
-)
-def test_parser_reads_item_status_percent_and_named_agency(
-    parser: UpdateParser,
-    text: str,
-    item: str | None,
-    status: str,
-    percent: int | None,
-    agency: str | None,
-) -> None:
-    parsed = parser.parse(text)
-    assert (parsed.item_ref, parsed.status, parsed.percent, parsed.agency_id) == (
-        item,
-        status,
-        percent,
-        agency,
-    )
-
-
-def test_an_agency_later_in_the_note_is_not_the_reporting_agency(parser: UpdateParser) -> None:
-    parsed = parser.parse("/capnhat 2.4 đang thực hiện, đã gửi Sở Tài chính thẩm định")
-    assert parsed.agency_id is None and parsed.note is not None
-    assert "Sở Tài chính" in parsed.note
-    named = parser.parse("/capnhat 2.4 Sở Tài chính: đã thẩm định xong")
-    assert named.agency_id == "stc" and named.note is not None
-    assert not named.note.startswith(("Sở", ":"))

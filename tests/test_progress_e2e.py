@@ -21,16 +21,19 @@ from typing import Any
 import pytest
 from fake_bot_api import Call, FakeBotApi
 from openpyxl import load_workbook
+from subprocess_helpers import ask_json
 
 from bot.app.runtime import Runtime
+from bot.brain import Brain
 from bot.core.clock import FixedClock
 from bot.core.config import Settings
+from bot.core.reply import html_to_plain
 from bot.plan.loader import Knowledge
 from bot.progress.service import ProgressService
 from bot.progress.view import ProgressView
 from bot.storage.base import StoredUpdate
 from bot.storage.sqlite import SqliteReader, open_sqlite, open_sqlite_reader
-from bot.telegram.callbacks import parse
+from bot.telegram.callbacks import parse, semantic_data
 from bot.telegram.progress import ProgressFeature
 
 ADMIN = FakeBotApi.user(900001, "Quản trị")
@@ -38,6 +41,7 @@ LAN = FakeBotApi.user(501, "Lan")  # Sở Nội vụ: lead of 2.4
 MINH = FakeBotApi.user(502, "Minh")  # Sở Y tế: no part in 2.4
 HOA = FakeBotApi.user(503, "Hoa")  # Văn phòng UBND tỉnh: may download the report
 KHOA = FakeBotApi.user(504, "Khoa")  # nobody yet
+SON = FakeBotApi.user(505, "Sơn")  # Sở Kế hoạch và Đầu tư: lead of 4.2a
 GROUP_ID = -100123
 START = datetime(2026, 6, 15, 9, 0)
 
@@ -442,6 +446,66 @@ async def test_free_text_update_is_saved_only_after_luu(world: World) -> None:
     await world.press(LAN, chosen, button(chosen, "Lưu"), "editMessageText")
     (part,) = world.stored("3.1")
     assert (part.assignment_key, part.percent) == ("3.1a", 30)
+
+
+async def test_ask_prints_the_card_the_door_sends(world: World, tmp_path: Path) -> None:
+    """One pipeline: for the same message, `python -m bot ask --json` prints the very
+    text the door sends an approved member (the card, or the validator's question),
+    and the card's buttons are the brain's, bound to the update the door keeps."""
+    said = [
+        (LAN, "2.4 đã xong"),
+        (SON, "4.2 đang thực hiện 60% đang lấy ý kiến"),
+        (LAN, "2.4 xong 40%"),
+    ]
+    store = tmp_path / "ask" / "planbot.db"
+    asked = ask_json([text for _, text in said], store, today=f"{START:%Y-%m-%d}")
+    assert not store.parent.exists()  # ask stores nothing
+    await world.seed({LAN["id"]: "snv", SON["id"]: "skhdt"})
+    await world.start()
+    brain = Brain(world.knowledge)  # as `ask` builds it
+    sent: list[str] = []
+    for (user, text), out in zip(said, asked, strict=True):
+        _, answer = await world.say(user, text)
+        sent.append(answer.params["text"])
+        assert html_to_plain(answer.params["text"]) == out["reply"]
+        own = brain.answer(text, today=START.date())
+        assert answer.params["text"] == own.html
+        semantic = [b for row in own.buttons for b in row]
+        telegram = buttons(answer)
+        assert [b["text"] for b in telegram] == [b.text for b in semantic]
+        if semantic:
+            parsed = parse(telegram[0]["callback_data"])
+            assert parsed is not None
+            key = parsed.arg.partition(":")[2]
+            bound = [semantic_data(b, update=key) for b in semantic]
+            assert [b["callback_data"] for b in telegram] == bound
+    done, partly, contradiction = (html_to_plain(text).splitlines() for text in sent)
+    assert done[0] == "Xác nhận báo cáo tiến độ" and done[-1].startswith("Bấm «Lưu»")
+    assert {"Mục: 2.4", "Cơ quan: Sở Nội vụ", "Trạng thái: đã hoàn thành"} <= set(done)
+    assert {"Mục: 4.2a", "Cơ quan: Sở Kế hoạch và Đầu tư", "Tỷ lệ: 60%"} <= set(partly)
+    assert "mâu thuẫn" in contradiction[0]
+    assert world.stored(include_undone=True) == []  # a card stores nothing before «Lưu»
+
+
+async def test_an_update_in_a_linked_group_is_checked_for_the_group(world: World) -> None:
+    """The brain checks an update from a group as the door saves it: for the group's
+    agency (the asker carries the chat)."""
+    await world.seed({LAN["id"]: "snv", MINH["id"]: "syt"}, links={GROUP_ID: "snv"})
+    await world.start()
+    api = world.api
+    group = api.group(GROUP_ID, "Nhóm Sở Nội vụ")
+    since = api.mark()
+    api.mention(group, LAN, "", " 2.4 đã xong")
+    (card,) = await api.wait_for("sendMessage", since=since, chat_id=GROUP_ID)
+    assert "Cơ quan: <b>Sở Nội vụ</b>" in card.params["text"] and len(buttons(card)) == 3
+    since = api.mark()
+    api.mention(group, MINH, "", " 2.4 đã xong")
+    (refused,) = await api.wait_for("sendMessage", since=since, chat_id=GROUP_ID)
+    assert "Nhóm này báo cáo cho <b>Sở Nội vụ</b>" in refused.params["text"]
+    assert not buttons(refused)
+    await world.press(LAN, card, button(card, "Lưu"), "editMessageText")
+    (record,) = world.stored("2.4")
+    assert (record.agency_id, record.status, record.source_chat_id) == ("snv", "done", GROUP_ID)
 
 
 async def test_redelivered_and_edited_messages_store_one_record(world: World) -> None:

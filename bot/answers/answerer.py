@@ -12,15 +12,15 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from bot.answers import progress_update
 from bot.answers.clarification import clarify
 from bot.answers.context import AnswerContext
 from bot.answers.registry import AnswerSpec, load_answers
 from bot.core.reply import Reply
 from bot.plan.agencies import AgencyRegistry
 from bot.plan.loader import Knowledge
+from bot.progress.drafts import UpdateChecker
 from bot.progress.types import Asker, ProgressReader
 
 if TYPE_CHECKING:
@@ -37,9 +37,10 @@ class Answerer:
         registry: AgencyRegistry,
         intents_dir: Path,
         progress: ProgressReader | None,
+        updates: UpdateChecker | None = None,
         view: ProgressView | None = None,
     ):
-        self.context = AnswerContext(knowledge, registry, intents_dir, progress, view)
+        self.context = AnswerContext(knowledge, registry, intents_dir, progress, updates, view)
         self.answers: dict[str, AnswerSpec] = load_answers()
         for spec in self.answers.values():
             if spec.prepare is not None:
@@ -57,7 +58,3 @@ class Answerer:
     def warm_up(self, today: date) -> None:
         """Derive today's progress now (see `ProgressView.warm_up`); nothing without a store."""
         self.context.warm_up(today)
-
-    def parse_update(self, u: Understanding) -> dict[str, Any]:
-        """Item, status, percent and note of a progress update message."""
-        return progress_update.parse_update(u)

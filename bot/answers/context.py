@@ -14,6 +14,7 @@ from bot.core.clock import DEFAULT_TZ
 from bot.plan.agencies import AgencyRegistry
 from bot.plan.loader import Knowledge
 from bot.plan.models import Item
+from bot.progress.drafts import UpdateChecker
 from bot.progress.types import ProgressReader
 
 if TYPE_CHECKING:
@@ -32,6 +33,7 @@ class AnswerContext:
         registry: AgencyRegistry,
         intents_dir: Path,
         progress: ProgressReader | None,
+        updates: UpdateChecker | None = None,
         view: ProgressView | None = None,
     ):
         self.k = knowledge
@@ -39,6 +41,9 @@ class AnswerContext:
         self.registry = registry
         self.intents_dir = intents_dir
         self.progress = progress
+        # checks progress updates: the progress service's where members report, else
+        # the operator's rules (`ask`, the terminal chat)
+        self.updates = updates if updates is not None else UpdateChecker(knowledge)
         self.items: dict[str, Item] = {item.id: item for item in self.plan.items}
         self.order: list[str] = [item.id for item in self.plan.items]
         self._cache: dict[str, Any] = {}

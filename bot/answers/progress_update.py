@@ -1,135 +1,151 @@
-"""The `progress_update` intent: read an update («2.4 đã xong», «/capnhat 4.2 60% …»)
-into item, status, percent and note, check it, and compose the confirmation card.
+"""The `progress_update` intent: one pipeline for «2.4 đã xong», «/capnhat 4.2 60% …»,
+whatever the door.
+
+1. `read_update` is the one parser of an update's slots, from the Understanding: the
+   item (an assignment part typed after the number, «3.1b», «6c», is kept), status,
+   percent, the note (`Understanding.note`; the words taken off its front are in
+   `intents/vi/lists.yaml`), and an agency named right after the number («/capnhat 2.4
+   Sở Tài chính xong»: dropped from the note); an agency mentioned later in the note is
+   not the reporting agency.
+2. The slots go through the one validator, `UpdateChecker.check_update`
+   (`bot.progress.drafts`): the brain's `ctx.updates`, the progress service's checker
+   where members report (Telegram), the operator's rules at the terminal.
+3. `UpdateChecker.view` shows the result: the one confirmation card with «Lưu / Sửa /
+   Hủy», the items to choose from, or the refusal.
+
+`python -m bot ask` prints this reply, the terminal chat shows it, and the Telegram door
+sends it as it is; the door only keeps the update (`reply.extra["update"]`, the slots)
+and binds the buttons to it.
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import date
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from bot.answers.context import AnswerContext
 from bot.answers.registry import register
-from bot.answers.rendering import ask_item, item_buttons, nearest_items, short_text
-from bot.core.reply import Reply, esc
-from bot.plan.models import Assignment, Item
-from bot.progress.types import STATUS_LABELS, Asker
+from bot.core.reply import Reply
+from bot.plan.agencies import ASSIGNABLE, alias_tokens
+from bot.plan.models import Plan
+from bot.plan.responsibility import find_item
+from bot.progress.types import Asker
 
 if TYPE_CHECKING:
     from bot.nlu.understanding import Understanding
 
-MAX_NOTE = 1000
+UPDATE = "update"  # `Reply.extra` key of the slots
+
+_PART = re.compile(r"(?<![\w.])((?:[IVX]{1,4}\.)?\d{1,2}(?:\.\d{1,2})?)([a-eA-E])(?!\w)")
+_NOTE_EDGES = "%:;,.-–— "
 
 
-def parse_update(u: Understanding) -> dict[str, Any]:
-    """Item, status, percent and note of a progress update message."""
-    ent = u.entities
-    note = u.text
-    note = re.sub(r"^/\w+(@\w+)?\s*", "", note)
-    note = re.sub(
-        r"^(?:(?:cập nhật|cap nhat|báo cáo|bao cao|bc)\s*(?:tiến độ|tien do)?\s*)?"
-        r"(?:(?:nhiệm vụ|nhiem vu|nv|mục|muc|điểm|diem)\s*(?:số\s*)?)?"
-        r"(?:II\.|III\.)?\d{1,2}(?:[.,]\d{1,2})?\s*[:\-–,]?\s*",
-        "",
-        note,
-        flags=re.IGNORECASE,
+@dataclass(frozen=True)
+class UpdateSlots:
+    """What an update message says; None where it says nothing."""
+
+    item_ref: str | None
+    status: str | None
+    percent: int | None
+    note: str | None
+    agency_id: str | None = None
+
+
+def _part_key(plan: Plan, text: str) -> str | None:
+    """The assignment key typed after an item number ("3.1b"), if the plan has that part."""
+    for match in _PART.finditer(text):
+        key = match.group(1) + match.group(2).lower()
+        found = find_item(plan, key)
+        if found is not None and found[1] is not None:
+            return key
+    return None
+
+
+def _note(u: Understanding, part_key: str | None) -> str | None:
+    """The note of the update; a part letter left in front of it ("b" of "3.1b") is the
+    item's, not the note's."""
+    note = u.note.strip(_NOTE_EDGES)
+    if part_key is not None and re.match(rf"{part_key[-1]}(?!\w)", note, re.IGNORECASE):
+        note = note[1:].strip(_NOTE_EDGES)
+    return note or None
+
+
+def _strip_agency(note: str, surface: str) -> str | None:
+    """The note without a leading agency name (`surface` in alias tokens), or None
+    when the note does not start with it."""
+    wanted = surface.split()
+    got: list[str] = []
+    words = note.split()
+    for index, word in enumerate(words):
+        got.extend(alias_tokens(word))
+        if got == wanted:
+            return " ".join(words[index + 1 :]).strip(_NOTE_EDGES)
+        if len(got) >= len(wanted) or got != wanted[: len(got)]:
+            return None
+    return None
+
+
+def read_update(plan: Plan, u: Understanding) -> UpdateSlots:
+    """The slots of an update message: item, status, percent, note, named agency."""
+    key = _part_key(plan, u.text)
+    entities = u.entities
+    ref = entities.items[0] if entities.items else None
+    status = entities.status
+    if entities.status_conflict:
+        status = "done"  # "xong 40%": the validator asks which one is meant
+    note = _note(u, key)
+    agency_id: str | None = None
+    match = u.agency
+    if match is not None and note is not None:
+        agency = match.agency
+        if agency.kind in ASSIGNABLE and not agency.is_group:
+            rest = _strip_agency(note, match.surface)
+            if rest is not None:
+                agency_id, note = agency.id, rest or None
+    return UpdateSlots(
+        item_ref=key or (ref.id if ref is not None else None),
+        status=status,
+        percent=entities.percent,
+        note=note,
+        agency_id=agency_id,
     )
-    note = re.sub(
-        r"(?:đạt|dat|được|duoc)?\s*\d{1,4}(?:[.,]\d+)?\s*(?:%|phần trăm|phan tram)", " ", note
-    )
-    note = re.sub(r"\s+", " ", note).strip(" :-–,.;")
-    truncated = len(note) > MAX_NOTE
-    return {
-        "item": ent.items[0] if ent.items else None,
-        "status": ent.status,
-        "percent": ent.percent,
-        "note": note[:MAX_NOTE] if note else None,
-        "truncated": truncated,
-    }
-
-
-def update_agency(
-    ctx: AnswerContext, item: Item, u: Understanding, asker: Asker | None
-) -> tuple[Assignment, str]:
-    """Which assignment and agency an update is for."""
-    named = u.agency.agency.id if u.agency else None
-    candidates = [named] if named and (asker is None or asker.is_admin) else []
-    if asker and asker.agency_id and not asker.is_admin:
-        candidates = [asker.agency_id]
-    for agency_id in candidates:
-        groups = {agency_id, *ctx.k.agencies[agency_id].member_of}
-        for a in item.assignments:
-            if any(ar.agency in groups for ar in a.agencies):
-                return a, agency_id
-    for a in item.assignments:
-        leader = item.leader_of(a)
-        if leader and not ctx.k.agencies[leader.agency].is_group:
-            return a, leader.agency
-    a = item.assignments[0]
-    return a, a.lead().agency
 
 
 @register("progress_update", reading="cập nhật tiến độ nhiệm vụ {item}")
 def progress_update(
     ctx: AnswerContext, u: Understanding, today: date, asker: Asker | None
 ) -> Reply:
-    parsed = parse_update(u)
-    ref = parsed["item"]
-    status = parsed["status"]
-    percent = parsed["percent"]
-    if ref is None:
-        reply = ask_item(ctx, u, "cập nhật", asker)
-        reply.intent = "progress_update"
-        reply.status, reply.percent = status, percent
-        return reply
-    if not ref.exists or ref.group:
-        near = nearest_items(ctx, ref.id)
-        return Reply(
-            "progress_update",
-            f"Kế hoạch không có nhiệm vụ {esc(ref.id)} để cập nhật. Các mục gần nhất: {esc(', '.join(near))}.",
-            status=status,
-            percent=percent,
-            buttons=item_buttons(near),
+    """Check the update read from the message and show the card (or why not)."""
+    slots = read_update(ctx.plan, u)
+    checker = ctx.updates
+    user_id = asker.user_id if asker is not None else None
+    chat_id = asker.chat_id if asker is not None else None
+    if slots.item_ref is None:
+        result = checker.which_item(user_id, chat_id)
+    else:
+        result = checker.check_update(
+            user_id=user_id,
+            item_ref=slots.item_ref,
+            status=slots.status,
+            percent=slots.percent,
+            note=slots.note,
+            agency_id=slots.agency_id,
+            chat_id=chat_id,
         )
-    item = ctx.items[ref.id]
-    base: dict[str, Any] = dict(
-        task_ids=[item.id], status=status, percent=percent, note=parsed["note"]
-    )
-    if percent is not None and not 0 <= percent <= 100:
-        return Reply(
-            "progress_update",
-            f"Tỷ lệ {esc(u.entities.percent_raw or percent)}% không hợp lệ: tỷ lệ hoàn thành phải từ 0 đến 100%.",
-            **base,
-        )
-    if u.entities.status_conflict:
-        return Reply(
-            "progress_update",
-            f"Nhiệm vụ {esc(item.id)}: anh/chị ghi «xong» nhưng tỷ lệ {percent}%. "
-            "Nhiệm vụ đã hoàn thành (100%) hay đang thực hiện? Vui lòng gửi lại cho rõ, "
-            f"ví dụ «/capnhat {esc(item.id)} xong» hoặc «/capnhat {esc(item.id)} {percent}% đang thực hiện».",
-            **base,
-        )
-    if status is None:
-        status = "in_progress"
-        base["status"] = status
-    assignment, agency_id = update_agency(ctx, item, u, asker)
-    lines = [
-        "<b>Xác nhận cập nhật tiến độ</b>",
-        f"• Nhiệm vụ: <b>{esc(item.id)}{esc(assignment.part or '')}</b> — {esc(short_text(assignment.task or item.text, 80))}",
-        f"• Cơ quan báo cáo: {esc(ctx.name(agency_id))}",
-        f"• Trạng thái: {STATUS_LABELS[status]}",
-        f"• Tỷ lệ: {percent}%" if percent is not None else "• Tỷ lệ: (không ghi)",
-        f"• Ghi chú: {esc(parsed['note'])}" if parsed["note"] else "• Ghi chú: (không có)",
-    ]
-    if parsed["truncated"]:
-        lines.append(f"<i>Ghi chú dài quá {MAX_NOTE} ký tự nên chỉ giữ {MAX_NOTE} ký tự đầu.</i>")
-    lines.append("Bấm «Lưu» để ghi nhận, hoặc «Hủy».")
-    reply = Reply(
-        "progress_update",
-        "\n".join(lines),
-        agency=ctx.name(agency_id),
-        agency_id=agency_id,
-        **base,
-    )
-    reply.extra["assignment_key"] = item.assignment_key(assignment)
+    html, buttons = checker.view(result)
+    reply = Reply("progress_update", html, buttons=buttons, percent=slots.percent)
+    draft = result.draft
+    if draft is not None:
+        reply.task_ids = [draft.item_id]
+        reply.status, reply.note = draft.status, draft.note
+        reply.agency, reply.agency_id = ctx.name(draft.agency_id), draft.agency_id
+        reply.extra["assignment_key"] = draft.assignment_key
+    else:
+        found = find_item(ctx.plan, slots.item_ref or "")
+        reply.task_ids = [found[0].id] if found is not None else []
+        # what the message says (a "xong 40%" contradiction reads as in progress)
+        reply.status, reply.note = u.entities.status, slots.note
+    reply.extra[UPDATE] = slots
     return reply

@@ -82,6 +82,7 @@ class Runtime:
                 knowledge,
                 progress=database,
                 registry=registry,
+                updates=service.checker,
                 view=view,
             )
             progress = ProgressRuntime.create(

@@ -29,8 +29,16 @@ def html_to_plain(text: str) -> str:
 
 # What a button of the brain does, and how many arguments it takes: open an item
 # (item), ask a question again (question text), pick an item for a verb (verb, item),
-# show an item's progress history (item).
-ACTIONS: dict[str, int] = {"open_item": 1, "ask": 1, "pick": 2, "history": 1}
+# show an item's progress history (item); act on the progress update the reply shows
+# (save, edit or cancel), report that update on an item or part (item).
+ACTIONS: dict[str, int] = {
+    "open_item": 1,
+    "ask": 1,
+    "pick": 2,
+    "history": 1,
+    "update": 1,
+    "update_item": 1,
+}
 
 
 @dataclass(frozen=True)

@@ -471,9 +471,10 @@ class AccessService:
             agency_id=agency,
             is_admin=self.is_admin(user_id),
             display_name=display_name,
+            chat_id=chat_id,
         )
 
-    def reportable_items(self, user_id: int, chat_id: int | None = None) -> list[str]:
+    def reportable_items(self, user_id: int | None, chat_id: int | None = None) -> list[str]:
         """Item ids the user may report on from this chat (for "which item?" buttons)."""
         agency = self.chat_agency(chat_id) or self._approved_agency(user_id)
         if agency is not None:

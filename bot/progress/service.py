@@ -9,22 +9,24 @@ returned after the commit. Updates are append-only; an undo is a separate mark.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterable
 from datetime import timedelta
-from typing import cast, get_args
 
+from bot.core.clock import Clock
 from bot.core.reply import esc
 from bot.core.text import clean
-from bot.plan.models import Assignment, Item
-from bot.plan.responsibility import (
-    find_item,
-    held_assignments,
-    is_group,
-    names_directly,
-)
+from bot.plan.loader import Knowledge
+from bot.plan.models import Item
+from bot.plan.responsibility import held_assignments
 from bot.progress.access import REGISTER_HINT, AccessResult, AccessService
-from bot.progress.types import STATUS_LABELS, Status
-from bot.storage.base import NewUpdate, StoredUpdate
+from bot.progress.drafts import (
+    NOTE_LIMIT,
+    UpdateChecker,
+    UpdateDraft,
+    UpdateResult,
+    kept_note,
+)
+from bot.storage.base import Database, NewUpdate, StoredUpdate
 
 __all__ = [
     "NOTE_LIMIT",
@@ -35,56 +37,20 @@ __all__ = [
     "UpdateResult",
 ]
 
-NOTE_LIMIT = 1000
 UNDO_WINDOW = timedelta(minutes=10)
-STATUSES: tuple[str, ...] = get_args(Status)
-
-
-def number(n: int) -> str:
-    """Vietnamese thousands separator: 2000 → "2.000"."""
-    return f"{n:,}".replace(",", ".")
-
-
-@dataclass(frozen=True)
-class UpdateDraft:
-    """A validated, authorised update, not yet stored (for a confirmation card)."""
-
-    item_id: str
-    assignment_key: str
-    agency_id: str
-    status: Status
-    percent: int | None
-    note: str | None
-    note_truncated_from: int | None = None
-
-
-@dataclass(frozen=True)
-class UpdateResult:
-    """Outcome of checking, recording or undoing an update.
-
-    Codes: ok (checked), saved, duplicate, edited, undone, and refusals:
-    unknown_item, not_member, pending, revoked, wrong_chat, wrong_agency,
-    unknown_agency, group_agency, not_assigned, ambiguous_part, bad_status,
-    bad_percent, contradiction, empty, not_found, not_yours, already_undone,
-    expired. `options` are item ids or assignment keys to offer as buttons."""
-
-    code: str
-    message: str
-    draft: UpdateDraft | None = None
-    record: StoredUpdate | None = None
-    options: tuple[str, ...] = ()
-
-    @property
-    def ok(self) -> bool:
-        return self.code in ("ok", "saved", "duplicate", "undone")
-
-    @property
-    def created(self) -> bool:
-        return self.code == "saved"
 
 
 class ProgressService(AccessService):
-    """Access (see `AccessService`) plus permissions and progress updates."""
+    """Access (see `AccessService`) plus permissions and progress updates.
+
+    It is the `ReporterGate` of its `UpdateChecker` (members, linked groups, admins):
+    `check_update` is the one validator every door's update goes through."""
+
+    def __init__(
+        self, db: Database, knowledge: Knowledge, clock: Clock, admin_ids: Iterable[int] = ()
+    ):
+        super().__init__(db, knowledge, clock, admin_ids)
+        self.checker = UpdateChecker(knowledge, self)
 
     def _who_may_report(self, item: Item) -> str:
         names: list[str] = []
@@ -96,12 +62,12 @@ class ProgressService(AccessService):
             f" ({esc(listed)}) hoặc quản trị viên mới báo cáo được mục này."
         )
 
-    def _resolve_agency(
-        self, user_id: int, chat_id: int | None, item: Item, named: str | None
+    def reporting_agency(
+        self, user_id: int | None, chat_id: int | None, item: Item, named: str | None
     ) -> str | UpdateResult:
         """The agency this report is for, or a refusal."""
         admin = self.is_admin(user_id)
-        member = self.db.get_member(user_id)
+        member = self.db.get_member(user_id) if user_id is not None else None
         approved = member is not None and member.status == "approved"
         if not admin and not approved:
             if member is not None and member.status == "pending":
@@ -140,109 +106,23 @@ class ProgressService(AccessService):
             return own
         return ""  # an admin without an agency: the lead, decided with the assignment
 
-    def _choose_assignment(
-        self, item: Item, part: Assignment | None, agency: str
-    ) -> tuple[Assignment, str] | UpdateResult:
-        agencies = self.knowledge.agencies
-        if agency == "":
-            assignment = part or item.assignments[0]
-            lead = assignment.lead().agency
-            if is_group(agencies, lead):
-                names = ", ".join(
-                    dict.fromkeys(self._name(ar.agency) for ar in assignment.agencies)
-                )
-                return UpdateResult(
-                    "group_agency",
-                    f"Mục {esc(item.assignment_key(assignment))} giao cho {esc(names)}; hãy ghi rõ"
-                    f" cơ quan báo cáo, ví dụ: /capnhat {esc(item.id)} Sở Y tế 50%.",
-                )
-            return assignment, lead
-        if is_group(agencies, agency):
-            return UpdateResult(
-                "group_agency",
-                f"«{esc(self._name(agency))}» là một nhóm cơ quan; hãy ghi rõ cơ quan cụ thể.",
-            )
-        held = held_assignments(item, agency, agencies)
-        if not held or (part is not None and part not in held):
-            mine = self._items_of(agency)
-            target = item.assignment_key(part) if part is not None else item.id
-            listed = ", ".join(mine) if mine else "không có mục nào"
-            return UpdateResult(
-                "not_assigned",
-                f"{esc(self._name(agency))} không có phần việc trong mục {esc(target)}."
-                f" Các mục {esc(self._name(agency))} được giao: {esc(listed)}.",
-                options=tuple(mine),
-            )
-        if part is not None:
-            return part, agency
-        if len(held) > 1:
-            direct = [a for a in held if names_directly(a, agency)]
-            held = direct if len(direct) == 1 else held
-        if len(held) > 1:
-            keys = tuple(item.assignment_key(a) for a in held)
-            return UpdateResult(
-                "ambiguous_part",
-                f"Mục {esc(item.id)} có nhiều phần việc của {esc(self._name(agency))}:"
-                f" {esc(', '.join(keys))}. Bạn báo cáo phần nào?",
-                options=keys,
-            )
-        return held[0], agency
+    def reporting_for(self, user_id: int | None, chat_id: int | None) -> str | None:
+        return self.chat_agency(chat_id) or self._approved_agency(user_id)
 
-    def _validate_fields(
-        self, key: str, status: str | None, percent: int | None, note: str | None
-    ) -> tuple[Status, int | None, str | None, int | None] | UpdateResult:
-        if status is not None and status not in STATUSES:
-            return UpdateResult(
-                "bad_status",
-                "Trạng thái không hợp lệ; dùng một trong: đã hoàn thành, đang thực hiện,"
-                " vướng mắc, chưa triển khai.",
+    def not_a_reporter(self, user_id: int | None) -> str:
+        member = self.member(user_id) if user_id is not None else None
+        if member is not None and member.status == "pending":
+            return (
+                f"Yêu cầu đăng ký của bạn ({esc(self._name(member.agency_id))}) đang chờ quản"
+                " trị viên duyệt; sau khi được duyệt bạn mới báo cáo được."
             )
-        bad_type = isinstance(percent, bool) or not isinstance(percent, int)
-        if percent is not None and (bad_type or not 0 <= percent <= 100):
-            return UpdateResult(
-                "bad_percent",
-                f"Tỷ lệ {esc(percent)}% không hợp lệ: tỷ lệ hoàn thành phải từ 0 đến 100%.",
-            )
-        text = clean(note or "")
-        if status is None:
-            if percent == 100:
-                status = "done"
-            elif percent == 0:
-                status = "not_started"
-            elif percent is not None or text:
-                status = "in_progress"
-            else:
-                return UpdateResult(
-                    "empty",
-                    "Báo cáo chưa có nội dung: cần trạng thái, tỷ lệ % hoặc ghi chú. Ví dụ:"
-                    f" /capnhat {esc(key)} đang thực hiện 60% đã trình dự thảo.",
-                )
-        problem = self._contradiction(key, status, percent)
-        if problem:
-            return UpdateResult("contradiction", problem, options=("done", "in_progress"))
-        if status == "done" and percent is None:
-            percent = 100
-        truncated_from = len(text) if len(text) > NOTE_LIMIT else None
-        kept = text[:NOTE_LIMIT].rstrip() or None
-        return cast(Status, status), percent, kept, truncated_from
-
-    @staticmethod
-    def _contradiction(key: str, status: str, percent: int | None) -> str | None:
-        if percent is None:
-            return None
-        label = STATUS_LABELS[status]
-        if status == "done" and percent < 100:
-            ask = f"đã xong (100%) hay đang thực hiện {percent}%"
-        elif status == "not_started" and percent > 0:
-            ask = f"chưa triển khai hay đang thực hiện {percent}%"
-        elif status in ("in_progress", "blocked") and percent == 100:
-            ask = "đã hoàn thành hay vẫn đang thực hiện"
-        else:
-            return None
-        return (
-            f"Báo cáo mục {esc(key)} vừa «{label}» vừa {percent}%, hai thông tin này mâu thuẫn."
-            f" Mục này {ask}? Hãy gửi lại báo cáo cho rõ; chưa có gì được lưu."
+        text = (
+            "Chỉ thành viên đã được duyệt của cơ quan được giao nhiệm vụ hoặc quản trị viên"
+            " mới báo cáo tiến độ được."
         )
+        if member is not None and member.status == "revoked":
+            return "Quyền báo cáo của bạn đã bị thu hồi. " + text
+        return text + "\n" + REGISTER_HINT
 
     def check_update(
         self,
@@ -256,56 +136,19 @@ class ProgressService(AccessService):
         chat_id: int | None = None,
     ) -> UpdateResult:
         """Validate and authorise an update without storing it (code "ok" + draft)."""
-        found = find_item(self.knowledge.plan, item_ref or "")
-        if found is None:
-            ids = ", ".join(item.id for item in self.knowledge.plan.items)
-            return UpdateResult(
-                "unknown_item",
-                f"Không có mục «{esc(item_ref)}» trong Kế hoạch"
-                f" {esc(self.knowledge.plan.meta.number)}. Các mục: {esc(ids)}.",
-                options=tuple(self.reportable_items(user_id, chat_id)),
-            )
-        item, part = found
-        agency = self._resolve_agency(user_id, chat_id, item, agency_id)
-        if isinstance(agency, UpdateResult):
-            return agency
-        chosen = self._choose_assignment(item, part, agency)
-        if isinstance(chosen, UpdateResult):
-            return chosen
-        assignment, agency = chosen
-        key = item.assignment_key(assignment)
-        fields = self._validate_fields(key, status, percent, note)
-        if isinstance(fields, UpdateResult):
-            return fields
-        final_status, final_percent, final_note, truncated_from = fields
-        draft = UpdateDraft(
-            item_id=item.id,
-            assignment_key=key,
-            agency_id=agency,
-            status=final_status,
-            percent=final_percent,
-            note=final_note,
-            note_truncated_from=truncated_from,
+        return self.checker.check_update(
+            user_id=user_id,
+            item_ref=item_ref,
+            status=status,
+            percent=percent,
+            note=note,
+            agency_id=agency_id,
+            chat_id=chat_id,
         )
-        return UpdateResult("ok", self.draft_html(draft), draft=draft)
 
     def draft_html(self, draft: UpdateDraft) -> str:
-        """The confirmation card: item, agency, status, percent, note."""
-        lines = [
-            f"Mục: <b>{esc(draft.assignment_key)}</b>",
-            f"Cơ quan: <b>{esc(self._name(draft.agency_id))}</b>",
-            f"Trạng thái: {esc(STATUS_LABELS[draft.status])}",
-        ]
-        if draft.percent is not None:
-            lines.append(f"Tỷ lệ: {draft.percent}%")
-        if draft.note:
-            lines.append(f"Ghi chú: {esc(draft.note)}")
-        if draft.note_truncated_from is not None:
-            lines.append(
-                f"⚠️ Ghi chú dài {number(draft.note_truncated_from)} ký tự, vượt giới hạn"
-                f" {number(NOTE_LIMIT)} ký tự; chỉ giữ {number(NOTE_LIMIT)} ký tự đầu."
-            )
-        return "\n".join(lines)
+        """What an update says: item, agency, status, percent, note."""
+        return self.checker.draft_html(draft)
 
     async def record_update(
         self,
@@ -366,9 +209,7 @@ class ProgressService(AccessService):
         same = (status is None or status == existing.status) and (
             percent is None or percent == existing.percent
         )
-        same = same and (
-            note is None or (clean(note)[:NOTE_LIMIT].rstrip() or None) == existing.note
-        )
+        same = same and (note is None or kept_note(note) == existing.note)
         if same:
             return UpdateResult(
                 "duplicate",

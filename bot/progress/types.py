@@ -18,12 +18,14 @@ STATUS_LABELS: dict[str, str] = {
 
 @dataclass(frozen=True)
 class Asker:
-    """Who is asking: a Telegram user (or None for the terminal / `ask`)."""
+    """Who is asking: a Telegram user (or None for the terminal / `ask`), and from which
+    chat (a group linked to an agency reports for it)."""
 
     user_id: int | None = None
     agency_id: str | None = None
     is_admin: bool = False
     display_name: str | None = None
+    chat_id: int | None = None
 
 
 @dataclass(frozen=True)

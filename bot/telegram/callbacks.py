@@ -37,6 +37,8 @@ ASK = "ask"
 QUESTION = "q"
 PICK = "pick"  # the brain's «which item?» buttons (routed by telegram.progress.reporting)
 HISTORY = "hist"  # an item's progress history (routed by telegram.progress.views)
+UPDATE = "upd"  # a progress update's card: save, edit, cancel (telegram.progress.reporting)
+UPDATE_ITEM = "upick"  # the item of a progress update (telegram.progress.reporting)
 QUESTION_CHARS = 58  # of a `q` question; then cut to MAX_BYTES
 VERB_CHARS = 6  # of a `pick` verb
 
@@ -130,9 +132,16 @@ class AskStore:
         return len(self._texts)
 
 
-def semantic_data(button: Button) -> str:
-    """callback_data for a semantic button of the brain (`Button.action`)."""
+def semantic_data(button: Button, update: str | None = None) -> str:
+    """callback_data for a semantic button of the brain (`Button.action`). `update` is
+    the id under which the door keeps the progress update an `update` / `update_item`
+    button acts on (`v1:upd:save:<id>`, `v1:upick:<id>:<item>`); without it, such a
+    button is answered as stale."""
     args = button.args
+    if button.action == "update":
+        return encode(UPDATE, f"{args[0]}:{update}" if update else args[0])
+    if button.action == "update_item":
+        return encode(UPDATE_ITEM, f"{update}:{args[0]}" if update else args[0])
     if button.action == "open_item":
         return encode(ITEM, args[0])
     if button.action == "pick":

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING, Any, Protocol
 
-from telegram import Update, User
+from telegram import Chat, Update, User
 from telegram.ext import Application, CallbackContext, ExtBot
 
 from bot.core.clock import Clock
@@ -40,11 +40,18 @@ class BrainLike(Protocol):
     def answer(self, text: str, *, today: date, asker: Asker | None = None) -> Reply: ...
 
 
-def default_asker(user: User | None, admin_ids: frozenset[int]) -> Asker | None:
+def default_asker(
+    user: User | None, admin_ids: frozenset[int], chat: Chat | None = None
+) -> Asker | None:
     """The asker as far as Telegram alone tells (agency comes from storage later)."""
     if user is None:
         return None
-    return Asker(user_id=user.id, is_admin=user.id in admin_ids, display_name=user.full_name)
+    return Asker(
+        user_id=user.id,
+        is_admin=user.id in admin_ids,
+        display_name=user.full_name,
+        chat_id=chat.id if chat is not None else None,
+    )
 
 
 @dataclass
@@ -64,14 +71,15 @@ class BotData:
     menu: dict[str, MenuEntry] = field(default_factory=dict)
     callback_kinds: set[str] = field(default_factory=set)  # kinds that have a route
     intent_hooks: dict[str, IntentHook] = field(default_factory=dict)
-    asker_for: Callable[[User | None], Asker | None] | None = None
+    asker_for: Callable[[User | None, Chat | None], Asker | None] | None = None
     features: list[Feature] = field(default_factory=list)
     progress: ProgressRuntime | None = None  # set by the progress feature
 
-    def asker(self, user: User | None) -> Asker | None:
+    def asker(self, user: User | None, chat: Chat | None = None) -> Asker | None:
+        """Who sends a message, from which chat (a linked group reports for its agency)."""
         if self.asker_for is not None:
-            return self.asker_for(user)
-        return default_asker(user, self.admin_ids)
+            return self.asker_for(user, chat)
+        return default_asker(user, self.admin_ids, chat)
 
 
 Context = CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], BotData]

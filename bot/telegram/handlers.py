@@ -203,9 +203,8 @@ async def answer_text(
         )
         return
     data = context.bot_data
-    reply = data.brain.answer(
-        text, today=data.clock.today(), asker=data.asker(update.effective_user)
-    )
+    asker = data.asker(update.effective_user, chat)
+    reply = data.brain.answer(text, today=data.clock.today(), asker=asker)
     hook = data.intent_hooks.get(reply.intent)
     if hook is not None:
         await hook(update, context, reply, text)

@@ -22,7 +22,6 @@ from bot.plan.loader import Knowledge
 from bot.progress.service import ProgressService
 from bot.progress.view import ProgressView
 from bot.storage.base import Database
-from bot.telegram.progress.parsing import UpdateParser
 
 PENDING_CAPACITY = 1000
 PENDING_TTL = timedelta(hours=24)
@@ -121,7 +120,7 @@ class ProgressRuntime:
     service: ProgressService
     view: ProgressView
     registry: AgencyRegistry
-    parser: UpdateParser
+    brain: Brain  # reads, checks and shows updates (the running one)
     pending: PendingStore = field(default_factory=PendingStore)
 
     @classmethod
@@ -136,8 +135,8 @@ class ProgressRuntime:
         view: ProgressView,
         registry: AgencyRegistry,
     ) -> ProgressRuntime:
-        """The runtime over services built once elsewhere (update lines are read with
-        `brain`, the running one)."""
+        """The runtime over services built once elsewhere (update lines are read,
+        checked and shown by `brain`, the running one)."""
         return cls(
             knowledge=knowledge,
             db=db,
@@ -145,5 +144,5 @@ class ProgressRuntime:
             service=service,
             view=view,
             registry=registry,
-            parser=UpdateParser(brain, knowledge),
+            brain=brain,
         )

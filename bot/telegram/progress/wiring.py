@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import logging
 
-from telegram import User
+from telegram import Chat, User
 from telegram.ext import CommandHandler
 
 from bot.progress.types import Asker
@@ -74,8 +74,10 @@ class ProgressFeature:
         handlers.add_intent_hook(application, "progress_update", reporting.on_update_intent)
         service = self.runtime.service
 
-        def asker_for(user: User | None) -> Asker | None:
-            return service.asker(user.id, user.full_name) if user is not None else None
+        def asker_for(user: User | None, chat: Chat | None) -> Asker | None:
+            if user is None:
+                return None
+            return service.asker(user.id, user.full_name, chat.id if chat is not None else None)
 
         data = application.bot_data
         data.progress = self.runtime
