@@ -616,7 +616,8 @@ async def test_baocao_sends_a_workbook_to_admins_and_the_office_only(world: Worl
     api = world.api
     await world.say(LAN, "/capnhat 2.4 đang thực hiện 60% đã trình dự thảo")
     _, refused = await world.say(LAN, "/baocao")
-    assert "Văn phòng UBND tỉnh" in refused.params["text"] and not api.documents
+    # the plan's monitoring agency (plan.yaml meta.monitoring_agency), by its registered name
+    assert "Văn phòng Ủy ban nhân dân tỉnh" in refused.params["text"] and not api.documents
 
     since = api.mark()
     api.send(api.private(HOA), HOA, "/baocao")

@@ -380,7 +380,7 @@ async def test_reminder_subscriptions_need_a_group_admin(world: World) -> None:
 async def test_baocao_is_only_for_bot_admins_and_the_provincial_office(world: World) -> None:
     for user, where in ((KHOA, None), (LAN, None), (PHUC, None), (TAM, None), (LAN, SNV_GROUP)):
         refused = await world.say(user, "/baocao", where)
-        assert text_of(refused) == views.REPORT_REFUSED, user["first_name"]
+        assert text_of(refused) == views.report_refused(world.knowledge), user["first_name"]
     assert not world.api.calls_to("sendDocument") and not world.api.documents
     for user in (HOA, ADMIN):  # and the two who may
         since = world.api.mark()

@@ -17,19 +17,28 @@ from bot.core.clock import Clock, SystemClock
 from bot.core.config import Settings
 from bot.core.reply import Reply
 from bot.core.text import fold
+from bot.plan.loader import Knowledge
 from bot.progress.types import Asker
 
 PROMPT = "Bạn: "
 EXIT_WORDS = frozenset({"thoat", "exit", "quit", "bye", "tam biet"})
 INTRO = (
-    "Trợ lý Kế hoạch 91/KH-UBND — trò chuyện trên terminal.\n"
+    "Trợ lý {plan} — trò chuyện trên terminal.\n"
     "Gõ câu hỏi rồi Enter, ví dụ: Sở Nội vụ phải làm gì? | nhiệm vụ 2.4 | việc nào sắp đến hạn?\n"
     'Gõ "thoát" hoặc nhấn Ctrl-D để kết thúc.\n'
 )
 
 
 class BrainLike(Protocol):
+    @property
+    def knowledge(self) -> Knowledge | None: ...
+
     def answer(self, text: str, *, today: date, asker: Asker | None = None) -> Reply: ...
+
+
+def intro(knowledge: Knowledge | None) -> str:
+    """The first lines, naming the plan loaded ("Trợ lý Kế hoạch 12/KH-UBND")."""
+    return INTRO.format(plan=knowledge.plan.meta.label if knowledge else "Kế hoạch")
 
 
 def _load_brain(settings: Settings) -> BrainLike:
@@ -59,7 +68,7 @@ def run_chat(
                 import readline  # noqa: F401  (line editing and history for input())
         else:
             prompt = ""  # piped questions: print only the answers
-    out.write(INTRO + "\n")
+    out.write(intro(brain.knowledge) + "\n")
     while True:
         try:
             line = read(prompt)

@@ -2,7 +2,7 @@
 
 - `/nhacviec [tên cơ quan]` (group admins, checked with getChatMember): subscribe
   this group to the reminders of an agency — by default the agency the group is
-  linked to (/lienket); a group of Văn phòng UBND tỉnh (or a bot admin) may
+  linked to (/lienket); a group of the plan's monitoring agency (or a bot admin) may
   subscribe to every agency with `/nhacviec tất cả`. Running it again changes the
   agency or resumes a paused subscription.
 - `/tatnhacviec` (group admins): stop them (the subscription is paused, with why).
@@ -29,6 +29,7 @@ from telegram.ext import Application, CommandHandler
 from bot.core.clock import Clock
 from bot.core.reply import esc
 from bot.core.text import fold
+from bot.nlu.intent_registry import INTENTS_DIR, load_intents
 from bot.plan.agencies import AgencyRegistry
 from bot.plan.loader import Knowledge
 from bot.progress.access import AccessService
@@ -47,8 +48,6 @@ log = logging.getLogger(__name__)
 JOB_NAME = "reminders-tick"
 TICK_SECONDS = 60.0
 FIRST_TICK_SECONDS = 10.0
-WATCH_ALL_AGENCY = "vp_ubnd"  # Văn phòng UBND tỉnh follows every agency's work
-ALL_WORDS = frozenset({"tat ca", "tat ca co quan", "toan bo", "toan tinh", "all", "*"})
 UPCOMING_DAYS = 45
 UPCOMING_LIMIT = 10
 
@@ -56,6 +55,11 @@ GROUP_ONLY = "Lệnh này dùng trong nhóm của cơ quan, không dùng trong t
 NOT_ADMIN = "Chỉ quản trị viên của nhóm mới bật hoặc tắt nhắc việc."
 CHECK_FAILED = "Không kiểm tra được quyền quản trị nhóm lúc này; anh/chị vui lòng thử lại sau."
 HOURS = "Tin nhắc chỉ gửi trong giờ làm việc: 8:00–17:00, Thứ Hai đến Thứ Sáu, trừ ngày lễ."
+
+
+def all_agencies_words() -> frozenset[str]:
+    """How "every agency" is typed after /nhacviec (`all_agencies` in intents/vi/lists.yaml)."""
+    return frozenset(fold(w) for w in load_intents(INTENTS_DIR).lists.all_agencies)
 
 
 @dataclass(frozen=True)
@@ -124,7 +128,9 @@ class ReminderServices:
 
     def choose_agency(self, text: str, linked: str | None, user_id: int) -> AgencyChoice:
         """The agency (or ALL) a group subscribes to, or a refusal."""
-        watch_all = linked == WATCH_ALL_AGENCY or self.access.is_admin(user_id)
+        # the plan's monitoring agency follows every agency's work (plan.yaml meta)
+        monitor = self.knowledge.plan.meta.monitoring_agency
+        watch_all = (monitor is not None and linked == monitor) or self.access.is_admin(user_id)
         if not text:
             if linked is None:
                 return AgencyChoice(
@@ -133,12 +139,10 @@ class ReminderServices:
                     " với cơ quan bằng /lienket.",
                 )
             return AgencyChoice(linked)
-        if fold(text) in ALL_WORDS:
+        if fold(text) in all_agencies_words():
             if not watch_all:
-                return AgencyChoice(
-                    refusal=f"Chỉ nhóm của {esc(self.name(WATCH_ALL_AGENCY))} mới nhận nhắc việc của tất"
-                    " cả cơ quan.",
-                )
+                who = f"nhóm của {esc(self.name(monitor))}" if monitor else "quản trị viên bot"
+                return AgencyChoice(refusal=f"Chỉ {who} mới nhận nhắc việc của tất cả cơ quan.")
             return AgencyChoice(ALL_AGENCIES)
         found = self.registry.resolve(text)
         if not found:

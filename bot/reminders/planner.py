@@ -24,7 +24,7 @@ deadline has passed (catch-up after downtime) it is left to the overdue notice.
 
 Which assignments a chat follows: for an agency, those it is responsible for
 (`responsible_agencies`: chủ trì, thực hiện, tham mưu, or a member of a group that
-carries it out); for ALL (Văn phòng UBND tỉnh), every dated assignment, "done"
+carries it out); for ALL (the plan's monitoring agency), every dated assignment, "done"
 meaning every responsible agency reported it done.
 
 `compose_html` writes one Telegram HTML message for everything due for a chat

@@ -40,8 +40,9 @@ from telegram.ext import (
     filters,
 )
 
-from bot.core.reply import Reply, html_to_plain
+from bot.core.reply import Reply, esc, html_to_plain
 from bot.core.text import clean
+from bot.plan.loader import Knowledge
 from bot.telegram import callbacks
 from bot.telegram.context import (
     App,
@@ -66,11 +67,16 @@ NON_TEXT_HINT = (
     " <i>Sở Nội vụ phải làm gì?</i> hoặc gõ /help để xem hướng dẫn."
 )
 EMPTY_HINT = (
-    "Anh/chị cần hỏi gì về Kế hoạch 91/KH-UBND? Ví dụ: <i>nhiệm vụ 2.4</i>,"
+    "Anh/chị cần hỏi gì về {plan}? Ví dụ: <i>nhiệm vụ 2.4</i>,"
     " <i>Sở Nội vụ phải làm gì?</i>, <i>việc nào sắp đến hạn?</i>"
 )
 STALE_BUTTON = "Nút này đã cũ hoặc không hợp lệ. Anh/chị vui lòng hỏi lại."
 UNKNOWN_ITEM = "Kế hoạch không có mục này."
+
+
+def plan_label(knowledge: Knowledge | None) -> str:
+    """The plan as the texts name it, from its own data ("Kế hoạch 12/KH-UBND")."""
+    return knowledge.plan.meta.label if knowledge is not None else "Kế hoạch"
 
 
 Handler = Callable[[Update, Context], Coroutine[Any, Any, None]]
@@ -197,7 +203,7 @@ async def answer_text(
         await send_html(
             context,
             chat.id,
-            EMPTY_HINT,
+            EMPTY_HINT.format(plan=esc(plan_label(context.bot_data.brain.knowledge))),
             quote=message if quote else None,
             thread_id=_thread_of(message),
         )
