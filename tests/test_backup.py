@@ -30,7 +30,8 @@ from subprocess_helpers import bot_env, read_until, spawn_bot_run
 from bot.__main__ import main
 from bot.core.config import ConfigError, load_settings
 from bot.storage import open_database
-from bot.storage.sqlite import open_sqlite, open_sqlite_reader, to_utc_text
+from bot.storage.sqlite import open_sqlite, open_sqlite_reader
+from bot.storage.sqlite_rows import to_utc_text
 
 ADMIN = FakeBotApi.user(900001, "Quản trị")
 NOW = datetime(2026, 11, 20, 2, tzinfo=UTC)

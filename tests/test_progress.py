@@ -12,7 +12,8 @@ import pytest
 from bot.core.clock import FixedClock
 from bot.plan.loader import Knowledge, load_knowledge
 from bot.progress.service import NOTE_LIMIT, ProgressService, UpdateResult
-from bot.progress.view import ProgressView, RowStatus, State, reporting_period
+from bot.progress.status import RowStatus, State, reporting_period
+from bot.progress.view import ProgressView
 from bot.storage.sqlite import SqliteDatabase, open_sqlite
 
 PLAN = Path(__file__).resolve().parents[1] / "knowledge" / "plan.yaml"

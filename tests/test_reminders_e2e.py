@@ -34,7 +34,7 @@ from bot.plan.loader import Knowledge
 from bot.progress.service import ProgressService
 from bot.reminders.engine import Pacer, RateLimits, TickReport
 from bot.reminders.handlers import JOB_NAME, ReminderServices, RemindersFeature
-from bot.storage.reminders import ALL_AGENCIES
+from bot.storage.reminder_records import ALL_AGENCIES
 from bot.storage.sqlite import SqliteDatabase, open_sqlite
 from bot.telegram.app import serve
 

@@ -14,9 +14,10 @@ from bot.plan.deadlines import Deadline
 from bot.plan.loader import Knowledge
 from bot.progress.view import ProgressView
 from bot.reminders.calendar import WorkCalendar
-from bot.reminders.planner import Occurrence, ReminderPlanner, Snapshot, deadline_end
+from bot.reminders.occurrence import Occurrence, Snapshot
+from bot.reminders.planner import ReminderPlanner, deadline_end
 from bot.storage.base import NewUpdate
-from bot.storage.reminders import ALL_AGENCIES, Subscription
+from bot.storage.reminder_records import ALL_AGENCIES, Subscription
 from bot.storage.sqlite import SqliteDatabase, open_sqlite
 
 CAL = WorkCalendar()
@@ -114,7 +115,7 @@ def test_sunday_deadline_30_11_2025_moves_reminders_to_friday(knowledge: Knowled
     assert before["before-1"].send_at == at(2025, 11, 28, 16, 30)  # Saturday → Friday
     assert before["before-1"].moved and not before["before-3"].moved
     planner = ReminderPlanner(knowledge, CAL)
-    assert "dời từ Thứ Bảy 29/11 (Thứ Bảy)" in planner.describe(before["before-1"])
+    assert "dời từ Thứ Bảy 29/11 (Thứ Bảy)" in planner.messages.describe(before["before-1"])
 
 
 def test_dated_deadline_7_3_1_and_on_the_day_around_quoc_khanh(knowledge: Knowledge) -> None:
@@ -277,7 +278,7 @@ def test_merged_message_names_items_deadline_words_and_capnhat(knowledge: Knowle
         "before-7:III.1:2026-11-23",
         "digest:week:2026-11-23",
     ]
-    html = planner.compose_html(subscription, due, snap, now)
+    html = planner.messages.compose_html(subscription, due, snap, now)
     text = parse_html(html)  # valid Telegram HTML
     assert len(html) < 4096
     assert "Sở Nội vụ" in text
@@ -299,7 +300,7 @@ async def test_message_for_all_agencies_lists_who_has_not_finished(
     now = at(2026, 11, 23, 8)
     subscription = sub(ALL_AGENCIES)
     due = planner.occurrences(subscription, now, now, snap, as_of=now)
-    text = parse_html(planner.compose_html(subscription, due, snap, now))
+    text = parse_html(planner.messages.compose_html(subscription, due, snap, now))
     assert "tất cả cơ quan" in text
     (waiting,) = [line for line in text.splitlines() if "Chưa hoàn thành (33/34 cơ quan)" in line]
     assert "Sở Tài chính" in waiting and "Sở Nội vụ" not in waiting
@@ -312,6 +313,6 @@ def test_text_from_the_plan_is_escaped(knowledge: Knowledge) -> None:
     snap = Snapshot(ProgressView(changed, None, DEFAULT_TZ))
     now = at(2026, 11, 30, 8)
     due = planner.occurrences(sub("snv"), now, now, snap, as_of=now)
-    html = planner.compose_html(sub("snv"), due, snap, now)
+    html = planner.messages.compose_html(sub("snv"), due, snap, now)
     assert "Trước &lt;b&gt;ngày&lt;/b&gt; 5 &amp; 6/12/2026" in html
     assert "Trước <b>ngày</b> 5 & 6/12/2026" in parse_html(html)

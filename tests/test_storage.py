@@ -22,7 +22,8 @@ from bot.storage.migrate import (
     discover,
     split_statements,
 )
-from bot.storage.sqlite import SqliteDatabase, SqliteReader, open_sqlite, to_utc_text
+from bot.storage.sqlite import SqliteDatabase, SqliteReader, open_sqlite
+from bot.storage.sqlite_rows import to_utc_text
 
 NOW = datetime(2023, 6, 15, 9, 0, tzinfo=UTC)
 

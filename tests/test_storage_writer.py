@@ -19,7 +19,8 @@ import pytest
 
 from bot.storage.base import NewUpdate, StoredUpdate
 from bot.storage.reminders import ReminderStore
-from bot.storage.sqlite import SqliteDatabase, open_sqlite, to_utc_text
+from bot.storage.sqlite import SqliteDatabase, open_sqlite
+from bot.storage.sqlite_rows import to_utc_text
 
 NOW = datetime(2026, 6, 15, 2, 0, tzinfo=UTC)
 

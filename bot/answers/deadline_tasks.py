@@ -209,7 +209,7 @@ def _next_deadline(ctx: AnswerContext, today: date) -> tuple[AssignmentView, dat
 
 def _done_keys(ctx: AnswerContext, today: date) -> set[str]:
     """Assignments reported done, as /tiendo derives them (one view for both)."""
-    from bot.progress.view import State
+    from bot.progress.status import State
 
     if ctx.store() is None:
         return set()

@@ -32,8 +32,9 @@ from bot.plan.responsibility import (
     role_label,
     short_text,
 )
+from bot.progress.status import STATE_LABELS, STATE_ORDER, RowStatus
 from bot.progress.types import STATUS_LABELS
-from bot.progress.view import STATE_LABELS, STATE_ORDER, ProgressView, RowStatus
+from bot.progress.view import ProgressView
 from bot.storage.base import ProgressStore
 
 DETAIL_SHEET = "Tiến độ"

@@ -18,7 +18,8 @@ from bot.core.text import clean
 from bot.plan.loader import Knowledge
 from bot.plan.models import Item
 from bot.plan.responsibility import held_assignments
-from bot.progress.access import REGISTER_HINT, AccessResult, AccessService
+from bot.progress.access import AccessService
+from bot.progress.access_base import REGISTER_HINT, AccessResult
 from bot.progress.drafts import (
     NOTE_LIMIT,
     UpdateChecker,

@@ -49,9 +49,11 @@ from bot.core.reply import html_to_plain, split_html
 from bot.plan.loader import Knowledge
 from bot.progress.view import ProgressView
 from bot.reminders.calendar import WorkCalendar
-from bot.reminders.planner import Occurrence, ReminderPlanner, Snapshot
+from bot.reminders.occurrence import Occurrence, Snapshot
+from bot.reminders.planner import ReminderPlanner
 from bot.storage.base import ProgressStore
-from bot.storage.reminders import ReminderStore, Subscription
+from bot.storage.reminder_records import Subscription
+from bot.storage.reminders import ReminderStore
 from bot.telegram.delivery import CHAT_GONE, not_delivered  # also used for replies
 from bot.telegram.sending import post_message
 from bot.telegram.shutdown import Shutdown
@@ -291,7 +293,7 @@ class ReminderEngine:
                 continue
             chosen = [o for o in candidates if o.key in claimed]
             report.claimed += len(chosen)
-            html = self.planner.compose_html(sub, chosen, snap, now)
+            html = self.planner.messages.compose_html(sub, chosen, snap, now)
             outbound.append(Outbound(sub, tuple(o.key for o in chosen), tuple(split_html(html))))
         return outbound
 
@@ -409,6 +411,6 @@ class ReminderEngine:
             for occ in fresh:
                 slots.setdefault(occ.send_at, []).append(occ)
             for at, occs in slots.items():
-                out.append((at, sub, self.planner.compose_html(sub, occs, snap, at)))
+                out.append((at, sub, self.planner.messages.compose_html(sub, occs, snap, at)))
         out.sort(key=lambda x: (x[0], x[1].chat_id))
         return out

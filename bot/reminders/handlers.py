@@ -37,7 +37,8 @@ from bot.progress.view import ProgressView
 from bot.reminders.calendar import WorkCalendar
 from bot.reminders.engine import Pacer, ReminderEngine
 from bot.storage.base import Database
-from bot.storage.reminders import ALL_AGENCIES, ReminderStore, Subscription, store_for
+from bot.storage.reminder_records import ALL_AGENCIES, Subscription
+from bot.storage.reminders import ReminderStore, store_for
 from bot.telegram.chat_admin import is_group_admin as group_admin_check
 from bot.telegram.commands import GROUP, GROUP_ADMIN, add_menu_command
 from bot.telegram.context import App, Context
@@ -124,7 +125,7 @@ class ReminderServices:
     # -- choosing the agency ------------------------------------------------------
 
     def name(self, agency_id: str) -> str:
-        return self.engine.planner.name(agency_id)
+        return self.engine.planner.messages.name(agency_id)
 
     def choose_agency(self, text: str, linked: str | None, user_id: int) -> AgencyChoice:
         """The agency (or ALL) a group subscribes to, or a refusal."""
@@ -182,7 +183,7 @@ class ReminderServices:
                 " (mặc định theo cơ quan đã liên kết với nhóm)."
             )
         tz = self.clock.tz
-        audience = esc(self.engine.planner.audience(sub))
+        audience = esc(self.engine.planner.messages.audience(sub))
         if sub.paused:
             since = f" từ {sub.paused_at.astimezone(tz):%H:%M %d/%m/%Y}" if sub.paused_at else ""
             return (
@@ -192,7 +193,7 @@ class ReminderServices:
         upcoming = self.engine.upcoming(sub, UPCOMING_DAYS, UPCOMING_LIMIT)
         lines = [f"🗓 <b>Lịch nhắc việc của nhóm</b> — {audience}"]
         if upcoming:
-            lines += [f"• {self.engine.planner.describe(o)}" for o in upcoming]
+            lines += [f"• {self.engine.planner.messages.describe(o)}" for o in upcoming]
         else:
             lines.append(f"Không có nhắc việc nào trong {UPCOMING_DAYS} ngày tới.")
         lines += [HOURS, "Tắt nhắc việc: /tatnhacviec"]
@@ -200,7 +201,7 @@ class ReminderServices:
 
     def subscribed_html(self, sub: Subscription) -> str:
         lines = [
-            f"🔔 Đã bật nhắc việc cho nhóm: <b>{esc(self.engine.planner.audience(sub))}</b>.",
+            f"🔔 Đã bật nhắc việc cho nhóm: <b>{esc(self.engine.planner.messages.audience(sub))}</b>.",
             "Nhóm sẽ nhận: nhắc trước hạn (7, 3, 1 ngày và đúng ngày; báo cáo năm mục III.1:"
             " 14, 7, 3, 1 ngày), nhắc hằng tuần khi quá hạn mà chưa báo cáo hoàn thành, và"
             " bản tổng hợp 8:00 sáng Thứ Hai.",
@@ -209,7 +210,7 @@ class ReminderServices:
         upcoming = self.engine.upcoming(sub, UPCOMING_DAYS, 3)
         if upcoming:
             lines.append("Sắp tới:")
-            lines += [f"• {self.engine.planner.describe(o)}" for o in upcoming]
+            lines += [f"• {self.engine.planner.messages.describe(o)}" for o in upcoming]
         lines.append("Xem lịch: /lichnhac · Tắt: /tatnhacviec")
         return "\n".join(lines)
 
@@ -345,7 +346,7 @@ class RemindersFeature:
             context,
             chat,
             message,
-            f"🔕 Đã tắt nhắc việc ({esc(svc.engine.planner.audience(current))}) cho nhóm."
+            f"🔕 Đã tắt nhắc việc ({esc(svc.engine.planner.messages.audience(current))}) cho nhóm."
             " Bật lại: /nhacviec",
         )
 

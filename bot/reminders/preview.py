@@ -63,7 +63,7 @@ def print_preview(settings: Settings, today: date, days: int, out: TextIO | None
         messages = engine.preview(start, end, active)
         for at, sub, html in messages:
             local = calendar.local(at)
-            who = engine.planner.audience(sub)
+            who = engine.planner.messages.audience(sub)
             out.write(
                 f"── {local:%H:%M} {weekday_vi(local.date())} {local:%d/%m/%Y} · nhóm {sub.chat_id}"
                 f" «{sub.title or '(không tên)'}» ({who})\n"

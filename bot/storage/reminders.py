@@ -18,142 +18,28 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from pathlib import Path
-from typing import Any, Literal, Protocol, cast
+from typing import Any
 
+from bot.storage.reminder_records import (
+    Claimable,
+    Event,
+    LogEntry,
+    Subscription,
+    entry_from_row,
+    subscription_from_row,
+    time_from_text,
+)
 from bot.storage.sqlite import (  # same pragmas as the bot's DB
     SqliteDatabase,
     SqliteSession,
     _connect,
-    from_utc_text,
     open_sqlite,
-    to_utc_text,
 )
+from bot.storage.sqlite_rows import to_utc_text
 
-ALL_AGENCIES = "ALL"
-MAX_ATTEMPTS = 3
 SCHEMA_VERSION = 2
-
-LogStatus = Literal["pending", "sent", "failed"]
-
-
-@dataclass(frozen=True)
-class Subscription:
-    """A group chat's reminder subscription (agency id, or `ALL_AGENCIES`)."""
-
-    chat_id: int
-    agency_id: str
-    title: str | None
-    created_by: int
-    created_at: datetime
-    active_since: datetime
-    paused: bool = False
-    pause_reason: str | None = None
-    paused_at: datetime | None = None
-
-    @property
-    def all_agencies(self) -> bool:
-        return self.agency_id == ALL_AGENCIES
-
-
-@dataclass(frozen=True)
-class LogEntry:
-    """One row of the send log."""
-
-    chat_id: int
-    key: str
-    kind: str
-    subject: str
-    occurs_on: date
-    scheduled_at: datetime
-    status: LogStatus
-    attempts: int
-    retryable: bool
-    created_at: datetime
-    attempted_at: datetime | None
-    sent_at: datetime | None
-    message_id: int | None
-    error: str | None
-
-    def claimable(self) -> bool:
-        """May a tick (re)claim this row? Never-tried pending, or retryable failed."""
-        if self.status == "pending":
-            return self.attempted_at is None
-        return self.status == "failed" and self.retryable and self.attempts < MAX_ATTEMPTS
-
-
-@dataclass(frozen=True)
-class Event:
-    chat_id: int
-    action: str
-    agency_id: str | None
-    actor_id: int | None
-    detail: str | None
-    at: datetime
-
-
-class Claimable(Protocol):
-    """What the log needs of a reminder occurrence (see `planner.Occurrence`)."""
-
-    @property
-    def key(self) -> str: ...
-
-    @property
-    def kind(self) -> str: ...
-
-    @property
-    def subject(self) -> str: ...
-
-    @property
-    def occurs_on(self) -> date: ...
-
-    @property
-    def send_at(self) -> datetime: ...
-
-
-def _dt(text: str | None) -> datetime | None:
-    return from_utc_text(text)
-
-
-def _need(text: str | None) -> datetime:
-    value = from_utc_text(text)
-    assert value is not None
-    return value
-
-
-def _subscription(row: sqlite3.Row) -> Subscription:
-    return Subscription(
-        chat_id=row["chat_id"],
-        agency_id=row["agency_id"],
-        title=row["title"],
-        created_by=row["created_by"],
-        created_at=_need(row["created_at"]),
-        active_since=_need(row["active_since"]),
-        paused=bool(row["paused"]),
-        pause_reason=row["pause_reason"],
-        paused_at=_dt(row["paused_at"]),
-    )
-
-
-def _entry(row: sqlite3.Row) -> LogEntry:
-    return LogEntry(
-        chat_id=row["chat_id"],
-        key=row["reminder_key"],
-        kind=row["kind"],
-        subject=row["subject"],
-        occurs_on=date.fromisoformat(row["occurs_on"]),
-        scheduled_at=_need(row["scheduled_at"]),
-        status=cast(LogStatus, row["status"]),
-        attempts=row["attempts"],
-        retryable=bool(row["retryable"]),
-        created_at=_need(row["created_at"]),
-        attempted_at=_dt(row["attempted_at"]),
-        sent_at=_dt(row["sent_at"]),
-        message_id=row["message_id"],
-        error=row["error"],
-    )
 
 
 def _subscription_row(conn: sqlite3.Connection, chat_id: int) -> sqlite3.Row:
@@ -230,14 +116,14 @@ class ReminderStore(SqliteSession):
 
     def get(self, chat_id: int) -> Subscription | None:
         row = self._one("SELECT * FROM reminder_subscriptions WHERE chat_id = ?", (chat_id,))
-        return _subscription(row) if row is not None else None
+        return subscription_from_row(row) if row is not None else None
 
     def subscriptions(self, *, include_paused: bool = False) -> list[Subscription]:
         rows = self._all(
             "SELECT * FROM reminder_subscriptions WHERE (? = 1 OR paused = 0) ORDER BY chat_id",
             (1 if include_paused else 0,),
         )
-        return [_subscription(row) for row in rows]
+        return [subscription_from_row(row) for row in rows]
 
     async def subscribe(
         self, chat_id: int, agency_id: str, title: str | None, created_by: int, at: datetime
@@ -260,7 +146,7 @@ class ReminderStore(SqliteSession):
             )
             action = "resumed" if before is not None and before["paused"] else "subscribed"
             self._event(conn, chat_id, action, agency_id, created_by, title, at)
-            return _subscription(_subscription_row(conn, chat_id))
+            return subscription_from_row(_subscription_row(conn, chat_id))
 
         return await self._write(job)
 
@@ -281,7 +167,7 @@ class ReminderStore(SqliteSession):
                 (reason, to_utc_text(at), chat_id),
             )
             self._event(conn, chat_id, "paused", current["agency_id"], actor_id, reason, at)
-            return _subscription(_subscription_row(conn, chat_id))
+            return subscription_from_row(_subscription_row(conn, chat_id))
 
         return await self._write(job)
 
@@ -297,7 +183,7 @@ class ReminderStore(SqliteSession):
                 r["agency_id"],
                 r["actor_id"],
                 r["detail"],
-                _need(r["at"]),
+                time_from_text(r["at"]),
             )
             for r in rows
         ]
@@ -318,7 +204,7 @@ class ReminderStore(SqliteSession):
                 None if since is None else to_utc_text(since),
             ),
         )
-        return [_entry(row) for row in rows]
+        return [entry_from_row(row) for row in rows]
 
     def logged(self, chat_id: int, keys: Iterable[str]) -> dict[str, LogEntry]:
         """The log rows of these keys for a chat."""
@@ -330,7 +216,7 @@ class ReminderStore(SqliteSession):
                 f"SELECT * FROM reminder_log WHERE chat_id = ? AND reminder_key IN ({marks})",
                 (chat_id, *chunk),
             )
-            found.update({row["reminder_key"]: _entry(row) for row in rows})
+            found.update({row["reminder_key"]: entry_from_row(row) for row in rows})
         return found
 
     async def claim(self, chat_id: int, due: Sequence[Claimable], at: datetime) -> list[str]:
@@ -366,7 +252,7 @@ class ReminderStore(SqliteSession):
                     "SELECT * FROM reminder_log WHERE chat_id = ? AND reminder_key = ?",
                     (chat_id, occurrence.key),
                 ).fetchone()
-                if row is not None and _entry(row).claimable():
+                if row is not None and entry_from_row(row).claimable():
                     conn.execute(
                         "UPDATE reminder_log SET status = 'pending', attempted_at = NULL,"
                         " retryable = 0 WHERE id = ?",
@@ -419,7 +305,7 @@ class ReminderStore(SqliteSession):
             "SELECT * FROM reminder_log WHERE status = 'pending' AND attempted_at IS NOT NULL"
             " ORDER BY id"
         )
-        return [_entry(row) for row in rows]
+        return [entry_from_row(row) for row in rows]
 
     async def close_interrupted(self, error: str) -> int:
         """Mark interrupted rows failed (final): they may have been delivered."""
