@@ -21,7 +21,7 @@ from bot.telegram.commands import greeting, help_reply
 from bot.telegram.handlers import EMPTY_HINT, plan_label
 from bot.telegram.progress.views import report_refused
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 PLAN = ROOT / "tests" / "fixtures" / "other_plan" / "plan.yaml"
 
 

@@ -15,7 +15,7 @@ from case_grading import grade, load_cases, message_of
 from bot.brain import Brain
 from bot.plan.loader import load_knowledge
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = ROOT.parent / "shared" / "eval" / "sample.yaml"
 CASE_FILES = [
     *sorted((ROOT / "tests").glob("cases/*.yaml")),

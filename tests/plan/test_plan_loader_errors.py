@@ -19,7 +19,7 @@ import pytest
 from bot.core.config import ConfigError, Settings, load_settings
 from bot.plan.loader import PlanError, load_knowledge
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 PLAN_TEXT = (ROOT / "knowledge" / "plan.yaml").read_text(encoding="utf-8")
 AGENCIES_TEXT = (ROOT / "knowledge" / "agencies.yaml").read_text(encoding="utf-8")
 

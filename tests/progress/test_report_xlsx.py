@@ -24,7 +24,7 @@ from bot.progress.report_xlsx import (
 from bot.progress.service import ProgressService
 from bot.storage.sqlite import SqliteDatabase, open_sqlite
 
-PLAN = Path(__file__).resolve().parents[1] / "knowledge" / "plan.yaml"
+PLAN = Path(__file__).resolve().parents[2] / "knowledge" / "plan.yaml"
 TODAY = date(2023, 7, 15)
 
 

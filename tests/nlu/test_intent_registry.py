@@ -24,7 +24,7 @@ from bot.nlu.slots import SLOTS
 from bot.nlu.understanding import INTENTS_DIR, Understander
 from bot.plan.loader import Knowledge, PlanError
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture

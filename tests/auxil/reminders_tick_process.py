@@ -6,7 +6,7 @@ hour with reminders due; this small program runs the very same engine
 given on the command line, against a Bot API URL — so a test can SIGKILL it in
 the middle of a send and start it again on the same file.
 
-    python tests/reminders_tick_process.py DB_PATH API_URL TOKEN 2026-11-23T08:00
+    python tests/auxil/reminders_tick_process.py DB_PATH API_URL TOKEN 2026-11-23T08:00
 
 It prints one JSON line (the tick report) and exits 0.
 """
@@ -21,7 +21,7 @@ from pathlib import Path
 
 from telegram import Bot
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 from bot.core.clock import DEFAULT_TZ, FixedClock  # noqa: E402

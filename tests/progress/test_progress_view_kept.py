@@ -16,7 +16,7 @@ from bot.progress.view import ProgressView
 from bot.storage.base import NewUpdate
 from bot.storage.sqlite import SqliteDatabase, open_sqlite
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 START = datetime(2023, 1, 2, 2, 0, tzinfo=UTC)
 
 

@@ -221,7 +221,7 @@ async def _tick_process(
 ) -> tuple[asyncio.subprocess.Process, asyncio.Task[bytes]]:
     process = await asyncio.create_subprocess_exec(
         sys.executable,
-        str(ROOT / "tests" / "reminders_tick_process.py"),
+        str(ROOT / "tests" / "auxil" / "reminders_tick_process.py"),
         str(db),
         api.base_url,
         TOKEN,

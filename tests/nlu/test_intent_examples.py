@@ -20,7 +20,7 @@ import yaml
 from bot.brain import Brain, Understanding
 from bot.plan.loader import load_knowledge
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 INTENTS_DIR = ROOT / "intents" / "vi"
 TODAY = date(2026, 11, 18)
 

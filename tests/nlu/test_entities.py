@@ -15,7 +15,7 @@ from bot.brain import Brain, Understanding
 from bot.nlu.entities import Entities
 from bot.plan.loader import load_knowledge
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")

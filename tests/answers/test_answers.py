@@ -20,7 +20,7 @@ from bot.brain import Brain
 from bot.core.reply import TELEGRAM_LIMIT, Reply, esc, html_to_plain, split_html
 from bot.plan.loader import Knowledge, load_knowledge
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 TODAY = date(2026, 11, 18)
 TELEGRAM_TAGS = {"b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "code", "pre", "a"}
 

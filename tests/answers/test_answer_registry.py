@@ -18,7 +18,7 @@ from bot.core.yaml_io import load_yaml_file
 from bot.plan.loader import Knowledge
 from bot.progress.types import Asker
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 INTENTS = ROOT / "intents"
 ANSWERS = ROOT / "bot" / "answers"
 

@@ -21,7 +21,7 @@ from bot.plan.deadlines import Deadline
 from bot.plan.loader import Knowledge, load_knowledge
 from bot.plan.models import Assignment, Item
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SOURCE = ROOT / "knowledge" / "source" / "ke-hoach-91-KH-UBND-2023.txt"
 
 

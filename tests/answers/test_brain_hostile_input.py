@@ -21,7 +21,7 @@ from bot.core.reply import TELEGRAM_LIMIT
 from bot.plan.loader import load_knowledge
 from bot.telegram import callbacks
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 ALLOWED = {"b", "i", "u", "s", "code", "pre", "a", "blockquote", "tg-spoiler"}
 BRAIN = Brain(load_knowledge(ROOT / "knowledge" / "plan.yaml"))
 TODAY = date(2026, 11, 26)

@@ -16,7 +16,7 @@ from bot.progress.status import RowStatus, State, reporting_period
 from bot.progress.view import ProgressView
 from bot.storage.sqlite import SqliteDatabase, open_sqlite
 
-PLAN = Path(__file__).resolve().parents[1] / "knowledge" / "plan.yaml"
+PLAN = Path(__file__).resolve().parents[2] / "knowledge" / "plan.yaml"
 ADMIN = 1
 SNV_USER = 10  # Sở Nội vụ
 SYT_USER = 20  # Sở Y tế, reaches items 1.1, 5, 6a, III.1… through "các sở, ban, ngành"
