@@ -1,5 +1,5 @@
 # Two commands on a fresh machine: `make run` (the bot, or a terminal chat without a
-# token) and `make test` (ruff, mypy, pytest). Both create .venv themselves.
+# token) and `make test` (ruff, the layer check, mypy, pytest). Both create .venv themselves.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -24,6 +24,7 @@ run: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 typecheck: $(STAMP)
 	$(BIN)/mypy

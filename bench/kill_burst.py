@@ -12,7 +12,7 @@ A real `python -m bot run` child process (its own environment, LOG_LEVEL=INFO) a
 the fake Bot API of the tests (`tests/fake_bot_api.FakeBotApi`, imported through
 sys.path as bench/load.py does; 127.0.0.1 only). Before the first start the database
 gets 20 approved members of agency "snv" (`ProgressService.request_membership` then
-`approve_member`, as tests/test_inbox_crash.py does) and the fake server holds 200
+`approve_member`, as tests/telegram/test_inbox_crash.py does) and the fake server holds 200
 private `/capnhat 2.4 đang thực hiện K% đợt K` reports, ten from each (K = 1…10).
 
 The bot is started and SIGKILLed five times (`--kills`) while it works through them:
@@ -70,7 +70,7 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-for _path in (ROOT, ROOT / "tests"):
+for _path in (ROOT, ROOT / "tests", ROOT / "tests" / "auxil"):
     if str(_path) not in sys.path:
         sys.path.insert(0, str(_path))
 
@@ -162,9 +162,9 @@ class Run:
 
 
 async def seed(path: Path, senders: list[dict[str, Any]]) -> None:
-    from bot.clock import SystemClock
-    from bot.plan_loader import load_knowledge
-    from bot.progress import ProgressService
+    from bot.core.clock import SystemClock
+    from bot.plan.loader import load_knowledge
+    from bot.progress.service import ProgressService
     from bot.storage.sqlite import open_sqlite
 
     knowledge = load_knowledge(PLAN)

@@ -81,7 +81,7 @@ from typing import Any
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
-for _path in (ROOT, ROOT / "tests"):
+for _path in (ROOT, ROOT / "tests", ROOT / "tests" / "auxil"):
     if str(_path) not in sys.path:
         sys.path.insert(0, str(_path))
 
@@ -268,7 +268,7 @@ async def seed_history(
 ) -> None:
     """`count` progress reports spread over the year before `now` (5,000 ≈ a year of a
     province's reports), so the bot answers over a realistic history, not an empty one."""
-    from bot.progress_plan import find_item
+    from bot.plan.responsibility import find_item
     from bot.storage.base import NewUpdate
 
     rnd = random.Random(count)
@@ -296,10 +296,10 @@ async def seed_history(
 async def build_scenario(db_path: Path, users: int, member_share: float, history: int) -> Scenario:
     """Seed the database (approved members, linked groups, `history` past reports)
     before the bot starts."""
-    from bot.clock import SystemClock
-    from bot.plan_loader import load_knowledge
-    from bot.progress import ProgressService
-    from bot.progress_plan import agency_items
+    from bot.core.clock import SystemClock
+    from bot.plan.loader import load_knowledge
+    from bot.plan.responsibility import agency_items
+    from bot.progress.service import ProgressService
     from bot.storage.sqlite import open_sqlite
 
     knowledge = load_knowledge(PLAN)

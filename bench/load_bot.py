@@ -4,12 +4,12 @@ Usage (started by bench/load.py, not by hand):
     python bench/load_bot.py --base-url http://127.0.0.1:PORT/bot --db PATH
                              [--limiter] [--commit-delay-ms N] --deadline SECONDS
 
-Runs `serve` with the real `Brain` and `default_features` (progress + reminders) as
-`python -m bot run` does: one database, opened here, for the update inbox, progress and
-reminders. Except that the Bot API URL is the fake server's, the rate limiter can be
-switched off (`run_bot` always has it on), and `--commit-delay-ms` makes the database's
-writer thread sleep that long inside each transaction before COMMIT, holding the write
-lock as a slow fsync would (`open_sqlite(..., commit_delay=...)`). It prints one JSON line
+Runs the composition root (`Runtime`: the real `Brain`, `default_features`: progress +
+reminders) as `python -m bot run` does: one database, opened here, for the update inbox,
+progress and reminders. Except that the Bot API URL is the fake server's, the rate limiter
+can be switched off (`run_bot` always has it on), and `--commit-delay-ms` makes the
+database's writer thread sleep that long inside each transaction before COMMIT, holding the
+write lock as a slow fsync would (`open_sqlite(..., commit_delay=...)`). It prints one JSON line
 `{"event": "ready", …}` once polling, then stops when its standard input reaches end
 of file (or a line arrives), or after `--deadline` seconds whatever happens, and prints
 `{"event": "done", "peak_rss_mib": …, "cpu_seconds": …, "loop_lag_…": …, "writer_…": …}`
@@ -38,11 +38,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from telegram.request import BaseRequest
 
-    from bot.brain import Brain
-    from bot.config import Settings
-    from bot.storage.sqlite import SqliteDatabase
     from bot.storage.writer import WriterStats
-    from bot.telegram.app import Feature
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
@@ -154,14 +150,12 @@ async def run(
 ) -> int:
     from pydantic import SecretStr
 
-    from bot.brain import Brain
-    from bot.clock import SystemClock
-    from bot.config import Settings
-    from bot.plan_loader import load_knowledge
+    from bot.app.runtime import Runtime
+    from bot.core.clock import SystemClock
+    from bot.core.config import Settings
+    from bot.plan.loader import load_knowledge
     from bot.storage.sqlite import open_sqlite
     from bot.telegram import app, errors
-    from bot.telegram.app import default_features
-    from bot.telegram.progress import ProgressFeature
 
     if slots is not None:  # what build_application uses when serve passes nothing
         app.MAX_CONCURRENT_UPDATES = slots
@@ -179,43 +173,18 @@ async def run(
         heartbeat_path=None,
     )
     knowledge = load_knowledge(settings.plan_path)
-    request, updates = _requests(transport)
-    progress = ProgressFeature(settings, knowledge)
-    brain = Brain(knowledge, progress=progress.reader)
+    request, get_updates_request = _requests(transport)
     db = open_sqlite(db_path, now=SystemClock(settings.tz).now(), commit_delay=commit_delay)
-    try:
-        features = default_features(settings, progress=progress, database=db)
-        app.settle_heap()  # as run_bot does
-        return await _serve(settings, brain, features, db, limiter, deadline, request, updates)
-    finally:
-        db.close()
-
-
-async def _serve(
-    settings: Settings,
-    brain: Brain,
-    features: list[Feature],
-    db: SqliteDatabase,
-    limiter: bool,
-    deadline: float,
-    request: BaseRequest | None,
-    get_updates_request: BaseRequest | None,
-) -> int:
-    """Serve until stdin closes or the deadline; say "ready" and "done" (see above)."""
-    from bot.telegram.app import serve
-
+    runtime = Runtime.build(settings, knowledge, database=db)  # closes db when it closes
+    app.settle_heap()  # as run_bot does
     stop, ready = asyncio.Event(), asyncio.Event()
     task = asyncio.create_task(
-        serve(
-            settings,
-            brain,
+        runtime.serve(
             stop=stop,
             ready=ready,
             rate_limiter=limiter,
-            features=features,
             request=request,
             get_updates_request=get_updates_request,
-            database=db,
         )
     )
     waiter = asyncio.create_task(ready.wait())

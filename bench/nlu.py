@@ -45,7 +45,7 @@ def main() -> int:
     args = parser.parse_args()
     t0 = time.perf_counter()
     from bot.brain import Brain
-    from bot.plan_loader import load_knowledge
+    from bot.plan.loader import load_knowledge
 
     t_import = time.perf_counter() - t0
     t1 = time.perf_counter()

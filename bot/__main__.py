@@ -45,7 +45,7 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    from bot import cli
+    from bot.app import cli
 
     handler = {
         "ask": cli.cmd_ask,

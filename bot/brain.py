@@ -1,187 +1,58 @@
 """The brain: from a message (however it is typed) to a grounded Vietnamese reply.
 
-Transport-free: the Telegram handlers, the terminal chat and `python -m bot ask`
-all call `Brain.answer`. Understanding is `Brain.understand` (normalise, fix
-typos, extract entities, score intents from `intents/`); answering is
-`bot.answers.Answerer`, reading only the plan and stored progress.
+A thin facade, transport-free: the Telegram handlers, the terminal chat and
+`python -m bot ask` all call `Brain.answer`, which understands the message
+(`bot.nlu.understanding`) and then answers it (`bot.answers`), reading only the plan
+and stored progress.
 """
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from bot.agency_names import unknown_agency_name
-from bot.agency_registry import ASSIGNABLE, AgencyMatch, AgencyRegistry, alias_tokens
-from bot.answers import Answerer
-from bot.entities import Entities, EntityExtractor
-from bot.intent_model import IntentModel, IntentScores
-from bot.lexicon import Lexicon, SpellFixer, exact_tokens, phrase_tokens
-from bot.plan_loader import Knowledge
-from bot.progress_types import Asker, ProgressReader
-from bot.replies import Reply
-from bot.search import SearchResult, TopicSearch
-from bot.text import clean, fold, looks_like_telex, looks_like_vni, untelex, unvni
+from bot.answers.answerer import Answerer
+from bot.core.reply import Reply
+from bot.nlu.understanding import Understander, Understanding
+from bot.plan.agencies import AgencyRegistry
+from bot.plan.loader import Knowledge
+from bot.progress.drafts import UpdateChecker
+from bot.progress.types import Asker, ProgressReader
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-TOPIC_FULL_SCORE = 6.0
-MAX_INPUT = 2000  # characters read of one message; the rest is ignored
-_COMMAND = re.compile(r"^/([a-z_]+)(?:@[a-z0-9_]+)?\s*(.*)$")
+if TYPE_CHECKING:
+    from bot.progress.view import ProgressView
 
-
-@dataclass
-class Understanding:
-    """What the brain read in a message."""
-
-    text: str  # cleaned original text (for notes and echoes)
-    folded: str
-    tokens: list[str]
-    entities: Entities
-    agencies: list[AgencyMatch]
-    agency: AgencyMatch | None
-    search: SearchResult
-    scores: IntentScores
-    intent: str
-    command_arg: str = ""
-    features: dict[str, float] = field(default_factory=dict)
+__all__ = ["Brain", "Understanding"]
 
 
 class Brain:
-    """Understands messages about one plan and answers them."""
+    """Understands messages about one plan and answers them.
+
+    `updates` checks progress updates: the progress service's `checker` where members
+    report (the composition root passes it); by default the operator's rules, as
+    `python -m bot ask` and the terminal chat use. `view` is the process's one progress
+    view of `progress` (the composition root's); without it one is made when needed."""
 
     def __init__(
         self,
         knowledge: Knowledge,
         progress: ProgressReader | None = None,
         intents_dir: Path | None = None,
+        registry: AgencyRegistry | None = None,
+        updates: UpdateChecker | None = None,
+        view: ProgressView | None = None,
     ):
         self.knowledge = knowledge
         self.progress = progress
-        folder = intents_dir or PROJECT_ROOT / "intents" / "vi"
-        self.lexicon = Lexicon.load(folder / "lists.yaml")
-        self.model = IntentModel(folder)
-        self.registry = AgencyRegistry(knowledge.agencies)
-        self.extractor = EntityExtractor(knowledge.plan, self.lexicon)
-        vocabulary_file = knowledge.plan_path.with_name("vocabulary.yaml")
-        if not vocabulary_file.exists():
-            vocabulary_file = PROJECT_ROOT / "knowledge" / "vocabulary.yaml"
-        self.search = TopicSearch(
-            knowledge.plan,
-            vocabulary_file,
-            self.lexicon.stop_words,
-            {a.id: a.name for a in knowledge.agencies.values() if a.kind in ASSIGNABLE},
+        self.understander = Understander(knowledge, intents_dir, registry)
+        self.registry = self.understander.registry
+        self.answerer = Answerer(
+            knowledge, self.registry, self.understander.folder, progress, updates, view
         )
-        vocab = self.lexicon.words() | self.model.vocabulary() | self.search.words
-        for agency in knowledge.agencies.values():
-            for name in (agency.name, *agency.aliases):
-                vocab |= set(phrase_tokens(name))
-        self.spell = SpellFixer({w for w in vocab if "_" not in w})
-        # words that ask *how* (cues of other intents) are not topics to search for
-        self._non_topic = frozenset(
-            w
-            for name, spec in self.model.specs.items()
-            if name not in ("search", "unknown")
-            for w in spec.cues.words
-        ) | frozenset(
-            w
-            for index in (
-                self.lexicon.relative,
-                self.lexicon.recurring,
-                self.lexicon.no_deadline,
-                self.lexicon.event_deadline,
-                self.lexicon.question_endings,
-                self.lexicon.skip,
-            )
-            for w in index.words
-        )
-        meta = knowledge.plan.meta
-        self._basis = {meta.implements, *meta.bases}
-        self.answerer = Answerer(knowledge, self.registry, folder, progress)
-
-    # --- understanding -------------------------------------------------------
 
     def understand(self, message: str) -> Understanding:
-        text = clean(message[: MAX_INPUT * 2])[:MAX_INPUT]
-        if looks_like_telex(text):
-            text = untelex(text)
-        elif looks_like_vni(text):
-            text = unvni(text)
-        folded = fold(text)
-        command_arg = ""
-        cmd = _COMMAND.match(folded)
-        if cmd:
-            command_arg = text[len(text) - len(cmd.group(2)) :] if cmd.group(2) else ""
-        tokens = self.spell.fix_all(self.lexicon.expand(list(phrase_tokens(folded))))
-        entities = self.extractor.extract(folded, tokens, exact_tokens(text))
-        agency_tokens = list(alias_tokens(text))
-        agencies = self.registry.find(agency_tokens)
-        if not any(m.agency.kind in ASSIGNABLE for m in agencies):
-            agencies = self.registry.find_cased(text) + agencies
-        agency = self.registry.pick(agencies)
-        named = {t for m in agencies if m.agency.kind in ASSIGNABLE for t in m.surface.split()}
-        result = self.search.search([t for t in tokens if t not in named], self._non_topic)
-        features = self._features(entities, agency, result, tokens)
-        features["basis"] = 1.0 if set(entities.legal) & self._basis else 0.0
-        if not features["agency"] and unknown_agency_name(text):
-            features["agency_like"] = 1.0
-        forced = self.model.command_intent(entities.command)
-        scores = self.model.score(features, tokens)
-        if forced:
-            scores.forced = True
-            intent = forced
-        elif scores.below_threshold:
-            intent = "unknown"
-        else:
-            intent = scores.best
-        return Understanding(
-            text=text,
-            folded=folded,
-            tokens=tokens,
-            entities=entities,
-            agencies=agencies,
-            agency=agency,
-            search=result,
-            scores=scores,
-            intent=intent,
-            command_arg=command_arg,
-            features=features,
-        )
-
-    @staticmethod
-    def _features(
-        ent: Entities, agency: AgencyMatch | None, result: SearchResult, tokens: list[str]
-    ) -> dict[str, float]:
-        topic = 0.0
-        if result.hits:
-            # a topic counts fully when most words are the plan's and the best item
-            # matches them strongly (BM25 score), not through one common word
-            strength = min(1.0, result.hits[0][1] / TOPIC_FULL_SCORE)
-            topic = (
-                result.coverage if result.coverage >= 0.5 else result.coverage * 0.4
-            ) * strength
-        assignable = agency is not None and agency.agency.kind in ASSIGNABLE
-        return {
-            "item": 1.0 if ent.items else 0.0,
-            "agency": 1.0 if assignable else (0.4 if agency else 0.0),
-            "role": 1.0 if ent.roles else 0.0,
-            "quarter": 1.0 if ent.quarter else 0.0,
-            "date": 1.0 if ent.dates else 0.0,
-            "month": 1.0 if ent.month else 0.0,
-            "relative": 1.0 if ent.relative else 0.0,
-            "recurring": 1.0 if ent.recurring else 0.0,
-            "undated": 1.0 if ent.no_deadline else 0.0,
-            "window_days": 1.0 if ent.window_days else 0.0,
-            "event_deadline": 1.0 if ent.event_deadline else 0.0,
-            "yearly": 1.0 if ent.yearly else 0.0,
-            "deadline": 1.0 if ent.has_deadline else 0.0,
-            "status": 1.0 if ent.status else 0.0,
-            "percent": 1.0 if ent.percent is not None else 0.0,
-            "legal": 1.0 if ent.legal else 0.0,
-            "question": 1.0 if ent.question else 0.0,
-            "topic": topic,
-        }
+        return self.understander.understand(message)
 
     # --- answering -----------------------------------------------------------
 

@@ -19,10 +19,10 @@ from typing import Any
 import pytest
 from fake_bot_api import FakeBotApi
 
-from bot.config import Settings
-from bot.plan_loader import Knowledge, load_knowledge
-from bot.progress_types import Asker
-from bot.replies import Button, Reply, esc
+from bot.core.config import Settings
+from bot.core.reply import Button, Reply, esc
+from bot.plan.loader import Knowledge, load_knowledge
+from bot.progress.types import Asker
 
 ROOT = Path(__file__).resolve().parent.parent
 PLAN = ROOT / "knowledge" / "plan.yaml"
@@ -194,7 +194,7 @@ class ScriptedBrain:
 def derived_rows(monkeypatch: pytest.MonkeyPatch) -> list[tuple[Any, ...]]:
     """Every `derive_row` call a ProgressView makes from now on (the costly step that
     warming up at start-up must take out of the first questions)."""
-    import bot.progress_view as progress_view
+    import bot.progress.view as progress_view
 
     calls: list[tuple[Any, ...]] = []
     real = progress_view.derive_row

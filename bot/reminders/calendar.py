@@ -23,7 +23,7 @@ from zoneinfo import ZoneInfo
 
 import holidays
 
-from bot.clock import DEFAULT_TZ
+from bot.core.clock import DEFAULT_TZ
 
 WORK_START = time(8, 0)
 WORK_END = time(17, 0)

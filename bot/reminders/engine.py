@@ -44,14 +44,16 @@ from telegram.error import (
 )
 from telegram.ext import CallbackContext
 
-from bot.clock import Clock
-from bot.plan_loader import Knowledge
-from bot.progress_view import ProgressView
+from bot.core.clock import Clock
+from bot.core.reply import html_to_plain, split_html
+from bot.plan.loader import Knowledge
+from bot.progress.view import ProgressView
 from bot.reminders.calendar import WorkCalendar
-from bot.reminders.planner import Occurrence, ReminderPlanner, Snapshot
-from bot.reminders.store import ReminderStore, Subscription
-from bot.replies import html_to_plain, split_html
+from bot.reminders.occurrence import Occurrence, Snapshot
+from bot.reminders.planner import ReminderPlanner
 from bot.storage.base import ProgressStore
+from bot.storage.reminder_records import Subscription
+from bot.storage.reminders import ReminderStore
 from bot.telegram.delivery import CHAT_GONE, not_delivered  # also used for replies
 from bot.telegram.sending import post_message
 from bot.telegram.shutdown import Shutdown
@@ -170,6 +172,7 @@ class ReminderEngine:
         calendar: WorkCalendar | None = None,
         pacer: Pacer | None = None,
         catch_up: timedelta = CATCH_UP,
+        view: ProgressView | None = None,
     ):
         self.knowledge = knowledge
         self.progress = progress
@@ -182,8 +185,9 @@ class ReminderEngine:
         self.bot: Bot | None = None
         self.shutdown: Shutdown | None = None  # the running application's (register)
         # kept between ticks: it re-derives only what new reports changed (a fresh view
-        # would read and group the whole history every minute)
-        self._view = ProgressView(knowledge, progress, self.calendar.tz)
+        # would read and group the whole history every minute); the process's one view
+        # when given (the brain and /tiendo read the same)
+        self._view = view or ProgressView(knowledge, progress, self.calendar.tz)
         self._lock = asyncio.Lock()
         self._checked_interrupted = False
 
@@ -289,7 +293,7 @@ class ReminderEngine:
                 continue
             chosen = [o for o in candidates if o.key in claimed]
             report.claimed += len(chosen)
-            html = self.planner.compose_html(sub, chosen, snap, now)
+            html = self.planner.messages.compose_html(sub, chosen, snap, now)
             outbound.append(Outbound(sub, tuple(o.key for o in chosen), tuple(split_html(html))))
         return outbound
 
@@ -407,6 +411,6 @@ class ReminderEngine:
             for occ in fresh:
                 slots.setdefault(occ.send_at, []).append(occ)
             for at, occs in slots.items():
-                out.append((at, sub, self.planner.compose_html(sub, occs, snap, at)))
+                out.append((at, sub, self.planner.messages.compose_html(sub, occs, snap, at)))
         out.sort(key=lambda x: (x[0], x[1].chat_id))
         return out

@@ -2,22 +2,23 @@
 
 - `/nhacviec [tên cơ quan]` (group admins, checked with getChatMember): subscribe
   this group to the reminders of an agency — by default the agency the group is
-  linked to (/lienket); a group of Văn phòng UBND tỉnh (or a bot admin) may
+  linked to (/lienket); a group of the plan's monitoring agency (or a bot admin) may
   subscribe to every agency with `/nhacviec tất cả`. Running it again changes the
   agency or resumes a paused subscription.
 - `/tatnhacviec` (group admins): stop them (the subscription is paused, with why).
 - `/lichnhac` (anyone in the group): what is scheduled next for this chat.
 
-`register(application, services)` adds the commands and their menu lines and
-starts the tick (`JobQueue.run_repeating`); `feature(services)` is the same as a
-`build_application(features=…)` entry, and `reminders_feature(settings)` builds
-everything from the settings for `python -m bot run` (`app.default_features`).
+`RemindersFeature(services)` is the feature (`bot.telegram.feature.Feature`): its
+`register` adds the commands, their menu lines and the tick (`JobQueue.run_repeating`),
+`start` derives today's progress before the first tick. `ReminderServices` are built
+by the composition root (`bot.app.runtime`) over the process's one database, progress
+view, agency registry and access service; tests build them with `ReminderServices.create`.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,30 +26,29 @@ from telegram import Chat, Message, Update, User
 from telegram.constants import ChatType
 from telegram.ext import Application, CommandHandler
 
-from bot.agency_registry import AgencyRegistry
-from bot.clock import Clock, SystemClock
-from bot.config import Settings
-from bot.plan_loader import Knowledge
-from bot.progress_access import AccessService
+from bot.core.clock import Clock
+from bot.core.reply import esc
+from bot.core.text import fold
+from bot.nlu.intent_registry import INTENTS_DIR, load_intents
+from bot.plan.agencies import AgencyRegistry
+from bot.plan.loader import Knowledge
+from bot.progress.access import AccessService
+from bot.progress.view import ProgressView
 from bot.reminders.calendar import WorkCalendar
 from bot.reminders.engine import Pacer, ReminderEngine
-from bot.reminders.store import ALL_AGENCIES, ReminderStore, Subscription, store_for
-from bot.replies import esc
 from bot.storage.base import Database
-from bot.telegram.app import add_lifecycle_hooks, shutdown_of
+from bot.storage.reminder_records import ALL_AGENCIES, Subscription
+from bot.storage.reminders import ReminderStore, store_for
 from bot.telegram.chat_admin import is_group_admin as group_admin_check
 from bot.telegram.commands import GROUP, GROUP_ADMIN, add_menu_command
-from bot.telegram.handlers import Context, send_html
-from bot.text import fold
+from bot.telegram.context import App, Context
+from bot.telegram.handlers import send_html
 
 log = logging.getLogger(__name__)
 
-SERVICES_KEY = "reminders"
 JOB_NAME = "reminders-tick"
 TICK_SECONDS = 60.0
 FIRST_TICK_SECONDS = 10.0
-WATCH_ALL_AGENCY = "vp_ubnd"  # Văn phòng UBND tỉnh follows every agency's work
-ALL_WORDS = frozenset({"tat ca", "tat ca co quan", "toan bo", "toan tinh", "all", "*"})
 UPCOMING_DAYS = 45
 UPCOMING_LIMIT = 10
 
@@ -57,7 +57,10 @@ NOT_ADMIN = "Chỉ quản trị viên của nhóm mới bật hoặc tắt nhắ
 CHECK_FAILED = "Không kiểm tra được quyền quản trị nhóm lúc này; anh/chị vui lòng thử lại sau."
 HOURS = "Tin nhắc chỉ gửi trong giờ làm việc: 8:00–17:00, Thứ Hai đến Thứ Sáu, trừ ngày lễ."
 
-Feature = Callable[[Application[Any, Any, Any, Any, Any, Any]], None]  # as bot.telegram.app
+
+def all_agencies_words() -> frozenset[str]:
+    """How "every agency" is typed after /nhacviec (`all_agencies` in intents/vi/lists.yaml)."""
+    return frozenset(fold(w) for w in load_intents(INTENTS_DIR).lists.all_agencies)
 
 
 @dataclass(frozen=True)
@@ -94,18 +97,24 @@ class ReminderServices:
         store: ReminderStore | None = None,
         pacer: Pacer | None = None,
         calendar: WorkCalendar | None = None,
+        view: ProgressView | None = None,
+        registry: AgencyRegistry | None = None,
         tick_seconds: float = TICK_SECONDS,
         first_tick_seconds: float = FIRST_TICK_SECONDS,
     ) -> ReminderServices:
+        """The services over `db`; whatever is not given (the process's store beside the
+        database, access service, progress view, agency registry) is built here."""
         store = store or store_for(db, now=clock.now())
-        engine = ReminderEngine(knowledge, db, store, clock, calendar=calendar, pacer=pacer)
+        engine = ReminderEngine(
+            knowledge, db, store, clock, calendar=calendar, pacer=pacer, view=view
+        )
         return cls(
             knowledge=knowledge,
             store=store,
             engine=engine,
             access=access or AccessService(db, knowledge, clock, admin_ids),
             clock=clock,
-            registry=AgencyRegistry(knowledge.agencies),
+            registry=registry or AgencyRegistry(knowledge.agencies),
             tick_seconds=tick_seconds,
             first_tick_seconds=first_tick_seconds,
         )
@@ -116,11 +125,13 @@ class ReminderServices:
     # -- choosing the agency ------------------------------------------------------
 
     def name(self, agency_id: str) -> str:
-        return self.engine.planner.name(agency_id)
+        return self.engine.planner.messages.name(agency_id)
 
     def choose_agency(self, text: str, linked: str | None, user_id: int) -> AgencyChoice:
         """The agency (or ALL) a group subscribes to, or a refusal."""
-        watch_all = linked == WATCH_ALL_AGENCY or self.access.is_admin(user_id)
+        # the plan's monitoring agency follows every agency's work (plan.yaml meta)
+        monitor = self.knowledge.plan.meta.monitoring_agency
+        watch_all = (monitor is not None and linked == monitor) or self.access.is_admin(user_id)
         if not text:
             if linked is None:
                 return AgencyChoice(
@@ -129,12 +140,10 @@ class ReminderServices:
                     " với cơ quan bằng /lienket.",
                 )
             return AgencyChoice(linked)
-        if fold(text) in ALL_WORDS:
+        if fold(text) in all_agencies_words():
             if not watch_all:
-                return AgencyChoice(
-                    refusal=f"Chỉ nhóm của {esc(self.name(WATCH_ALL_AGENCY))} mới nhận nhắc việc của tất"
-                    " cả cơ quan.",
-                )
+                who = f"nhóm của {esc(self.name(monitor))}" if monitor else "quản trị viên bot"
+                return AgencyChoice(refusal=f"Chỉ {who} mới nhận nhắc việc của tất cả cơ quan.")
             return AgencyChoice(ALL_AGENCIES)
         found = self.registry.resolve(text)
         if not found:
@@ -174,7 +183,7 @@ class ReminderServices:
                 " (mặc định theo cơ quan đã liên kết với nhóm)."
             )
         tz = self.clock.tz
-        audience = esc(self.engine.planner.audience(sub))
+        audience = esc(self.engine.planner.messages.audience(sub))
         if sub.paused:
             since = f" từ {sub.paused_at.astimezone(tz):%H:%M %d/%m/%Y}" if sub.paused_at else ""
             return (
@@ -184,7 +193,7 @@ class ReminderServices:
         upcoming = self.engine.upcoming(sub, UPCOMING_DAYS, UPCOMING_LIMIT)
         lines = [f"🗓 <b>Lịch nhắc việc của nhóm</b> — {audience}"]
         if upcoming:
-            lines += [f"• {self.engine.planner.describe(o)}" for o in upcoming]
+            lines += [f"• {self.engine.planner.messages.describe(o)}" for o in upcoming]
         else:
             lines.append(f"Không có nhắc việc nào trong {UPCOMING_DAYS} ngày tới.")
         lines += [HOURS, "Tắt nhắc việc: /tatnhacviec"]
@@ -192,7 +201,7 @@ class ReminderServices:
 
     def subscribed_html(self, sub: Subscription) -> str:
         lines = [
-            f"🔔 Đã bật nhắc việc cho nhóm: <b>{esc(self.engine.planner.audience(sub))}</b>.",
+            f"🔔 Đã bật nhắc việc cho nhóm: <b>{esc(self.engine.planner.messages.audience(sub))}</b>.",
             "Nhóm sẽ nhận: nhắc trước hạn (7, 3, 1 ngày và đúng ngày; báo cáo năm mục III.1:"
             " 14, 7, 3, 1 ngày), nhắc hằng tuần khi quá hạn mà chưa báo cáo hoàn thành, và"
             " bản tổng hợp 8:00 sáng Thứ Hai.",
@@ -201,14 +210,9 @@ class ReminderServices:
         upcoming = self.engine.upcoming(sub, UPCOMING_DAYS, 3)
         if upcoming:
             lines.append("Sắp tới:")
-            lines += [f"• {self.engine.planner.describe(o)}" for o in upcoming]
+            lines += [f"• {self.engine.planner.messages.describe(o)}" for o in upcoming]
         lines.append("Xem lịch: /lichnhac · Tắt: /tatnhacviec")
         return "\n".join(lines)
-
-
-def services_of(application: Application[Any, Any, Any, Any, Any, Any]) -> ReminderServices:
-    services: ReminderServices = application.bot_data[SERVICES_KEY]
-    return services
 
 
 # ---------------------------------------------------------------- handlers
@@ -251,128 +255,106 @@ async def _admin_gate(update: Update, context: Context) -> tuple[Chat, Message, 
     return chat, message, actor
 
 
-async def cmd_subscribe(update: Update, context: Context) -> None:
-    """/nhacviec [tên cơ quan]."""
-    gate = await _admin_gate(update, context)
-    if gate is None:
-        return
-    chat, message, actor = gate
-    svc = services_of(context.application)
-    text = " ".join(context.args or []).strip()
-    choice = svc.choose_agency(text, svc.access.chat_agency(chat.id), actor)
-    if choice.agency_id is None:
-        await _reply(context, chat, message, choice.refusal or NOT_ADMIN)
-        return
-    sub = await svc.store.subscribe(chat.id, choice.agency_id, chat.title, actor, svc.clock.now())
-    log.info("Nhóm %s bật nhắc việc: %s", chat.id, choice.agency_id)
-    await _reply(context, chat, message, svc.subscribed_html(sub))
-
-
-async def cmd_unsubscribe(update: Update, context: Context) -> None:
-    """/tatnhacviec."""
-    gate = await _admin_gate(update, context)
-    if gate is None:
-        return
-    chat, message, actor = gate
-    svc = services_of(context.application)
-    current = svc.store.get(chat.id)
-    if current is None or current.paused:
-        await _reply(context, chat, message, "Nhóm chưa bật nhắc việc; không có gì để tắt.")
-        return
-    await svc.store.pause(chat.id, "Tắt bằng lệnh /tatnhacviec", svc.clock.now(), actor_id=actor)
-    log.info("Nhóm %s tắt nhắc việc", chat.id)
-    await _reply(
-        context,
-        chat,
-        message,
-        f"🔕 Đã tắt nhắc việc ({esc(svc.engine.planner.audience(current))}) cho nhóm."
-        " Bật lại: /nhacviec",
-    )
-
-
-async def cmd_schedule(update: Update, context: Context) -> None:
-    """/lichnhac."""
-    found = _group_chat(update)
-    if found is None:
-        return
-    chat, message, _ = found
-    svc = services_of(context.application)
-    await _reply(context, chat, message, svc.schedule_html(svc.store.get(chat.id)))
-
-
 # ---------------------------------------------------------------- wiring
 
 
-def register(
-    application: Application[Any, Any, Any, Any, Any, Any], services: ReminderServices
-) -> None:
-    """Add the reminder commands and menus and start the periodic tick."""
-    application.bot_data[SERVICES_KEY] = services
-    services.application = application
-    services.engine.bot = application.bot
-    services.engine.shutdown = shutdown_of(application)  # stop sending when it stops
-    add_menu_command(
-        application,
-        "nhacviec",
-        "Bật nhắc việc cho nhóm, ví dụ /nhacviec Sở Nội vụ",
-        [GROUP_ADMIN],
-        order=60,
-    )
-    add_menu_command(application, "tatnhacviec", "Tắt nhắc việc của nhóm", [GROUP_ADMIN], order=61)
-    add_menu_command(application, "lichnhac", "Xem lịch nhắc việc của nhóm", [GROUP], order=62)
-    application.add_handler(CommandHandler("nhacviec", cmd_subscribe))
-    application.add_handler(CommandHandler("tatnhacviec", cmd_unsubscribe))
-    application.add_handler(CommandHandler("lichnhac", cmd_schedule))
+class RemindersFeature:
+    """The reminders on Telegram (`bot.telegram.feature.Feature`), over the services
+    it is given (it opens nothing)."""
 
-    async def warm_up(_: Application[Any, Any, Any, Any, Any, Any]) -> None:
-        services.engine.warm_up()
+    def __init__(self, services: ReminderServices):
+        self.services = services
 
-    add_lifecycle_hooks(application, startup=warm_up)
-    job_queue = application.job_queue
-    if job_queue is None:
-        log.warning("Không có JobQueue (cần python-telegram-bot[job-queue]): nhắc việc không chạy")
-        return
-    if services.tick_seconds > 0:
-        job_queue.run_repeating(
-            services.engine.job,
-            interval=services.tick_seconds,
-            first=services.first_tick_seconds,
-            name=JOB_NAME,
-            job_kwargs={"max_instances": 1, "coalesce": True, "misfire_grace_time": None},
+    def register(self, application: App) -> None:
+        """Add the reminder commands and menus and schedule the periodic tick."""
+        services = self.services
+        services.application = application
+        services.engine.bot = application.bot
+        services.engine.shutdown = application.bot_data.shutdown  # no sends once stopping
+        add_menu_command(
+            application,
+            "nhacviec",
+            "Bật nhắc việc cho nhóm, ví dụ /nhacviec Sở Nội vụ",
+            [GROUP_ADMIN],
+            order=60,
+        )
+        add_menu_command(
+            application, "tatnhacviec", "Tắt nhắc việc của nhóm", [GROUP_ADMIN], order=61
+        )
+        add_menu_command(application, "lichnhac", "Xem lịch nhắc việc của nhóm", [GROUP], order=62)
+        application.add_handler(CommandHandler("nhacviec", self.cmd_subscribe))
+        application.add_handler(CommandHandler("tatnhacviec", self.cmd_unsubscribe))
+        application.add_handler(CommandHandler("lichnhac", self.cmd_schedule))
+        job_queue = application.job_queue
+        if job_queue is None:
+            log.warning(
+                "Không có JobQueue (cần python-telegram-bot[job-queue]): nhắc việc không chạy"
+            )
+            return
+        if services.tick_seconds > 0:
+            job_queue.run_repeating(
+                services.engine.job,
+                interval=services.tick_seconds,
+                first=services.first_tick_seconds,
+                name=JOB_NAME,
+                job_kwargs={"max_instances": 1, "coalesce": True, "misfire_grace_time": None},
+            )
+
+    async def start(self, application: App) -> None:
+        """Derive today's progress now, not in the first tick."""
+        self.services.engine.warm_up()
+
+    async def stop(self, application: App) -> None:
+        """Nothing of its own to release: the store stands beside the root's database."""
+
+    # -- commands ---------------------------------------------------------------
+
+    async def cmd_subscribe(self, update: Update, context: Context) -> None:
+        """/nhacviec [tên cơ quan]."""
+        gate = await _admin_gate(update, context)
+        if gate is None:
+            return
+        chat, message, actor = gate
+        svc = self.services
+        text = " ".join(context.args or []).strip()
+        choice = svc.choose_agency(text, svc.access.chat_agency(chat.id), actor)
+        if choice.agency_id is None:
+            await _reply(context, chat, message, choice.refusal or NOT_ADMIN)
+            return
+        sub = await svc.store.subscribe(
+            chat.id, choice.agency_id, chat.title, actor, svc.clock.now()
+        )
+        log.info("Nhóm %s bật nhắc việc: %s", chat.id, choice.agency_id)
+        await _reply(context, chat, message, svc.subscribed_html(sub))
+
+    async def cmd_unsubscribe(self, update: Update, context: Context) -> None:
+        """/tatnhacviec."""
+        gate = await _admin_gate(update, context)
+        if gate is None:
+            return
+        chat, message, actor = gate
+        svc = self.services
+        current = svc.store.get(chat.id)
+        if current is None or current.paused:
+            await _reply(context, chat, message, "Nhóm chưa bật nhắc việc; không có gì để tắt.")
+            return
+        await svc.store.pause(
+            chat.id, "Tắt bằng lệnh /tatnhacviec", svc.clock.now(), actor_id=actor
+        )
+        log.info("Nhóm %s tắt nhắc việc", chat.id)
+        await _reply(
+            context,
+            chat,
+            message,
+            f"🔕 Đã tắt nhắc việc ({esc(svc.engine.planner.messages.audience(current))}) cho nhóm."
+            " Bật lại: /nhacviec",
         )
 
-
-def feature(services: ReminderServices) -> Feature:
-    """A `build_application(features=…)` entry registering the reminders."""
-
-    def add_reminders(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
-        register(application, services)
-
-    return add_reminders
-
-
-def reminders_feature(
-    settings: Settings,
-    knowledge: Knowledge | None = None,
-    *,
-    clock: Clock | None = None,
-    db: Database | None = None,
-    access: AccessService | None = None,
-) -> Feature:
-    """The reminders feature for `python -m bot run` (`app.default_features`): loads the
-    plan and opens the database unless given (pass the progress feature's `db` and
-    `access` to share them)."""
-    from bot.plan_loader import load_knowledge
-    from bot.storage import open_database
-
-    clock = clock or SystemClock(settings.tz)
-    database = db or open_database(settings, clock)
-    services = ReminderServices.create(
-        knowledge or load_knowledge(settings.plan_path),
-        database,
-        clock,
-        admin_ids=settings.admin_ids,
-        access=access,
-        calendar=WorkCalendar(settings.tz),
-    )
-    return feature(services)
+    async def cmd_schedule(self, update: Update, context: Context) -> None:
+        """/lichnhac."""
+        found = _group_chat(update)
+        if found is None:
+            return
+        chat, message, _ = found
+        svc = self.services
+        await _reply(context, chat, message, svc.schedule_html(svc.store.get(chat.id)))

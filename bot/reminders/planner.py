@@ -24,38 +24,27 @@ deadline has passed (catch-up after downtime) it is left to the overdue notice.
 
 Which assignments a chat follows: for an agency, those it is responsible for
 (`responsible_agencies`: chủ trì, thực hiện, tham mưu, or a member of a group that
-carries it out); for ALL (Văn phòng UBND tỉnh), every dated assignment, "done"
+carries it out); for ALL (the plan's monitoring agency), every dated assignment, "done"
 meaning every responsible agency reported it done.
 
-`compose_html` writes one Telegram HTML message for everything due for a chat
-at once (a normal slot, or a catch-up after downtime): each item once, with its
-deadline in the plan's words and how to report it with /capnhat.
+The text of what is due (`ReminderMessages.compose_html`) is in
+`bot.reminders.messages`.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable
 from datetime import date, datetime, time, timedelta
-from typing import Literal, Protocol
 
-from bot.deadlines import Deadline
-from bot.plan_loader import Knowledge
-from bot.plan_models import Assignment, Item
-from bot.progress_plan import (
-    agency_name,
-    all_assignments,
-    responsible_agencies,
-    role_label,
-    short_text,
-)
-from bot.progress_types import STATUS_LABELS
-from bot.progress_view import AssignmentStatus, RowStatus, State, reporting_period
-from bot.reminders.calendar import WorkCalendar, weekday_vi
-from bot.reminders.store import Subscription
-from bot.replies import esc
-from bot.text import fold
+from bot.core.text import fold
+from bot.plan.deadlines import Deadline
+from bot.plan.loader import Knowledge
+from bot.plan.responsibility import all_assignments, responsible_agencies
+from bot.progress.status import State, reporting_period
+from bot.reminders.calendar import WorkCalendar
+from bot.reminders.messages import ReminderMessages
+from bot.reminders.occurrence import DONE_STATES, Followed, Occurrence, Snapshot
+from bot.storage.reminder_records import Subscription
 
 REMINDER_TIME = time(8, 0)
 DIGEST_WEEKDAY = 0  # Monday
@@ -63,48 +52,10 @@ BEFORE_OFFSETS = (7, 3, 1, 0)
 BEFORE_DATE_OFFSETS = (7, 3, 1)
 YEARLY_REPORT_OFFSETS = (14, 7, 3, 1)
 OVERDUE_EVERY_DAYS = 7
-STALE_AFTER_DAYS = 30
-CATCH_UP_NOTE_AFTER = timedelta(hours=1)
-MAX_NAMES = 12
 _AROUND = timedelta(days=25)  # longer than any offset plus any move (Tết)
-
-DONE_STATES = frozenset({State.DONE_ON_TIME, State.DONE_LATE})
-Category = Literal["before", "overdue", "digest"]
 
 
 # ---------------------------------------------------------------- occurrences
-
-
-@dataclass(frozen=True)
-class Occurrence:
-    """One reminder for one chat: what, for which assignment, when."""
-
-    chat_id: int
-    kind: str  # "before-7" … "before-0", "overdue", "digest"
-    subject: str  # assignment key ("2.4", "4.2b", "III.1") or "week"
-    occurs_on: date  # the nominal day (the stable part of the key)
-    nominal: datetime
-    send_at: datetime
-    due: date | None = None
-
-    @property
-    def key(self) -> str:
-        """Unique per chat: kind, subject and occurrence date."""
-        return f"{self.kind}:{self.subject}:{self.occurs_on.isoformat()}"
-
-    @property
-    def category(self) -> Category:
-        if self.kind.startswith("before"):
-            return "before"
-        return "overdue" if self.kind == "overdue" else "digest"
-
-    @property
-    def moved(self) -> bool:
-        return self.send_at != self.nominal
-
-    @property
-    def days_before(self) -> int | None:
-        return int(self.kind.split("-", 1)[1]) if self.category == "before" else None
 
 
 def is_before_date(deadline: Deadline) -> bool:
@@ -125,51 +76,11 @@ def deadline_end(deadline: Deadline, due: date, calendar: WorkCalendar) -> datet
     return calendar.at(day, time(0, 0))
 
 
-# ---------------------------------------------------------------- progress
-
-
-class ProgressLike(Protocol):
-    """Derived progress (`bot.progress_view.ProgressView`)."""
-
-    def rows(self, today: date, item_id: str | None = None) -> list[RowStatus]: ...
-
-    def assignments(self, today: date, item_id: str | None = None) -> list[AssignmentStatus]: ...
-
-
-@dataclass
-class Snapshot:
-    """Progress per day, computed once per day asked (one planning pass)."""
-
-    progress: ProgressLike
-    _rows: dict[date, dict[tuple[str, str], RowStatus]] = field(default_factory=dict)
-    _assignments: dict[date, dict[str, AssignmentStatus]] = field(default_factory=dict)
-
-    def rows(self, day: date) -> dict[tuple[str, str], RowStatus]:
-        if day not in self._rows:
-            self._rows[day] = {(r.key, r.agency_id): r for r in self.progress.rows(day)}
-        return self._rows[day]
-
-    def assignments(self, day: date) -> dict[str, AssignmentStatus]:
-        if day not in self._assignments:
-            self._assignments[day] = {a.key: a for a in self.progress.assignments(day)}
-        return self._assignments[day]
-
-    def agency_rows(self, day: date, agency_id: str) -> list[RowStatus]:
-        return [r for r in self.rows(day).values() if r.agency_id == agency_id and r.responsible]
-
-
-@dataclass(frozen=True)
-class Followed:
-    item: Item
-    assignment: Assignment
-    key: str
-
-
 # ---------------------------------------------------------------- planner
 
 
 class ReminderPlanner:
-    """Reminder occurrences and their messages for one plan and working calendar."""
+    """Reminder occurrences for one plan and working calendar (their text: `messages`)."""
 
     def __init__(self, knowledge: Knowledge, calendar: WorkCalendar):
         self.knowledge = knowledge
@@ -180,6 +91,7 @@ class ReminderPlanner:
         self._responsible = {
             f.key: responsible_agencies(f.assignment, knowledge.agencies) for f in self._pairs
         }
+        self.messages = ReminderMessages(knowledge, calendar, self._pairs)
 
     # -- what a chat follows ----------------------------------------------------
 
@@ -188,12 +100,6 @@ class ReminderPlanner:
         return [
             f for f in self._pairs if agency_id is None or agency_id in self._responsible[f.key]
         ]
-
-    def name(self, agency_id: str) -> str:
-        return agency_name(self.knowledge.agencies, agency_id)
-
-    def audience(self, sub: Subscription) -> str:
-        return "tất cả cơ quan" if sub.all_agencies else self.name(sub.agency_id)
 
     @staticmethod
     def _agency(sub: Subscription) -> str | None:
@@ -314,236 +220,3 @@ class ReminderPlanner:
             day += timedelta(days=7)
 
     # -- texts --------------------------------------------------------------------
-
-    def _find(self, key: str) -> Followed | None:
-        return next((f for f in self._pairs if f.key == key), None)
-
-    def _deadline_text(self, deadline: Deadline, due: date | None) -> str:
-        text = f"<i>{esc(deadline.text)}</i>"
-        return f"{text} ({due:%d/%m/%Y})" if due is not None else text
-
-    def _pending_names(self, snap: Snapshot, day: date, key: str) -> str:
-        status = snap.assignments(day).get(key)
-        if status is None:
-            return ""
-        counted = [r for r in status.rows if r.responsible] or list(status.rows)
-        waiting = [self.name(r.agency_id) for r in counted if r.state not in DONE_STATES]
-        if not waiting:
-            return ""
-        shown = ", ".join(waiting[:MAX_NAMES])
-        if len(waiting) > MAX_NAMES:
-            shown += f" và {len(waiting) - MAX_NAMES} cơ quan khác"
-        return f"Chưa hoàn thành ({len(waiting)}/{len(counted)} cơ quan): {esc(shown)}."
-
-    def _latest_text(self, row: RowStatus | None) -> str:
-        if row is None or row.latest is None:
-            return "Chưa có báo cáo nào."
-        latest = row.latest
-        text = STATUS_LABELS.get(latest.status, latest.status)
-        if latest.percent is not None and latest.status != "done":
-            text += f" {latest.percent}%"
-        when = latest.created_at.astimezone(self.calendar.tz)
-        return f"Báo cáo gần nhất: {esc(text)} ({when:%d/%m/%Y})."
-
-    def _item_head(self, f: Followed, sub: Subscription) -> str:
-        head = f"• <b>{esc(f.key)}</b>"
-        if not sub.all_agencies:
-            head += f" ({esc(role_label(f.assignment, sub.agency_id, self.knowledge.agencies))})"
-        return f"{head}: {esc(short_text(f.item, f.assignment, 130))}"
-
-    def _before_lines(
-        self, occs: Sequence[Occurrence], sub: Subscription, snap: Snapshot, today: date
-    ) -> list[str]:
-        latest: dict[str, Occurrence] = {}
-        for occ in occs:
-            if occ.subject not in latest or occ.occurs_on > latest[occ.subject].occurs_on:
-                latest[occ.subject] = occ
-        lines: list[str] = []
-        for key, occ in latest.items():
-            f = self._find(key)
-            if f is None or occ.due is None:
-                continue
-            left = (occ.due - today).days
-            when = "hôm nay là hạn cuối" if left <= 0 else f"còn {left} ngày"
-            lines.append(self._item_head(f, sub))
-            lines.append(
-                f"   Thời hạn: {self._deadline_text(f.assignment.deadline, occ.due)} — {when}."
-            )
-            lines.append("   " + self._status_line(f, sub, snap, today))
-        return lines
-
-    def _status_line(self, f: Followed, sub: Subscription, snap: Snapshot, today: date) -> str:
-        if sub.all_agencies:
-            return self._pending_names(snap, today, f.key) or "Các cơ quan đã báo cáo hoàn thành."
-        return self._latest_text(snap.rows(today).get((f.key, sub.agency_id)))
-
-    def _overdue_lines(
-        self, occs: Sequence[Occurrence], sub: Subscription, snap: Snapshot, today: date
-    ) -> list[str]:
-        lines: list[str] = []
-        for key in dict.fromkeys(o.subject for o in occs):
-            f = self._find(key)
-            due = max((o.due for o in occs if o.subject == key and o.due), default=None)
-            if f is None or due is None:
-                continue
-            late = max((today - due).days, 1)
-            lines.append(self._item_head(f, sub))
-            lines.append(
-                f"   Thời hạn: {self._deadline_text(f.assignment.deadline, due)} — quá hạn"
-                f" {late} ngày, chưa báo cáo hoàn thành."
-            )
-            lines.append("   " + self._status_line(f, sub, snap, today))
-        return lines
-
-    def digest_lines(self, sub: Subscription, snap: Snapshot, today: date) -> list[str]:
-        """The weekly digest: open assignments (dated ones in full, the others in one
-        line), and those without an update for 30 days."""
-        stale_before = today - timedelta(days=STALE_AFTER_DAYS)
-        lines = [f"📋 <b>Tổng hợp tuần</b> ({weekday_vi(today)} {today:%d/%m/%Y})"]
-        if sub.all_agencies:
-            statuses = [a for a in snap.assignments(today).values() if a.state not in DONE_STATES]
-            dated = [a for a in statuses if a.assignment.deadline.is_dated]
-            other = [a for a in statuses if not a.assignment.deadline.is_dated]
-            if dated:
-                lines.append(f"Việc có thời hạn chưa hoàn thành ({len(dated)}):")
-                lines += [
-                    f"• <b>{esc(a.key)}</b> — {self._deadline_text(a.assignment.deadline, None)}"
-                    f" — {esc(a.label)} ({a.reported}/{a.expected} cơ quan đã báo cáo)"
-                    for a in dated
-                ]
-            if other:
-                listed = ", ".join(f"{esc(a.key)} ({a.reported}/{a.expected})" for a in other)
-                lines.append(
-                    f"Việc thường xuyên hoặc không ghi hạn, chưa hoàn thành ({len(other)},"
-                    f" số cơ quan đã báo cáo/được giao): {listed}."
-                )
-            stale: dict[str, int] = defaultdict(int)
-            for status in statuses:
-                for row in status.rows:
-                    if row.responsible and row.state not in DONE_STATES:
-                        stale[row.agency_id] += _stale(row, stale_before, self.calendar)
-            named = [f"{esc(self.name(a))} ({n} việc)" for a, n in stale.items() if n]
-            if named:
-                lines.append(
-                    f"Cơ quan chưa cập nhật trong {STALE_AFTER_DAYS} ngày qua ({len(named)}):"
-                    f" {', '.join(named)}."
-                )
-            return lines
-        rows = [r for r in snap.agency_rows(today, sub.agency_id) if r.state not in DONE_STATES]
-        dated_rows = [r for r in rows if r.assignment.deadline.is_dated]
-        other_rows = [r for r in rows if not r.assignment.deadline.is_dated]
-        if dated_rows:
-            lines.append(f"Việc có thời hạn chưa hoàn thành ({len(dated_rows)}):")
-            lines += [
-                f"• <b>{esc(r.key)}</b> — {self._deadline_text(r.assignment.deadline, None)}"
-                f" — {esc(r.label)}"
-                for r in dated_rows
-            ]
-        if other_rows:
-            listed = ", ".join(
-                esc(r.key) + (f" ({esc(r.label)})" if r.latest is not None else "")
-                for r in other_rows
-            )
-            lines.append(
-                f"Việc thường xuyên hoặc không ghi hạn, chưa hoàn thành ({len(other_rows)}):"
-                f" {listed}."
-            )
-        never = [esc(r.key) for r in rows if r.latest is None]
-        old = [
-            f"{esc(r.key)} ({self.calendar.local(r.latest.created_at):%d/%m/%Y})"
-            for r in rows
-            if r.latest is not None and _stale(r, stale_before, self.calendar)
-        ]
-        if never or old:
-            parts = []
-            if never:
-                parts.append(f"chưa có cập nhật nào: {', '.join(never)}")
-            if old:
-                parts.append(f"cập nhật gần nhất đã lâu: {', '.join(old)}")
-            lines.append(
-                f"Chưa cập nhật trong {STALE_AFTER_DAYS} ngày qua ({len(never) + len(old)}) —"
-                f" {'; '.join(parts)}."
-            )
-        return lines
-
-    def compose_html(
-        self,
-        sub: Subscription,
-        occurrences: Sequence[Occurrence],
-        snap: Snapshot,
-        at: datetime,
-    ) -> str:
-        """One message for everything due for this chat at `at` (merged, each item once)."""
-        local = self.calendar.local(at)
-        today = local.date()
-        by_category: Mapping[str, list[Occurrence]] = _group(occurrences)
-        plan_number = self.knowledge.plan.meta.number
-        lines = [f"🔔 <b>Nhắc việc Kế hoạch {esc(plan_number)}</b> — {esc(self.audience(sub))}"]
-        earliest = min((o.send_at for o in occurrences), default=local)
-        if local - earliest > CATCH_UP_NOTE_AFTER:
-            since = self.calendar.local(earliest)
-            lines.append(f"<i>Gộp các nhắc việc chưa gửi được từ {since:%H:%M %d/%m/%Y}.</i>")
-        keys: list[str] = []
-        if by_category["before"]:
-            lines += ["", "⏳ <b>Sắp đến hạn</b>"]
-            lines += self._before_lines(by_category["before"], sub, snap, today)
-            keys += [o.subject for o in by_category["before"]]
-        if by_category["overdue"]:
-            lines += ["", "⏰ <b>Quá hạn</b>"]
-            lines += self._overdue_lines(by_category["overdue"], sub, snap, today)
-            keys += [o.subject for o in by_category["overdue"]]
-        if by_category["digest"]:
-            lines += ["", *self.digest_lines(sub, snap, today)]
-        example = keys[0] if keys else _first_open_key(sub, snap, today, self)
-        lines += [
-            "",
-            "Báo cáo tiến độ bằng lệnh <code>/capnhat &lt;số mục&gt; &lt;trạng thái hoặc %&gt;"
-            " [ghi chú]</code>, ví dụ: <code>/capnhat"
-            f" {esc(example)} đang thực hiện 60%</code> hoặc <code>/capnhat {esc(example)}"
-            " đã hoàn thành</code>.",
-            "Lịch nhắc: /lichnhac · Tắt nhắc việc: /tatnhacviec",
-        ]
-        return "\n".join(lines)
-
-    def describe(self, occ: Occurrence) -> str:
-        """One line of /lichnhac and the preview: when, what, and why it moved."""
-        local = self.calendar.local(occ.send_at)
-        when = f"{local:%H:%M} {weekday_vi(local.date())} {local:%d/%m/%Y}"
-        if occ.category == "digest":
-            what = "tổng hợp tuần"
-        elif occ.category == "overdue":
-            what = f"mục {esc(occ.subject)} quá hạn (hạn {occ.due:%d/%m/%Y})"
-        else:
-            left = (occ.due - occ.occurs_on).days if occ.due else 0
-            what = f"nhắc hạn mục {esc(occ.subject)} (hạn {occ.due:%d/%m/%Y}"
-            what += ", đúng ngày hạn)" if left == 0 else f", trước {left} ngày)"
-        text = f"{when} — {what}"
-        if occ.moved:
-            reason = self.calendar.day_off_reason(occ.nominal.date())
-            nominal = self.calendar.local(occ.nominal)
-            text += f"; dời từ {weekday_vi(nominal.date())} {nominal:%d/%m}"
-            text += f" ({esc(reason)})" if reason else ""
-        return text
-
-
-def _group(occurrences: Iterable[Occurrence]) -> dict[str, list[Occurrence]]:
-    groups: dict[str, list[Occurrence]] = {"before": [], "overdue": [], "digest": []}
-    for occ in occurrences:
-        groups[occ.category].append(occ)
-    return groups
-
-
-def _stale(row: RowStatus, stale_before: date, calendar: WorkCalendar) -> bool:
-    if row.latest is None:
-        return True
-    return calendar.local(row.latest.created_at).date() < stale_before
-
-
-def _first_open_key(
-    sub: Subscription, snap: Snapshot, today: date, planner: ReminderPlanner
-) -> str:
-    if sub.all_agencies:
-        keys = [a.key for a in snap.assignments(today).values() if a.state not in DONE_STATES]
-    else:
-        keys = [r.key for r in snap.agency_rows(today, sub.agency_id) if r.state not in DONE_STATES]
-    return keys[0] if keys else "III.1"

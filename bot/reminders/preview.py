@@ -13,14 +13,14 @@ import sys
 from datetime import date, datetime, time, timedelta
 from typing import TextIO
 
-from bot.clock import FixedClock
-from bot.config import ConfigError, Settings
-from bot.plan_loader import load_knowledge
+from bot.core.clock import FixedClock
+from bot.core.config import ConfigError, Settings
+from bot.core.reply import html_to_plain
+from bot.plan.loader import load_knowledge
 from bot.reminders.calendar import WorkCalendar, weekday_vi
 from bot.reminders.engine import ReminderEngine
-from bot.reminders.store import open_store_reader
-from bot.replies import html_to_plain
 from bot.storage import open_progress_reader, sqlite_path
+from bot.storage.reminders import open_store_reader
 
 MAX_DAYS = 366
 
@@ -63,7 +63,7 @@ def print_preview(settings: Settings, today: date, days: int, out: TextIO | None
         messages = engine.preview(start, end, active)
         for at, sub, html in messages:
             local = calendar.local(at)
-            who = engine.planner.audience(sub)
+            who = engine.planner.messages.audience(sub)
             out.write(
                 f"── {local:%H:%M} {weekday_vi(local.date())} {local:%d/%m/%Y} · nhóm {sub.chat_id}"
                 f" «{sub.title or '(không tên)'}» ({who})\n"

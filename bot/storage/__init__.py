@@ -14,8 +14,8 @@ import sqlite3
 import stat
 from pathlib import Path
 
-from bot.clock import Clock, SystemClock
-from bot.config import ConfigError, Settings
+from bot.core.clock import Clock, SystemClock
+from bot.core.config import ConfigError, Settings
 from bot.storage.base import Database, ProgressStore
 from bot.storage.migrate import MigrationError
 

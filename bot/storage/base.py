@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal, Protocol
 
-from bot.progress_types import ProgressReader, ProgressRecord, Status
+from bot.progress.types import ProgressReader, ProgressRecord, Status
 
 AccessStatus = Literal["pending", "approved", "rejected", "revoked"]
 

@@ -18,7 +18,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal, Protocol
 
-from bot.storage.sqlite import SqliteDatabase, SqliteSession, to_utc_text
+from bot.storage.sqlite import SqliteDatabase, SqliteSession
+from bot.storage.sqlite_rows import to_utc_text
 
 Outcome = Literal["handled", "skipped"]
 OFFSET = "telegram_offset"

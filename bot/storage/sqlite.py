@@ -5,6 +5,8 @@ for the writer), so asyncio handlers call them directly. Writes are `async`: eac
 job for the `SqliteWriter` thread, which owns a second connection, groups the jobs
 waiting into one transaction and answers only after COMMIT, so no fsync ever stops the
 event loop. `SqliteReader` opens the file read-only and never creates or migrates it.
+The SQL of each concern lives beside it: `sqlite_progress` (updates), `sqlite_access`
+(members and chat links), `sqlite_rows` (stored times, rows to records).
 """
 
 from __future__ import annotations
@@ -13,15 +15,15 @@ import logging
 import sqlite3
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
-from typing import Any, Literal, TypeVar, cast
+from typing import Any, TypeVar
 
-from bot.progress_types import ProgressRecord, Status
-from bot.storage import EMPTY_FILE_DETAIL
+from bot.progress.types import ProgressRecord
+from bot.storage import EMPTY_FILE_DETAIL, sqlite_access, sqlite_progress
 from bot.storage.base import AccessStatus, ChatLink, Member, NewUpdate, StoredUpdate
 from bot.storage.migrate import apply_migrations
+from bot.storage.sqlite_rows import chat_link_from_row, member_from_row
 from bot.storage.writer import SqliteWriter
 
 T = TypeVar("T")
@@ -29,89 +31,6 @@ T = TypeVar("T")
 BUSY_TIMEOUT_MS = 5000
 
 log = logging.getLogger(__name__)
-
-_Decided = TypeVar("_Decided", Member, ChatLink)
-
-_UPDATE_COLUMNS = (
-    "u.id, u.item_id, u.assignment_key, u.agency_id, u.status, u.percent, u.note,"
-    " u.reporter_id, u.reporter_name, u.created_at, u.source_chat_id, u.source_message_id,"
-    " x.undone_at, x.undone_by"
-)
-_UPDATE_FROM = "progress_updates u LEFT JOIN update_undos x ON x.update_id = u.id"
-
-
-def to_utc_text(at: datetime) -> str:
-    """The stored form of a time: UTC ISO-8601 with microseconds (sorts as text)."""
-    if at.tzinfo is None:
-        raise ValueError("thời điểm phải có múi giờ")
-    return at.astimezone(UTC).isoformat(timespec="microseconds")
-
-
-def from_utc_text(text: str | None) -> datetime | None:
-    return datetime.fromisoformat(text) if text else None
-
-
-def _update(row: sqlite3.Row) -> StoredUpdate:
-    created = from_utc_text(row["created_at"])
-    assert created is not None
-    return StoredUpdate(
-        id=row["id"],
-        item_id=row["item_id"],
-        assignment_key=row["assignment_key"],
-        agency_id=row["agency_id"],
-        status=cast(Status, row["status"]),
-        percent=row["percent"],
-        note=row["note"],
-        reporter_id=row["reporter_id"],
-        reporter_name=row["reporter_name"],
-        created_at=created,
-        source_chat_id=row["source_chat_id"],
-        source_message_id=row["source_message_id"],
-        undone_at=from_utc_text(row["undone_at"]),
-        undone_by=row["undone_by"],
-    )
-
-
-def _member(row: sqlite3.Row) -> Member:
-    requested = from_utc_text(row["requested_at"])
-    assert requested is not None
-    return Member(
-        user_id=row["user_id"],
-        agency_id=row["agency_id"],
-        display_name=row["display_name"],
-        status=cast(AccessStatus, row["status"]),
-        requested_at=requested,
-        decided_at=from_utc_text(row["decided_at"]),
-        decided_by=row["decided_by"],
-    )
-
-
-def _chat_link(row: sqlite3.Row) -> ChatLink:
-    requested = from_utc_text(row["requested_at"])
-    assert requested is not None
-    return ChatLink(
-        chat_id=row["chat_id"],
-        agency_id=row["agency_id"],
-        title=row["title"],
-        status=cast(AccessStatus, row["status"]),
-        requested_by=row["requested_by"],
-        requested_at=requested,
-        decided_at=from_utc_text(row["decided_at"]),
-        decided_by=row["decided_by"],
-        **_pending_change(row),
-    )
-
-
-def _pending_change(row: sqlite3.Row) -> dict[str, Any]:
-    """The change of agency waiting beside a confirmed link (none in a file read before
-    migration 004, which a read-only reader does not apply)."""
-    if "pending_agency_id" not in row.keys():  # noqa: SIM118 (`in` on a Row reads values)
-        return {}
-    return {
-        "pending_agency_id": row["pending_agency_id"],
-        "pending_requested_by": row["pending_requested_by"],
-        "pending_requested_at": from_utc_text(row["pending_requested_at"]),
-    }
 
 
 def _connect(path: Path, *, read_only: bool) -> sqlite3.Connection:
@@ -133,65 +52,6 @@ def _connect(path: Path, *, read_only: bool) -> sqlite3.Connection:
         conn.execute("PRAGMA journal_mode = WAL")
         conn.execute("PRAGMA synchronous = FULL")
     return conn
-
-
-def _order(update: StoredUpdate) -> tuple[datetime, int]:
-    return update.created_at, update.id
-
-
-class _UpdateLog:
-    """Every stored update parsed once, oldest first (by time, then id), kept in step with
-    the append-only tables: `refresh` reads the rows with a larger id than any seen and,
-    when the number of undo marks changed, marks the updates undone since."""
-
-    def __init__(self) -> None:
-        self.ordered: list[StoredUpdate] = []
-        self.active: list[StoredUpdate] = []  # `ordered` without the undone ones
-        self._by_id: dict[int, StoredUpdate] = {}
-        self._last_id = 0
-        self._undos = 0
-
-    def refresh(self, conn: sqlite3.Connection) -> None:
-        """One read transaction, so the new rows and the undo marks agree."""
-        conn.execute("BEGIN")
-        try:
-            new = [
-                _update(row)
-                for row in conn.execute(
-                    f"SELECT {_UPDATE_COLUMNS} FROM {_UPDATE_FROM} WHERE u.id > ? ORDER BY u.id",
-                    (self._last_id,),
-                )
-            ]
-            undos = int(conn.execute("SELECT COUNT(*) FROM update_undos").fetchone()[0])
-            marks = []
-            if undos != self._undos:
-                marks = conn.execute(
-                    "SELECT update_id, undone_at, undone_by FROM update_undos"
-                ).fetchall()
-        finally:
-            conn.execute("COMMIT")
-        resort = False
-        for update in new:
-            self._by_id[update.id] = update
-            self._last_id = update.id  # read in id order
-            if self.ordered and _order(update) < _order(self.ordered[-1]):
-                resort = True
-            self.ordered.append(update)
-            if update.undone_at is None:
-                self.active.append(update)
-        for row in marks:
-            current = self._by_id.get(row["update_id"])
-            if current is not None and current.undone_at is None:
-                self._by_id[current.id] = replace(
-                    current,
-                    undone_at=from_utc_text(row["undone_at"]),
-                    undone_by=row["undone_by"],
-                )
-                resort = True
-        self._undos = undos
-        if resort:
-            self.ordered = sorted(self._by_id.values(), key=_order)
-            self.active = [u for u in self.ordered if u.undone_at is None]
 
 
 class SqliteSession:
@@ -241,7 +101,7 @@ class SqliteReader(SqliteSession):
         self.path = path
         self._read_cache: dict[tuple[str | None, bool], list[StoredUpdate]] = {}
         self._read_state: tuple[int, int] | None = None
-        self._log = _UpdateLog()
+        self._log = sqlite_progress.UpdateLog()
 
     def pragma(self, name: str) -> Any:
         """Read a PRAGMA value (journal_mode, foreign_keys, busy_timeout…)."""
@@ -312,29 +172,16 @@ class SqliteReader(SqliteSession):
             return list(found)
 
     def _query_updates(self, item_id: str | None, include_undone: bool) -> list[StoredUpdate]:
-        sql = f"SELECT {_UPDATE_COLUMNS} FROM {_UPDATE_FROM} WHERE 1 = 1"
-        params: tuple[Any, ...] = ()
-        if item_id is not None:
-            sql += " AND u.item_id = ?"
-            params = (item_id,)
-        if not include_undone:
-            sql += " AND x.update_id IS NULL"
-        sql += " ORDER BY u.created_at, u.id"
-        return [_update(row) for row in self._all(sql, params)]
+        with self._lock:
+            return sqlite_progress.query_updates(self._conn, item_id, include_undone)
 
     def get_update(self, update_id: int) -> StoredUpdate | None:
-        row = self._one(
-            f"SELECT {_UPDATE_COLUMNS} FROM {_UPDATE_FROM} WHERE u.id = ?", (update_id,)
-        )
-        return _update(row) if row is not None else None
+        with self._lock:
+            return sqlite_progress.get_update(self._conn, update_id)
 
     def find_by_source(self, chat_id: int, message_id: int) -> StoredUpdate | None:
-        row = self._one(
-            f"SELECT {_UPDATE_COLUMNS} FROM {_UPDATE_FROM}"
-            " WHERE u.source_chat_id = ? AND u.source_message_id = ?",
-            (chat_id, message_id),
-        )
-        return _update(row) if row is not None else None
+        with self._lock:
+            return sqlite_progress.find_by_source(self._conn, chat_id, message_id)
 
     def latest_by_assignment(self, item_id: str) -> dict[str, ProgressRecord]:
         latest: dict[str, ProgressRecord] = {}
@@ -355,7 +202,7 @@ class SqliteReader(SqliteSession):
 
     def get_member(self, user_id: int) -> Member | None:
         row = self._one("SELECT * FROM members WHERE user_id = ?", (user_id,))
-        return _member(row) if row is not None else None
+        return member_from_row(row) if row is not None else None
 
     def list_members(
         self, status: AccessStatus | None = None, agency_id: str | None = None
@@ -365,11 +212,11 @@ class SqliteReader(SqliteSession):
             " ORDER BY agency_id, requested_at, user_id",
             (status, status, agency_id, agency_id),
         )
-        return [_member(row) for row in rows]
+        return [member_from_row(row) for row in rows]
 
     def get_chat_link(self, chat_id: int) -> ChatLink | None:
         row = self._one("SELECT * FROM chat_links WHERE chat_id = ?", (chat_id,))
-        return _chat_link(row) if row is not None else None
+        return chat_link_from_row(row) if row is not None else None
 
     def list_chat_links(self, status: AccessStatus | None = None) -> list[ChatLink]:
         rows = self._all(
@@ -377,7 +224,7 @@ class SqliteReader(SqliteSession):
             " ORDER BY requested_at, chat_id",
             (status, status),
         )
-        return [_chat_link(row) for row in rows]
+        return [chat_link_from_row(row) for row in rows]
 
 
 class SqliteDatabase(SqliteReader):
@@ -409,38 +256,21 @@ class SqliteDatabase(SqliteReader):
     # -- progress -----------------------------------------------------------
 
     async def insert_update(self, update: NewUpdate) -> tuple[StoredUpdate, bool]:
-        return await self._write(lambda conn: _insert_update(conn, update))
+        return await self._write(lambda conn: sqlite_progress.insert_update(conn, update))
 
     async def mark_undone(self, update_id: int, *, by: int | None, at: datetime) -> bool:
-        def job(conn: sqlite3.Connection) -> bool:
-            cursor = conn.execute(
-                "INSERT INTO update_undos (update_id, undone_by, undone_at)"
-                " SELECT id, ?, ? FROM progress_updates WHERE id = ?"
-                " ON CONFLICT (update_id) DO NOTHING",
-                (by, to_utc_text(at), update_id),
-            )
-            return cursor.rowcount == 1
-
-        return await self._write(job)
+        return await self._write(lambda conn: sqlite_progress.mark_undone(conn, update_id, by, at))
 
     # -- access -------------------------------------------------------------
 
     async def save_member_request(
         self, user_id: int, agency_id: str, display_name: str | None, at: datetime
     ) -> Member:
-        def job(conn: sqlite3.Connection) -> Member:
-            conn.execute(
-                "INSERT INTO members (user_id, agency_id, display_name, status, requested_at)"
-                " VALUES (?, ?, ?, 'pending', ?)"
-                " ON CONFLICT (user_id) DO UPDATE SET agency_id = excluded.agency_id,"
-                " display_name = excluded.display_name, status = 'pending',"
-                " requested_at = excluded.requested_at, decided_at = NULL, decided_by = NULL",
-                (user_id, agency_id, display_name, to_utc_text(at)),
+        return await self._write(
+            lambda conn: sqlite_access.save_member_request(
+                conn, user_id, agency_id, display_name, at
             )
-            _event(conn, "user", user_id, agency_id, "requested", user_id, at)
-            return _get_member(conn, user_id)
-
-        return await self._write(job)
+        )
 
     async def decide_member(
         self,
@@ -453,48 +283,19 @@ class SqliteDatabase(SqliteReader):
         requested_at: datetime | None = None,
     ) -> Member | None:
         return await self._write(
-            lambda conn: _decide(
-                conn, _MEMBERS, user_id, status, allowed_from, by, at, _get_member, requested_at
+            lambda conn: sqlite_access.decide_member(
+                conn, user_id, status, allowed_from, by, at, requested_at
             )
         )
 
     async def save_chat_link_request(
         self, chat_id: int, agency_id: str, title: str | None, requested_by: int, at: datetime
     ) -> ChatLink:
-        def job(conn: sqlite3.Connection) -> ChatLink:
-            current = conn.execute(
-                "SELECT agency_id, status FROM chat_links WHERE chat_id = ?", (chat_id,)
-            ).fetchone()
-            if current is not None and current["status"] == "approved":
-                # the confirmed link stays in force; the change waits beside it (asking
-                # for the link's own agency again drops a waiting change)
-                change = current["agency_id"] != agency_id
-                conn.execute(
-                    "UPDATE chat_links SET title = COALESCE(?, title), pending_agency_id = ?,"
-                    " pending_requested_by = ?, pending_requested_at = ? WHERE chat_id = ?",
-                    (
-                        title,
-                        agency_id if change else None,
-                        requested_by if change else None,
-                        to_utc_text(at) if change else None,
-                        chat_id,
-                    ),
-                )
-            else:
-                conn.execute(
-                    "INSERT INTO chat_links (chat_id, agency_id, title, status, requested_by,"
-                    " requested_at) VALUES (?, ?, ?, 'pending', ?, ?)"
-                    " ON CONFLICT (chat_id) DO UPDATE SET agency_id = excluded.agency_id,"
-                    " title = excluded.title, status = 'pending',"
-                    " requested_by = excluded.requested_by, requested_at = excluded.requested_at,"
-                    " decided_at = NULL, decided_by = NULL, pending_agency_id = NULL,"
-                    " pending_requested_by = NULL, pending_requested_at = NULL",
-                    (chat_id, agency_id, title, requested_by, to_utc_text(at)),
-                )
-            _event(conn, "chat", chat_id, agency_id, "requested", requested_by, at)
-            return _get_chat_link(conn, chat_id)
-
-        return await self._write(job)
+        return await self._write(
+            lambda conn: sqlite_access.save_chat_link_request(
+                conn, chat_id, agency_id, title, requested_by, at
+            )
+        )
 
     async def decide_chat_link(
         self,
@@ -507,162 +308,10 @@ class SqliteDatabase(SqliteReader):
         requested_at: datetime | None = None,
     ) -> ChatLink | None:
         return await self._write(
-            lambda conn: _decide_chat_link(
+            lambda conn: sqlite_access.decide_chat_link(
                 conn, chat_id, status, allowed_from, by, at, requested_at
             )
         )
-
-
-# -- write jobs (run on the writer's connection, inside its transaction) ---------------
-
-
-def _insert_update(conn: sqlite3.Connection, update: NewUpdate) -> tuple[StoredUpdate, bool]:
-    if update.source_chat_id is not None and update.source_message_id is not None:
-        row = conn.execute(
-            f"SELECT {_UPDATE_COLUMNS} FROM {_UPDATE_FROM}"
-            " WHERE u.source_chat_id = ? AND u.source_message_id = ?",
-            (update.source_chat_id, update.source_message_id),
-        ).fetchone()
-        if row is not None:
-            return _update(row), False
-    cursor = conn.execute(
-        "INSERT INTO progress_updates (item_id, assignment_key, agency_id, status,"
-        " percent, note, reporter_id, reporter_name, created_at, source_chat_id,"
-        " source_message_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (
-            update.item_id,
-            update.assignment_key,
-            update.agency_id,
-            update.status,
-            update.percent,
-            update.note,
-            update.reporter_id,
-            update.reporter_name,
-            to_utc_text(update.created_at),
-            update.source_chat_id,
-            update.source_message_id,
-        ),
-    )
-    row = conn.execute(
-        f"SELECT {_UPDATE_COLUMNS} FROM {_UPDATE_FROM} WHERE u.id = ?", (cursor.lastrowid,)
-    ).fetchone()
-    return _update(row), True
-
-
-def _event(
-    conn: sqlite3.Connection,
-    subject: str,
-    subject_id: int,
-    agency_id: str,
-    action: str,
-    actor_id: int | None,
-    at: datetime,
-) -> None:
-    conn.execute(
-        "INSERT INTO access_events (subject, subject_id, agency_id, action, actor_id, at)"
-        " VALUES (?, ?, ?, ?, ?, ?)",
-        (subject, subject_id, agency_id, action, actor_id, to_utc_text(at)),
-    )
-
-
-def _get_member(conn: sqlite3.Connection, user_id: int) -> Member:
-    return _member(conn.execute("SELECT * FROM members WHERE user_id = ?", (user_id,)).fetchone())
-
-
-def _get_chat_link(conn: sqlite3.Connection, chat_id: int) -> ChatLink:
-    row = conn.execute("SELECT * FROM chat_links WHERE chat_id = ?", (chat_id,)).fetchone()
-    return _chat_link(row)
-
-
-@dataclass(frozen=True)
-class _Decidable:
-    subject: Literal["user", "chat"]
-
-
-_MEMBERS = _Decidable("user")
-_CHAT_LINKS = _Decidable("chat")
-
-
-def _decide(
-    conn: sqlite3.Connection,
-    kind: _Decidable,
-    subject_id: int,
-    status: AccessStatus,
-    allowed_from: tuple[AccessStatus, ...],
-    by: int | None,
-    at: datetime,
-    get: Callable[[sqlite3.Connection, int], _Decided],
-    requested_at: datetime | None = None,
-) -> _Decided | None:
-    """Shared by `decide_member` and `decide_chat_link`: move a pending (or other allowed)
-    row to `status`, record who decided and when, and log the event. With
-    `requested_at`, only if the row still is the request made at that time."""
-    # constant SQL per table (tests/test_security.py checks every statement is bound)
-    if kind is _MEMBERS:
-        select = "SELECT agency_id, status, requested_at FROM members WHERE user_id = ?"
-        update = "UPDATE members SET status = ?, decided_at = ?, decided_by = ? WHERE user_id = ?"
-    else:
-        select = "SELECT agency_id, status, requested_at FROM chat_links WHERE chat_id = ?"
-        update = (
-            "UPDATE chat_links SET status = ?, decided_at = ?, decided_by = ? WHERE chat_id = ?"
-        )
-    row = conn.execute(select, (subject_id,)).fetchone()
-    if row is None or row["status"] not in allowed_from:
-        return None
-    if requested_at is not None and row["requested_at"] != to_utc_text(requested_at):
-        return None
-    conn.execute(update, (status, to_utc_text(at), by, subject_id))
-    _event(conn, kind.subject, subject_id, row["agency_id"], status, by, at)
-    return get(conn, subject_id)
-
-
-def _decide_chat_link(
-    conn: sqlite3.Connection,
-    chat_id: int,
-    status: AccessStatus,
-    allowed_from: tuple[AccessStatus, ...],
-    by: int | None,
-    at: datetime,
-    requested_at: datetime | None,
-) -> ChatLink | None:
-    """A decision on a group's link (see `_decide`; any change waiting beside the link
-    goes with it), or, when `requested_at` names the change of agency waiting beside a
-    confirmed link, on that change: approved, the link moves to the new agency; rejected,
-    the change is dropped and the link stays."""
-    row = conn.execute(
-        "SELECT pending_agency_id, pending_requested_at FROM chat_links WHERE chat_id = ?",
-        (chat_id,),
-    ).fetchone()
-    change = (
-        row is not None
-        and row["pending_agency_id"] is not None
-        and requested_at is not None
-        and row["pending_requested_at"] == to_utc_text(requested_at)
-    )
-    drop_change = (
-        "UPDATE chat_links SET pending_agency_id = NULL, pending_requested_by = NULL,"
-        " pending_requested_at = NULL WHERE chat_id = ?"
-    )
-    if not change:
-        decided = _decide(
-            conn, _CHAT_LINKS, chat_id, status, allowed_from, by, at, _get_chat_link, requested_at
-        )
-        if decided is not None and decided.pending_agency_id is not None:
-            conn.execute(drop_change, (chat_id,))
-            decided = _get_chat_link(conn, chat_id)
-        return decided
-    if status == "approved":
-        conn.execute(
-            "UPDATE chat_links SET agency_id = pending_agency_id, status = 'approved',"
-            " requested_by = pending_requested_by, requested_at = pending_requested_at,"
-            " decided_at = ?, decided_by = ? WHERE chat_id = ?",
-            (to_utc_text(at), by, chat_id),
-        )
-    elif status != "rejected":
-        return None
-    conn.execute(drop_change, (chat_id,))
-    _event(conn, "chat", chat_id, row["pending_agency_id"], status, by, at)
-    return _get_chat_link(conn, chat_id)
 
 
 def checkpoint(conn: sqlite3.Connection) -> None:

@@ -104,6 +104,11 @@ class SqliteWriter:
         self._thread.start()
 
     @property
+    def alive(self) -> bool:
+        """Whether the writer thread still runs (False once `close` has returned)."""
+        return self._thread.is_alive()
+
+    @property
     def connection(self) -> sqlite3.Connection:
         """The write connection; use it only from a job (or after `close`)."""
         return self._conn

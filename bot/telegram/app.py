@@ -1,14 +1,17 @@
 """Build and run the Telegram Application in one place.
 
 `build_application` wires Defaults (HTML, Asia/Ho_Chi_Minh), the rate limiter, a
-per-chat sequential update processor, the services the handlers use, the flood
-limit (`flood`, before every handler), feature modules, commands, handlers and
-the one error handler; `post_init` publishes the command menus. `serve` runs it
-(long polling, or a webhook with a secret token when WEBHOOK_URL is set) until
-SIGINT/SIGTERM or `stop` is set, logging one line when it is up. Its start-up
-calls to Telegram are retried for a bounded time (`startup`); its shutdown is
-bounded too (`shutdown`: no flood wait after SIGTERM, in-flight work cut off after
-`GRACE_SECONDS`). `run_bot` is what `python -m bot run` calls.
+per-chat sequential update processor, the typed context (`ContextTypes` with
+`BotData`: the services the handlers use), the flood limit (`flood`, before every
+handler), feature modules (`feature.Feature`: registered here, started in
+`post_init`, stopped in reverse in `post_shutdown`), commands, handlers and the one
+error handler; `post_init` also publishes the command menus. `serve` runs it on the
+database it is given (long polling, or a webhook with a secret token when
+WEBHOOK_URL is set) until SIGINT/SIGTERM or `stop` is set, logging one line when it
+is up. Its start-up calls to Telegram are retried for a bounded time (`startup`);
+its shutdown is bounded too (`shutdown`: no flood wait after SIGTERM, in-flight
+work cut off after `GRACE_SECONDS`). `bot.app.runtime.run_bot` builds what it runs
+on and is what `python -m bot run` calls.
 """
 
 from __future__ import annotations
@@ -20,45 +23,38 @@ import logging
 import re
 import secrets
 import signal
-import sqlite3
-import sys
-from collections.abc import Awaitable, Callable, Coroutine, Iterable
+from collections.abc import Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import urlsplit
 
-from telegram import LinkPreviewOptions, Update
+from telegram import LinkPreviewOptions
 from telegram.constants import ParseMode
 from telegram.error import InvalidToken, TelegramError
 from telegram.ext import (
     AIORateLimiter,
-    Application,
     ApplicationBuilder,
-    BaseUpdateProcessor,
+    ContextTypes,
     Defaults,
 )
 from telegram.request import BaseRequest
 
-from bot.clock import Clock, SystemClock
-from bot.config import ConfigError, Settings
-from bot.plan_loader import PlanError, load_knowledge
-from bot.storage import Database, open_database, storage_problem
+from bot.core.clock import Clock, SystemClock
+from bot.core.config import ConfigError, Settings
+from bot.storage import Database
 from bot.storage.inbox import inbox_beside
-from bot.storage.migrate import MigrationError
 from bot.telegram import commands, errors, flood, handlers
+from bot.telegram.context import App, BotData, BrainLike
+from bot.telegram.feature import Feature
 from bot.telegram.inbox import ALLOWED_UPDATES, CONFIRM_SECONDS, InboxPump
 from bot.telegram.sending import silence_typed_method_advice
 from bot.telegram.shutdown import GRACE_SECONDS, Shutdown, ShutdownAwareRateLimiter
 from bot.telegram.startup import DEFAULT_BACKOFF, Backoff, StartupRetry, StartupStopped
 from bot.telegram.transport import AiohttpRequest
-
-if TYPE_CHECKING:
-    from bot.telegram.progress import ProgressFeature
+from bot.telegram.update_processor import PerChatUpdateProcessor
 
 log = logging.getLogger(__name__)
 
-Feature = Callable[[Application[Any, Any, Any, Any, Any, Any]], None]
-LifecycleHook = Callable[[Application[Any, Any, Any, Any, Any, Any]], Awaitable[None]]
 HEARTBEAT_SECONDS = 30
 POLL_TIMEOUT_SECONDS = 10  # long polling: how long one getUpdates may wait for updates
 # PTB's AIORateLimiter is a leaky bucket: `burst` requests at once, then `rate` a second,
@@ -70,72 +66,7 @@ POLL_TIMEOUT_SECONDS = 10  # long polling: how long one getUpdates may wait for 
 OVERALL_BURST, OVERALL_PER_SECOND = 3, 24
 GROUP_BURST, GROUP_PER_MINUTE = 10, 9
 MAX_CONCURRENT_UPDATES = 16  # updates handled at once (PerChatUpdateProcessor)
-STARTUP_KEY = "startup_hooks"
-DATABASE_KEY = "database"  # the Database serve runs on (inbox, progress, reminders)
-SHUTDOWN_KEY = "shutdown_hooks"
-STOPPING_KEY = "shutdown"  # bot_data: the application's `Shutdown`
 _SECRET_TOKEN = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
-
-
-class PerChatUpdateProcessor(BaseUpdateProcessor):
-    """Updates of different chats run concurrently, at most `max_concurrent_updates` at a
-    time; those of one chat run in order.
-
-    An update first waits for its chat's turn and only then for a slot, so updates queued
-    behind a busy chat hold no slot (PTB's own semaphore, taken before `do_process_update`,
-    is therefore left wide: `QUEUE_BOUND`). Few slots keep the order close to first come,
-    first served: with many, every update in flight shares the CPU and each one's answer
-    waits for nearly all of them (bench/load.py)."""
-
-    QUEUE_BOUND = 100_000
-
-    def __init__(self, max_concurrent_updates: int = 16, *, shutdown: Shutdown | None = None):
-        super().__init__(self.QUEUE_BOUND)
-        self._slots = asyncio.Semaphore(max_concurrent_updates)
-        self._locks: dict[int, asyncio.Lock] = {}
-        self._waiting: dict[int, int] = {}
-        self._shutdown = shutdown or Shutdown()
-
-    async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
-        """Run the update's handling as work in flight (cancelled when the shutdown's
-        grace period is over; not started at all after it)."""
-        key = _chat_key(update)
-        run = self._shutdown.run_unless_expired
-        if key is None:
-            async with self._slots:
-                await run(_as_coroutine(coroutine))
-            return
-        lock = self._locks.setdefault(key, asyncio.Lock())
-        self._waiting[key] = self._waiting.get(key, 0) + 1
-        try:
-            async with lock, self._slots:
-                await run(_as_coroutine(coroutine))
-        finally:
-            self._waiting[key] -= 1
-            if not self._waiting[key]:  # keep memory bounded by the chats in flight
-                del self._waiting[key], self._locks[key]
-
-    async def initialize(self) -> None:
-        return None
-
-    async def shutdown(self) -> None:
-        return None
-
-
-async def _awaited(awaitable: Awaitable[Any]) -> Any:
-    return await awaitable
-
-
-def _as_coroutine(awaitable: Awaitable[Any]) -> Coroutine[Any, Any, Any]:
-    return awaitable if asyncio.iscoroutine(awaitable) else _awaited(awaitable)
-
-
-def _chat_key(update: object) -> int | None:
-    if not isinstance(update, Update):
-        return None
-    if update.effective_chat is not None:
-        return update.effective_chat.id
-    return update.effective_user.id if update.effective_user is not None else None
 
 
 def telegram_rate_limiter(shutdown: Shutdown | None = None) -> AIORateLimiter:
@@ -160,7 +91,7 @@ def file_url_for(base_url: str) -> str:
 
 def build_application(
     settings: Settings,
-    brain: handlers.BrainLike,
+    brain: BrainLike,
     *,
     clock: Clock | None = None,
     base_url: str | None = None,
@@ -169,11 +100,13 @@ def build_application(
     get_updates_request: BaseRequest | None = None,
     features: Iterable[Feature] = (),
     max_concurrent_updates: int | None = None,
-) -> Application[Any, Any, Any, Any, Any, Any]:
+) -> App:
     """The Application with every handler registered; nothing is sent until it starts.
 
-    `features` are `register(application)` functions of feature modules (progress,
-    reminders…); they run before the core handlers, so their commands win.
+    `features` (`bot.telegram.feature.Feature`: progress, reminders…) register before
+    the core handlers, so their commands win; they are started in `post_init` and
+    stopped in `post_shutdown`. The services handlers use are in the typed
+    `bot_data` (`BotData`).
     """
     token = settings.token
     if not token:
@@ -189,8 +122,9 @@ def build_application(
         link_preview_options=LinkPreviewOptions(is_disabled=True),
         allow_sending_without_reply=True,
     )
-    builder: ApplicationBuilder[Any, Any, Any, Any, Any, Any] = (
+    builder: ApplicationBuilder[Any, Any, Any, Any, BotData, Any] = (
         ApplicationBuilder()
+        .context_types(ContextTypes(bot_data=BotData))
         .token(token)
         .base_url(url)
         .base_file_url(file_url_for(url))
@@ -209,71 +143,50 @@ def build_application(
     )
     if rate_limiter:
         builder = builder.rate_limiter(telegram_rate_limiter(shutdown))
-    application = builder.build()
-    application.bot_data[STOPPING_KEY] = shutdown
-    application.bot_data[handlers.SERVICES_KEY] = handlers.Services(
-        brain=brain, clock=clock or SystemClock(settings.tz), admin_ids=settings.admin_ids
-    )
+    application: App = builder.build()
+    data = application.bot_data
+    data.brain = brain
+    data.clock = clock or SystemClock(settings.tz)
+    data.admin_ids = settings.admin_ids
+    data.shutdown = shutdown
+    knowledge = brain.knowledge
+    if knowledge is not None:
+        data.item_ids = frozenset(item.id for item in knowledge.plan.items)
     flood.register(application, flood.FloodGate(exempt=settings.admin_ids))
     for feature in features:
-        feature(application)
+        feature.register(application)
+        data.features.append(feature)
     commands.register(application)
     handlers.register(application)
     errors.register(application)
     return application
 
 
-def add_lifecycle_hooks(
-    application: Application[Any, Any, Any, Any, Any, Any],
-    *,
-    startup: LifecycleHook | None = None,
-    shutdown: LifecycleHook | None = None,
-) -> None:
-    """Let a feature open resources in `post_init` and release them in `post_shutdown`
-    (shutdown hooks run in reverse order, after the application has stopped)."""
-    if startup is not None:
-        application.bot_data.setdefault(STARTUP_KEY, []).append(startup)
-    if shutdown is not None:
-        application.bot_data.setdefault(SHUTDOWN_KEY, []).append(shutdown)
+async def start_features(application: App) -> None:
+    """The features' `start`, in the order they were given."""
+    for feature in application.bot_data.features:
+        await feature.start(application)
 
 
-async def run_startup_hooks(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
-    """The features' start-up hooks, in the order they were added."""
-    for hook in application.bot_data.get(STARTUP_KEY, []):
-        await hook(application)
-
-
-async def publish_menus(
-    application: Application[Any, Any, Any, Any, Any, Any],
-    attempt: commands.Attempt | None = None,
-) -> None:
+async def publish_menus(application: App, attempt: commands.Attempt | None = None) -> None:
     """The command menus of every scope (setMyCommands; `attempt`: see `commands`)."""
-    admin_ids = handlers.services_of(application).admin_ids
-    await commands.publish_menus(application, admin_ids, attempt=attempt)
+    await commands.publish_menus(application, application.bot_data.admin_ids, attempt=attempt)
 
 
-async def post_init(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
-    """After getMe: run the features' start-up hooks, publish the command menus.
+async def post_init(application: App) -> None:
+    """After getMe: start the features, publish the command menus.
     (`serve` runs the two itself, retrying Telegram's server errors: `startup`.)"""
-    await run_startup_hooks(application)
+    await start_features(application)
     await publish_menus(application)
 
 
-def shutdown_of(application: Application[Any, Any, Any, Any, Any, Any]) -> Shutdown:
-    """The application's `Shutdown` (one made by `build_application`)."""
-    found = application.bot_data.get(STOPPING_KEY)
-    if not isinstance(found, Shutdown):
-        found = application.bot_data[STOPPING_KEY] = Shutdown()
-    return found
-
-
-async def post_shutdown(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
-    """After shutdown: the features' shutdown hooks, last registered first; each runs."""
-    for hook in reversed(application.bot_data.get(SHUTDOWN_KEY, [])):
+async def post_shutdown(application: App) -> None:
+    """After shutdown: the features' `stop`, last given first; each one runs."""
+    for feature in reversed(application.bot_data.features):
         try:
-            await hook(application)
+            await feature.stop(application)
         except Exception:
-            log.exception("Lỗi khi đóng tài nguyên của một tính năng")
+            log.exception("Lỗi khi dừng một tính năng")
 
 
 def webhook_secret(settings: Settings) -> str:
@@ -296,7 +209,7 @@ def _webhook_path(url: str) -> str:
 
 
 async def _start_updates(
-    application: Application[Any, Any, Any, Any, Any, Any],
+    application: App,
     settings: Settings,
     pump: InboxPump,
     retry: StartupRetry,
@@ -359,8 +272,9 @@ def _install_signals(stop: asyncio.Event) -> list[int]:
 
 async def serve(
     settings: Settings,
-    brain: handlers.BrainLike,
+    brain: BrainLike,
     *,
+    database: Database,
     stop: asyncio.Event | None = None,
     ready: asyncio.Event | None = None,
     clock: Clock | None = None,
@@ -370,7 +284,6 @@ async def serve(
     request: BaseRequest | None = None,
     get_updates_request: BaseRequest | None = None,
     poll_timeout: int = POLL_TIMEOUT_SECONDS,
-    database: Database | None = None,
     startup_backoff: Backoff = DEFAULT_BACKOFF,
     shutdown_grace: float = GRACE_SECONDS,
 ) -> int:
@@ -380,41 +293,29 @@ async def serve(
     wait) let tests use short network timeouts; production keeps PTB's defaults.
     Start-up calls are retried within `startup_backoff`; once stopping, work in
     flight gets `shutdown_grace` seconds (see `bot.telegram.shutdown`).
-    `database` holds the update inbox (and is what the features use); without it, the
-    one DATABASE_URL names is opened here and closed at the end."""
-    clock = clock or SystemClock(settings.tz)
-    owned: Database | None = None
-    if database is None:
-        try:
-            database = owned = open_database(settings, clock)
-        except ConfigError as exc:
-            log.error("Không khởi động được bot: %s", exc)
-            return 1
-    try:
-        return await _serve(
-            settings,
-            brain,
-            database,
-            stop=stop,
-            ready=ready,
-            clock=clock,
-            base_url=base_url,
-            rate_limiter=rate_limiter,
-            features=features,
-            request=request,
-            get_updates_request=get_updates_request,
-            poll_timeout=poll_timeout,
-            startup_backoff=startup_backoff,
-            shutdown_grace=shutdown_grace,
-        )
-    finally:
-        if owned is not None:
-            owned.close()
+    `database` holds the update inbox; it belongs to the caller (the composition root,
+    `bot.app.runtime`, which also hands it to the features) and stays open."""
+    return await _serve(
+        settings,
+        brain,
+        database,
+        stop=stop,
+        ready=ready,
+        clock=clock or SystemClock(settings.tz),
+        base_url=base_url,
+        rate_limiter=rate_limiter,
+        features=features,
+        request=request,
+        get_updates_request=get_updates_request,
+        poll_timeout=poll_timeout,
+        startup_backoff=startup_backoff,
+        shutdown_grace=shutdown_grace,
+    )
 
 
 async def _serve(
     settings: Settings,
-    brain: handlers.BrainLike,
+    brain: BrainLike,
     database: Database,
     *,
     stop: asyncio.Event | None,
@@ -440,7 +341,6 @@ async def _serve(
         get_updates_request=updates_request,
         features=features,
     )
-    application.bot_data[DATABASE_KEY] = database
     pump = InboxPump(
         application,
         inbox_beside(database),
@@ -461,7 +361,7 @@ async def _serve(
         except TelegramError as exc:
             log.error("Không kết nối được tới Bot API (%s): %s", settings.telegram_api_url, exc)
             return 1
-        await run_startup_hooks(application)
+        await start_features(application)
         await publish_menus(application, retry)
         await application.start()
         try:
@@ -489,13 +389,13 @@ async def _serve(
 
 
 async def _stop_application(
-    application: Application[Any, Any, Any, Any, Any, Any],
+    application: App,
     pump: InboxPump,
     installed: list[int],
     grace: float,
 ) -> None:
     """Stop taking work, give what is in flight `grace` seconds, close everything."""
-    shutdown = shutdown_of(application)
+    shutdown = application.bot_data.shutdown
     shutdown.begin()  # from now on no flood wait is waited out (bot.telegram.shutdown)
     cut_off = asyncio.create_task(shutdown.cut_off_after(grace))
     try:
@@ -510,69 +410,3 @@ async def _stop_application(
             await application.post_shutdown(application)
     finally:
         cut_off.cancel()
-
-
-def default_features(
-    settings: Settings,
-    *,
-    progress: ProgressFeature | None = None,
-    database: Database | None = None,
-) -> list[Feature]:
-    """Feature modules `python -m bot run` plugs in: progress reporting and reminders.
-
-    `progress` is the `ProgressFeature` whose `reader` the brain was built with;
-    `database` the one `serve` will run on (the reminders open their own without it)."""
-    from bot.reminders.handlers import reminders_feature
-    from bot.telegram.progress import ProgressFeature
-
-    features: list[Feature] = [
-        progress or ProgressFeature(settings),
-        reminders_feature(settings, db=database),
-    ]
-    return features
-
-
-def run_bot(settings: Settings) -> int:
-    """`python -m bot run`: load and check the plan, then serve until stopped."""
-    errors.configure_logging(settings.log_level)
-    errors.protect_logs(settings.token)
-    try:
-        knowledge = load_knowledge(settings.plan_path)
-    except PlanError as exc:
-        print(
-            f"Không khởi động được bot: kế hoạch không hợp lệ ({len(exc.problems)} lỗi):\n{exc}",
-            file=sys.stderr,
-        )
-        return 1
-    if not settings.token:
-        print(
-            "Chưa có TELEGRAM_BOT_TOKEN. Tạo bot với @BotFather rồi đặt biến này (xem README).",
-            file=sys.stderr,
-        )
-        return 1
-    from bot.brain import Brain
-    from bot.telegram.progress import ProgressFeature
-
-    progress = ProgressFeature(settings, knowledge)  # uses serve's database at start-up
-    brain = Brain(knowledge, progress=progress.reader)
-    database: Database | None = None
-    try:
-        database = open_database(settings)  # one database: inbox, progress, reminders
-        features = default_features(settings, progress=progress, database=database)
-        settle_heap()
-        return asyncio.run(serve(settings, brain, features=features, database=database))
-    except ConfigError as exc:
-        print(f"Không khởi động được bot: {exc}", file=sys.stderr)
-        return 1
-    except (MigrationError, sqlite3.Error) as exc:  # the reminders' own connection
-        cause = exc.__cause__ if isinstance(exc.__cause__, sqlite3.Error) else exc
-        print(
-            f"Không khởi động được bot: không mở được cơ sở dữ liệu: {storage_problem(cause)}",
-            file=sys.stderr,
-        )
-        return 1
-    except KeyboardInterrupt:  # a signal before the handlers were installed
-        return 0
-    finally:
-        if database is not None:
-            database.close()

@@ -5,11 +5,15 @@ Every button carries `v1:<kind>:<arg>`, at most 64 bytes. Built-in kinds: `item`
 arg = the question as text, e.g. the brain's "Ý anh/chị là…?" suggestions) and
 `ask` (a question too long for the button, arg = a short id in `AskStore`).
 Feature modules add their own kinds (undo, approve, pick, hist…) with
-`handlers.add_route`. Data that does not parse, or names a kind nobody handles,
-is answered harmlessly; each route validates its own argument.
+`handlers.add_route`: one `CallbackQueryHandler(pattern=pattern_for(kind))` each.
+Data that does not parse, or names a kind nobody handles, is answered harmlessly;
+each route validates its own argument.
 
-A brain `Button` whose data already is `v1:…` is sent as is; any other data is
-taken as a question to ask and stored under a short id.
+The brain's buttons are semantic (`Button.action`: open_item, ask, pick, history);
+`button_data` is the one place they become callback data: `v1:item:<item>`,
+`v1:q:<question>` (cut to fit), `v1:pick:<verb, 6 characters>:<item>` and
+`v1:hist:<item>`. A door's own `Button` whose data already is `v1:…` is sent as is;
+any other data is taken as a question to ask and stored under a short id.
 """
 
 from __future__ import annotations
@@ -18,19 +22,25 @@ import base64
 import hashlib
 import re
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot.replies import Button
+from bot.core.reply import Button
 
 VERSION = "v1"
 MAX_BYTES = 64
 ITEM = "item"
 ASK = "ask"
 QUESTION = "q"
+PICK = "pick"  # the brain's «which item?» buttons (routed by telegram.progress.reporting)
+HISTORY = "hist"  # an item's progress history (routed by telegram.progress.views)
+UPDATE = "upd"  # a progress update's card: save, edit, cancel (telegram.progress.reporting)
+UPDATE_ITEM = "upick"  # the item of a progress update (telegram.progress.reporting)
+QUESTION_CHARS = 58  # of a `q` question; then cut to MAX_BYTES
+VERB_CHARS = 6  # of a `pick` verb
 
 _KIND = re.compile(r"^[a-z][a-z0-9_]{0,11}$")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff]")
@@ -69,6 +79,18 @@ def parse(data: object) -> CallbackData | None:
     if len(parts) != 3 or parts[0] != VERSION or not _valid(parts[1], parts[2]):
         return None
     return CallbackData(parts[1], parts[2])
+
+
+def pattern_for(kind: str) -> Callable[[object], bool]:
+    """A `CallbackQueryHandler(pattern=…)` matching well-formed `v1:<kind>:…` data only
+    (anything else falls through to the stale-button answer)."""
+    encode(kind, "x")  # validates the kind name
+
+    def matches(data: object) -> bool:
+        parsed = parse(data)
+        return parsed is not None and parsed.kind == kind
+
+    return matches
 
 
 def item_data(item_id: str) -> str:
@@ -110,8 +132,34 @@ class AskStore:
         return len(self._texts)
 
 
+def semantic_data(button: Button, update: str | None = None) -> str:
+    """callback_data for a semantic button of the brain (`Button.action`). `update` is
+    the id under which the door keeps the progress update an `update` / `update_item`
+    button acts on (`v1:upd:save:<id>`, `v1:upick:<id>:<item>`); without it, such a
+    button is answered as stale."""
+    args = button.args
+    if button.action == "update":
+        return encode(UPDATE, f"{args[0]}:{update}" if update else args[0])
+    if button.action == "update_item":
+        return encode(UPDATE_ITEM, f"{update}:{args[0]}" if update else args[0])
+    if button.action == "open_item":
+        return encode(ITEM, args[0])
+    if button.action == "pick":
+        verb, item_id = args
+        return encode(PICK, f"{verb[:VERB_CHARS]}:{item_id}")
+    if button.action == "history":
+        return encode(HISTORY, args[0])
+    if button.action == "ask":
+        data = f"{VERSION}:{QUESTION}:{args[0][:QUESTION_CHARS]}"
+        return data.encode("utf-8")[:MAX_BYTES].decode("utf-8", "ignore")
+    raise ValueError(f"action không hợp lệ: {button.action!r}")
+
+
 def button_data(button: Button, asks: AskStore) -> str:
-    """callback_data for a brain button: passed through if valid `v1:`, else an `ask`."""
+    """callback_data for a button: a semantic one mapped by `semantic_data`; a door's
+    own data passed through if valid `v1:`, else stored as an `ask`."""
+    if button.action is not None:
+        return semantic_data(button)
     if parse(button.data) is not None:
         return button.data
     return encode(ASK, asks.put(button.data))

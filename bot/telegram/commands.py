@@ -31,14 +31,14 @@ from telegram.constants import ChatType
 from telegram.error import TelegramError
 from telegram.ext import Application, CommandHandler, MessageHandler, filters
 
-from bot.replies import Button, Reply, esc
+from bot.core.reply import Button, Reply, esc
+from bot.core.text import fold
+from bot.plan.loader import Knowledge
 from bot.telegram import callbacks, handlers
-from bot.telegram.handlers import Context
-from bot.text import fold
+from bot.telegram.handlers import App, Context
 
 log = logging.getLogger(__name__)
 
-MENU_KEY = "menu"
 PRIVATE, GROUP, GROUP_ADMIN, BOT_ADMIN = "private", "group", "group_admin", "bot_admin"
 FALLBACK_GROUP = 100
 
@@ -121,9 +121,8 @@ class MenuEntry:
     order: int = 100
 
 
-def menu_of(application: Application[Any, Any, Any, Any, Any, Any]) -> dict[str, MenuEntry]:
-    menu: dict[str, MenuEntry] = application.bot_data.setdefault(MENU_KEY, {})
-    return menu
+def menu_of(application: App) -> dict[str, MenuEntry]:
+    return application.bot_data.menu
 
 
 def add_menu_command(
@@ -186,20 +185,28 @@ async def publish_menus(
 # ---------------------------------------------------------------- texts
 
 
-def greeting(first_name: str | None, *, in_group: bool, username: str | None) -> Reply:
+def greeting(
+    first_name: str | None,
+    *,
+    in_group: bool,
+    username: str | None,
+    knowledge: Knowledge | None = None,
+) -> Reply:
     name = f" <b>{esc(first_name)}</b>" if first_name else ""
+    plan = esc(handlers.plan_label(knowledge))
+    issuer = f" của {esc(knowledge.plan.meta.issuer_name)}" if knowledge is not None else ""
     if in_group:
         mention = f"@{esc(username)}" if username else "tên của trợ lý"
         return Reply(
             intent="help",
             html=(
-                f"Xin chào{name}! Tôi là <b>Trợ lý Kế hoạch 91/KH-UBND</b>.\n"
+                f"Xin chào{name}! Tôi là <b>Trợ lý {plan}</b>.\n"
                 "Trong nhóm, tôi chỉ trả lời khi được gọi: gõ lệnh (ví dụ /nhiemvu 2.4),"
                 f" nhắc {mention} kèm câu hỏi, hoặc trả lời (reply) tin nhắn của tôi."
             ),
         )
     html = (
-        f"Xin chào{name}! Tôi là <b>Trợ lý Kế hoạch 91/KH-UBND</b> của UBND tỉnh:"
+        f"Xin chào{name}! Tôi là <b>Trợ lý {plan}</b>{issuer}:"
         " tôi trả lời theo đúng nội dung kế hoạch — nhiệm vụ nào, cơ quan nào chủ trì,"
         " phối hợp, thời hạn ra sao.\n\n"
         "Anh/chị cứ hỏi tự nhiên, có dấu hay không dấu đều được, ví dụ:\n"
@@ -211,9 +218,15 @@ def greeting(first_name: str | None, *, in_group: bool, username: str | None) ->
     return Reply(intent="help", html=html, buttons=buttons)
 
 
-def help_reply(menu: dict[str, MenuEntry], *, in_group: bool, username: str | None) -> Reply:
+def help_reply(
+    menu: dict[str, MenuEntry],
+    *,
+    in_group: bool,
+    username: str | None,
+    knowledge: Knowledge | None = None,
+) -> Reply:
     scope = GROUP if in_group else PRIVATE
-    lines = ["<b>Trợ lý Kế hoạch 91/KH-UBND</b> — các lệnh:"]
+    lines = [f"<b>Trợ lý {esc(handlers.plan_label(knowledge))}</b> — các lệnh:"]
     lines += [f"/{c.command} — {esc(c.description)}" for c in commands_for(menu, scope)]
     lines.append("")
     lines.append(
@@ -267,14 +280,20 @@ async def cmd_start(update: Update, context: Context) -> None:
         return
     user = update.effective_user
     reply = greeting(
-        user.first_name if user else None, in_group=_in_group(update), username=context.bot.username
+        user.first_name if user else None,
+        in_group=_in_group(update),
+        username=context.bot.username,
+        knowledge=context.bot_data.brain.knowledge,
     )
     await _send(update, context, reply)
 
 
 async def cmd_help(update: Update, context: Context) -> None:
     reply = help_reply(
-        menu_of(context.application), in_group=_in_group(update), username=context.bot.username
+        menu_of(context.application),
+        in_group=_in_group(update),
+        username=context.bot.username,
+        knowledge=context.bot_data.brain.knowledge,
     )
     await _send(update, context, reply)
 

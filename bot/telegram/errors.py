@@ -23,7 +23,7 @@ from telegram.constants import ChatType
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 from telegram.ext import Application, ContextTypes
 
-from bot.replies import html_to_plain
+from bot.core.reply import html_to_plain
 from bot.storage import storage_problem
 from bot.telegram.delivery import chat_gone
 from bot.telegram.handlers import is_addressed_to_bot

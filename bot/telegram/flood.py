@@ -28,18 +28,16 @@ import logging
 import time
 from collections import OrderedDict, deque
 from collections.abc import Callable, Iterable
-from typing import Any
 
 from telegram import ReplyParameters, Update
 from telegram.constants import ChatType
 from telegram.error import TelegramError
-from telegram.ext import Application, ApplicationHandlerStop, ContextTypes, TypeHandler
+from telegram.ext import ApplicationHandlerStop, TypeHandler
 
-from bot.telegram.handlers import is_addressed_to_bot
+from bot.telegram.handlers import App, Context, is_addressed_to_bot
 
 log = logging.getLogger(__name__)
 
-GATE_KEY = "flood_gate"
 GROUP = -1
 LIMIT = 20
 WINDOW_SECONDS = 10.0
@@ -152,7 +150,7 @@ def sender_of(update: Update) -> tuple[int, str] | None:
     return sender.id, MESSAGE
 
 
-async def send_notice(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def send_notice(update: Update, context: Context) -> None:
     """The one polite notice (a toast for a button press); never raises."""
     try:
         query = update.callback_query
@@ -176,13 +174,11 @@ async def send_notice(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
         log.warning("Không gửi được thông báo gửi quá nhanh: %s", exc)
 
 
-async def guard(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def guard(update: Update, context: Context) -> None:
     """Group -1: stop a limited update before any handler sees it."""
-    if not isinstance(update, Update):
-        return
-    gate = context.application.bot_data.get(GATE_KEY)
+    gate = context.bot_data.flood_gate
     found = sender_of(update)
-    if not isinstance(gate, FloodGate) or found is None:
+    if gate is None or found is None:
         return
     verdict = gate.hit(*found)
     if verdict is Verdict.ALLOW:
@@ -193,12 +189,10 @@ async def guard(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     raise ApplicationHandlerStop
 
 
-def register(
-    application: Application[Any, Any, Any, Any, Any, Any], gate: FloodGate | None = None
-) -> FloodGate:
-    """Put the gate (kept in `bot_data[GATE_KEY]`, replaceable) before every handler."""
+def register(application: App, gate: FloodGate | None = None) -> FloodGate:
+    """Put the gate (kept in `bot_data.flood_gate`, replaceable) before every handler."""
     if gate is None:
         gate = FloodGate()
-    application.bot_data[GATE_KEY] = gate
+    application.bot_data.flood_gate = gate
     application.add_handler(TypeHandler(Update, guard), group=GROUP)
     return gate

@@ -1,18 +1,20 @@
 """Message and callback handlers: thin glue between Telegram updates and the brain.
 
-Handlers hold no knowledge of the plan: they pick the text, ask the brain (a
-service kept in `Services`) and send its `Reply` back, split and escaped.
+Handlers hold no knowledge of the plan: they pick the text, ask the brain (kept in
+the typed `context.bot_data`, `bot.telegram.context.BotData`) and send its `Reply`
+back, split and escaped.
 
 - Private chats: any text goes to the brain; stickers, photos and the like get a
   short hint; an edited message is answered again.
 - Groups (privacy mode): only messages that mention the bot or reply to it are
   answered; commands are handled in `commands`; everything else stays unanswered.
-- Callback queries are routed by kind (`callbacks`); forged or stale data gets a
-  harmless toast.
+- Button presses are routed by kind: one `CallbackQueryHandler(pattern=…)` per kind
+  (`add_route`, `callbacks.pattern_for`); forged or stale data, which no route's
+  pattern matches, gets a harmless toast (`on_stale_callback`).
 
 Feature modules extend the door without editing it: `add_route` for callback
 kinds, `add_intent_hook` to take over a brain intent (e.g. progress updates),
-`Services.asker_for` to say who is asking, and their own handlers registered
+`BotData.asker_for` to say who is asking, and their own handlers registered
 before `register` so they take precedence.
 """
 
@@ -21,39 +23,43 @@ from __future__ import annotations
 import functools
 import logging
 import re
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
-from datetime import date
-from typing import Any, Protocol
+from collections.abc import Callable, Coroutine
+from typing import Any
 
 from telegram import (
     Chat,
     Message,
     MessageEntity,
     Update,
-    User,
 )
 from telegram.constants import ChatType
 from telegram.error import BadRequest
 from telegram.ext import (
-    Application,
     CallbackQueryHandler,
-    ContextTypes,
     MessageHandler,
     filters,
 )
 
-from bot.clock import Clock
-from bot.progress_types import Asker
-from bot.replies import Reply, html_to_plain
+from bot.core.reply import Reply, esc, html_to_plain
+from bot.core.text import clean
+from bot.plan.loader import Knowledge
 from bot.telegram import callbacks
+from bot.telegram.context import (
+    App,
+    BotData,
+    BrainLike,
+    CallbackRoute,
+    Context,
+    IntentHook,
+    default_asker,
+)
 from bot.telegram.delivery import send_retrying
 from bot.telegram.sending import post_message
-from bot.text import clean
+
+__all__ = ["App", "BotData", "BrainLike", "Context", "default_asker"]
 
 log = logging.getLogger(__name__)
 
-SERVICES_KEY = "services"
 MAX_INPUT_CHARS = 4096
 
 NON_TEXT_HINT = (
@@ -61,78 +67,47 @@ NON_TEXT_HINT = (
     " <i>Sở Nội vụ phải làm gì?</i> hoặc gõ /help để xem hướng dẫn."
 )
 EMPTY_HINT = (
-    "Anh/chị cần hỏi gì về Kế hoạch 91/KH-UBND? Ví dụ: <i>nhiệm vụ 2.4</i>,"
+    "Anh/chị cần hỏi gì về {plan}? Ví dụ: <i>nhiệm vụ 2.4</i>,"
     " <i>Sở Nội vụ phải làm gì?</i>, <i>việc nào sắp đến hạn?</i>"
 )
 STALE_BUTTON = "Nút này đã cũ hoặc không hợp lệ. Anh/chị vui lòng hỏi lại."
 UNKNOWN_ITEM = "Kế hoạch không có mục này."
 
-Context = ContextTypes.DEFAULT_TYPE
-CallbackRoute = Callable[[Update, Context, str], Awaitable[None]]
-IntentHook = Callable[[Update, Context, Reply, str], Awaitable[None]]
+
+def plan_label(knowledge: Knowledge | None) -> str:
+    """The plan as the texts name it, from its own data ("Kế hoạch 12/KH-UBND")."""
+    return knowledge.plan.meta.label if knowledge is not None else "Kế hoạch"
 
 
-class BrainLike(Protocol):
-    """What the handlers need of the brain (`bot.brain.Brain` or a test double)."""
-
-    def answer(self, text: str, *, today: date, asker: Asker | None = None) -> Reply: ...
+Handler = Callable[[Update, Context], Coroutine[Any, Any, None]]
 
 
-def default_asker(user: User | None, admin_ids: frozenset[int]) -> Asker | None:
-    """The asker as far as Telegram alone tells (agency comes from storage later)."""
-    if user is None:
-        return None
-    return Asker(user_id=user.id, is_admin=user.id in admin_ids, display_name=user.full_name)
+def add_route(application: App, kind: str, route: CallbackRoute) -> None:
+    """Handle callback data `v1:<kind>:<arg>` with `route(update, context, arg)`: a
+    `CallbackQueryHandler` whose pattern matches well-formed data of that kind only."""
+    pattern = callbacks.pattern_for(kind)  # validates the kind name
+    application.bot_data.callback_kinds.add(kind)
+    application.add_handler(CallbackQueryHandler(_routed(kind, route), pattern=pattern))
 
 
-@dataclass
-class Services:
-    """Everything handlers use, kept in `application.bot_data[SERVICES_KEY]`."""
+def _routed(kind: str, route: CallbackRoute) -> Handler:
+    async def handle(update: Update, context: Context) -> None:
+        query = update.callback_query
+        if query is None:
+            return
+        parsed = callbacks.parse(query.data)
+        if parsed is None or parsed.kind != kind:  # no data at all matches every pattern
+            await on_stale_callback(update, context)
+            return
+        await route(update, context, parsed.arg)
 
-    brain: BrainLike
-    clock: Clock
-    admin_ids: frozenset[int] = frozenset()
-    asks: callbacks.AskStore = field(default_factory=callbacks.AskStore)
-    routes: dict[str, CallbackRoute] = field(default_factory=dict)
-    intent_hooks: dict[str, IntentHook] = field(default_factory=dict)
-    asker_for: Callable[[User | None], Asker | None] | None = None
-
-    def asker(self, user: User | None) -> Asker | None:
-        if self.asker_for is not None:
-            return self.asker_for(user)
-        return default_asker(user, self.admin_ids)
-
-    def item_ids(self) -> frozenset[str] | None:
-        """Item numbers of the loaded plan, when the brain exposes its knowledge."""
-        knowledge = getattr(self.brain, "knowledge", None)
-        plan = getattr(knowledge, "plan", None)
-        if plan is None:
-            return None
-        return frozenset(item.id for item in plan.items)
+    handle.__name__ = f"on_{kind}_button"
+    return handle
 
 
-def services_of(application: Application[Any, Any, Any, Any, Any, Any]) -> Services:
-    services: Services = application.bot_data[SERVICES_KEY]
-    return services
-
-
-def services(context: Context) -> Services:
-    return services_of(context.application)
-
-
-def add_route(
-    application: Application[Any, Any, Any, Any, Any, Any], kind: str, route: CallbackRoute
-) -> None:
-    """Handle callback data `v1:<kind>:<arg>` with `route(update, context, arg)`."""
-    callbacks.encode(kind, "x")  # validates the kind name
-    services_of(application).routes[kind] = route
-
-
-def add_intent_hook(
-    application: Application[Any, Any, Any, Any, Any, Any], intent: str, hook: IntentHook
-) -> None:
+def add_intent_hook(application: App, intent: str, hook: IntentHook) -> None:
     """Let a feature take over replies of one brain intent: `hook(update, ctx, reply, text)`."""
-    services_of(application).intent_hooks[intent] = hook
+    application.bot_data.intent_hooks[intent] = hook
 
 
 # ---------------------------------------------------------------- sending
@@ -148,7 +123,7 @@ async def send_reply(
 ) -> list[int | None]:
     """Send a reply as one or more HTML messages; the keyboard goes on the last one.
     Returns the ids of the messages sent."""
-    markup = callbacks.keyboard_json(reply.buttons, services(context).asks)
+    markup = callbacks.keyboard_json(reply.buttons, context.bot_data.asks)
     pieces = reply.pieces()
     sent: list[int | None] = []
     for index, piece in enumerate(pieces):
@@ -228,14 +203,15 @@ async def answer_text(
         await send_html(
             context,
             chat.id,
-            EMPTY_HINT,
+            EMPTY_HINT.format(plan=esc(plan_label(context.bot_data.brain.knowledge))),
             quote=message if quote else None,
             thread_id=_thread_of(message),
         )
         return
-    svc = services(context)
-    reply = svc.brain.answer(text, today=svc.clock.today(), asker=svc.asker(update.effective_user))
-    hook = svc.intent_hooks.get(reply.intent)
+    data = context.bot_data
+    asker = data.asker(update.effective_user, chat)
+    reply = data.brain.answer(text, today=data.clock.today(), asker=asker)
+    hook = data.intent_hooks.get(reply.intent)
     if hook is not None:
         await hook(update, context, reply, text)
         return
@@ -318,18 +294,23 @@ async def on_private_other(update: Update, context: Context) -> None:
 # ---------------------------------------------------------------- callbacks
 
 
-async def on_callback(update: Update, context: Context) -> None:
-    """Route a button press; anything unknown is answered and otherwise ignored."""
+async def on_stale_callback(update: Update, context: Context) -> None:
+    """A button no route takes (forged, foreign or stale data): answered, nothing else."""
     query = update.callback_query
     if query is None:
         return
-    parsed = callbacks.parse(query.data)
-    route = services(context).routes.get(parsed.kind) if parsed else None
-    if parsed is None or route is None:
-        log.info("Bỏ qua callback_data không hợp lệ hoặc đã cũ")
-        await query.answer(STALE_BUTTON)
-        return
-    await route(update, context, parsed.arg)
+    log.info("Bỏ qua callback_data không hợp lệ hoặc đã cũ")
+    await query.answer(STALE_BUTTON)
+
+
+def _unrouted(kinds: set[str]) -> Callable[[object], bool]:
+    """The pattern of `on_stale_callback`: data no route's pattern matches."""
+
+    def matches(data: object) -> bool:
+        parsed = callbacks.parse(data)
+        return parsed is None or parsed.kind not in kinds
+
+    return matches
 
 
 def _query_chat(update: Update) -> Chat | None:
@@ -343,7 +324,7 @@ async def open_item(update: Update, context: Context, arg: str) -> None:
     """`v1:item:<số>`: answer about that item in the chat of the button."""
     query = update.callback_query
     assert query is not None
-    known = services(context).item_ids()
+    known = context.bot_data.item_ids
     chat = _query_chat(update)
     if not callbacks.ITEM_ID.match(arg) or (known is not None and arg not in known):
         await query.answer(UNKNOWN_ITEM)
@@ -357,7 +338,7 @@ async def open_item(update: Update, context: Context, arg: str) -> None:
 
 async def ask_again(update: Update, context: Context, arg: str) -> None:
     """`v1:ask:<id>`: a stored question chosen; drop the suggestions and answer it."""
-    text = services(context).asks.get(arg) if callbacks.ASK_KEY.match(arg) else None
+    text = context.bot_data.asks.get(arg) if callbacks.ASK_KEY.match(arg) else None
     await _ask_chosen(update, context, text)
 
 
@@ -384,14 +365,20 @@ async def _ask_chosen(update: Update, context: Context, text: str | None) -> Non
 # ---------------------------------------------------------------- wiring
 
 
-def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
-    """Add the message and callback handlers (after commands and feature handlers)."""
+def register(application: App) -> None:
+    """Add the message and button handlers (after commands and feature handlers)."""
     add_route(application, callbacks.ITEM, open_item)
     add_route(application, callbacks.ASK, ask_again)
     add_route(application, callbacks.QUESTION, ask_question)
+    application.add_handler(
+        CallbackQueryHandler(
+            on_stale_callback,
+            pattern=_unrouted(application.bot_data.callback_kinds),
+            game_pattern=".*",
+        )
+    )
     private = filters.ChatType.PRIVATE & MESSAGES & FROM_HUMAN
     groups = filters.ChatType.GROUPS & MESSAGES & FROM_HUMAN
-    application.add_handler(CallbackQueryHandler(on_callback))
     application.add_handler(
         MessageHandler(private & filters.TEXT & ~filters.COMMAND, on_private_text)
     )

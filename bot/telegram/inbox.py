@@ -34,8 +34,8 @@ from telegram import Update
 from telegram.error import InvalidToken, TelegramError
 from telegram.ext import Application
 
-from bot.clock import Clock
-from bot.storage.inbox import InboxUpdate, UpdateInbox
+from bot.core.clock import Clock
+from bot.storage.inbox import InboxUpdate, Outcome, UpdateInbox
 
 log = logging.getLogger(__name__)
 
@@ -100,6 +100,7 @@ class InboxPump:
         self._secret = ""
         self._stopping = False
         self._offset = 0  # the next getUpdates offset, once stored
+        self._finisher = _Finisher(inbox, clock)
         self.skipped = 0  # updates that could not be parsed (for tests and logs)
 
     # -- start and stop -----------------------------------------------------------------
@@ -141,6 +142,7 @@ class InboxPump:
         if self._runner is not None:
             await self._runner.cleanup()
         pending = list(self._in_flight.values())
+        late: set[asyncio.Task[None]] = set()
         if pending:
             _, late = await asyncio.wait(pending, timeout=self._stop_grace)
             for task in late:
@@ -148,8 +150,8 @@ class InboxPump:
             if late:
                 await asyncio.wait(late)
                 log.warning("%d cập nhật chưa xử lý xong: sẽ xử lý khi bot chạy lại", len(late))
-            return len(late)
-        return 0
+        await self._finisher.close()
+        return len(late)
 
     # -- receiving ----------------------------------------------------------------------
 
@@ -255,7 +257,7 @@ class InboxPump:
 
     async def _handle(self, stored: InboxUpdate) -> None:
         update = self._parse(stored)
-        outcome: Any = "skipped"
+        outcome: Outcome = "skipped"
         if update is not None:
             outcome = "handled"
             processor = self._app.update_processor
@@ -265,7 +267,48 @@ class InboxPump:
                 raise  # stopping: it stays in the inbox
             except Exception as exc:  # handler errors go to the error handler; this is a bug
                 log.error("Lỗi khi xử lý cập nhật %d (%s)", stored.update_id, type(exc).__name__)
-        try:
-            await self._inbox.finish([stored.update_id], outcome, self._clock.now())
-        except Exception as exc:  # handled again at the next start (idempotent)
-            log.error("Không đánh dấu được cập nhật %d đã xử lý: %s", stored.update_id, exc)
+        self._finisher.add(stored.update_id, outcome)
+
+
+class _Finisher:
+    """Marks handled updates in batches: while one batch is being committed the next
+    gathers, so a burst costs a few writes instead of one per update. A mark lost to a
+    crash only means the update is handled again at the next start (idempotent)."""
+
+    def __init__(self, inbox: UpdateInbox, clock: Clock):
+        self._inbox = inbox
+        self._clock = clock
+        self._pending: dict[Outcome, list[int]] = {"handled": [], "skipped": []}
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    def add(self, update_id: int, outcome: Outcome) -> None:
+        self._pending[outcome].append(update_id)
+        self._wake.set()
+        if self._task is None:
+            self._task = asyncio.create_task(self._run(), name="inbox:finish")
+
+    async def _run(self) -> None:
+        while True:
+            await self._wake.wait()
+            self._wake.clear()
+            await self._flush()
+
+    async def _flush(self) -> None:
+        batch, self._pending = self._pending, {"handled": [], "skipped": []}
+        for outcome, ids in batch.items():
+            if not ids:
+                continue
+            try:
+                await self._inbox.finish(ids, outcome, self._clock.now())
+            except Exception as exc:  # handled again at the next start (idempotent)
+                log.error("Không đánh dấu được %d cập nhật đã xử lý: %s", len(ids), exc)
+
+    async def close(self) -> None:
+        """Commit the marks still gathered, then stop."""
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+        await self._flush()

@@ -3,30 +3,17 @@
 Commands: /dangky, /toi, /thanhvien, /duyet, /thuhoi, /lienket (who may report,
 `membership`); /capnhat and free-text updates with a confirmation card
 (`reporting`); /tiendo, /chuabaocao, /baocao (`views`). Everything goes through
-the transport-free `bot.progress.ProgressService` and `bot.progress_view.ProgressView`
-over the Database the feature opens at start-up (`state`, `wiring`).
+the transport-free `bot.progress.service.ProgressService` and
+`bot.progress.view.ProgressView` of the process, held by `ProgressRuntime` (`state`).
 
-Use: `feature = ProgressFeature(settings, knowledge)`, build the brain with
-`Brain(knowledge, progress=feature.reader)`, and pass `features=[feature]` to
-`build_application` / `serve` (`app.default_features` does this for `python -m bot run`).
+Use: the composition root (`bot.app.runtime.Runtime`) builds the runtime with
+`ProgressRuntime.create(…)` and passes `ProgressFeature(runtime)` (`wiring`) in
+`build_application(features=…)` / `serve(features=…)`.
 """
 
 from __future__ import annotations
 
-from bot.telegram.progress.state import (
-    PROGRESS_KEY,
-    LiveProgress,
-    PendingStore,
-    ProgressFeature,
-    ProgressRuntime,
-)
-from bot.telegram.progress.wiring import register
+from bot.telegram.progress.state import PendingStore, ProgressRuntime
+from bot.telegram.progress.wiring import ProgressFeature
 
-__all__ = [
-    "PROGRESS_KEY",
-    "LiveProgress",
-    "PendingStore",
-    "ProgressFeature",
-    "ProgressRuntime",
-    "register",
-]
+__all__ = ["PendingStore", "ProgressFeature", "ProgressRuntime"]

@@ -5,15 +5,15 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 
-from telegram import CallbackQuery, Chat, Message, Update, User
+from telegram import CallbackQuery, Chat, ChatMemberRestricted, Message, Update, User
 from telegram.constants import ChatMemberStatus, ChatType
 from telegram.error import BadRequest, TelegramError
 
-from bot.progress_plan import agency_name
-from bot.replies import Button, Reply, esc
+from bot.core.reply import Button, Reply, esc
+from bot.plan.responsibility import agency_name
 from bot.telegram import callbacks, handlers
 from bot.telegram.handlers import Context
-from bot.telegram.progress.state import PROGRESS_KEY, ProgressRuntime
+from bot.telegram.progress.state import ProgressRuntime
 
 log = logging.getLogger(__name__)
 
@@ -24,8 +24,8 @@ GONE_STATUSES = frozenset({ChatMemberStatus.LEFT, ChatMemberStatus.BANNED})
 
 def runtime(context: Context) -> ProgressRuntime:
     """The progress services of the running application."""
-    found = context.application.bot_data.get(PROGRESS_KEY)
-    if not isinstance(found, ProgressRuntime):
+    found = context.bot_data.progress
+    if found is None:
         raise RuntimeError(NOT_READY)
     return found
 
@@ -86,7 +86,7 @@ async def edit_query_message(
 ) -> None:
     """Replace the text (and buttons) of the message a button belongs to; when it can
     no longer be edited, send the text as a new message instead."""
-    markup = callbacks.keyboard(buttons or [], handlers.services(context).asks)
+    markup = callbacks.keyboard(buttons or [], context.bot_data.asks)
     message = query.message
     if isinstance(message, Message):
         try:
@@ -128,7 +128,7 @@ async def left_linked_group(context: Context, chat: Chat | None, user_id: int) -
         log.warning("Không kiểm tra được thành viên %s của nhóm %s: %s", user_id, chat.id, exc)
         return None
     gone = member.status in GONE_STATUSES or (
-        member.status == ChatMemberStatus.RESTRICTED and not getattr(member, "is_member", True)
+        isinstance(member, ChatMemberRestricted) and not member.is_member
     )
     if not gone:
         return None

@@ -19,10 +19,10 @@ from collections.abc import Awaitable, Callable
 
 from telegram import CallbackQuery, Update, User
 
-from bot.plan_models import Agency
-from bot.progress_access import AccessResult, open_request_at, request_token
-from bot.progress_plan import agency_name
-from bot.replies import Button, esc, html_to_plain
+from bot.core.reply import Button, esc, html_to_plain
+from bot.plan.models import Agency
+from bot.plan.responsibility import agency_name
+from bot.progress.access_base import AccessResult, open_request_at, request_token
 from bot.telegram import callbacks
 from bot.telegram.chat_admin import is_group_admin
 from bot.telegram.handlers import STALE_BUTTON, Context

@@ -1,15 +1,21 @@
 """Reporting progress: /capnhat, free-text updates, the confirmation card and Undo.
 
-- `/capnhat <số> [trạng thái] [NN%] [ghi chú]` is read by the brain and saved at
-  once (`ProgressService.record_update`, source chat and message ids, so a
-  redelivered update is stored once); the confirmation is sent after the commit,
-  with an Undo button (`v1:undo:<update id>`) that works for 10 minutes.
-- Free text the brain reads as an update (the `progress_update` intent hook) is
-  shown back as a card with Lưu / Sửa / Hủy (`v1:upd:<action>:<pending id>`);
-  nothing is stored before Lưu. The draft waits in `PendingStore`.
-- Without an item number, the reporter's items are offered as buttons
-  (`v1:upick:<pending id>:<item>`); the brain's own `v1:pick:<verb>:<item>`
-  buttons lead to the same place (or to the item / its progress).
+Both are read and checked by the brain (`bot.answers.progress_update`: one parser, one
+validator, one card, the same `python -m bot ask` prints); the door sends the brain's
+reply as it is and adds only what a transport needs: it keeps the update it shows
+(`PendingStore`) and binds the reply's buttons to it (`bind`).
+
+- Free text the brain reads as an update (the `progress_update` intent hook) is shown
+  back as the card with Lưu / Sửa / Hủy (`v1:upd:<action>:<pending id>`); nothing is
+  stored before Lưu.
+- `/capnhat <số> [trạng thái] [NN%] [ghi chú]` is saved at once
+  (`ProgressService.record_update`, source chat and message ids, so a redelivered
+  update is stored once); the confirmation is sent after the commit, with an Undo
+  button (`v1:undo:<update id>`) that works for 10 minutes.
+- Without an item number (or with one the reporter cannot use), the items to choose
+  from are buttons for the same pending update (`v1:upick:<pending id>:<item>`); the
+  brain's older `v1:pick:<verb>:<item>` buttons lead to the same place (or to the item
+  / its progress).
 - An edited or redelivered message never writes twice: the stored record stays and
   the answer says how to correct it (send a new report).
 """
@@ -21,10 +27,10 @@ import re
 
 from telegram import CallbackQuery, Chat, Message, Update, User
 
-from bot.progress import UNDO_WINDOW, UpdateResult
-from bot.progress_access import REGISTER_HINT
-from bot.progress_plan import agency_name
-from bot.replies import Button, Reply, esc, html_to_plain
+from bot.answers.progress_update import UPDATE, UpdateSlots
+from bot.core.reply import Button, Reply, esc, html_to_plain
+from bot.progress.drafts import CANCEL, CARD_HINT, EDIT, ITEM_REF, SAVE, example_line
+from bot.progress.service import UNDO_WINDOW, UpdateResult
 from bot.telegram import callbacks
 from bot.telegram.handlers import STALE_BUTTON, Context, answer_text
 from bot.telegram.progress.common import (
@@ -33,18 +39,15 @@ from bot.telegram.progress.common import (
     edit_query_message,
     left_linked_group,
     reply,
-    rows_of,
     runtime,
 )
-from bot.telegram.progress.parsing import ParsedUpdate
 from bot.telegram.progress.state import PendingUpdate, ProgressRuntime
 from bot.telegram.progress.views import item_progress, may_read_notes
 
 log = logging.getLogger(__name__)
 
-UNDO, CARD, ITEM_PICK, BRAIN_PICK = "undo", "upd", "upick", "pick"
-SAVE, EDIT, CANCEL = "save", "edit", "cancel"
-MAX_ITEM_BUTTONS = 24
+UNDO, CARD, ITEM_PICK, BRAIN_PICK = "undo", callbacks.UPDATE, callbacks.UPDATE_ITEM, callbacks.PICK
+UPDATE_ACTIONS = frozenset({"update", "update_item"})
 
 USAGE = (
     "Cú pháp: <code>/capnhat &lt;số mục&gt; [trạng thái] [NN%] [ghi chú]</code>, ví dụ:"
@@ -52,16 +55,14 @@ USAGE = (
     " <code>/capnhat 2.4 đã hoàn thành</code>.\nTrạng thái: đã hoàn thành, đang thực hiện,"
     " vướng mắc, chưa triển khai."
 )
-CARD_HINT = "Bấm «Lưu» để ghi nhận, «Sửa» để gửi lại dòng đã sửa, hoặc «Hủy»."
 EXPIRED_CARD = "Thẻ xác nhận này đã hết hiệu lực; chưa có gì được lưu. Hãy gửi lại báo cáo."
 NOT_YOUR_CARD = "Chỉ người gửi báo cáo mới bấm được nút này."
 
 _PENDING_KEY = re.compile(r"^[0-9a-f]{10}$")
 _UPDATE_ID = re.compile(r"^\d{1,18}$")
-_ITEM_REF = re.compile(r"^(?:\d{1,3}(?:\.\d{1,3})?|[IVX]{1,5}\.\d{1,3})[a-z]?$")
 
 
-# ---------------------------------------------------------------- texts and buttons
+# ---------------------------------------------------------------- buttons of an update
 
 
 def undo_buttons(update_id: int) -> list[list[Button]]:
@@ -69,54 +70,38 @@ def undo_buttons(update_id: int) -> list[list[Button]]:
     return [[Button(f"↩️ Hoàn tác ({minutes} phút)", callbacks.encode(UNDO, str(update_id)))]]
 
 
-def card_buttons(key: str) -> list[list[Button]]:
+def bind(
+    rt: ProgressRuntime, pending: PendingUpdate, html: str, rows: list[list[Button]]
+) -> list[list[Button]]:
+    """The reply's buttons with those acting on the progress update it shows (the
+    card's «Lưu / Sửa / Hủy», the items to choose from) bound to `pending`, which is
+    kept for them under a new id; other buttons stay as they are."""
+    actions = {button.action for row in rows for button in row}
+    if not actions & UPDATE_ACTIONS:
+        return rows
+    if "update_item" in actions:
+        pending.item_ref = None  # the item comes with the button pressed
+    else:
+        pending.card_html = html
+    key = rt.pending.put(pending)
     return [
         [
-            Button("✅ Lưu", callbacks.encode(CARD, f"{SAVE}:{key}")),
-            Button("✏️ Sửa", callbacks.encode(CARD, f"{EDIT}:{key}")),
-            Button("❌ Hủy", callbacks.encode(CARD, f"{CANCEL}:{key}")),
+            Button(button.text, callbacks.semantic_data(button, update=key))
+            if button.action in UPDATE_ACTIONS
+            else button
+            for button in row
         ]
+        for row in rows
     ]
 
 
-def item_buttons(key: str, refs: list[str]) -> list[list[Button]]:
-    shown = refs[:MAX_ITEM_BUTTONS]
-    return rows_of([Button(ref, callbacks.encode(ITEM_PICK, f"{key}:{ref}")) for ref in shown])
-
-
-def not_a_reporter(rt: ProgressRuntime, user_id: int) -> str:
-    """Why someone with no items to offer cannot report, and how to register."""
-    member = rt.service.member(user_id)
-    if member is not None and member.status == "pending":
-        name = esc(agency_name(rt.knowledge.agencies, member.agency_id))
-        return (
-            f"Yêu cầu đăng ký của bạn ({name}) đang chờ quản trị viên duyệt; sau khi được"
-            " duyệt bạn mới báo cáo được."
-        )
-    text = (
-        "Chỉ thành viên đã được duyệt của cơ quan được giao nhiệm vụ hoặc quản trị viên mới"
-        " báo cáo tiến độ được."
-    )
-    if member is not None and member.status == "revoked":
-        return "Quyền báo cáo của bạn đã bị thu hồi. " + text
-    return text + "\n" + REGISTER_HINT
-
-
-def card_html(body: str) -> str:
-    return f"<b>Xác nhận báo cáo tiến độ</b>\n{body}\n\n{CARD_HINT}"
-
-
-def example_line(key: str) -> str:
-    return f"<i>{esc(key)} đang thực hiện 60% đã trình dự thảo</i>"
-
-
-# ---------------------------------------------------------------- pending drafts
+# ---------------------------------------------------------------- pending updates
 
 
 def pending_from(
     rt: ProgressRuntime,
     update: Update,
-    parsed: ParsedUpdate,
+    slots: UpdateSlots,
     *,
     immediate: bool,
 ) -> PendingUpdate | None:
@@ -128,11 +113,11 @@ def pending_from(
         display_name=display_name(user),
         chat_id=chat.id,
         message_id=message.message_id,
-        item_ref=parsed.item_ref,
-        status=parsed.status,
-        percent=parsed.percent,
-        note=parsed.note,
-        agency_id=parsed.agency_id,
+        item_ref=slots.item_ref,
+        status=slots.status,
+        percent=slots.percent,
+        note=slots.note,
+        agency_id=slots.agency_id,
         immediate=immediate,
         created_at=rt.clock.now(),
     )
@@ -167,49 +152,13 @@ def check(rt: ProgressRuntime, pending: PendingUpdate) -> UpdateResult:
 def outcome(
     rt: ProgressRuntime, result: UpdateResult, pending: PendingUpdate
 ) -> tuple[str, list[list[Button]]]:
-    """The message and buttons for a record or check result.
-
-    Saved: Undo. A refusal that names items to choose from: those items, for the
-    same pending update. Anything else: the message alone."""
+    """The message and buttons for a check or record result: saved, with Undo; else
+    what the brain shows for it (the card, the items to choose from, or the refusal),
+    bound to `pending`."""
     if result.created and result.record is not None:
         return result.message, undo_buttons(result.record.id)
-    if result.options and result.code in ("unknown_item", "not_assigned", "ambiguous_part"):
-        refs = [ref for ref in result.options if _ITEM_REF.match(ref)]
-        if refs:
-            pending.item_ref = None
-            key = rt.pending.put(pending)
-            return result.message, item_buttons(key, refs)
-    return result.message, []
-
-
-def ask_for_item(rt: ProgressRuntime, pending: PendingUpdate) -> tuple[str, list[list[Button]]]:
-    """No item number: offer the reporter's items, or say why they cannot report."""
-    refs = rt.service.reportable_items(pending.user_id, pending.chat_id)
-    if not refs:
-        return not_a_reporter(rt, pending.user_id), []
-    key = rt.pending.put(pending)
-    agency = rt.service.chat_agency(pending.chat_id) or _own_agency(rt, pending.user_id)
-    whose = f" của {esc(agency_name(rt.knowledge.agencies, agency))}" if agency else ""
-    html = (
-        f"Anh/chị báo cáo cho mục nào? Chọn một mục{whose} bên dưới, hoặc gửi lại kèm số mục,"
-        f" ví dụ {example_line(refs[0])}."
-    )
-    return html, item_buttons(key, refs)
-
-
-def _own_agency(rt: ProgressRuntime, user_id: int) -> str | None:
-    member = rt.service.member(user_id)
-    return member.agency_id if member is not None and member.status == "approved" else None
-
-
-def show_card(rt: ProgressRuntime, pending: PendingUpdate) -> tuple[str, list[list[Button]]]:
-    """Check a draft: the card with Lưu / Sửa / Hủy, or the refusal."""
-    result = check(rt, pending)
-    if result.draft is None:
-        return outcome(rt, result, pending)
-    pending.card_html = card_html(result.message)
-    key = rt.pending.put(pending)
-    return pending.card_html, card_buttons(key)
+    html, buttons = rt.service.checker.view(result)
+    return html, bind(rt, pending, html, buttons)
 
 
 async def already_stored(rt: ProgressRuntime, pending: PendingUpdate) -> str | None:
@@ -218,6 +167,11 @@ async def already_stored(rt: ProgressRuntime, pending: PendingUpdate) -> str | N
         return None
     # record_update never writes for a known source: it says "duplicate" or "edited"
     return (await record(rt, pending)).message
+
+
+def _slots(brain_reply: Reply) -> UpdateSlots | None:
+    slots = brain_reply.extra.get(UPDATE)
+    return slots if isinstance(slots, UpdateSlots) else None
 
 
 # ---------------------------------------------------------------- /capnhat
@@ -236,13 +190,20 @@ async def cmd_update(update: Update, context: Context) -> None:
     if refusal is not None:
         await reply(update, context, refusal)
         return
-    pending = pending_from(rt, update, rt.parser.parse(message.text), immediate=True)
+    asker = context.bot_data.asker(user, update.effective_chat)
+    brain_reply = rt.brain.answer(message.text, today=rt.clock.today(), asker=asker)
+    slots = _slots(brain_reply)
+    pending = pending_from(rt, update, slots, immediate=True) if slots is not None else None
     if pending is None:
+        await reply(update, context, brain_reply.html, brain_reply.buttons)
         return
     if pending.item_ref is None:
         stored = await already_stored(rt, pending)
-        html, buttons = (stored, []) if stored else ask_for_item(rt, pending)
-        await reply(update, context, html, buttons)
+        if stored is not None:
+            await reply(update, context, stored)
+            return
+        buttons = bind(rt, pending, brain_reply.html, brain_reply.buttons)
+        await reply(update, context, brain_reply.html, buttons)
         return
     rt.pending.drop_source(pending.chat_id, pending.message_id)  # an edit replaces a question
     result = await record(rt, pending)  # committed before anything is sent
@@ -261,7 +222,8 @@ async def cmd_update(update: Update, context: Context) -> None:
 
 
 async def on_update_intent(update: Update, context: Context, brain_reply: Reply, text: str) -> None:
-    """The brain read a progress update: show the confirmation card (nothing saved)."""
+    """The brain read a progress update: send its reply (the card, nothing saved, or
+    the items to choose from), keeping the update for the reply's buttons."""
     rt = runtime(context)
     user = update.effective_user
     if user is None:
@@ -270,18 +232,17 @@ async def on_update_intent(update: Update, context: Context, brain_reply: Reply,
     if refusal is not None:
         await reply(update, context, refusal)
         return
-    pending = pending_from(rt, update, rt.parser.parse(text), immediate=False)
+    slots = _slots(brain_reply)
+    pending = pending_from(rt, update, slots, immediate=False) if slots is not None else None
     if pending is None:
+        await reply(update, context, brain_reply.html, brain_reply.buttons)
         return
     stored = await already_stored(rt, pending)
     if stored is not None:
         await reply(update, context, stored)
         return
-    if pending.item_ref is None:
-        html, buttons = ask_for_item(rt, pending)
-    else:
-        html, buttons = show_card(rt, pending)
-    await reply(update, context, html, buttons)
+    buttons = bind(rt, pending, brain_reply.html, brain_reply.buttons)
+    await reply(update, context, brain_reply.html, buttons)
 
 
 # ---------------------------------------------------------------- buttons
@@ -366,7 +327,7 @@ async def on_item_pick(update: Update, context: Context, arg: str) -> None:
     key, _, ref = arg.partition(":")
     query = update.callback_query
     assert query is not None
-    if not _ITEM_REF.match(ref):
+    if not ITEM_REF.match(ref):
         await query.answer(STALE_BUTTON)
         return
     found = await _pending_for(update, context, key)
@@ -387,7 +348,7 @@ async def _continue_with_item(
         html, buttons = outcome(rt, result, pending)
     else:
         await query.answer()
-        html, buttons = show_card(rt, pending)
+        html, buttons = outcome(rt, check(rt, pending), pending)
     await edit_query_message(query, context, html, buttons)
 
 

@@ -1,13 +1,11 @@
-"""What the progress door keeps: the feature object, its per-application runtime, the
-brain's live reader and the pending confirmation cards.
+"""What the progress door keeps: its runtime (the services of one running bot) and
+the pending confirmation cards.
 
-`ProgressFeature` is the `build_application(features=…)` entry. It opens the
-Database once in `post_init` (through `app.add_lifecycle_hooks`) and closes it in
-`post_shutdown`; between the two, `ProgressRuntime` (in `bot_data`) holds the
-services the handlers use. `LiveProgress` is the `ProgressReader` the brain is
-built with: it reads the same Database once it is open, so "tiến độ 2.4" sees
-what was just saved. `PendingStore` keeps update drafts awaiting «Lưu» server
-side, under short ids carried in callback data, bounded in number and age.
+`ProgressRuntime` holds the services the handlers use (`context.bot_data.progress`);
+the composition root (`bot.app.runtime`) builds it with `ProgressRuntime.create` from
+the process's one database, progress view, agency registry, progress service and
+brain, and hands it to `ProgressFeature`. `PendingStore` keeps update drafts awaiting
+«Lưu» server side, under short ids carried in callback data, bounded in number and age.
 """
 
 from __future__ import annotations
@@ -16,36 +14,17 @@ import secrets
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
 
-from telegram.ext import Application
+from bot.brain import Brain
+from bot.core.clock import Clock
+from bot.plan.agencies import AgencyRegistry
+from bot.plan.loader import Knowledge
+from bot.progress.service import ProgressService
+from bot.progress.view import ProgressView
+from bot.storage.base import Database
 
-from bot.agency_registry import AgencyRegistry
-from bot.clock import Clock
-from bot.config import Settings
-from bot.plan_loader import Knowledge
-from bot.progress import ProgressService
-from bot.progress_types import ProgressRecord
-from bot.progress_view import ProgressView
-from bot.storage.base import Database, ProgressStore
-from bot.telegram.progress.parsing import UpdateParser
-
-PROGRESS_KEY = "progress"
 PENDING_CAPACITY = 1000
 PENDING_TTL = timedelta(hours=24)
-
-
-class LiveProgress:
-    """A `ProgressReader` over whichever store is open now (nothing before start-up)."""
-
-    def __init__(self) -> None:
-        self.store: ProgressStore | None = None
-
-    def latest_by_assignment(self, item_id: str) -> dict[str, ProgressRecord]:
-        return self.store.latest_by_assignment(item_id) if self.store is not None else {}
-
-    def history(self, item_id: str, limit: int = 20) -> list[ProgressRecord]:
-        return self.store.history(item_id, limit) if self.store is not None else []
 
 
 @dataclass
@@ -81,6 +60,10 @@ class PendingStore:
 
     def __len__(self) -> int:
         return len(self._items)
+
+    def clear(self) -> None:
+        self._items.clear()
+        self._by_source.clear()
 
     def put(self, pending: PendingUpdate) -> str:
         self.drop_source(pending.chat_id, pending.message_id)
@@ -129,7 +112,7 @@ class PendingStore:
 
 @dataclass
 class ProgressRuntime:
-    """The services of one running application (from start-up to shutdown)."""
+    """The services of the progress door, one per process."""
 
     knowledge: Knowledge
     db: Database
@@ -137,31 +120,29 @@ class ProgressRuntime:
     service: ProgressService
     view: ProgressView
     registry: AgencyRegistry
-    parser: UpdateParser
+    brain: Brain  # reads, checks and shows updates (the running one)
     pending: PendingStore = field(default_factory=PendingStore)
 
-
-class ProgressFeature:
-    """The progress feature: pass it in `build_application(features=[…])`.
-
-    `reader` is what the brain should be built with (`Brain(knowledge,
-    progress=feature.reader)`); `runtime` is the running application's services
-    (None before start-up and after shutdown)."""
-
-    def __init__(
-        self,
-        settings: Settings,
-        knowledge: Knowledge | None = None,
+    @classmethod
+    def create(
+        cls,
+        knowledge: Knowledge,
+        db: Database,
+        clock: Clock,
         *,
-        reader: LiveProgress | None = None,
-    ):
-        self.settings = settings
-        self.knowledge = knowledge
-        self.reader = reader or LiveProgress()
-        self.runtime: ProgressRuntime | None = None
-        self.owns_database = False  # opened it itself (no shared database): closes it
-
-    def __call__(self, application: Application[Any, Any, Any, Any, Any, Any]) -> None:
-        from bot.telegram.progress.wiring import register
-
-        register(application, self)
+        brain: Brain,
+        service: ProgressService,
+        view: ProgressView,
+        registry: AgencyRegistry,
+    ) -> ProgressRuntime:
+        """The runtime over services built once elsewhere (update lines are read,
+        checked and shown by `brain`, the running one)."""
+        return cls(
+            knowledge=knowledge,
+            db=db,
+            clock=clock,
+            service=service,
+            view=view,
+            registry=registry,
+            brain=brain,
+        )

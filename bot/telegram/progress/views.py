@@ -5,8 +5,8 @@
 (`v1:hist:<số>`, also what the brain's progress answers carry). Statuses are for
 everyone; the reports' notes and reporters' names only for readers
 `AccessService.may_read_notes` allows (approved members, linked groups, bot admins).
-`/baocao` sends the Excel workbook as a document, to bot admins and members of Văn
-phòng UBND tỉnh.
+`/baocao` sends the Excel workbook as a document, to bot admins and members of the
+agency the plan charges with monitoring it (`monitoring_agency` in plan.yaml).
 """
 
 from __future__ import annotations
@@ -18,9 +18,10 @@ from telegram import Update
 from telegram.constants import ChatAction
 from telegram.error import TelegramError
 
-from bot.progress_plan import find_item
-from bot.replies import Button, esc
-from bot.report_xlsx import build_report
+from bot.core.reply import Button, esc
+from bot.plan.loader import Knowledge
+from bot.plan.responsibility import find_item
+from bot.progress.report_xlsx import build_report
 from bot.telegram import callbacks
 from bot.telegram.handlers import STALE_BUTTON, Context
 from bot.telegram.progress.common import reply, runtime
@@ -29,11 +30,20 @@ from bot.telegram.progress.state import ProgressRuntime
 log = logging.getLogger(__name__)
 
 HISTORY = "hist"
-REPORT_AGENCY = "vp_ubnd"  # Văn phòng UBND tỉnh synthesises the yearly report
-REPORT_REFUSED = (
-    "Chỉ quản trị viên bot và thành viên đã được duyệt của Văn phòng UBND tỉnh mới tải được"
-    " báo cáo tổng hợp. Xem nhanh tiến độ: /tiendo; cơ quan chưa báo cáo: /chuabaocao."
-)
+
+
+def report_refused(knowledge: Knowledge) -> str:
+    """Why /baocao is refused: who may download the report (the plan's monitoring agency)."""
+    monitor = knowledge.plan.meta.monitoring_agency
+    who = (
+        f" và thành viên đã được duyệt của {esc(knowledge.agencies[monitor].name)}"
+        if monitor
+        else ""
+    )
+    return (
+        f"Chỉ quản trị viên bot{who} mới tải được báo cáo tổng hợp."
+        " Xem nhanh tiến độ: /tiendo; cơ quan chưa báo cáo: /chuabaocao."
+    )
 
 
 def may_read_notes(rt: ProgressRuntime, update: Update) -> bool:
@@ -74,8 +84,14 @@ async def cmd_not_reported(update: Update, context: Context) -> None:
 def may_download_report(rt: ProgressRuntime, user_id: int) -> bool:
     if rt.service.is_admin(user_id):
         return True
+    monitor = rt.knowledge.plan.meta.monitoring_agency
     member = rt.service.member(user_id)
-    return member is not None and member.status == "approved" and member.agency_id == REPORT_AGENCY
+    return (
+        monitor is not None
+        and member is not None
+        and member.status == "approved"
+        and member.agency_id == monitor
+    )
 
 
 async def cmd_report(update: Update, context: Context) -> None:
@@ -85,7 +101,7 @@ async def cmd_report(update: Update, context: Context) -> None:
     if chat is None or user is None:
         return
     if not may_download_report(rt, user.id):
-        await reply(update, context, REPORT_REFUSED)
+        await reply(update, context, report_refused(rt.knowledge))
         return
     try:
         await context.bot.send_chat_action(chat.id, ChatAction.UPLOAD_DOCUMENT)

@@ -1,31 +1,22 @@
-"""Plug the progress feature into an Application: commands, menus, callbacks, the
-`progress_update` intent hook, who is asking, and the Database's life cycle."""
+"""The progress feature (`bot.telegram.feature.Feature`): its commands, menus, button
+routes, the `progress_update` intent hook and who is asking, over the `ProgressRuntime`
+the composition root built for it."""
 
 from __future__ import annotations
 
 import logging
-from typing import Any
 
-from telegram import User
-from telegram.ext import Application, CommandHandler
+from telegram import Chat, User
+from telegram.ext import CommandHandler
 
-from bot.agency_registry import AgencyRegistry
-from bot.brain import Brain
-from bot.plan_loader import Knowledge, load_knowledge
-from bot.progress import ProgressService
-from bot.progress_types import Asker
-from bot.progress_view import ProgressView
-from bot.storage import open_database
+from bot.progress.types import Asker
 from bot.telegram import handlers
-from bot.telegram.app import DATABASE_KEY, add_lifecycle_hooks
 from bot.telegram.commands import BOT_ADMIN, GROUP, GROUP_ADMIN, PRIVATE, add_menu_command
+from bot.telegram.context import App
 from bot.telegram.progress import membership, reporting, views
-from bot.telegram.progress.parsing import UpdateParser
-from bot.telegram.progress.state import PROGRESS_KEY, ProgressFeature, ProgressRuntime
+from bot.telegram.progress.state import ProgressRuntime
 
 log = logging.getLogger(__name__)
-
-App = Application[Any, Any, Any, Any, Any, Any]
 
 MENU: tuple[tuple[str, str, tuple[str, ...], int], ...] = (
     ("tiendo", "Tiến độ: tổng quan, hoặc một mục, ví dụ /tiendo 2.4", (PRIVATE, GROUP), 5),
@@ -65,67 +56,40 @@ ROUTES = {
 }
 
 
-def _knowledge(feature: ProgressFeature, brain: object) -> Knowledge:
-    if feature.knowledge is not None:
-        return feature.knowledge
-    known = getattr(brain, "knowledge", None)
-    return known if isinstance(known, Knowledge) else load_knowledge(feature.settings.plan_path)
+class ProgressFeature:
+    """Progress reporting on Telegram, over the runtime it is given (it opens nothing)."""
 
+    def __init__(self, runtime: ProgressRuntime):
+        self.runtime = runtime
 
-def register(application: App, feature: ProgressFeature) -> None:
-    """Add the progress commands, menus, button routes and the update intent hook; the
-    Database is opened in post_init and closed in post_shutdown."""
-    for command, description, scopes, order in MENU:
-        add_menu_command(application, command, description, scopes, order=order)
-    for name, callback in COMMANDS.items():
-        application.add_handler(CommandHandler(name, callback))
-    for kind, route in ROUTES.items():
-        handlers.add_route(application, kind, route)
-    handlers.add_intent_hook(application, "progress_update", reporting.on_update_intent)
-    services = handlers.services_of(application)
+    def register(self, application: App) -> None:
+        """Add the progress commands, menus, button routes, the update intent hook, and
+        say who is asking (their agency, from storage)."""
+        for command, description, scopes, order in MENU:
+            add_menu_command(application, command, description, scopes, order=order)
+        for name, callback in COMMANDS.items():
+            application.add_handler(CommandHandler(name, callback))
+        for kind, route in ROUTES.items():
+            handlers.add_route(application, kind, route)
+        handlers.add_intent_hook(application, "progress_update", reporting.on_update_intent)
+        service = self.runtime.service
 
-    def asker_for(user: User | None) -> Asker | None:
-        found = application.bot_data.get(PROGRESS_KEY)
-        if user is None or not isinstance(found, ProgressRuntime):
-            return handlers.default_asker(user, services.admin_ids)
-        return found.service.asker(user.id, user.full_name)
+        def asker_for(user: User | None, chat: Chat | None) -> Asker | None:
+            if user is None:
+                return None
+            return service.asker(user.id, user.full_name, chat.id if chat is not None else None)
 
-    services.asker_for = asker_for
+        data = application.bot_data
+        data.progress = self.runtime
+        data.asker_for = asker_for
 
-    async def open_store(app: App) -> None:
-        knowledge = _knowledge(feature, services.brain)
-        shared = app.bot_data.get(DATABASE_KEY)  # the one serve runs on, if any
-        db = shared if shared is not None else open_database(feature.settings, services.clock)
-        feature.owns_database = shared is None
-        brain = services.brain if isinstance(services.brain, Brain) else Brain(knowledge)
-        runtime = ProgressRuntime(
-            knowledge=knowledge,
-            db=db,
-            clock=services.clock,
-            service=ProgressService(db, knowledge, services.clock, services.admin_ids),
-            view=ProgressView(knowledge, db, services.clock.tz),
-            registry=AgencyRegistry(knowledge.agencies),
-            parser=UpdateParser(brain, knowledge),
-        )
-        app.bot_data[PROGRESS_KEY] = runtime
-        feature.runtime = runtime
-        feature.reader.store = db
-        # read the history and derive today's progress now, not in the first questions
-        today = services.clock.today()
-        runtime.view.warm_up(today)
-        if isinstance(services.brain, Brain):
-            services.brain.warm_up(today)
-        log.debug("Đã mở cơ sở dữ liệu tiến độ (phiên bản lược đồ %s)", db.schema_version())
+    async def start(self, application: App) -> None:
+        """Read the history and derive today's progress now, not in the first questions
+        (the view is the one the brain, /tiendo and the reminders share)."""
+        rt = self.runtime
+        rt.view.warm_up(rt.clock.today())
+        log.debug("Tiến độ sẵn sàng (phiên bản lược đồ %s)", rt.db.schema_version())
 
-    async def close_store(app: App) -> None:
-        runtime = app.bot_data.pop(PROGRESS_KEY, None)
-        if not isinstance(runtime, ProgressRuntime):
-            return
-        if feature.reader.store is runtime.db:
-            feature.reader.store = None
-        if feature.runtime is runtime:
-            feature.runtime = None
-        if feature.owns_database:
-            runtime.db.close()
-
-    add_lifecycle_hooks(application, startup=open_store, shutdown=close_store)
+    async def stop(self, application: App) -> None:
+        """Drop the unconfirmed cards; the database is closed by its owner."""
+        self.runtime.pending.clear()

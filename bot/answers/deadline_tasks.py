@@ -1,0 +1,217 @@
+"""The `deadline_tasks` intent: the assignments due in a window (a quarter, a date, a
+month, the next N days, this week…), overdue (not reported done), recurring, yearly,
+tied to an event or undated, optionally for one agency; relative answers state today.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, timedelta
+from typing import TYPE_CHECKING
+
+from bot.answers.context import AnswerContext
+from bot.answers.registry import register
+from bot.answers.rendering import AssignmentView, d, item_buttons, short_text, views, who
+from bot.core.reply import Reply, esc
+from bot.plan.deadlines import Deadline, quarter_end
+from bot.progress.types import Asker
+
+if TYPE_CHECKING:
+    from bot.nlu.understanding import Understanding
+
+UPCOMING_DAYS = 30
+ROMAN_QUARTER = {1: "I", 2: "II", 3: "III", 4: "IV"}
+
+Window = tuple[str, Callable[[Deadline], list[date]]]
+
+
+def _month(month: int, year: int) -> Window:
+    start = date(year, month, 1)
+    end = (date(year + (month == 12), month % 12 + 1, 1)) - timedelta(days=1)
+    return f"tháng {month:02d}/{year}", lambda dl: dl.due_between(start, end)
+
+
+def window(u: Understanding, today: date, plan_year: int | None = None) -> Window | None:
+    """The period a question asks about, as a label and the due dates in it of a deadline;
+    a quarter without a year is the plan's (`plan_year`, the year it was issued)."""
+    ent = u.entities
+    if ent.quarter:
+        q, year = ent.quarter
+        label = f"quý {ROMAN_QUARTER[q]}" + (f"/{year}" if year else "")
+        return (
+            label,
+            lambda dl: (
+                [quarter_end(q, year or plan_year or today.year)]
+                if dl.matches_quarter(q, year)
+                else []
+            ),
+        )
+    if ent.dates:
+        day, month, year = ent.dates[0]
+        try:
+            target = date(year or today.year, month, day)
+        except ValueError:
+            return None
+        if year is None:
+            label = f"ngày {day:02d}/{month:02d}"
+            return (
+                label,
+                lambda dl: (
+                    [target]
+                    if dl.kind == "yearly" and (dl.day, dl.month) == (day, month)
+                    else [x for x in [dl.single_due()] if x and (x.day, x.month) == (day, month)]
+                ),
+            )
+        return f"ngày {d(target)}", lambda dl: dl.due_between(target, target)
+    rel = ent.relative
+    if ent.month:
+        return _month(ent.month[0], ent.month[1] or today.year)
+    if ent.window_days or rel == "upcoming":
+        days = ent.window_days or UPCOMING_DAYS
+        end = today + timedelta(days=days)
+        return (
+            f"{days} ngày tới (từ {d(today)} đến {d(end)})",
+            lambda dl: dl.due_between(today, end),
+        )
+    if rel in ("this_week", "next_week"):
+        start = today - timedelta(days=today.weekday())
+        if rel == "next_week":
+            start += timedelta(days=7)
+        end = start + timedelta(days=6)
+        word = "tuần này" if rel == "this_week" else "tuần tới"
+        return f"{word} ({d(start)}–{d(end)})", lambda dl: dl.due_between(start, end)
+    if rel in ("this_month", "next_month"):
+        month, year = today.month, today.year
+        if rel == "next_month":
+            month, year = (1, year + 1) if month == 12 else (month + 1, year)
+        return _month(month, year)
+    if rel == "this_quarter":
+        q = (today.month - 1) // 3 + 1
+        return (
+            f"quý {ROMAN_QUARTER[q]}/{today.year}",
+            lambda dl: dl.due_between(date(today.year, 3 * q - 2, 1), quarter_end(q, today.year)),
+        )
+    if rel == "this_year" or (ent.year and not ent.recurring):
+        year = ent.year or today.year
+        return f"năm {year}", lambda dl: dl.due_between(date(year, 1, 1), date(year, 12, 31))
+    return None
+
+
+def _picked(
+    ctx: AnswerContext, u: Understanding, today: date, scoped: list[AssignmentView]
+) -> tuple[str, list[tuple[AssignmentView, str]]]:
+    """The list's title and the assignments in it, each with what to say of its due date."""
+    ent = u.entities
+    explicit = bool(ent.dates or ent.quarter or ent.month or ent.window_days or ent.year)
+    if ent.relative == "overdue" and not explicit:
+        done = _done_keys(ctx, today)
+        picked = []
+        for v in scoped:
+            last = v.assignment.deadline.last_due(today)
+            if last is None or (v.assignment.deadline.kind == "yearly" and last.year != today.year):
+                continue
+            if v.key in done:
+                continue
+            picked.append((v, f"hạn {d(last)}, quá {(today - last).days} ngày"))
+        return f"Các việc đã quá hạn (tính đến {d(today)})", picked
+    if ent.recurring:
+        return "Các việc thực hiện thường xuyên", [
+            (v, "") for v in scoped if v.assignment.deadline.kind == "recurring"
+        ]
+    if ent.no_deadline:
+        return "Các việc không ghi thời hạn cụ thể", [
+            (v, "") for v in scoped if v.assignment.deadline.kind == "none"
+        ]
+    if ent.event_deadline:
+        return "Các việc có thời hạn theo sự kiện", [
+            (v, "") for v in scoped if v.assignment.deadline.kind == "event"
+        ]
+    if ent.yearly and not ent.dates and not ent.month:
+        return "Các việc có hạn hằng năm", [
+            (v, f"kỳ tới {d(v.assignment.deadline.next_due(today))}")  # type: ignore[arg-type]
+            for v in scoped
+            if v.assignment.deadline.kind == "yearly"
+        ]
+    found = window(u, today, ctx.plan.meta.issued.year)
+    if found is None:
+        found = (
+            f"{UPCOMING_DAYS} ngày tới (từ {d(today)} đến {d(today + timedelta(days=UPCOMING_DAYS))})",
+            lambda dl: dl.due_between(today, today + timedelta(days=UPCOMING_DAYS)),
+        )
+    label, due_fn = found
+    picked = []
+    for v in scoped:
+        dues = due_fn(v.assignment.deadline)
+        if dues:
+            left = (dues[0] - today).days
+            when = f"hạn {d(dues[0])}"
+            when += (
+                f", còn {left} ngày"
+                if left > 0
+                else (", hôm nay" if left == 0 else f", đã qua {-left} ngày")
+            )
+            picked.append((v, when))
+    return f"Các việc có hạn trong {label}", picked
+
+
+@register("deadline_tasks", reading="các việc theo thời hạn")
+def deadline_tasks(ctx: AnswerContext, u: Understanding, today: date, asker: Asker | None) -> Reply:
+    ent = u.entities
+    agency_id = u.agency.agency.id if u.agency else None
+    scoped = views(ctx)
+    if agency_id:
+        scope = {agency_id, *ctx.k.agencies[agency_id].member_of}
+        scoped = [v for v in scoped if any(ar.agency in scope for ar in v.assignment.agencies)]
+    today_line = f"Hôm nay: {d(today)}."
+    title, picked = _picked(ctx, u, today, scoped)
+    if agency_id:
+        title += f" của {esc(ctx.name(agency_id))}"
+    ids = list(dict.fromkeys(v.item.id for v, _ in picked))
+    agency = ctx.name(agency_id) if agency_id else None
+    if not picked:
+        nxt = _next_deadline(ctx, today)
+        html = f"{esc(title)}: không có việc nào. {today_line}"
+        if nxt and ent.relative in (
+            "upcoming",
+            "this_month",
+            "this_week",
+            "next_week",
+            "next_month",
+        ):
+            v, due = nxt
+            html += f"\nHạn gần nhất sắp tới: nhiệm vụ {esc(v.item.id)}, {esc(v.assignment.deadline.text)} ({d(due)})."
+        return Reply("deadline_tasks", html, agency=agency)
+    lines = [f"<b>{esc(title)}</b> — {len(ids)} nhiệm vụ. {today_line}"]
+    for v, when in picked:
+        part = f" (phần {v.assignment.part})" if v.assignment.part else ""
+        lines.append(
+            f"• <b>{esc(v.item.id)}</b>{esc(part)}: {esc(short_text(v.assignment.task or v.item.text, 90))}"
+            f" — {who(ctx, v.assignment)}; <i>{esc(v.assignment.deadline.text)}</i>"
+            + (f" ({esc(when)})" if when else "")
+        )
+    return Reply(
+        "deadline_tasks",
+        "\n".join(lines),
+        task_ids=ids,
+        agency=agency,
+        buttons=item_buttons(ids),
+    )
+
+
+def _next_deadline(ctx: AnswerContext, today: date) -> tuple[AssignmentView, date] | None:
+    best: tuple[AssignmentView, date] | None = None
+    for v in views(ctx):
+        nxt = v.assignment.deadline.next_due(today)
+        if nxt and (best is None or nxt < best[1]):
+            best = (v, nxt)
+    return best
+
+
+def _done_keys(ctx: AnswerContext, today: date) -> set[str]:
+    """Assignments reported done, as /tiendo derives them (one view for both)."""
+    from bot.progress.status import State
+
+    if ctx.store() is None:
+        return set()
+    finished = (State.DONE_ON_TIME, State.DONE_LATE)
+    return {s.key for s in ctx.view().assignments(today) if s.state in finished}

@@ -1,0 +1,139 @@
+"""Shared pieces of every answer: dates, shortened item texts, item lines, who does an
+assignment, deadlines in the plan's words, the source line, item buttons (at most 12, four
+a row) and the «which item?» picker. All plan and user text is escaped for Telegram HTML.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import TYPE_CHECKING
+
+from bot.answers.context import AnswerContext
+from bot.core.reply import Button, Reply, esc
+from bot.plan.deadlines import Deadline
+from bot.plan.models import ROLE_LABELS, Assignment, Item
+from bot.progress.types import Asker
+
+if TYPE_CHECKING:
+    from bot.nlu.understanding import Understanding
+
+MAX_ITEM_BUTTONS = 12
+MAX_PICKER_BUTTONS = 16
+PER_ROW = 4
+
+
+def d(day: date) -> str:
+    return f"{day:%d/%m/%Y}"
+
+
+def short_text(text: str, limit: int = 110) -> str:
+    """The opening of an item's text, cut at a clause or word boundary."""
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text.rstrip(".")
+    cut = max(text.rfind(";", 0, limit), text.rfind(",", 60, limit))
+    if cut < 60:
+        cut = text.rfind(" ", 0, limit)
+    return text[:cut].rstrip(" ,;") + "…"
+
+
+@dataclass(frozen=True)
+class AssignmentView:
+    item: Item
+    assignment: Assignment
+
+    @property
+    def key(self) -> str:
+        return self.item.assignment_key(self.assignment)
+
+
+def views(ctx: AnswerContext) -> list[AssignmentView]:
+    """Every assignment of the plan, with its item."""
+    return [AssignmentView(i, a) for i in ctx.plan.items for a in i.assignments]
+
+
+def who(ctx: AnswerContext, assignment: Assignment) -> str:
+    """ "Sở Nội vụ chủ trì; phối hợp: Sở Tài chính, Công an tỉnh"."""
+    lead = assignment.leader()
+    others: dict[str, list[str]] = {}
+    for ar in assignment.agencies:
+        if ar is lead:
+            continue
+        others.setdefault(ar.role, []).append(ar.agency)
+    parts = [f"{esc(ctx.name(lead.agency))} {ROLE_LABELS[lead.role]}"] if lead else []
+    for role, ids in others.items():
+        parts.append(f"{ROLE_LABELS[role]}: {esc(ctx.agencies_text(ids))}")
+    return "; ".join(parts)
+
+
+def deadline_text(deadline: Deadline, today: date | None = None) -> str:
+    text = esc(deadline.text)
+    due = deadline.single_due()
+    if deadline.kind == "quarter" and due:
+        text += f" (đến {d(due)})"
+    elif deadline.kind == "yearly" and today:
+        nxt = deadline.next_due(today)
+        if nxt:
+            text += f" (kỳ tới: {d(nxt)})"
+    return text
+
+
+def item_line(item: Item, *, detail: str = "") -> str:
+    return f"• <b>{esc(item.id)}</b>{detail}: {esc(short_text(item.text))}"
+
+
+def rows_of(buttons: list[Button]) -> list[list[Button]]:
+    """Buttons four to a row."""
+    return [buttons[i : i + PER_ROW] for i in range(0, len(buttons), PER_ROW)]
+
+
+def item_buttons(ids: list[str]) -> list[list[Button]]:
+    """Buttons opening the (first twelve distinct) items."""
+    shown = list(dict.fromkeys(ids))[:MAX_ITEM_BUTTONS]
+    return rows_of(
+        [Button(f"Xem {item_id}", action="open_item", args=(item_id,)) for item_id in shown]
+    )
+
+
+def source(ctx: AnswerContext, item: Item) -> str:
+    where = f"mục {item.id}" if item.id.startswith("III") else f"mục II.{item.id}"
+    return f"<i>Nguồn: Kế hoạch {esc(ctx.plan.meta.number)}, {where}.</i>"
+
+
+def nearest_items(ctx: AnswerContext, wanted: str) -> list[str]:
+    """Items near a number the plan lacks: the same group first, else the closest."""
+    head = wanted.split(".")[0]
+    same_group = [i for i in ctx.order if i.split(".")[0] == head and i != wanted]
+    if same_group:
+        return same_group[:4]
+
+    def distance(item_id: str) -> float:
+        try:
+            a = float(wanted) if not wanted.startswith("III") else 100.0
+            b = float(item_id) if not item_id.startswith("III") else 100.0 + float(item_id[4:])
+        except ValueError:
+            return 1000.0
+        return abs(a - b)
+
+    return sorted(ctx.order, key=distance)[:3]
+
+
+def ask_item(ctx: AnswerContext, u: Understanding, verb: str, asker: Asker | None) -> Reply:
+    """«Anh/chị muốn {verb} nhiệm vụ nào?» with the items to pick (the asker's agency's, if known)."""
+    ids = ctx.order
+    if asker and asker.agency_id:
+        groups = {asker.agency_id, *ctx.k.agencies[asker.agency_id].member_of}
+        ids = [
+            i.id
+            for i in ctx.plan.items
+            if any(ar.agency in groups for a in i.assignments for ar in a.agencies)
+        ]
+    html = f"Anh/chị muốn {verb} nhiệm vụ nào? Gõ số mục, ví dụ «2.4», hoặc chọn bên dưới."
+    rows = rows_of(
+        [
+            Button(item_id, action="pick", args=(verb, item_id))
+            for item_id in ids[:MAX_PICKER_BUTTONS]
+        ]
+    )
+    return Reply("task_detail" if verb == "xem" else u.intent, html, buttons=rows, confidence=0.5)

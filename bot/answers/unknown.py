@@ -1,0 +1,24 @@
+"""The `unknown` intent: a polite «out of the plan» with what the assistant can answer."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import TYPE_CHECKING
+
+from bot.answers.context import AnswerContext
+from bot.answers.registry import register
+from bot.core.reply import Reply, esc
+from bot.progress.types import Asker
+
+if TYPE_CHECKING:
+    from bot.nlu.understanding import Understanding
+
+
+@register("unknown")
+def unknown(ctx: AnswerContext, u: Understanding, today: date, asker: Asker | None) -> Reply:
+    html = (
+        f"Xin lỗi, tôi chưa hiểu câu này hoặc nó nằm ngoài Kế hoạch {esc(ctx.plan.meta.number)}. "
+        "Tôi trả lời được: việc của từng cơ quan, chi tiết nhiệm vụ (vd. «nhiệm vụ 2.4»), "
+        "thời hạn, tìm theo chủ đề, thông tin văn bản và tiến độ. Gõ /help để xem hướng dẫn."
+    )
+    return Reply("unknown", html, confidence=u.scores.confidence)

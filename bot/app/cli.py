@@ -1,0 +1,175 @@
+"""The command-line doors: ask, chat, check-plan, run, report, reminders, backup.
+
+Each command loads configuration once, prints Vietnamese errors as one line and
+returns an exit code; none prints a traceback for bad input or configuration.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections import Counter
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from bot.core.config import ConfigError, Settings, load_settings
+from bot.plan.deadlines import KIND_LABELS
+from bot.plan.loader import Knowledge, PlanError, load_knowledge
+
+if TYPE_CHECKING:
+    from bot.brain import Brain
+
+
+def _fail(message: str) -> int:
+    print(message, file=sys.stderr)
+    return 1
+
+
+def _settings() -> Settings:
+    return load_settings()
+
+
+def _parse_day(value: str | None, settings: Settings) -> date:
+    if not value:
+        from bot.core.clock import SystemClock
+
+        return SystemClock(settings.tz).today()
+    try:
+        return date.fromisoformat(value)
+    except ValueError as exc:
+        raise ConfigError(f"Ngày '{value}' không đúng dạng YYYY-MM-DD") from exc
+
+
+def load_checked(path: str | Path) -> Knowledge:
+    """Load knowledge or raise PlanError with the readable list of problems."""
+    return load_knowledge(path)
+
+
+def plan_summary(knowledge: Knowledge) -> str:
+    """A short human summary of a loaded plan (check-plan)."""
+    plan = knowledge.plan
+    items = plan.items
+    assignments = [a for item in items for a in item.assignments]
+    kinds = Counter(a.deadline.kind for a in assignments)
+    used = {ar.agency for a in assignments for ar in a.agencies}
+    lines = [
+        f"Kế hoạch {plan.meta.number} ngày {plan.meta.issued:%d/%m/%Y}: hợp lệ.",
+        f"- {len(plan.groups)} nhóm, {len(items)} mục, {len(assignments)} phần giao việc",
+        f"- {len(knowledge.agencies)} cơ quan trong danh mục, {len(used)} được giao việc",
+        f"- {len(plan.legal_refs)} văn bản được dẫn chiếu",
+        "- Thời hạn: "
+        + ", ".join(f"{KIND_LABELS[k]} {n}" for k, n in sorted(kinds.items(), key=lambda x: -x[1])),
+    ]
+    return "\n".join(lines)
+
+
+def cmd_check_plan(args: argparse.Namespace) -> int:
+    try:
+        path = args.path or str(_settings().plan_path)
+        knowledge = load_checked(path)
+    except ConfigError as exc:
+        return _fail(str(exc))
+    except PlanError as exc:
+        return _fail(f"Kế hoạch không hợp lệ ({len(exc.problems)} lỗi):\n" + str(exc))
+    print(plan_summary(knowledge))
+    return 0
+
+
+def _brain(settings: Settings, *, read_progress: bool = True) -> Brain:
+    from bot.brain import Brain
+
+    knowledge = load_checked(settings.plan_path)
+    progress = None
+    if read_progress:
+        from bot.storage import open_progress_reader
+
+        progress = open_progress_reader(settings)
+    return Brain(knowledge, progress=progress)
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    try:
+        settings = _settings()
+        today = _parse_day(args.today, settings)
+        brain = _brain(settings)
+    except (ConfigError, PlanError) as exc:
+        return _fail(str(exc))
+    messages = [" ".join(args.message)] if args.message else sys.stdin.read().splitlines()
+    out = sys.stdout
+    for message in messages:
+        if not args.message and not message.strip():
+            continue
+        reply = brain.answer(message, today=today)
+        if args.json:
+            out.write(json.dumps(reply.to_json(), ensure_ascii=False) + "\n")
+        else:
+            out.write(reply.plain + "\n\n")
+    out.flush()
+    return 0
+
+
+def cmd_chat(args: argparse.Namespace) -> int:
+    from bot.app.terminal_chat import run_chat
+
+    try:
+        settings = _settings()
+        return run_chat(settings)
+    except (ConfigError, PlanError) as exc:
+        return _fail(str(exc))
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    try:
+        settings = _settings()
+        load_checked(settings.plan_path)
+    except (ConfigError, PlanError) as exc:
+        return _fail(f"Không khởi động được bot: {exc}")
+    if not settings.token:
+        return _fail(
+            "Chưa có TELEGRAM_BOT_TOKEN. Tạo bot với @BotFather rồi đặt biến này (xem README)."
+        )
+    from bot.app.runtime import run_bot
+
+    return run_bot(settings)
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    try:
+        settings = _settings()
+        today = _parse_day(args.today, settings)
+        from bot.progress.report_xlsx import write_report_file
+
+        path = write_report_file(settings, Path(args.out), today)
+    except (ConfigError, PlanError) as exc:
+        return _fail(str(exc))
+    print(f"Đã ghi báo cáo: {path}")
+    return 0
+
+
+def cmd_reminders(args: argparse.Namespace) -> int:
+    try:
+        settings = _settings()
+        today = _parse_day(args.today, settings)
+        from bot.reminders.preview import print_preview
+
+        return print_preview(settings, today, args.days)
+    except (ConfigError, PlanError) as exc:
+        return _fail(str(exc))
+
+
+def cmd_backup(args: argparse.Namespace) -> int:
+    """`backup FILE [--force]`: an online copy of the database (safe while the bot runs)."""
+    from bot.storage import sqlite_path
+    from bot.storage.backup import BackupError, backup_database
+
+    try:
+        settings = _settings()
+        result = backup_database(
+            sqlite_path(settings.database_url), Path(args.file), force=args.force
+        )
+    except (ConfigError, BackupError) as exc:
+        return _fail(str(exc))
+    print(result.summary())
+    return 0

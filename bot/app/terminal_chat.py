@@ -1,0 +1,87 @@
+"""`python -m bot chat`: talk to the brain in a terminal, the way Telegram would.
+
+A prompt, the reply as plain text, until Ctrl-D, Ctrl-C or "thoát". Nothing is
+sent anywhere; the plan is loaded and checked first (a PlanError reaches the
+CLI, which prints it as one message).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+from collections.abc import Callable
+from datetime import date
+from typing import Protocol, TextIO
+
+from bot.core.clock import Clock, SystemClock
+from bot.core.config import Settings
+from bot.core.reply import Reply
+from bot.core.text import fold
+from bot.plan.loader import Knowledge
+from bot.progress.types import Asker
+
+PROMPT = "Bạn: "
+EXIT_WORDS = frozenset({"thoat", "exit", "quit", "bye", "tam biet"})
+INTRO = (
+    "Trợ lý {plan} — trò chuyện trên terminal.\n"
+    "Gõ câu hỏi rồi Enter, ví dụ: Sở Nội vụ phải làm gì? | nhiệm vụ 2.4 | việc nào sắp đến hạn?\n"
+    'Gõ "thoát" hoặc nhấn Ctrl-D để kết thúc.\n'
+)
+
+
+class BrainLike(Protocol):
+    @property
+    def knowledge(self) -> Knowledge | None: ...
+
+    def answer(self, text: str, *, today: date, asker: Asker | None = None) -> Reply: ...
+
+
+def intro(knowledge: Knowledge | None) -> str:
+    """The first lines, naming the plan loaded ("Trợ lý Kế hoạch 12/KH-UBND")."""
+    return INTRO.format(plan=knowledge.plan.meta.label if knowledge else "Kế hoạch")
+
+
+def _load_brain(settings: Settings) -> BrainLike:
+    from bot.brain import Brain
+    from bot.plan.loader import load_knowledge
+    from bot.storage import open_progress_reader
+
+    return Brain(load_knowledge(settings.plan_path), progress=open_progress_reader(settings))
+
+
+def run_chat(
+    settings: Settings,
+    *,
+    brain: BrainLike | None = None,
+    clock: Clock | None = None,
+    read: Callable[[str], str] = input,
+    out: TextIO | None = None,
+) -> int:
+    """Read questions, print answers; return 0 when the user leaves."""
+    out = out or sys.stdout
+    brain = brain or _load_brain(settings)
+    clock = clock or SystemClock(settings.tz)
+    prompt = PROMPT
+    if read is input:
+        if sys.stdin.isatty():
+            with contextlib.suppress(ImportError):
+                import readline  # noqa: F401  (line editing and history for input())
+        else:
+            prompt = ""  # piped questions: print only the answers
+    out.write(intro(brain.knowledge) + "\n")
+    while True:
+        try:
+            line = read(prompt)
+        except (EOFError, KeyboardInterrupt):
+            out.write("\n")
+            break
+        text = line.strip()
+        if not text:
+            continue
+        if fold(text).strip(" .!") in EXIT_WORDS:
+            break
+        reply = brain.answer(text, today=clock.today())
+        out.write(reply.plain.strip() + "\n\n")
+        out.flush()
+    out.write("Tạm biệt!\n")
+    return 0

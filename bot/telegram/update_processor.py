@@ -1,0 +1,74 @@
+"""The update processor: updates of one chat in order, different chats side by side,
+a bounded number at a time, each as work in flight the shutdown can cut off."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Coroutine
+from typing import Any
+
+from telegram import Update
+from telegram.ext import BaseUpdateProcessor
+
+from bot.telegram.shutdown import Shutdown
+
+
+class PerChatUpdateProcessor(BaseUpdateProcessor):
+    """Updates of different chats run concurrently, at most `max_concurrent_updates` at a
+    time; those of one chat run in order.
+
+    An update first waits for its chat's turn and only then for a slot, so updates queued
+    behind a busy chat hold no slot (PTB's own semaphore, taken before `do_process_update`,
+    is therefore left wide: `QUEUE_BOUND`). Few slots keep the order close to first come,
+    first served: with many, every update in flight shares the CPU and each one's answer
+    waits for nearly all of them (bench/load.py)."""
+
+    QUEUE_BOUND = 100_000
+
+    def __init__(self, max_concurrent_updates: int = 16, *, shutdown: Shutdown | None = None):
+        super().__init__(self.QUEUE_BOUND)
+        self._slots = asyncio.Semaphore(max_concurrent_updates)
+        self._locks: dict[int, asyncio.Lock] = {}
+        self._waiting: dict[int, int] = {}
+        self._shutdown = shutdown or Shutdown()
+
+    async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
+        """Run the update's handling as work in flight (cancelled when the shutdown's
+        grace period is over; not started at all after it)."""
+        key = _chat_key(update)
+        run = self._shutdown.run_unless_expired
+        if key is None:
+            async with self._slots:
+                await run(_as_coroutine(coroutine))
+            return
+        lock = self._locks.setdefault(key, asyncio.Lock())
+        self._waiting[key] = self._waiting.get(key, 0) + 1
+        try:
+            async with lock, self._slots:
+                await run(_as_coroutine(coroutine))
+        finally:
+            self._waiting[key] -= 1
+            if not self._waiting[key]:  # keep memory bounded by the chats in flight
+                del self._waiting[key], self._locks[key]
+
+    async def initialize(self) -> None:
+        return None
+
+    async def shutdown(self) -> None:
+        return None
+
+
+async def _awaited(awaitable: Awaitable[Any]) -> Any:
+    return await awaitable
+
+
+def _as_coroutine(awaitable: Awaitable[Any]) -> Coroutine[Any, Any, Any]:
+    return awaitable if asyncio.iscoroutine(awaitable) else _awaited(awaitable)
+
+
+def _chat_key(update: object) -> int | None:
+    if not isinstance(update, Update):
+        return None
+    if update.effective_chat is not None:
+        return update.effective_chat.id
+    return update.effective_user.id if update.effective_user is not None else None
