@@ -8,6 +8,10 @@ is what is still to be handled (after a crash: what was fetched but not finished
 update_id order; `finish` marks updates handled or skipped and drops their text (the
 inbox keeps no message text once it served its purpose). `forget_before` prunes old
 rows; redeliveries come within Telegram's 24 hours, long before that.
+
+Its writes are not fsynced on their own (`durable=False`, see `SqliteWriter.run`): they
+survive `kill -9` (the WAL is in the operating system's hands), so a slow disk does not
+delay every answer; a report's own commit is fsynced, and with it everything before it.
 """
 
 from __future__ import annotations
@@ -84,7 +88,7 @@ class SqliteInbox(SqliteSession):
             )
             return fresh
 
-        return await self._write(job)
+        return await self._write(job, durable=False)
 
     def open_updates(self, after: int = 0, limit: int = 1000) -> list[InboxUpdate]:
         """Stored updates not yet handled, oldest first (update_id > `after`)."""
@@ -107,7 +111,7 @@ class SqliteInbox(SqliteSession):
                 [(stamp, outcome, update_id) for update_id in ids],
             )
 
-        await self._write(job)
+        await self._write(job, durable=False)
 
     async def forget_before(self, before: datetime) -> int:
         """Delete handled rows older than `before`; how many."""
@@ -119,7 +123,7 @@ class SqliteInbox(SqliteSession):
             )
             return cursor.rowcount
 
-        return await self._write(job)
+        return await self._write(job, durable=False)
 
 
 def inbox_beside(db: object) -> UpdateInbox:

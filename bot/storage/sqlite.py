@@ -70,11 +70,12 @@ class SqliteSession:
         self._lock = lock or threading.RLock()
         self._writer = writer
 
-    async def _write(self, job: Callable[[sqlite3.Connection], T]) -> T:
-        """Run `job` in the writer's next transaction; return once it is committed."""
+    async def _write(self, job: Callable[[sqlite3.Connection], T], *, durable: bool = True) -> T:
+        """Run `job` in the writer's next transaction; return once it is committed
+        (`durable`: see `SqliteWriter.run`)."""
         if self._writer is None:
             raise sqlite3.OperationalError("cơ sở dữ liệu mở chỉ để đọc")
-        return await self._writer.run(job)
+        return await self._writer.run(job, durable=durable)
 
     def _all(self, sql: str, params: tuple[Any, ...] = ()) -> list[sqlite3.Row]:
         with self._lock:

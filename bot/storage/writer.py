@@ -26,6 +26,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
+from bot.core.slots import waiting_elsewhere
+
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
@@ -44,6 +46,7 @@ class _Pending(Generic[T]):
     loop: asyncio.AbstractEventLoop | None = None
     future: asyncio.Future[T] | None = None
     sync: concurrent.futures.Future[T] | None = None
+    durable: bool = True
 
     def settle(self, ok: bool, value: Any) -> None:
         if self.sync is not None:
@@ -96,6 +99,7 @@ class SqliteWriter:
         self._conn = conn
         self._lock = lock or threading.RLock()
         self.commit_delay = commit_delay
+        self._sync_mode = "FULL"  # as the connection is opened (bot.storage.sqlite)
         self.stats = WriterStats()
         self._queue: queue.SimpleQueue[_Pending[Any] | None] = queue.SimpleQueue()
         self._closing = threading.Lock()
@@ -113,20 +117,27 @@ class SqliteWriter:
         """The write connection; use it only from a job (or after `close`)."""
         return self._conn
 
-    async def run(self, job: Job[T]) -> T:
+    async def run(self, job: Job[T], *, durable: bool = True) -> T:
         """Run `job(connection)` in the writer's next transaction; return its result once
-        that transaction is committed (its exception if it, or the COMMIT, failed)."""
+        that transaction is committed (its exception if it, or the COMMIT, failed).
+
+        `durable=False` (the update inbox's bookkeeping): a transaction made only of such
+        jobs is committed without fsync (`synchronous=NORMAL` in WAL): it survives the
+        process being killed, not a power cut, and a slow disk does not delay it. Any
+        durable job in the batch makes the whole commit wait for the disk, and a durable
+        commit also makes every earlier one durable (the WAL is written in order)."""
         loop = asyncio.get_running_loop()
         future: asyncio.Future[T] = loop.create_future()
-        self._submit(_Pending(job, loop=loop, future=future))
-        return await future
+        self._submit(_Pending(job, loop=loop, future=future, durable=durable))
+        async with waiting_elsewhere():  # no CPU used meanwhile: others may have the slot
+            return await future
 
-    def call(self, job: Job[T]) -> T:
+    def call(self, job: Job[T], *, durable: bool = True) -> T:
         """`run` for a caller outside the event loop: blocks until committed."""
         if threading.current_thread() is self._thread:  # a job calling back in: run inline
             return job(self._conn)
         sync: concurrent.futures.Future[T] = concurrent.futures.Future()
-        self._submit(_Pending(job, sync=sync))
+        self._submit(_Pending(job, sync=sync, durable=durable))
         return sync.result()
 
     def _submit(self, pending: _Pending[Any]) -> None:
@@ -174,10 +185,12 @@ class SqliteWriter:
             conn = self._conn
             try:
                 started = time.perf_counter()
+                durable = any(pending.durable for pending in batch)
+                self._synchronous(conn, "FULL" if durable else "NORMAL")
                 conn.execute("BEGIN IMMEDIATE")
                 for pending in batch:
                     outcomes.append(self._run_one(conn, pending))
-                if self.commit_delay:
+                if self.commit_delay and durable:
                     time.sleep(self.commit_delay)
                 conn.execute("COMMIT")
                 self._count(len(batch), time.perf_counter() - started)
@@ -190,6 +203,11 @@ class SqliteWriter:
                 outcomes = [(False, exc)] * len(batch)
         for pending, (ok, value) in zip(batch, outcomes, strict=True):
             pending.settle(ok, value)
+
+    def _synchronous(self, conn: sqlite3.Connection, mode: str) -> None:
+        if mode != self._sync_mode:
+            conn.execute(f"PRAGMA synchronous = {mode}")
+            self._sync_mode = mode
 
     @staticmethod
     def _run_one(conn: sqlite3.Connection, pending: _Pending[Any]) -> tuple[bool, Any]:

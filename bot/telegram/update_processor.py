@@ -10,6 +10,7 @@ from typing import Any
 from telegram import Update
 from telegram.ext import BaseUpdateProcessor
 
+from bot.core.slots import Slot, holding
 from bot.telegram.shutdown import Shutdown
 
 
@@ -38,13 +39,14 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
         key = _chat_key(update)
         run = self._shutdown.run_unless_expired
         if key is None:
-            async with self._slots:
+            async with holding(Slot(self._slots)):
                 await run(_as_coroutine(coroutine))
             return
         lock = self._locks.setdefault(key, asyncio.Lock())
         self._waiting[key] = self._waiting.get(key, 0) + 1
         try:
-            async with lock, self._slots:
+            # a handler waiting for a commit gives its slot back (bot.core.slots)
+            async with lock, holding(Slot(self._slots)):
                 await run(_as_coroutine(coroutine))
         finally:
             self._waiting[key] -= 1

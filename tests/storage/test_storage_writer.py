@@ -302,3 +302,33 @@ async def test_after_close_the_database_file_alone_holds_every_report(
         assert copy.execute("SELECT update_id FROM update_undos").fetchall() == [(saved[0].id,)]
     finally:
         copy.close()
+
+
+async def test_inbox_bookkeeping_does_not_wait_for_a_slow_disk_but_a_report_does(
+    db_path: Path,
+) -> None:
+    """Storing fetched updates is committed without fsync (it survives kill -9, and the
+    next answer does not wait for a slow disk); a report waits for its fsync, which also
+    makes the inbox rows before it durable."""
+    from bot.storage.inbox import InboxUpdate, SqliteInbox
+
+    slow = open_sqlite(db_path, now=NOW, commit_delay=0.3)
+    try:
+        inbox = SqliteInbox(slow)
+        started = time.perf_counter()
+        await inbox.store([InboxUpdate(1, "{}")], next_offset=2, at=NOW)
+        await inbox.finish([1], "handled", NOW)
+        bookkeeping = time.perf_counter() - started
+        started = time.perf_counter()
+        await slow.insert_update(report(1))
+        durable = time.perf_counter() - started
+    finally:
+        slow.close()
+    assert durable >= 0.3
+    assert bookkeeping < durable / 3, (bookkeeping, durable)
+    reopened = open_sqlite(db_path, now=NOW)
+    try:
+        assert stored_percents(reopened) == [50]
+        assert SqliteInbox(reopened).next_offset() == 2
+    finally:
+        reopened.close()
