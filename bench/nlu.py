@@ -32,10 +32,12 @@ def messages() -> list[tuple[str, date]]:
         spec = yaml.safe_load(path.read_text(encoding="utf-8"))
         default = spec.get("defaults", {}).get("today", "2026-11-26")
         for case in spec["cases"]:
-            q = str(case["q"])
-            if case.get("nfd"):
-                q = unicodedata.normalize("NFD", q)
-            out.append((q, date.fromisoformat(case.get("today", default))))
+            day = date.fromisoformat(case.get("today", default))
+            for text in case.get("turns") or [case["q"]]:  # a conversation: every turn
+                q = str(text)
+                if case.get("nfd"):
+                    q = unicodedata.normalize("NFD", q)
+                out.append((q, day))
     return out
 
 

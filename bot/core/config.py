@@ -13,11 +13,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from bot.core.errors import ConfigError  # raised here, caught by the doors
+
 DEFAULT_TELEGRAM_API_URL = "https://api.telegram.org/bot"
-
-
-class ConfigError(Exception):
-    """A configuration value that cannot be used; the message is one line."""
 
 
 class Settings(BaseSettings):

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Protocol, cast, get_args
+from typing import TYPE_CHECKING, Protocol, cast, get_args
 
 from bot.core.reply import Button, esc
 from bot.core.text import clean
@@ -35,7 +35,9 @@ from bot.plan.responsibility import (
     names_directly,
 )
 from bot.progress.types import STATUS_LABELS, Status
-from bot.storage.base import StoredUpdate
+
+if TYPE_CHECKING:
+    from bot.storage.base import StoredUpdate
 
 NOTE_LIMIT = 1000
 STATUSES: tuple[str, ...] = get_args(Status)

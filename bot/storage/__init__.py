@@ -13,11 +13,15 @@ import os
 import sqlite3
 import stat
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bot.core.clock import Clock, SystemClock
-from bot.core.config import ConfigError, Settings
+from bot.core.errors import ConfigError
 from bot.storage.base import Database, ProgressStore
 from bot.storage.migrate import MigrationError
+
+if TYPE_CHECKING:
+    from bot.core.config import Settings
 
 __all__ = [
     "Database",
