@@ -8,7 +8,7 @@ returns. `FunctionFeature` makes a feature of a `register(application)` function
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any
 
@@ -42,18 +42,29 @@ async def serve_with_database(settings: Settings, brain: Any, **serve_options: A
         database.close()
 
 
-async def serve_in_background(
-    settings: Settings, brain: Any, **serve_options: Any
-) -> tuple[asyncio.Task[int], asyncio.Event]:
-    """`serve_with_database(settings, brain, **serve_options)` as a task, once it is
-    ready (10 s at most, else AssertionError): the task and the event that stops it."""
+Serving = Callable[[asyncio.Event, asyncio.Event], Coroutine[Any, Any, int]]
+
+
+async def serve_until_ready(serving: Serving) -> tuple[asyncio.Task[int], asyncio.Event]:
+    """`serving(stop, ready)` as a task, once it is ready (10 s at most, else
+    AssertionError): the task and the event that stops it."""
     stop, ready = asyncio.Event(), asyncio.Event()
-    task = asyncio.create_task(
-        serve_with_database(settings, brain, stop=stop, ready=ready, **serve_options)
-    )
+    task = asyncio.create_task(serving(stop, ready))
     waiter = asyncio.create_task(ready.wait())
     done, _ = await asyncio.wait({task, waiter}, timeout=10, return_when=asyncio.FIRST_COMPLETED)
     if waiter not in done:
         waiter.cancel()
         raise AssertionError(f"bot did not start: {task.result() if task.done() else 'timeout'}")
     return task, stop
+
+
+async def serve_in_background(
+    settings: Settings, brain: Any, **serve_options: Any
+) -> tuple[asyncio.Task[int], asyncio.Event]:
+    """`serve_with_database(settings, brain, **serve_options)` as a task, once it is
+    ready (10 s at most, else AssertionError): the task and the event that stops it."""
+    return await serve_until_ready(
+        lambda stop, ready: serve_with_database(
+            settings, brain, stop=stop, ready=ready, **serve_options
+        )
+    )

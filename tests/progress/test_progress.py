@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from world import World as SharedWorld
+from world import approve_members
 
 from bot.core.clock import FixedClock
 from bot.plan.loader import Knowledge, load_knowledge
 from bot.progress.service import NOTE_LIMIT, ProgressService, UpdateResult
 from bot.progress.status import RowStatus, State, reporting_period
 from bot.progress.view import ProgressView
-from bot.storage.sqlite import SqliteDatabase, open_sqlite
+from bot.storage.sqlite import SqliteDatabase
 
 PLAN = Path(__file__).resolve().parents[2] / "knowledge" / "plan.yaml"
 ADMIN = 1
@@ -29,16 +30,14 @@ def knowledge() -> Knowledge:
     return load_knowledge(PLAN)
 
 
-@dataclass
-class World:
-    db: SqliteDatabase
-    clock: FixedClock
-    service: ProgressService
-    view: ProgressView
-    path: Path
+class World(SharedWorld):
+    """The shared world with one open connection, the progress service and the view."""
 
-    def at(self, year: int, month: int, day: int, hour: int = 9) -> None:
-        self.clock.set(datetime(year, month, day, hour, 0))
+    def __init__(self, knowledge: Knowledge, clock: FixedClock, path: Path) -> None:
+        super().__init__(knowledge, clock, path, {ADMIN})
+        self.db: SqliteDatabase = self.open_database()
+        self.service: ProgressService = self.progress_service(self.db)
+        self.view = ProgressView(knowledge, self.db, clock.tz)
 
     async def report(
         self,
@@ -66,15 +65,10 @@ class World:
 
 @pytest.fixture
 async def world(tmp_path: Path, knowledge: Knowledge) -> AsyncIterator[World]:
-    clock = FixedClock(datetime(2023, 6, 15, 9, 0))
-    path = tmp_path / "planbot.db"
-    db = open_sqlite(path, now=clock.now())
-    service = ProgressService(db, knowledge, clock, admin_ids={ADMIN})
-    for user, agency in ((SNV_USER, "snv"), (SYT_USER, "syt"), (STC_USER, "stc")):
-        assert (await service.request_membership(user, agency, f"Người {user}")).ok
-        assert (await service.approve_member(ADMIN, user)).code == "ok"
-    yield World(db, clock, service, ProgressView(knowledge, db, clock.tz), path)
-    db.close()
+    w = World(knowledge, FixedClock(datetime(2023, 6, 15, 9, 0)), tmp_path / "planbot.db")
+    await approve_members(w.service, ADMIN, {SNV_USER: "snv", SYT_USER: "syt", STC_USER: "stc"})
+    yield w
+    w.db.close()
 
 
 # -- membership and chat links ------------------------------------------------

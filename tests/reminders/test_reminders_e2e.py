@@ -18,7 +18,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -26,6 +26,8 @@ from typing import Any
 import pytest
 from conftest import PLAN, ScriptedBrain
 from fake_bot_api import FakeBotApi, parse_html
+from serve_helpers import serve_until_ready
+from world import BotWorld, bot_world, link_groups
 
 from bot.__main__ import main
 from bot.core.clock import DEFAULT_TZ, FixedClock
@@ -35,7 +37,7 @@ from bot.progress.service import ProgressService
 from bot.reminders.engine import Pacer, RateLimits, TickReport
 from bot.reminders.handlers import JOB_NAME, ReminderServices, RemindersFeature
 from bot.storage.reminder_records import ALL_AGENCIES
-from bot.storage.sqlite import SqliteDatabase, open_sqlite
+from bot.storage.sqlite import SqliteDatabase
 from bot.telegram.app import serve
 
 BOT_ADMIN = 900001  # ADMIN_IDS of make_settings
@@ -93,31 +95,28 @@ class RunningBot:
         return await self.services.engine.tick()
 
 
-@dataclass
-class World:
-    api: FakeBotApi
-    knowledge: Knowledge
-    settings: Settings
-    clock: FixedClock
-    path: Path
-    running: list[RunningBot] = field(default_factory=list)
+class World(BotWorld):
+    """The shared bot world; here a "process" is its own connection, reminder services
+    and Application (`RunningBot`), several of them over the test's life."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.running: list[RunningBot] = []
 
     async def start(self, pacer: Pacer | None = None) -> RunningBot:
         """Start the bot like a fresh process on the same database file."""
-        db = open_sqlite(self.path, now=self.clock.now())
-        access = ProgressService(db, self.knowledge, self.clock, self.settings.admin_ids)
+        db = self.open_database()
         services = ReminderServices.create(
             self.knowledge,
             db,
             self.clock,
-            access=access,
+            access=self.progress_service(db),
             pacer=pacer,
             tick_seconds=3600,
             first_tick_seconds=3600,
         )
-        stop, ready = asyncio.Event(), asyncio.Event()
-        task = asyncio.create_task(
-            serve(
+        task, stop = await serve_until_ready(
+            lambda stop, ready: serve(
                 self.settings,
                 ScriptedBrain(self.knowledge),
                 stop=stop,
@@ -129,11 +128,6 @@ class World:
                 database=db,
             )
         )
-        waiter = asyncio.create_task(ready.wait())
-        done, _ = await asyncio.wait({task, waiter}, timeout=10, return_when="FIRST_COMPLETED")
-        if waiter not in done:
-            waiter.cancel()
-            raise AssertionError(f"bot did not start: {task.result() if task.done() else ''}")
         bot = RunningBot(services, db, task, stop)
         self.running.append(bot)
         return bot
@@ -151,9 +145,9 @@ class World:
         return access
 
     async def link(self, bot: RunningBot, chat_id: int, agency: str) -> None:
-        access = self.access(bot)
-        assert (await access.request_chat_link(chat_id, agency, GROUP_ADMIN["id"], "Nhóm")).ok
-        assert (await access.approve_chat_link(BOT_ADMIN, chat_id)).code == "ok"
+        await link_groups(
+            self.access(bot), BOT_ADMIN, {chat_id: agency}, requested_by=GROUP_ADMIN["id"]
+        )
 
     async def subscribe(self, bot: RunningBot, chat_id: int, agency: str, title: str = "") -> None:
         self.api.group(chat_id, title or f"Nhóm {chat_id}")
@@ -165,14 +159,11 @@ async def world(
     token: str, knowledge: Knowledge, make_settings: Callable[..., Settings], tmp_path: Path
 ) -> AsyncIterator[World]:
     path = tmp_path / "reminders.db"
-    async with FakeBotApi(token) as api:
-        w = World(
-            api,
-            knowledge,
-            make_settings(database_url=f"sqlite:///{path}"),
-            FixedClock(at(2026, 11, 20, 9)),
-            path,
-        )
+    settings = make_settings(database_url=f"sqlite:///{path}")
+    clock = FixedClock(at(2026, 11, 20, 9))
+    async with bot_world(
+        lambda api: World(api, knowledge, settings, clock, path), token, check_rejected=False
+    ) as w:
         try:
             yield w
         finally:
@@ -185,9 +176,7 @@ def texts(calls: list[Any]) -> list[str]:
 
 
 async def command(world: World, chat_id: int, user: dict[str, Any], text: str) -> str:
-    since = world.api.mark()
-    world.api.send(world.api.chats[chat_id], user, text)
-    (call,) = await world.api.wait_for("sendMessage", since=since, chat_id=chat_id)
+    _, call = await world.exchange(user, text, world.api.chats[chat_id])
     return parse_html(call.params["text"])
 
 

@@ -10,10 +10,8 @@ Time is a `FixedClock` the test moves (the 10-minute Undo window).
 
 from __future__ import annotations
 
-import asyncio
 import io
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -22,6 +20,7 @@ import pytest
 from fake_bot_api import Call, FakeBotApi
 from openpyxl import load_workbook
 from subprocess_helpers import ask_json
+from world import BotWorld, bot_world
 
 from bot.app.runtime import Runtime
 from bot.brain import Brain
@@ -29,10 +28,7 @@ from bot.core.clock import FixedClock
 from bot.core.config import Settings
 from bot.core.reply import html_to_plain
 from bot.plan.loader import Knowledge
-from bot.progress.service import ProgressService
 from bot.progress.view import ProgressView
-from bot.storage.base import StoredUpdate
-from bot.storage.sqlite import SqliteReader, open_sqlite, open_sqlite_reader
 from bot.telegram.callbacks import parse, semantic_data
 from bot.telegram.progress import ProgressFeature
 
@@ -46,102 +42,24 @@ GROUP_ID = -100123
 START = datetime(2026, 6, 15, 9, 0)
 
 
-@dataclass
-class World:
-    api: FakeBotApi
-    knowledge: Knowledge
-    settings: Settings
-    clock: FixedClock
-    path: Path
-    runtime: Runtime | None = None
-    task: asyncio.Task[int] | None = None
-    stop_event: asyncio.Event = field(default_factory=asyncio.Event)
-
-    # -- life cycle ---------------------------------------------------------------
-
-    async def seed(self, members: dict[int, str], links: dict[int, str] | None = None) -> None:
-        """Approved members and group links, written before the bot starts."""
-        db = open_sqlite(self.path, now=self.clock.now())
-        try:
-            service = ProgressService(db, self.knowledge, self.clock, {ADMIN["id"]})
-            for user_id, agency in members.items():
-                assert (await service.request_membership(user_id, agency, f"Người {user_id}")).ok
-                assert (await service.approve_member(ADMIN["id"], user_id)).code == "ok"
-            for chat_id, agency in (links or {}).items():
-                assert (await service.request_chat_link(chat_id, agency, ADMIN["id"], "Nhóm")).ok
-                assert (await service.approve_chat_link(ADMIN["id"], chat_id)).code == "ok"
-        finally:
-            db.close()
+class World(BotWorld):
+    """The shared bot world with this module's way of talking."""
 
     async def start(self) -> Runtime:
-        """Start the bot like a fresh process on the database file."""
-        runtime = Runtime.build(self.settings, self.knowledge, self.clock)
-        self.stop_event = asyncio.Event()
-        ready = asyncio.Event()
-        self.task = asyncio.create_task(
-            runtime.serve(
-                stop=self.stop_event,
-                ready=ready,
-                base_url=self.api.base_url,
-                rate_limiter=False,
-                features=[ProgressFeature(runtime.progress)],
-            )
-        )
-        waiter = asyncio.create_task(ready.wait())
-        done, _ = await asyncio.wait({self.task, waiter}, timeout=10, return_when="FIRST_COMPLETED")
-        if waiter not in done:
-            waiter.cancel()
-            raise AssertionError(
-                f"bot did not start: {self.task.result() if self.task.done() else ''}"
-            )
-        self.runtime = runtime
-        return runtime
-
-    async def stop(self) -> None:
-        assert self.task is not None
-        self.stop_event.set()
-        assert await asyncio.wait_for(self.task, 10) == 0
-        self.task = None
-
-    # -- talking ------------------------------------------------------------------
+        """Start the bot like a fresh process on the database file (progress feature)."""
+        return await self.launch(lambda runtime: [ProgressFeature(runtime.progress)])
 
     async def say(
         self, user: dict[str, Any], text: str, chat: dict[str, Any] | None = None
     ) -> tuple[dict[str, Any], Call]:
         """Send `text` and wait for the bot's message back in that chat."""
-        chat = chat or self.api.private(user)
-        since = self.api.mark()
-        message = self.api.send(chat, user, text)
-        (call,) = await self.api.wait_for("sendMessage", since=since, chat_id=chat["id"])
-        return message, call
+        return await self.exchange(user, text, chat or self.api.private(user))
 
     async def press(
         self, user: dict[str, Any], call: Call, data: str, method: str = "answerCallbackQuery"
     ) -> Call:
         """Press a button of the message `call` sent; wait for `method` (in that chat)."""
-        since = self.api.mark()
-        query_id = self.api.press(user, call.result, data)
-        if method == "answerCallbackQuery":
-            (answer,) = await self.api.wait_for(method, since=since, callback_query_id=query_id)
-            return answer
-        (done,) = await self.api.wait_for(method, since=since, chat_id=call.result["chat"]["id"])
-        return done
-
-    # -- reading the store ----------------------------------------------------------
-
-    def reader(self) -> SqliteReader:
-        reader = open_sqlite_reader(self.path)
-        assert reader is not None
-        return reader
-
-    def stored(
-        self, item_id: str | None = None, *, include_undone: bool = False
-    ) -> list[StoredUpdate]:
-        reader = self.reader()
-        try:
-            return reader.updates(item_id, include_undone=include_undone)
-        finally:
-            reader.close()
+        return await self.press_on(user, call.result, data, method)
 
 
 def buttons(call: Call) -> list[dict[str, Any]]:
@@ -165,12 +83,10 @@ async def world(
 ) -> AsyncIterator[World]:
     path = tmp_path / "progress.db"
     settings = make_settings(database_url=f"sqlite:///{path}", admin_ids=frozenset({ADMIN["id"]}))
-    async with FakeBotApi(token) as api:
-        w = World(api, knowledge, settings, FixedClock(START), path)
+    async with bot_world(
+        lambda api: World(api, knowledge, settings, FixedClock(START), path), token
+    ) as w:
         yield w
-        if w.task is not None:
-            await w.stop()
-        assert not api.rejected(), api.rejected()
 
 
 # ---------------------------------------------------------------- who may report
@@ -649,7 +565,7 @@ async def test_a_restart_keeps_every_saved_update(world: World) -> None:
     await world.press(LAN, card, button(card, "Lưu"), "editMessageText")
     before = [(u.id, u.assignment_key, u.status) for u in world.stored(include_undone=True)]
     assert len(before) == 2
-    await world.stop()
+    await world.shut_down()
     assert runtime.closed and not runtime.database.writer.alive  # closed at shutdown
 
     await world.start()  # a new runtime: application, features and brain on the same file

@@ -25,7 +25,7 @@ import ast
 import asyncio
 import logging
 import sqlite3
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Collection
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -36,8 +36,8 @@ from conftest import ROOT, TOKEN, ScriptedBrain
 from fake_bot_api import Call, FakeBotApi
 from serve_helpers import serve_with_database
 from telegram.error import NetworkError
+from world import BotWorld, approve_members, bot_world, link_groups
 
-from bot.app.runtime import Runtime
 from bot.core.clock import DEFAULT_TZ, FixedClock
 from bot.core.config import Settings
 from bot.core.reply import Reply
@@ -74,72 +74,39 @@ NOT_YOUR_CARD = reporting.NOT_YOUR_CARD
 INBOX_TABLES = ("update_inbox", "poll_state")
 
 
-@dataclass
-class World:
-    api: FakeBotApi
-    knowledge: Knowledge
-    settings: Settings
-    path: Path
-    clock: FixedClock = field(default_factory=lambda: FixedClock(START))
-    task: asyncio.Task[int] | None = None
-    stop_event: asyncio.Event = field(default_factory=asyncio.Event)
+class World(BotWorld):
+    """The shared bot world with this module's cast, forged presses and snapshots."""
 
-    async def seed(self) -> None:
+    async def seed_cast(self) -> None:
         """Members in every state and one linked group, before the bot starts."""
-        db = open_sqlite(self.path, now=self.clock.now())
-        try:
-            service = ProgressService(db, self.knowledge, self.clock, {ADMIN["id"]})
-            for user, agency in ((LAN, "snv"), (MINH, "syt"), (HOA, "vp_ubnd"), (TAM, "vp_ubnd")):
-                assert (await service.request_membership(user["id"], agency, user["first_name"])).ok
-                assert (await service.approve_member(ADMIN["id"], user["id"])).code == "ok"
+
+        async def write(service: ProgressService) -> None:
+            cast = {LAN["id"]: "snv", MINH["id"]: "syt", HOA["id"]: "vp_ubnd", TAM["id"]: "vp_ubnd"}
+            names = {user["id"]: user["first_name"] for user in (LAN, MINH, HOA, TAM)}
+            await approve_members(service, ADMIN["id"], cast, names)
             assert (await service.revoke_member(ADMIN["id"], TAM["id"])).code == "ok"
             assert (await service.request_membership(PHUC["id"], "vp_ubnd", "Phúc")).ok
-            assert (
-                await service.request_chat_link(SNV_GROUP, "snv", GROUP_ADMIN["id"], "Nhóm SNV")
-            ).ok
-            assert (await service.approve_chat_link(ADMIN["id"], SNV_GROUP)).code == "ok"
-        finally:
-            db.close()
+            await link_groups(
+                service,
+                ADMIN["id"],
+                {SNV_GROUP: "snv"},
+                requested_by=GROUP_ADMIN["id"],
+                title="Nhóm SNV",
+            )
+
+        await self.seeding(write)
 
     async def start(self) -> None:
-        runtime = Runtime.build(
-            self.settings, self.knowledge, self.clock, tick_seconds=3600, first_tick_seconds=3600
-        )
-        ready = asyncio.Event()
-        self.task = asyncio.create_task(
-            runtime.serve(
-                stop=self.stop_event,
-                ready=ready,
-                base_url=self.api.base_url,
-                rate_limiter=False,
-            )
-        )
-        waiter = asyncio.create_task(ready.wait())
-        done, _ = await asyncio.wait({self.task, waiter}, timeout=10, return_when="FIRST_COMPLETED")
-        if waiter not in done:
-            waiter.cancel()
-            raise AssertionError("the bot did not start")
+        await self.launch(tick_seconds=3600, first_tick_seconds=3600)
         for group, title in ((SNV_GROUP, "Nhóm Sở Nội vụ"), (NEW_GROUP, "Nhóm mới")):
             self.api.group(group, title)
             self.api.make_admin(group, GROUP_ADMIN)
 
-    async def stop(self) -> None:
-        assert self.task is not None
-        self.stop_event.set()
-        assert await asyncio.wait_for(self.task, 10) == 0
-        self.task = None
-
     # -- talking ------------------------------------------------------------------
-
-    def chat(self, where: int | dict[str, Any]) -> dict[str, Any]:
-        return self.api.chats[where] if isinstance(where, int) else self.api.private(where)
 
     async def say(self, user: dict[str, Any], text: str, where: int | None = None) -> Call:
         """Send `text` (privately, or in group `where`); the bot's message back."""
-        chat = self.chat(where if where is not None else user)
-        since = self.api.mark()
-        self.api.send(chat, user, text)
-        (call,) = await self.api.wait_for("sendMessage", since=since, chat_id=chat["id"])
+        _, call = await self.exchange(user, text, self.chat(where if where is not None else user))
         return call
 
     async def press(
@@ -149,42 +116,14 @@ class World:
         presser's own chat that never had such a button); the callback answer."""
         if message is None:
             message = self.api.new_message(self.chat(user), user, "tin nhắn bất kỳ")
-        since = self.api.mark()
-        query_id = self.api.press(user, message, data)
-        (answer,) = await self.api.wait_for(
-            "answerCallbackQuery", since=since, callback_query_id=query_id
-        )
-        return answer
+        return await self.press_on(user, message, data)
 
     # -- the database ---------------------------------------------------------------
 
-    def snapshot(self) -> dict[str, list[tuple[Any, ...]]]:
+    def snapshot(self, skip: Collection[str] = INBOX_TABLES) -> dict[str, list[tuple[Any, ...]]]:
         """Every row of every table but the update inbox's (which records every update
         received, refused or not: tests/test_inbox.py), through a read-only connection."""
-        conn = sqlite3.connect(self.path.resolve().as_uri() + "?mode=ro", uri=True)
-        try:
-            names = [
-                row[0]
-                for row in conn.execute(
-                    "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name"
-                )
-                if row[0] not in INBOX_TABLES
-            ]
-            return {
-                name: sorted(conn.execute(f'SELECT * FROM "{name}"').fetchall(), key=repr)
-                for name in names
-            }
-        finally:
-            conn.close()
-
-    def rows(self, table: str) -> list[dict[str, Any]]:
-        """The rows of `table` by column name (read-only connection)."""
-        conn = sqlite3.connect(self.path.resolve().as_uri() + "?mode=ro", uri=True)
-        conn.row_factory = sqlite3.Row
-        try:
-            return [dict(row) for row in conn.execute(f'SELECT * FROM "{table}"')]
-        finally:
-            conn.close()
+        return super().snapshot(skip)
 
 
 def text_of(call: Call) -> str:
@@ -206,14 +145,12 @@ async def world(
 ) -> AsyncIterator[World]:
     path = tmp_path / "security.db"
     settings = make_settings(database_url=f"sqlite:///{path}", admin_ids=frozenset({ADMIN["id"]}))
-    async with FakeBotApi(TOKEN) as api:
-        w = World(api, knowledge, settings, path)
-        await w.seed()
+    async with bot_world(
+        lambda api: World(api, knowledge, settings, FixedClock(START), path), TOKEN
+    ) as w:
+        await w.seed_cast()
         await w.start()
         yield w
-        if w.task is not None:
-            await w.stop()
-        assert not api.rejected(), api.rejected()
 
 
 # ---------------------------------------------------------------- reports and undo
