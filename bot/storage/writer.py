@@ -34,6 +34,8 @@ T = TypeVar("T")
 Job = Callable[[sqlite3.Connection], T]
 MAX_BATCH = 128  # jobs committed together at most
 CLOSE_TIMEOUT_SECONDS = 30.0
+SYNC_FULL = "PRAGMA synchronous = FULL"  # a durable transaction: COMMIT waits for fsync
+SYNC_NORMAL = "PRAGMA synchronous = NORMAL"  # WAL without fsync: survives kill -9
 
 
 class WriterClosed(sqlite3.OperationalError):
@@ -99,7 +101,7 @@ class SqliteWriter:
         self._conn = conn
         self._lock = lock or threading.RLock()
         self.commit_delay = commit_delay
-        self._sync_mode = "FULL"  # as the connection is opened (bot.storage.sqlite)
+        self._durable_mode = True  # synchronous=FULL, as bot.storage.sqlite opens it
         self.stats = WriterStats()
         self._queue: queue.SimpleQueue[_Pending[Any] | None] = queue.SimpleQueue()
         self._closing = threading.Lock()
@@ -186,7 +188,7 @@ class SqliteWriter:
             try:
                 started = time.perf_counter()
                 durable = any(pending.durable for pending in batch)
-                self._synchronous(conn, "FULL" if durable else "NORMAL")
+                self._synchronous(conn, durable)
                 conn.execute("BEGIN IMMEDIATE")
                 for pending in batch:
                     outcomes.append(self._run_one(conn, pending))
@@ -204,10 +206,10 @@ class SqliteWriter:
         for pending, (ok, value) in zip(batch, outcomes, strict=True):
             pending.settle(ok, value)
 
-    def _synchronous(self, conn: sqlite3.Connection, mode: str) -> None:
-        if mode != self._sync_mode:
-            conn.execute(f"PRAGMA synchronous = {mode}")
-            self._sync_mode = mode
+    def _synchronous(self, conn: sqlite3.Connection, durable: bool) -> None:
+        if durable != self._durable_mode:
+            conn.execute(SYNC_FULL if durable else SYNC_NORMAL)
+            self._durable_mode = durable
 
     @staticmethod
     def _run_one(conn: sqlite3.Connection, pending: _Pending[Any]) -> tuple[bool, Any]:
