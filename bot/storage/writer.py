@@ -208,7 +208,10 @@ class SqliteWriter:
 
     def _synchronous(self, conn: sqlite3.Connection, durable: bool) -> None:
         if durable != self._durable_mode:
-            conn.execute(SYNC_FULL if durable else SYNC_NORMAL)
+            if durable:
+                conn.execute(SYNC_FULL)
+            else:
+                conn.execute(SYNC_NORMAL)
             self._durable_mode = durable
 
     @staticmethod
