@@ -20,10 +20,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from itertools import pairwise
 from typing import TYPE_CHECKING, Protocol, cast, get_args
 
 from bot.core.reply import Button, esc
-from bot.core.text import clean
+from bot.core.text import clean, fold
 from bot.plan.loader import Knowledge
 from bot.plan.models import Assignment, Item
 from bot.plan.responsibility import (
@@ -210,7 +211,7 @@ class UpdateChecker:
         agency = self.gate.reporting_agency(user_id, chat_id, item, agency_id)
         if isinstance(agency, UpdateResult):
             return agency
-        chosen = self._choose_assignment(item, part, agency)
+        chosen = self._choose_assignment(item, part, agency, note)
         if isinstance(chosen, UpdateResult):
             return chosen
         assignment, agency = chosen
@@ -231,11 +232,12 @@ class UpdateChecker:
         return UpdateResult("ok", self.draft_html(draft), draft=draft)
 
     def _choose_assignment(
-        self, item: Item, part: Assignment | None, agency: str
+        self, item: Item, part: Assignment | None, agency: str, note: str | None = None
     ) -> tuple[Assignment, str] | UpdateResult:
         agencies = self.knowledge.agencies
-        if agency == "":
-            assignment = part or item.assignments[0]
+        if agency == "":  # no agency named: a part led by one agency, the note's topic first
+            led = [a for a in item.assignments if not is_group(agencies, a.lead().agency)]
+            assignment = part or (_closest(led, note) if led else item.assignments[0])
             lead = assignment.lead().agency
             if is_group(agencies, lead):
                 names = ", ".join(
@@ -367,6 +369,19 @@ class UpdateChecker:
             refs = [ref for ref in result.options if ITEM_REF.match(ref)]
             return result.message, item_choices(refs)
         return result.message, []
+
+
+def _closest(parts: list[Assignment], note: str | None) -> Assignment:
+    """The part whose task shares most pairs of words with the note («vướng kinh phí» →
+    the funding part: «kinh phí»); the first one on a tie (pairs, so that a lone common
+    word such as «đang» decides nothing)."""
+    wanted = _pairs(note or "")
+    return max(parts, key=lambda a: len(wanted & _pairs(a.task or "")))
+
+
+def _pairs(text: str) -> set[tuple[str, str]]:
+    words = fold(text).split()
+    return set(pairwise(words))
 
 
 def kept_note(note: str | None) -> str | None:

@@ -139,3 +139,19 @@ def test_terminal_chat_shows_the_same_card(
     assert run_chat(settings, read=lambda prompt: next(lines), out=out) == 0  # its own brain
     card = brain.answer("2.4 đã xong", today=TODAY).plain
     assert card.startswith(CARD_TITLE) and card in out.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("text", "part", "agency"),
+    [
+        ("nhiệm vụ 6 vướng kinh phí", "6c", "Sở Tài chính"),  # the funding part
+        ("nhiem vu 6 vuong kinh phi", "6c", "Sở Tài chính"),
+        ("nhiệm vụ 6 đang thực hiện 50%", "6b", "Sở Nội vụ"),  # no topic: the first led part
+    ],
+)
+def test_an_update_naming_no_agency_goes_to_the_part_its_note_is_about(
+    brain: Brain, text: str, part: str, agency: str
+) -> None:
+    reply = brain.answer(text, today=TODAY)
+    assert reply.to_json()["agency"] == agency
+    assert f"Mục: {part}" in reply.plain
