@@ -125,32 +125,6 @@ class ProgressService(AccessService):
             return "Quyền báo cáo của bạn đã bị thu hồi. " + text
         return text + "\n" + REGISTER_HINT
 
-    def check_update(
-        self,
-        *,
-        user_id: int,
-        item_ref: str,
-        status: str | None = None,
-        percent: int | None = None,
-        note: str | None = None,
-        agency_id: str | None = None,
-        chat_id: int | None = None,
-    ) -> UpdateResult:
-        """Validate and authorise an update without storing it (code "ok" + draft)."""
-        return self.checker.check_update(
-            user_id=user_id,
-            item_ref=item_ref,
-            status=status,
-            percent=percent,
-            note=note,
-            agency_id=agency_id,
-            chat_id=chat_id,
-        )
-
-    def draft_html(self, draft: UpdateDraft) -> str:
-        """What an update says: item, agency, status, percent, note."""
-        return self.checker.draft_html(draft)
-
     async def record_update(
         self,
         *,
@@ -169,7 +143,7 @@ class ProgressService(AccessService):
             existing = self.db.find_by_source(chat_id, message_id)
             if existing is not None:
                 return self._duplicate(existing, status, percent, note)
-        checked = self.check_update(
+        checked = self.checker.check_update(
             user_id=user_id,
             item_ref=item_ref,
             status=status,
@@ -199,7 +173,7 @@ class ProgressService(AccessService):
         if not created:
             return self._duplicate(stored, status, percent, note)
         minutes = int(UNDO_WINDOW.total_seconds() // 60)
-        message = "✅ Đã lưu báo cáo.\n" + self.draft_html(draft)
+        message = "✅ Đã lưu báo cáo.\n" + self.checker.draft_html(draft)
         message += f"\nCó thể hoàn tác trong {minutes} phút."
         return UpdateResult("saved", message, draft=draft, record=stored)
 

@@ -276,7 +276,7 @@ async def test_long_note_is_truncated_and_the_reply_says_so(world: World) -> Non
 
 
 def test_check_update_does_not_store(world: World) -> None:
-    checked = world.service.check_update(user_id=SNV_USER, item_ref="2.4", percent=60)
+    checked = world.service.checker.check_update(user_id=SNV_USER, item_ref="2.4", percent=60)
     assert checked.code == "ok" and checked.draft and checked.draft.agency_id == "snv"
     assert "Sở Nội vụ" in checked.message and "60%" in checked.message
     assert world.db.updates() == []

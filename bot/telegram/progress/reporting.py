@@ -138,7 +138,7 @@ async def record(rt: ProgressRuntime, pending: PendingUpdate) -> UpdateResult:
 
 
 def check(rt: ProgressRuntime, pending: PendingUpdate) -> UpdateResult:
-    return rt.service.check_update(
+    return rt.service.checker.check_update(
         user_id=pending.user_id,
         item_ref=pending.item_ref or "",
         status=pending.status,
