@@ -18,9 +18,9 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Literal, Protocol
+from typing import Any, Literal, Protocol
 
 from bot.storage.sqlite import SqliteDatabase, SqliteSession
 from bot.storage.sqlite_rows import to_utc_text
@@ -31,10 +31,12 @@ OFFSET = "telegram_offset"
 
 @dataclass(frozen=True)
 class InboxUpdate:
-    """One stored update: its id and Telegram's JSON, as received."""
+    """One stored update: its id and Telegram's JSON, as received (`data`: the same JSON
+    already decoded, when it was just fetched; not stored)."""
 
     update_id: int
     payload: str
+    data: Any = field(default=None, compare=False, repr=False)
 
 
 class UpdateInbox(Protocol):

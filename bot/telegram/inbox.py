@@ -71,7 +71,7 @@ def decode_one(entry: object) -> InboxUpdate | None:
     update_id = entry.get("update_id")
     if not isinstance(update_id, int) or isinstance(update_id, bool) or update_id < 0:
         return None
-    return InboxUpdate(update_id, orjson.dumps(entry).decode())
+    return InboxUpdate(update_id, orjson.dumps(entry).decode(), data=entry)
 
 
 class InboxPump:
@@ -244,7 +244,8 @@ class InboxPump:
 
     def _parse(self, stored: InboxUpdate) -> Update | None:
         try:
-            data = orjson.loads(stored.payload)
+            # decoded already when just fetched; read back from the inbox after a restart
+            data = stored.data if stored.data is not None else orjson.loads(stored.payload)
             if not isinstance(data, dict):
                 raise TypeError("không phải một đối tượng JSON")
             return Update.de_json(data, self._app.bot)
