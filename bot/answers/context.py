@@ -70,9 +70,8 @@ class AnswerContext:
     # --- stored progress -----------------------------------------------------
 
     def store(self) -> ProgressStore | None:
-        """The store behind the progress reader (a live reader exposes the open one)."""
-        store = getattr(self.progress, "store", self.progress)
-        return cast("ProgressStore | None", store)
+        """The store behind the progress reader (every reader the doors pass is one)."""
+        return cast("ProgressStore | None", self.progress)
 
     def warm_up(self, today: date) -> None:
         """Derive today's progress now (see `ProgressView.warm_up`); nothing without a store."""
