@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from bot.plan.deadlines import Deadline
 
@@ -66,11 +66,37 @@ class AgencyFile(_Strict):
 
 
 class AgencyRole(_Strict):
-    """One agency's part in an assignment."""
+    """One agency's part in an assignment: every role the text gives it there (`role: x`
+    in the YAML for one, `roles: [x, y]` for several; the first is its main role)."""
 
     agency: str
-    role: Role
+    roles: tuple[Role, ...] = Field(min_length=1)
     qualifier: str | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _one_role(cls, data: object) -> object:
+        if isinstance(data, dict) and "role" in data:
+            if "roles" in data:
+                raise ValueError("write either `role` or `roles`, not both")
+            data = {**data, "roles": (data["role"],)}
+            del data["role"]
+        return data
+
+    @field_validator("roles")
+    @classmethod
+    def _distinct(cls, roles: tuple[str, ...]) -> tuple[str, ...]:
+        if len(set(roles)) != len(roles):
+            raise ValueError(f"a role is repeated: {roles}")
+        return roles
+
+    @property
+    def role(self) -> Role:
+        """The main role (the first the text gives)."""
+        return self.roles[0]
+
+    def has(self, role: str) -> bool:
+        return role in self.roles
 
 
 class Assignment(_Strict):
@@ -87,7 +113,7 @@ class Assignment(_Strict):
     def lead(self) -> AgencyRole:
         """The leading agency: explicit chủ trì, else the first named agency."""
         for ar in self.agencies:
-            if ar.role == "chu_tri":
+            if ar.has("chu_tri"):
                 return ar
         return self.agencies[0]
 
@@ -97,15 +123,15 @@ class Assignment(_Strict):
         only one, or a part with its own task), the only agency that executes or advises."""
         for role in ("chu_tri", "chi_dao"):
             for ar in self.agencies:
-                if ar.role == role:
+                if ar.has(role):
                     return ar
         if not stands_alone:
             return None
-        doers = [ar for ar in self.agencies if ar.role in ("thuc_hien", "tham_muu")]
+        doers = [ar for ar in self.agencies if ar.has("thuc_hien") or ar.has("tham_muu")]
         return doers[0] if len(doers) == 1 else None
 
     def roles_of(self, agency_id: str) -> list[str]:
-        return [ar.role for ar in self.agencies if ar.agency == agency_id]
+        return [r for ar in self.agencies if ar.agency == agency_id for r in ar.roles]
 
 
 class Item(_Strict):

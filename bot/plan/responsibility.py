@@ -52,7 +52,12 @@ def names_directly(assignment: Assignment, agency_id: str) -> bool:
 def roles_of(assignment: Assignment, agency_id: str, agencies: Mapping[str, Agency]) -> list[str]:
     """Roles an agency has in an assignment, directly or through its groups."""
     groups = set(agencies[agency_id].member_of) if agency_id in agencies else set()
-    return [ar.role for ar in assignment.agencies if ar.agency == agency_id or ar.agency in groups]
+    return [
+        role
+        for ar in assignment.agencies
+        if ar.agency == agency_id or ar.agency in groups
+        for role in ar.roles
+    ]
 
 
 def holds(assignment: Assignment, agency_id: str, agencies: Mapping[str, Agency]) -> bool:
@@ -76,9 +81,9 @@ def responsible_agencies(assignment: Assignment, agencies: Mapping[str, Agency])
     lead = assignment.lead()
     for ar in assignment.agencies:
         if is_group(agencies, ar.agency):
-            if ar.role in EXPANDED_GROUP_ROLES:
+            if EXPANDED_GROUP_ROLES.intersection(ar.roles):
                 out.extend(group_members(agencies, ar.agency))
-        elif ar.role in RESPONSIBLE_ROLES or ar is lead:
+        elif RESPONSIBLE_ROLES.intersection(ar.roles) or ar is lead:
             out.append(ar.agency)
     return list(dict.fromkeys(out))
 
@@ -100,7 +105,7 @@ def lead_names(assignment: Assignment, agencies: Mapping[str, Agency]) -> str:
 
 def coordinating_names(assignment: Assignment, agencies: Mapping[str, Agency]) -> str:
     names = [
-        agency_name(agencies, ar.agency) for ar in assignment.agencies if ar.role == "phoi_hop"
+        agency_name(agencies, ar.agency) for ar in assignment.agencies if ar.has("phoi_hop")
     ]
     return "; ".join(dict.fromkeys(names))
 

@@ -641,3 +641,164 @@ def test_member_groups_exist_and_are_groups(k: Knowledge) -> None:
     for agency in k.agencies.values():
         for group in agency.member_of:
             assert k.agencies[group].is_group, agency.id
+
+
+# --------------------------------------------------------------------------- roles
+
+# The role words of the text, and the two compounds whose "thực hiện" is not a role of its own.
+ROLE_WORDS = {
+    "chủ trì": "chu_tri",
+    "phối hợp": "phoi_hop",
+    "thực hiện": "thuc_hien",
+    "tham mưu": "tham_muu",
+    "tổng hợp": "tong_hop",
+    "chỉ đạo": "chi_dao",
+}
+_ROLE_WORD = re.compile(r"(phối hợp thực hiện|tham mưu thực hiện|" + "|".join(ROLE_WORDS) + ")")
+# "- Cơ quan chủ trì soạn thảo: …", "- Tổ chức thực hiện: …": a label giving its role
+_LABEL = re.compile(r"^(Cơ quan [^:]*|Tổ chức thực hiện):\s*")
+# where the text takes the agencies that follow as its object, not as its subject
+_OBJECT_AFTER = ("phoi_hop", "tham_muu", "chi_dao")
+
+
+def _sentences(text: str) -> list[str]:
+    text = text.replace("Lao động - Thương", "Lao động \0 Thương")  # a name, not a bullet
+    parts = [p.strip().replace("\0", "-") for p in re.split(r"(?<=\.)\s+(?=[A-ZĐÂƯƠ])|\s-\s", text)]
+    return [p for p in parts if p and not p.startswith("Thời gian")]
+
+
+def _mentions(sentence: str, item_id: str) -> list[tuple[int, int, str]]:
+    """(start, end, agency id) of each agency the item's source names, longest first."""
+    lowered = sentence.lower()
+    found: list[tuple[int, int, str]] = []
+    for source_item, phrase, agency_id in sorted(SOURCE_AGENCIES, key=lambda r: -len(r[1])):
+        if source_item != item_id:
+            continue
+        for m in re.finditer(re.escape(phrase.lower()), lowered):
+            if not any(s < m.end() and m.start() < e for s, e, _ in found):
+                found.append((m.start(), m.end(), agency_id))
+    return sorted(found)
+
+
+def _role_words(sentence: str) -> list[tuple[int, int, str]]:
+    out = []
+    for m in _ROLE_WORD.finditer(sentence.lower()):
+        if sentence.lower()[: m.start()].endswith("theo "):  # "theo chỉ đạo của …": a noun
+            continue
+        word = m.group(1).removesuffix(" thực hiện") if " thực hiện" in m.group(1) else m.group(1)
+        out.append((m.start(), m.end(), ROLE_WORDS[word]))
+    return out
+
+
+def _sentence_roles(sentence: str, item_id: str) -> set[tuple[str, str]]:
+    """(agency, role) pairs one sentence of the assignment lines gives."""
+    label = _LABEL.match(sentence)
+    label_roles: set[str] = set()
+    if label:
+        words = label.group(1).lower()
+        role = next((ROLE_WORDS[w] for w in ("tham mưu", "chủ trì", "thực hiện") if w in words), None)
+        label_roles = {role} if role else set()
+        sentence = sentence[label.end() :]
+    mentions = _mentions(sentence, item_id)
+    words = _role_words(sentence)
+    out: set[tuple[str, str]] = set()
+    first_word = words[0][0] if words else len(sentence)
+    for start, _, agency in mentions:
+        if start < first_word:
+            out |= {(agency, r) for r in label_roles}
+    objects: set[int] = set()  # mentions that are the object of a role word
+    for w_start, w_end, role in words:
+        following = [m for m in mentions if m[0] >= w_end]
+        gap = sentence[w_end : following[0][0]].strip() if following else "x"
+        if role in _OBJECT_AFTER and gap in ("", "với"):
+            next_word = next((ws for ws, _, _ in words if ws > w_end), len(sentence))
+            listed = [m for m in following if m[0] < next_word]
+            objects |= {m[0] for m in listed}
+            if role == "phoi_hop":
+                out |= {(m[2], role) for m in listed}
+                continue
+        subjects = [m for m in mentions if m[1] <= w_start and m[0] not in objects]
+        # the subject: the list of agencies just before the word ("Các sở, ban, ngành, địa
+        # phương phối hợp"), or the nearest one
+        run = subjects[-1:]
+        while run and len(run) < len(subjects):
+            before = subjects[-len(run) - 1]
+            if sentence[before[1] : run[0][0]].strip(" ,;") not in ("", "và"):
+                break
+            run.insert(0, before)
+        out |= {(m[2], role) for m in run}
+    return out
+
+
+def roles_the_text_gives(item: Item) -> set[tuple[str, str]]:
+    """Every (agency, role) the source gives in an item, read from its assignment lines (and,
+    for an item led by one agency, the role words of the item's own sentence)."""
+    text = _item_source(item.id)
+    own = SOURCE_ITEMS[item.id][0]
+    body = text if item.id.startswith("III") else text[text.index(own) + len(own) :]
+    out: set[tuple[str, str]] = set()
+    for sentence in _sentences(body):
+        out |= _sentence_roles(sentence, item.id)
+    lead = item.leader_of(item.assignments[0]) if len(item.assignments) == 1 else None
+    if lead and not item.id.startswith("III") and not _mentions(own, item.id):
+        out |= {(lead.agency, role) for _, _, role in _role_words(own)}
+    return out
+
+
+def missing_roles(item: Item) -> set[tuple[str, str]]:
+    """The roles the text gives that the data does not (for agencies the item assigns)."""
+    assigned = {ar.agency for a in item.assignments for ar in a.agencies}
+    given = {(ar.agency, r) for a in item.assignments for ar in a.agencies for r in ar.roles}
+    return {(ag, r) for ag, r in roles_the_text_gives(item) if ag in assigned} - given
+
+
+def test_every_role_the_text_gives_is_in_the_data(k: Knowledge) -> None:
+    problems = {item.id: sorted(m) for item in k.plan.items if (m := missing_roles(item))}
+    assert not problems
+
+
+@pytest.mark.parametrize(
+    ("item_id", "agency", "role"),
+    [
+        ("1.2", "vp_ubnd", "chu_tri"),
+        ("1.2", "vp_ubnd", "tham_muu"),
+        ("2.1", "vp_ubnd", "tham_muu"),
+        ("2.1", "skhdt", "phoi_hop"),
+        ("2.4", "snv", "chu_tri"),
+        ("2.4", "snv", "thuc_hien"),
+        ("2.4", "ca_tinh", "phoi_hop"),
+        ("3.1", "ca_tinh", "thuc_hien"),
+        ("3.2", "stttt", "chi_dao"),
+        ("3.2", "cac_so_ban_nganh", "phoi_hop"),
+        ("4.1", "sldtbxh", "tham_muu"),
+        ("4.2", "vp_ubnd", "tham_muu"),
+        ("4.3", "skhdt", "tham_muu"),
+        ("6", "snv", "phoi_hop"),
+        ("6", "stc", "chu_tri"),
+        ("III.1", "vp_ubnd", "tong_hop"),
+        ("III.2", "vp_ubnd", "tong_hop"),
+        ("III.2", "vp_ubnd", "tham_muu"),
+    ],
+)
+def test_the_role_reader_finds_what_the_text_says(
+    items: dict[str, Item], item_id: str, agency: str, role: str
+) -> None:
+    assert (agency, role) in roles_the_text_gives(items[item_id])
+
+
+def test_the_role_reader_does_not_invent(items: dict[str, Item]) -> None:
+    # the objects of "phối hợp với", "chỉ đạo" are not given the subject's roles
+    assert ("skhdt", "chu_tri") not in roles_the_text_gives(items["2.1"])
+    assert ("co_quan_bao_chi", "chi_dao") not in roles_the_text_gives(items["3.2"])
+    assert ("stc", "chu_tri") not in roles_the_text_gives(items["2.4"])
+
+
+def test_a_role_dropped_from_the_data_is_caught(items: dict[str, Item]) -> None:
+    item = items["4.3"]
+    a = item.assignments[0]
+    only_lead = a.model_copy(
+        update={"agencies": (a.agencies[0].model_copy(update={"roles": ("chu_tri",)}),)}
+    )
+    assert ("skhdt", "tham_muu") in missing_roles(
+        item.model_copy(update={"assignments": (only_lead,)})
+    )

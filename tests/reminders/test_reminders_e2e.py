@@ -432,7 +432,7 @@ async def test_reporting_done_stops_the_overdue_reminders(world: World) -> None:
     since = api.mark()
     await bot.tick()
     (overdue,) = texts(api.sent(SNV_GROUP, since=since))
-    assert "Quá hạn" in overdue and "2.4 (chủ trì)" in overdue
+    assert "Quá hạn" in overdue and "2.4 (chủ trì, thực hiện)" in overdue
 
     world.clock.set(at(2026, 11, 20, 10))
     saved = await access.record_update(
