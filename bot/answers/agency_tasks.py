@@ -4,37 +4,29 @@ all of them, with the tasks its groups share; an agency the plan does not name i
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 from typing import TYPE_CHECKING
 
 from bot.answers.context import AnswerContext
+from bot.answers.plan_queries import (
+    agency_block,
+    deadline_of,
+    engine,
+    holders_of,
+    joint_items,
+    role_in_items,
+)
 from bot.answers.registry import register
-from bot.answers.rendering import item_buttons, item_line
+from bot.answers.rendering import item_buttons
 from bot.core.reply import Reply, esc
-from bot.plan.models import ROLE_LABELS, Agency, Item
+from bot.nlu.query import plan_query
+from bot.plan.agencies import ASSIGNABLE
+from bot.plan.models import ROLE_LABELS, Item
 from bot.progress.types import Asker
 
 if TYPE_CHECKING:
     from bot.nlu.understanding import Understanding
-
-
-def agency_items(
-    ctx: AnswerContext, agency_id: str, role: str | None = None
-) -> list[tuple[Item, list[str]]]:
-    """Items naming the agency directly, with its roles (filtered by `role`)."""
-    out = []
-    for item in ctx.plan.items:
-        roles: list[str] = []
-        for a in item.assignments:
-            for ar in a.agencies:
-                if ar.agency != agency_id:
-                    continue
-                is_lead = ar is item.leader_of(a)
-                if role is None or ar.role == role or (role == "chu_tri" and is_lead):
-                    roles.append("chu_tri" if is_lead and role == "chu_tri" else ar.role)
-        if roles:
-            out.append((item, list(dict.fromkeys(roles))))
-    return out
 
 
 def group_items(ctx: AnswerContext, group_ids: list[str]) -> list[Item]:
@@ -45,28 +37,45 @@ def group_items(ctx: AnswerContext, group_ids: list[str]) -> list[Item]:
     ]
 
 
-@register("agency_tasks", reading="các nhiệm vụ của {agency}", question="{agency} phai lam gi")
+@register("agency_tasks", reading="các nhiệm vụ của {agency}", question="{agency} phải làm gì")
 def agency_tasks(ctx: AnswerContext, u: Understanding, today: date, asker: Asker | None) -> Reply:
-    from bot.plan.agencies import ASSIGNABLE
-
-    targets = list(dict.fromkeys(m.agency.id for m in u.agencies if m.agency.kind in ASSIGNABLE))
-    if not targets and u.agency is not None:
+    q = plan_query(u, today, ctx.plan.meta.issued.year)
+    targets = list(q.agencies)
+    if not targets and u.agency is not None and u.agency.agency.kind in ASSIGNABLE:
         targets = [u.agency.agency.id]
     if not targets and asker and asker.agency_id:
         targets = [asker.agency_id]
     if not targets:
         return _unknown_agency(ctx, u)
-    role = next(
-        (r for r in u.entities.roles if r in ("chu_tri", "phoi_hop", "tham_muu", "chi_dao")),
-        None,
-    )
+    q = replace(q, agencies=tuple(targets))
+    if q.partner or (q.join == "all" and len(targets) > 1):
+        return joint_items(ctx, q, today)
+    items = [ctx.items[i] for i in q.items if i in ctx.items]
+    if not q.topic and u.entities.legal:  # "… việc thực hiện Nghị định 114": the items citing it
+        cited = [
+            i.id
+            for i in ctx.plan.items
+            if set(u.entities.legal) & {*i.refs, *(r for a in i.assignments for r in a.refs)}
+        ]
+        q = replace(q, topic=tuple(cited))
+    if not items and q.topic and q.asked in ("role", "yesno", "who", "when"):
+        # the topic's best item that names the agency, else the best item
+        held = {r.item.id for r in engine(ctx).rows_of(targets[0])}
+        best = next((i for i in q.topic if i in held), q.topic[0])
+        items = [ctx.items[best]]
+    if items and len(targets) == 1:
+        if q.asked == "who":
+            return holders_of(ctx, q, items[0], today, intent="agency_tasks")
+        if q.asked == "when":
+            return deadline_of(ctx, items[0], today, intent="agency_tasks")
+        return role_in_items(ctx, q, targets[0], items, today)
     blocks: list[str] = []
     task_ids: list[str] = []
     general_ids: list[str] = []
     for agency_id in targets[:4]:
-        html, direct_ids, group_ids = _agency_block(ctx, ctx.k.agencies[agency_id], role)
+        html, direct_ids, group_ids = agency_block(ctx, q, agency_id, today)
         blocks.append(html)
-        task_ids += direct_ids if role else direct_ids + group_ids
+        task_ids += direct_ids if q.roles else direct_ids + group_ids
         general_ids += group_ids
     task_ids = list(dict.fromkeys(task_ids))
     return Reply(
@@ -76,7 +85,7 @@ def agency_tasks(ctx: AnswerContext, u: Understanding, today: date, asker: Asker
         agency_id=targets[0],
         task_ids=task_ids,
         general_task_ids=list(dict.fromkeys(general_ids)),
-        role=role,
+        role=q.roles[0] if q.roles else None,
         buttons=item_buttons(task_ids),
     )
 
@@ -121,58 +130,6 @@ def _unknown_agency(ctx: AnswerContext, u: Understanding) -> Reply:
         + hint,
         confidence=0.4,
     )
-
-
-def _agency_block(
-    ctx: AnswerContext, agency: Agency, role: str | None
-) -> tuple[str, list[str], list[str]]:
-    """One agency's share of the plan: (html, direct item ids, group item ids)."""
-    direct = agency_items(ctx, agency.id, role)
-    groups = list(agency.member_of)
-    general = [] if agency.is_group else group_items(ctx, groups)
-    lines: list[str] = []
-    name = esc(agency.name)
-    role_label = ROLE_LABELS[role] if role else ""
-    number = esc(ctx.plan.meta.number)
-    if direct:
-        head = f"<b>{name}</b> {role_label + ' ' if role else 'được giao '}{len(direct)} nhiệm vụ"
-        head += " trong Kế hoạch " + number + ":"
-        lines.append(head)
-        for item, roles in direct:
-            due = "; ".join(
-                dict.fromkeys(
-                    esc(a.deadline.text)
-                    for a in item.assignments
-                    if any(ar.agency == agency.id for ar in a.agencies)
-                )
-            )
-            rl = ", ".join(ROLE_LABELS[r] for r in roles)
-            lines.append(item_line(item, detail=f" ({rl})") + f" — <i>{due}</i>")
-    elif role:
-        lines.append(f"<b>{name}</b> không {role_label} nhiệm vụ nào trong Kế hoạch {number}.")
-        others = agency_items(ctx, agency.id)
-        if others:
-            lines.append(
-                "Các nhiệm vụ có tên cơ quan này: "
-                + "; ".join(
-                    f"{esc(i.id)} ({', '.join(ROLE_LABELS[r] for r in rs)})" for i, rs in others
-                )
-                + "."
-            )
-    else:
-        lines.append(f"Kế hoạch {number} không giao nhiệm vụ đích danh cho <b>{name}</b>.")
-    general_ids = [i.id for i in general]
-    if general and not role:
-        group_names = esc(ctx.agencies_text(groups))
-        shown = [_group_share(item, groups) for item in general]
-        lines.append(
-            f"\nNhiệm vụ giao chung cho «{group_names}» (gồm cả {name}): " + "; ".join(shown) + "."
-        )
-    elif general and role:
-        lines.append(
-            f"\n(Các nhiệm vụ giao chung cho «{esc(ctx.agencies_text(groups))}»: {esc(', '.join(general_ids))}.)"
-        )
-    return "\n".join(lines), [i.id for i, _ in direct], general_ids
 
 
 def _group_share(item: Item, groups: list[str]) -> str:

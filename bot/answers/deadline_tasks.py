@@ -10,91 +10,18 @@ from datetime import date, timedelta
 from typing import TYPE_CHECKING
 
 from bot.answers.context import AnswerContext
+from bot.answers.plan_queries import engine, roles_text
 from bot.answers.registry import register
 from bot.answers.rendering import AssignmentView, d, item_buttons, short_text, views, who
 from bot.core.reply import Reply, esc
-from bot.plan.deadlines import Deadline, quarter_end
+from bot.nlu.query import plan_query, window
+from bot.plan.deadlines import Deadline
 from bot.progress.types import Asker
 
 if TYPE_CHECKING:
     from bot.nlu.understanding import Understanding
 
 UPCOMING_DAYS = 30
-ROMAN_QUARTER = {1: "I", 2: "II", 3: "III", 4: "IV"}
-
-Window = tuple[str, Callable[[Deadline], list[date]]]
-
-
-def _month(month: int, year: int) -> Window:
-    start = date(year, month, 1)
-    end = (date(year + (month == 12), month % 12 + 1, 1)) - timedelta(days=1)
-    return f"tháng {month:02d}/{year}", lambda dl: dl.due_between(start, end)
-
-
-def window(u: Understanding, today: date, plan_year: int | None = None) -> Window | None:
-    """The period a question asks about, as a label and the due dates in it of a deadline;
-    a quarter without a year is the plan's (`plan_year`, the year it was issued)."""
-    ent = u.entities
-    if ent.quarter:
-        q, year = ent.quarter
-        label = f"quý {ROMAN_QUARTER[q]}" + (f"/{year}" if year else "")
-        return (
-            label,
-            lambda dl: (
-                [quarter_end(q, year or plan_year or today.year)]
-                if dl.matches_quarter(q, year)
-                else []
-            ),
-        )
-    if ent.dates:
-        day, month, year = ent.dates[0]
-        try:
-            target = date(year or today.year, month, day)
-        except ValueError:
-            return None
-        if year is None:
-            label = f"ngày {day:02d}/{month:02d}"
-            return (
-                label,
-                lambda dl: (
-                    [target]
-                    if dl.kind == "yearly" and (dl.day, dl.month) == (day, month)
-                    else [x for x in [dl.single_due()] if x and (x.day, x.month) == (day, month)]
-                ),
-            )
-        return f"ngày {d(target)}", lambda dl: dl.due_between(target, target)
-    rel = ent.relative
-    if ent.month:
-        return _month(ent.month[0], ent.month[1] or today.year)
-    if ent.window_days or rel == "upcoming":
-        days = ent.window_days or UPCOMING_DAYS
-        end = today + timedelta(days=days)
-        return (
-            f"{days} ngày tới (từ {d(today)} đến {d(end)})",
-            lambda dl: dl.due_between(today, end),
-        )
-    if rel in ("this_week", "next_week"):
-        start = today - timedelta(days=today.weekday())
-        if rel == "next_week":
-            start += timedelta(days=7)
-        end = start + timedelta(days=6)
-        word = "tuần này" if rel == "this_week" else "tuần tới"
-        return f"{word} ({d(start)}–{d(end)})", lambda dl: dl.due_between(start, end)
-    if rel in ("this_month", "next_month"):
-        month, year = today.month, today.year
-        if rel == "next_month":
-            month, year = (1, year + 1) if month == 12 else (month + 1, year)
-        return _month(month, year)
-    if rel == "this_quarter":
-        q = (today.month - 1) // 3 + 1
-        return (
-            f"quý {ROMAN_QUARTER[q]}/{today.year}",
-            lambda dl: dl.due_between(date(today.year, 3 * q - 2, 1), quarter_end(q, today.year)),
-        )
-    if rel == "this_year" or (ent.year and not ent.recurring):
-        year = ent.year or today.year
-        return f"năm {year}", lambda dl: dl.due_between(date(year, 1, 1), date(year, 12, 31))
-    return None
 
 
 def _picked(
@@ -132,13 +59,13 @@ def _picked(
             for v in scoped
             if v.assignment.deadline.kind == "yearly"
         ]
-    found = window(u, today, ctx.plan.meta.issued.year)
+    found = window(ent, today, ctx.plan.meta.issued.year)
     if found is None:
-        found = (
-            f"{UPCOMING_DAYS} ngày tới (từ {d(today)} đến {d(today + timedelta(days=UPCOMING_DAYS))})",
-            lambda dl: dl.due_between(today, today + timedelta(days=UPCOMING_DAYS)),
-        )
-    label, due_fn = found
+        end = today + timedelta(days=UPCOMING_DAYS)
+        label = f"{UPCOMING_DAYS} ngày tới (từ {d(today)} đến {d(end)})"
+        due_fn: Callable[[Deadline], list[date]] = lambda dl: dl.due_between(today, end)  # noqa: E731
+    else:
+        label, due_fn = found.label, found.dues
     picked = []
     for v in scoped:
         dues = due_fn(v.assignment.deadline)
@@ -158,14 +85,18 @@ def _picked(
 def deadline_tasks(ctx: AnswerContext, u: Understanding, today: date, asker: Asker | None) -> Reply:
     ent = u.entities
     agency_id = u.agency.agency.id if u.agency else None
+    q = plan_query(u, today, ctx.plan.meta.issued.year)
     scoped = views(ctx)
     if agency_id:
-        scope = {agency_id, *ctx.k.agencies[agency_id].member_of}
-        scoped = [v for v in scoped if any(ar.agency in scope for ar in v.assignment.agencies)]
+        rows = engine(ctx).rows_of(agency_id)
+        if q.roles:  # "SKHĐT chủ trì những việc thường xuyên nào"
+            rows = [r for r in rows if r.has_any(q.roles)]
+        held = {id(r.assignment) for r in rows}
+        scoped = [v for v in scoped if id(v.assignment) in held]
     today_line = f"Hôm nay: {d(today)}."
     title, picked = _picked(ctx, u, today, scoped)
     if agency_id:
-        title += f" của {esc(ctx.name(agency_id))}"
+        title += f" {roles_text(q.roles) if q.roles else 'của'} {esc(ctx.name(agency_id))}"
     ids = list(dict.fromkeys(v.item.id for v, _ in picked))
     agency = ctx.name(agency_id) if agency_id else None
     if not picked:
@@ -181,7 +112,7 @@ def deadline_tasks(ctx: AnswerContext, u: Understanding, today: date, asker: Ask
             v, due = nxt
             html += f"\nHạn gần nhất sắp tới: nhiệm vụ {esc(v.item.id)}, {esc(v.assignment.deadline.text)} ({d(due)})."
         return Reply("deadline_tasks", html, agency=agency)
-    lines = [f"<b>{esc(title)}</b> — {len(ids)} nhiệm vụ. {today_line}"]
+    lines = [f"<b>{esc(title)}</b> — <b>{len(ids)}</b> nhiệm vụ. {today_line}"]
     for v, when in picked:
         part = f" (phần {v.assignment.part})" if v.assignment.part else ""
         lines.append(

@@ -7,10 +7,13 @@ from __future__ import annotations
 from datetime import date
 from typing import TYPE_CHECKING
 
+from bot.answers.agency_tasks import agency_tasks
 from bot.answers.context import AnswerContext
+from bot.answers.plan_queries import best_part, deadline_of, holders_of, role_holders
 from bot.answers.registry import register
 from bot.answers.rendering import item_buttons, item_line, who
 from bot.core.reply import Reply, esc
+from bot.nlu.query import plan_query
 from bot.progress.types import Asker
 
 if TYPE_CHECKING:
@@ -47,11 +50,23 @@ def _legal(ctx: AnswerContext, keys: list[str]) -> Reply | None:
 def search(ctx: AnswerContext, u: Understanding, today: date, asker: Asker | None) -> Reply:
     ent = u.entities
     query = esc(u.command_arg or u.text)
+    hits = u.search.item_ids
+    if (hits or ent.legal) and u.cues.agencies and (ent.roles or u.cues.asked in ("role", "yesno")):
+        # "SKHĐT có chủ trì việc thực hiện Nghị định 114 không?": the agency's role there
+        return agency_tasks(ctx, u, today, asker)
     if ent.legal:
         cited = _legal(ctx, ent.legal)
         if cited is not None:
             return cited
-    hits = u.search.item_ids
+    if not hits and u.cues.asked == "who" and u.entities.roles:
+        return role_holders(ctx, tuple(u.entities.roles), today, "search")
+    if hits and u.cues.asked in ("who", "when", "count"):
+        # "ai lo kinh phí?": who holds the part of the best item the words are about
+        q = plan_query(u, today, ctx.plan.meta.issued.year)
+        item = ctx.items[hits[0]]
+        if q.asked == "when":
+            return deadline_of(ctx, item, today, intent="search")
+        return holders_of(ctx, q, item, today, "search", best_part(item, u.tokens))
     if not hits:
         return Reply(
             "search",

@@ -5,10 +5,12 @@ items; nearby items when the plan lacks the number.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 from typing import TYPE_CHECKING
 
 from bot.answers.context import AnswerContext
+from bot.answers.plan_queries import deadline_of, holders_of, role_in_items
 from bot.answers.registry import register
 from bot.answers.rendering import (
     ask_item,
@@ -23,6 +25,7 @@ from bot.answers.rendering import (
 from bot.core.reply import Reply, esc
 from bot.core.text import fold
 from bot.nlu.intent_registry import load_intents
+from bot.nlu.query import plan_query
 from bot.plan.models import ROLE_LABELS, Item
 from bot.progress.types import Asker
 
@@ -50,6 +53,16 @@ def task_detail(ctx: AnswerContext, u: Understanding, today: date, asker: Asker 
         return group_detail(ctx, ref.id, today)
     item = ctx.items[ref.id]
     focus = detail_focus(ctx, u)
+    q = plan_query(u, today, ctx.plan.meta.issued.year)
+    items = [ctx.items[r.id] for r in existing if not r.group and r.id in ctx.items]
+    if q.agencies and q.asked != "who" and (q.asked in ("role", "yesno") or q.roles):
+        return role_in_items(ctx, q, q.agencies[0], items, today, intent="task_detail")
+    if q.asked in ("who", "count") or focus in ("who", *ROLE_LABELS):
+        if focus in ROLE_LABELS and not q.asked_roles:
+            q = replace(q, asked_roles=(focus,))
+        return holders_of(ctx, q, item, today)
+    if q.asked == "when" or focus == "deadline":
+        return deadline_of(ctx, item, today)
     html = render_item(ctx, item, today, focus)
     agency = u.agency.agency.name if u.agency else None
     return Reply(

@@ -6,6 +6,7 @@ from datetime import date
 from typing import TYPE_CHECKING
 
 from bot.answers.context import AnswerContext
+from bot.answers.plan_queries import role_holders
 from bot.answers.registry import register
 from bot.core.reply import Reply, esc
 from bot.progress.types import Asker
@@ -16,6 +17,8 @@ if TYPE_CHECKING:
 
 @register("unknown")
 def unknown(ctx: AnswerContext, u: Understanding, today: date, asker: Asker | None) -> Reply:
+    if u.cues.asked == "who" and u.entities.roles:  # "cơ quan nào tổng hợp báo cáo?"
+        return role_holders(ctx, tuple(u.entities.roles), today, "search")
     html = (
         f"Xin lỗi, tôi chưa hiểu câu này hoặc nó nằm ngoài Kế hoạch {esc(ctx.plan.meta.number)}. "
         "Tôi trả lời được: việc của từng cơ quan, chi tiết nhiệm vụ (vd. «nhiệm vụ 2.4»), "

@@ -27,6 +27,8 @@ _DATE = re.compile(
 )
 _MONTH = re.compile(r"thang\s*(\d{1,2})(?!\s*[/-]?\s*\d{1,2}\s*[/-])(?:\s*(?:/|-|nam)\s*(\d{4}))?")
 _WINDOW = re.compile(r"(\d{1,3})\s*(ngay|tuan|thang)\s*(?:toi|sau|nua|ke tiep|sap toi)")
+_UNIT_WORDS = frozenset({"phong", "bo", "to"})  # "phòng Tổng hợp", "bộ phận", "tổ"
+_NEGATIONS = frozenset({"khong", "ko", "chang", "k"})
 _STATUS_PRIORITY = ("blocked", "not_started", "done", "in_progress")
 _YEAR = re.compile(r"(?:nam\s*)(20\d\d)(?!\d)")
 _ROMAN_ITEM = re.compile(
@@ -73,6 +75,7 @@ class Entities:
     event_deadline: bool = False
     yearly: bool = False
     roles: list[str] = field(default_factory=list)
+    roles_not: list[str] = field(default_factory=list)  # "phối hợp chứ không chủ trì"
     status: str | None = None
     status_conflict: bool = False
     percent: int | None = None
@@ -80,6 +83,13 @@ class Entities:
     legal: list[str] = field(default_factory=list)
     command: str | None = None
     question: bool = False
+
+    @property
+    def half(self) -> tuple[int, int | None] | None:
+        """ "6 tháng đầu năm 2023": (1, 2023); the second half: 2."""
+        if self.relative in ("first_half", "second_half"):
+            return (1 if self.relative == "first_half" else 2, self.year)
+        return None
 
     @property
     def has_deadline(self) -> bool:
@@ -162,8 +172,14 @@ class EntityExtractor:
         digits = _DIGIT.search(folded) is not None
         self._items(folded, ent, digits)
         self._time(folded, tokens, ent, digits)
-        found_roles = lex.roles.find_all(tokens)
-        ent.roles = list(dict.fromkeys(found_roles))
+        for start, _, role in lex.roles.find(tokens):
+            before = tokens[max(0, start - 2) : start]
+            if before[-1:] and before[-1] in _UNIT_WORDS:  # "phòng Tổng hợp": a unit's name
+                continue
+            if before[-1:] and before[-1] in _NEGATIONS:  # "chứ không chủ trì"
+                ent.roles_not.append(role)
+            elif role not in ent.roles:
+                ent.roles.append(role)
         self._status(folded, tokens, exact_tokens or [], ent, digits)
         if not ent.items and (ent.status or ent.percent is not None):
             # "6 vướng kinh phí": a bare leading number is an item when it reports progress

@@ -113,6 +113,10 @@ class ListsFile(_Strict):
     agency_name: AgencyNameWords
     update_note: UpdateNoteWords
     all_agencies: Phrases = ()
+    asks: dict[Name, Phrases] = {}
+    yes_no_endings: Phrases = ()
+    joins: dict[Name, Phrases] = {}
+    self_intro: Phrases = ()
 
 
 # --------------------------------------------------------------------------- errors

@@ -182,6 +182,10 @@ class Lexicon:
         }
         self.agency_names = AgencyNameSpotter(data.agency_name.heads, data.agency_name.stop_words)
         self.all_agencies = frozenset(fold(w) for w in data.all_agencies)
+        self.asks = PhraseIndex(_labelled(data.asks))
+        self.yes_no_endings = PhraseIndex(list(data.yes_no_endings))
+        self.joins = PhraseIndex(_labelled(data.joins))
+        self.self_intro = PhraseIndex(list(data.self_intro))
         self._note_head, self._note_percent = _note_patterns(data)
 
     def update_note(self, text: str) -> str:

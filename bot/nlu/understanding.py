@@ -16,6 +16,7 @@ from bot.nlu.classifier import IntentModel, IntentScores
 from bot.nlu.entities import Entities, EntityExtractor
 from bot.nlu.intent_registry import FALLBACK_INTENT, INTENTS_DIR, load_intents
 from bot.nlu.lexicon import Lexicon, SpellFixer, exact_tokens, phrase_tokens
+from bot.nlu.query import QueryCues, read_cues
 from bot.nlu.topics import SearchResult, TopicSearch
 from bot.plan.agencies import ASSIGNABLE, AgencyMatch, AgencyRegistry, alias_tokens
 from bot.plan.loader import Knowledge
@@ -45,6 +46,8 @@ class Understanding:
     unknown_agency: str | None = None
     # the note, if this is a progress update: the text after the item number, no percent
     note: str = ""
+    # what the words say of the plan query: agencies asked about and how joined, what is asked
+    cues: QueryCues = field(default_factory=QueryCues)
 
 
 class Understander:
@@ -145,6 +148,7 @@ class Understander:
             features=features,
             unknown_agency=unknown_agency,
             note=self.lexicon.update_note(text),
+            cues=read_cues(self.lexicon, tokens, agency_tokens, agencies, entities),
         )
 
     @staticmethod

@@ -20,7 +20,7 @@ from bot.plan.models import Agency
 _CONNECTORS = {"va", "&"}
 _HEADS = {"so", "ban", "van", "vp", "ubnd", "uy", "cong", "huyen", "thi", "thanh", "tp", "tx"}
 _COMPACT_KINDS = {"department", "office", "police", "group"}
-ASSIGNABLE = {"department", "office", "police", "group", "district"}
+ASSIGNABLE = {"department", "office", "police", "group", "district", "press"}
 FUZZY_CUTOFF = 91.0
 FUZZY_MARGIN = 4.0
 _ALIAS_TOKEN = re.compile(r"[0-9a-z&]+")
@@ -139,6 +139,7 @@ class AgencyRegistry:
                 hit
                 and i > 0
                 and tokens[i - 1] == "phong"
+                and not (matches and matches[-1].end == i)  # "huyện Tuy Phong, Sở …"
                 and self.agencies[hit[1]].kind == "department"
             ):
                 i = hit[0]  # "phòng Nội vụ (huyện …)": a district office, not the Sở

@@ -104,9 +104,7 @@ def lead_names(assignment: Assignment, agencies: Mapping[str, Agency]) -> str:
 
 
 def coordinating_names(assignment: Assignment, agencies: Mapping[str, Agency]) -> str:
-    names = [
-        agency_name(agencies, ar.agency) for ar in assignment.agencies if ar.has("phoi_hop")
-    ]
+    names = [agency_name(agencies, ar.agency) for ar in assignment.agencies if ar.has("phoi_hop")]
     return "; ".join(dict.fromkeys(names))
 
 

@@ -696,7 +696,9 @@ def _sentence_roles(sentence: str, item_id: str) -> set[tuple[str, str]]:
     label_roles: set[str] = set()
     if label:
         words = label.group(1).lower()
-        role = next((ROLE_WORDS[w] for w in ("tham mưu", "chủ trì", "thực hiện") if w in words), None)
+        role = next(
+            (ROLE_WORDS[w] for w in ("tham mưu", "chủ trì", "thực hiện") if w in words), None
+        )
         label_roles = {role} if role else set()
         sentence = sentence[label.end() :]
     mentions = _mentions(sentence, item_id)

@@ -1,0 +1,472 @@
+"""Renderers of plan queries: the engine's rows (`bot.plan.query`) shaped by what was asked.
+
+Each reply puts the answer in its first line («Sở Nội vụ <b>chủ trì</b> ở nhiệm vụ 2.4 (…)»,
+«Có. …», «Sở Nội vụ có <b>3</b> nhiệm vụ …»), then a few short lines of detail and the
+source. Shapes: an agency's role in items (`role_in_items`), who holds an item
+(`holders_of`), an item's deadline (`deadline_of`), an agency's items (`agency_block`, with
+its count and a yes/no), several agencies together (`joint_items`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date
+
+from bot.answers.context import AnswerContext
+from bot.answers.rendering import deadline_text, item_buttons, short_text, source
+from bot.core.reply import Reply, esc
+from bot.nlu.lexicon import phrase_tokens
+from bot.plan.models import ROLE_LABELS, Assignment, Item
+from bot.plan.query import PlanQuery, QueryEngine, Row
+
+SHORT = 70  # characters of a task's text on a detail line
+
+
+def engine(ctx: AnswerContext) -> QueryEngine:
+    """The plan's one query engine (built when first needed)."""
+    return ctx.cached("plan_queries.engine", lambda: QueryEngine(ctx.plan, ctx.k.agencies))
+
+
+def roles_text(roles: Iterable[str]) -> str:
+    return ", ".join(ROLE_LABELS[r] for r in dict.fromkeys(roles))
+
+
+def task_of(row_item: Item, assignment: Assignment) -> str:
+    """What an assignment asks, in a few words: its part's task, else the item's text."""
+    return short_text(assignment.task or row_item.text, SHORT)
+
+
+def _key(item: Item, assignment: Assignment) -> str:
+    return item.assignment_key(assignment) if len(item.assignments) > 1 else item.id
+
+
+def _lead_note(ctx: AnswerContext, item: Item, assignment: Assignment, agency: str) -> str:
+    """ "(Sở Nội vụ chủ trì)", or the coordinators when `agency` leads."""
+    lead = item.leader_of(assignment)
+    if lead and lead.agency != agency:
+        return f" ({esc(ctx.name(lead.agency))} {roles_text(lead.roles[:1])})"
+    others = [ar.agency for ar in assignment.agencies if ar.agency != agency and ar.has("phoi_hop")]
+    return f" (phối hợp: {esc(ctx.agencies_text(others))})" if others else ""
+
+
+def _group_name(ctx: AnswerContext, group: str) -> str:
+    return ctx.name(group)
+
+
+def _items_named(rows: list[Row]) -> list[str]:
+    return list(dict.fromkeys(r.item.id for r in rows))
+
+
+def _per_item_roles(rows: list[Row]) -> dict[str, tuple[list[str], list[Row]]]:
+    """item id → (the roles, the rows) in plan order."""
+    out: dict[str, tuple[list[str], list[Row]]] = {}
+    for r in rows:
+        roles, rs = out.setdefault(r.item.id, ([], []))
+        roles.extend(x for x in r.roles if x not in roles)
+        rs.append(r)
+    return out
+
+
+def _keys(rows: list[Row]) -> str:
+    """ "2.4", or the parts "6b" when the agency holds only some parts of an item."""
+    keys: list[str] = []
+    for item_id, (_, rs) in _per_item_roles(rows).items():
+        item = rs[0].item
+        if len(item.assignments) > 1 and len(rs) < len(item.assignments):
+            keys.extend(_key(item, r.assignment) for r in rs)
+        else:
+            keys.append(item_id)
+    return ", ".join(dict.fromkeys(keys))
+
+
+def _compact(rows: list[Row]) -> str:
+    """ "2.4 (chủ trì, thực hiện), 3.1a (thực hiện), 6b (phối hợp)"; an agency leading a
+    part without the word "chủ trì" is said to be the one agency given it."""
+    parts = []
+    for _, (roles, rs) in _per_item_roles(rows).items():
+        text = roles_text(roles)
+        if "chu_tri" not in roles and any(r.leads and r.via is None for r in rs):
+            text += ", cơ quan duy nhất được giao"
+        parts.append(f"<b>{esc(_keys(rs))}</b> ({text})")
+    return ", ".join(parts)
+
+
+def _detail_lines(ctx: AnswerContext, rows: list[Row], today: date, limit: int = 8) -> list[str]:
+    lines = []
+    for r in rows[:limit]:
+        lines.append(
+            f"• <b>{esc(_key(r.item, r.assignment))}</b>: {esc(task_of(r.item, r.assignment))}"
+            f" — <i>{deadline_text(r.assignment.deadline, today)}</i>"
+        )
+    if len(rows) > limit:
+        lines.append(f"… và {len(rows) - limit} việc khác.")
+    return lines
+
+
+# --------------------------------------------------------------------------- an agency's role
+
+
+def role_in_items(
+    ctx: AnswerContext,
+    q: PlanQuery,
+    agency: str,
+    items: list[Item],
+    today: date,
+    intent: str = "agency_tasks",
+) -> Reply:
+    """ "Văn phòng UBND tỉnh <b>chủ trì, tham mưu</b> ở nhiệm vụ 2.1 (phối hợp: …)." — or
+    "Có./Không." first when a role is asked with yes or no."""
+    name = esc(ctx.name(agency))
+    rows = [r for r in engine(ctx).rows_of(agency) if r.item in items]
+    direct = [r for r in rows if r.via is None]
+    ids = [i.id for i in items]
+    where = "nhiệm vụ " + esc(", ".join(ids))
+    asked_role = q.roles[0] if q.roles else None
+    lines: list[str] = []
+    if direct:
+        roles = [x for r in direct for x in r.roles]
+        first = f"<b>{name}</b> <b>{roles_text(roles)}</b> ở {where}"
+        first += _lead_note(ctx, direct[0].item, direct[0].assignment, agency) + "."
+        if len({_key(r.item, r.assignment) for r in direct}) < sum(
+            len(i.assignments) for i in items
+        ) and any(len(i.assignments) > 1 for i in items):
+            first = first[:-1] + f" — phần {esc(_keys(direct))}."
+    elif rows:
+        groups = list(dict.fromkeys(r.via for r in rows if r.via))
+        roles = [x for r in rows for x in r.roles]
+        first = (
+            f"<b>{name}</b> không được nêu tên riêng ở {where}; cơ quan này tham gia với tư cách"
+            f" thành viên «{esc(ctx.agencies_text(groups))}»: <b>{roles_text(roles)}</b>"
+        )
+        qualifiers = [
+            ar.qualifier
+            for r in rows
+            for ar in r.assignment.agencies
+            if ar.agency == r.via and ar.qualifier
+        ]
+        first += f" ({esc(qualifiers[0])})." if qualifiers else "."
+    else:
+        roles = []
+        leads = [
+            lead.agency
+            for i in items
+            for a in i.assignments
+            if (lead := i.leader_of(a)) is not None
+        ]
+        first = f"<b>{name}</b> không có tên ở {where}"
+        first += f" ({esc(ctx.agencies_text(leads))} phụ trách)." if leads else "."
+    if q.asked == "yesno" and asked_role:
+        yes = asked_role in roles
+        first = ("Có. " if yes else "Không. ") + first
+        if not yes and roles:
+            first = first.replace(
+                f"<b>{name}</b>", f"<b>{name}</b> không {ROLE_LABELS[asked_role]} mà", 1
+            )
+    lines.append(first)
+    for item in items[:2]:
+        lines.append(
+            f"Nhiệm vụ {esc(item.id)}: {esc(short_text(item.text, 90))} — "
+            + "; ".join(dict.fromkeys(deadline_text(a.deadline, today) for a in item.assignments))
+            + "."
+        )
+    lines.append(source(ctx, items[0]))
+    return Reply(
+        intent,
+        "\n".join(lines),
+        agency=ctx.name(agency),
+        agency_id=agency,
+        task_ids=ids,
+        role=asked_role,
+        buttons=item_buttons(ids),
+    )
+
+
+# --------------------------------------------------------------------------- who holds an item
+
+
+def best_part(item: Item, tokens: Iterable[str]) -> Assignment | None:
+    """The part of a multi-part item whose own words share most with the message ("ai lo
+    kinh phí" → 6c); None for a one-part item or when no part stands out."""
+    if len(item.assignments) < 2:
+        return None
+    wanted = set(tokens)
+    scored = [
+        (len(wanted & set(phrase_tokens((a.task or "") + " " + a.source_text))), a)
+        for a in item.assignments
+    ]
+    scored.sort(key=lambda x: -x[0])
+    return scored[0][1] if scored[0][0] > scored[1][0] else None
+
+
+def holders_of(
+    ctx: AnswerContext,
+    q: PlanQuery,
+    item: Item,
+    today: date,
+    intent: str = "task_detail",
+    part: Assignment | None = None,
+) -> Reply:
+    """ "Chủ trì nhiệm vụ 2.4: <b>Sở Nội vụ</b> (phối hợp: …)." and, asked how many, the count
+    first; a multi-part item names the part each holder has."""
+    roles = q.asked_roles
+    rows = [r for r in engine(ctx).holders(item, roles) if part is None or r.assignment is part]
+    exclude = set(q.agencies) if roles else set()
+    rows = [r for r in rows if r.agency not in exclude] or rows
+    lines: list[str] = []
+    iid = esc(item.id)
+    if not rows:
+        lines.append(
+            f"Nhiệm vụ {iid} không ghi cơ quan {roles_text(roles)}."
+            if roles
+            else f"Nhiệm vụ {iid} không ghi cơ quan thực hiện."
+        )
+        leads = [ld.agency for a in item.assignments if (ld := item.leader_of(a))]
+        if leads:
+            lines.append(f"Cơ quan phụ trách: <b>{esc(ctx.agencies_text(leads))}</b>.")
+    else:
+        label = roles_text(roles).capitalize() if roles else "Thực hiện"
+        explicit = [r for r in rows if not roles or set(roles) & set(r.roles)]
+        if roles and not explicit:  # "ai chủ trì 2.3": the text names no chủ trì, only who does it
+            lines.append(
+                f"Nhiệm vụ {iid} không ghi cơ quan {roles_text(roles)}; cơ quan thực hiện:"
+                f" <b>{esc(ctx.agencies_text(r.agency for r in rows))}</b>."
+            )
+        else:
+            multi = len(item.assignments) > 1
+            if not roles:
+                rows = [r for r in rows if r.leads] or rows
+            named = [r for r in rows if not ctx.k.agencies[r.agency].is_group]
+            groups = [r for r in rows if ctx.k.agencies[r.agency].is_group]
+            if q.asked == "count" and named:
+                head = f"<b>{len(named) or len(groups)}</b> cơ quan {roles_text(roles) or 'thực hiện'} ở nhiệm vụ {iid}: "
+            else:
+                head = f"{label} nhiệm vụ {iid}: "
+            shown = named or groups
+            parts = []
+            for r in shown:
+                part_key = f" (phần {esc(_key(item, r.assignment))})" if multi else ""
+                held = "" if roles else " " + roles_text(r.roles)
+                parts.append(f"<b>{esc(ctx.name(r.agency))}</b>{held}{part_key}")
+            if not roles and q.asked != "count":
+                head = f"Nhiệm vụ {iid}: "
+            first = head + ", ".join(dict.fromkeys(parts))
+            if named and groups:
+                first += "; cùng " + esc(ctx.agencies_text(r.agency for r in groups))
+                quals = [
+                    ar.qualifier
+                    for r in groups
+                    for ar in r.assignment.agencies
+                    if ar.agency == r.agency and ar.qualifier
+                ]
+                first += f" ({esc(quals[0])})" if quals else ""
+            lines.append(first + ".")
+            if roles != ("phoi_hop",):
+                a = shown[0].assignment
+                coord = [
+                    ar.agency
+                    for ar in a.agencies
+                    if ar.has("phoi_hop") and ar.agency not in {r.agency for r in shown}
+                ]
+                if coord:
+                    lines.append(f"Phối hợp: {esc(ctx.agencies_text(coord))}.")
+    lines.append(
+        f"Nhiệm vụ {iid}: {esc(short_text(item.text, 90))} — "
+        + "; ".join(dict.fromkeys(deadline_text(a.deadline, today) for a in item.assignments))
+        + "."
+    )
+    lines.append(source(ctx, item))
+    return Reply(intent, "\n".join(lines), task_ids=[item.id], buttons=item_buttons([item.id]))
+
+
+def deadline_of(ctx: AnswerContext, item: Item, today: date, intent: str = "task_detail") -> Reply:
+    """ "Thời hạn nhiệm vụ 2.4: <b>Trong quý II/2023</b> (đến 30/06/2023)." then who."""
+    iid = esc(item.id)
+    texts = list(dict.fromkeys(deadline_text(a.deadline, today) for a in item.assignments))
+    if len(texts) == 1:
+        first = f"Thời hạn nhiệm vụ {iid}: <b>{texts[0]}</b>."
+    else:
+        first = (
+            f"Thời hạn nhiệm vụ {iid}: "
+            + "; ".join(
+                f"phần {esc(item.assignment_key(a))}: <b>{deadline_text(a.deadline, today)}</b>"
+                for a in item.assignments
+            )
+            + "."
+        )
+    lines = [first]
+    for a in item.assignments:
+        lead = item.leader_of(a)
+        who = (
+            esc(ctx.name(lead.agency))
+            if lead
+            else esc(ctx.agencies_text(ar.agency for ar in a.agencies))
+        )
+        part = f"Phần {esc(item.assignment_key(a))}" if len(item.assignments) > 1 else "Cơ quan"
+        lines.append(f"{part}: {who} — {esc(task_of(item, a))}")
+    lines.append(source(ctx, item))
+    return Reply(intent, "\n".join(lines), task_ids=[item.id], buttons=item_buttons([item.id]))
+
+
+# --------------------------------------------------------------------------- an agency's items
+
+
+def agency_block(
+    ctx: AnswerContext, q: PlanQuery, agency: str, today: date
+) -> tuple[str, list[str], list[str]]:
+    """One agency's items for the query: (html, direct item ids, group item ids)."""
+    name = esc(ctx.name(agency))
+    number = esc(ctx.plan.meta.number)
+    every = engine(ctx).rows_of(agency)
+    rows = [r for r in every if _keeps(r, q)]
+    direct = [r for r in rows if r.via is None]
+    general = [r for r in rows if r.via is not None]
+    role = q.roles[0] if q.roles else None
+    role_label = roles_text(q.roles) if q.roles else ""
+    n = len(_items_named(direct))
+    lines: list[str] = []
+    if direct:
+        count = f"<b>{n}</b>" if q.asked == "count" else str(n)
+        if role:
+            first = f"<b>{name}</b> {role_label} {count} nhiệm vụ: {_compact(direct)}."
+        else:
+            first = f"<b>{name}</b> được giao đích danh {count} nhiệm vụ: {_compact(direct)}."
+        if q.asked == "yesno":
+            first = "Có. " + first
+        lines.append(first)
+        lines.extend(_detail_lines(ctx, direct, today))
+    else:
+        others = [r for r in every if r.via is None]
+        if role:
+            first = f"<b>{name}</b> không {role_label} nhiệm vụ nào trong Kế hoạch {number}."
+            if q.asked in ("yesno", "count"):
+                first = ("Không. " if q.asked == "yesno" else "<b>0</b> — ") + first
+            lines.append(first)
+            if others:
+                lines.append("Các nhiệm vụ có tên cơ quan này: " + _compact(others) + ".")
+        else:
+            lines.append(
+                ("Không. " if q.asked == "yesno" else "")
+                + f"Kế hoạch {number} không giao nhiệm vụ đích danh cho <b>{name}</b>."
+            )
+    if general:
+        groups = list(dict.fromkeys(r.via for r in general if r.via))
+        lines.append(
+            f"Giao chung cho «{esc(ctx.agencies_text(groups))}» (gồm cả {name}): "
+            + _general_line(general, today)
+            + "."
+        )
+    return "\n".join(lines), _items_named(direct), _items_named(general)
+
+
+def _general_line(rows: list[Row], today: date) -> str:
+    """The items shared by all departments on one line: "1.1, 1.2 (phối hợp), … III.1
+    (báo cáo trước 30/11 hằng năm)"."""
+    parts = []
+    for item_id, (roles, rs) in _per_item_roles(rows).items():
+        note = ", ".join(ROLE_LABELS[r] for r in roles if r != "thuc_hien")
+        dl = rs[0].assignment.deadline
+        if dl.kind not in ("recurring",):
+            note = ", ".join(x for x in (note, esc(dl.text.lower())) if x)
+        parts.append(f"{esc(item_id)}" + (f" ({note})" if note else ""))
+    return ", ".join(parts)
+
+
+def _keeps(row: Row, q: PlanQuery) -> bool:
+    if q.roles and q.asked == "yesno":  # "có chủ trì … không?": the text's own word
+        if not set(q.roles) & set(row.roles):
+            return False
+    elif q.roles and not row.has_any(q.roles):
+        return False
+    if q.not_roles and row.has_any(q.not_roles):
+        return False
+    return not (q.deadline and not q.deadline.dues(row.assignment.deadline))
+
+
+def joint_items(ctx: AnswerContext, q: PlanQuery, today: date) -> Reply:
+    """Several agencies together: the items all of them take part in ("A và B"), or those
+    where A coordinates with B ("A phối hợp với B")."""
+    eng = engine(ctx)
+    if q.partner:
+        agency = q.agencies[0]
+        rows = eng.select(
+            PlanQuery(agencies=(agency,), roles=q.roles, partner=q.partner, groups=False)
+        ).rows
+        a_name, b_name = esc(ctx.name(agency)), esc(ctx.name(q.partner))
+        ids = _items_named(rows)
+        verb = roles_text(q.roles) or "làm việc"
+        if rows:
+            first = (
+                f"<b>{a_name}</b> {verb} với <b>{b_name}</b> ở {len(ids)} nhiệm vụ: "
+                + ", ".join(
+                    f"<b>{esc(r.item.id)}</b>" + _lead_note(ctx, r.item, r.assignment, agency)
+                    for r in rows
+                )
+                + "."
+            )
+        else:
+            first = f"<b>{a_name}</b> không {verb} với <b>{b_name}</b> ở nhiệm vụ nào."
+        lines = [first, *_detail_lines(ctx, rows, today, 4)]
+        return Reply(
+            "agency_tasks",
+            "\n".join(lines),
+            agency=f"{ctx.name(agency)} và {ctx.name(q.partner)}",
+            agency_id=agency,
+            task_ids=ids,
+            buttons=item_buttons(ids),
+        )
+    sel = eng.select(
+        PlanQuery(
+            agencies=q.agencies,
+            join="all",
+            roles=q.roles,
+            agency_roles=q.agency_roles,
+            deadline=q.deadline,
+            groups=False,
+        )
+    )
+    names = " và ".join(f"<b>{esc(ctx.name(a))}</b>" for a in q.agencies)
+    ids = sel.item_ids
+    if ids:
+        per_item = []
+        for item_id in ids:
+            shares = "; ".join(
+                f"{esc(ctx.name(r.agency))} {roles_text(r.roles)}"
+                + (f" ({esc(_key(r.item, r.assignment))})" if len(r.item.assignments) > 1 else "")
+                for r in sel.rows
+                if r.item.id == item_id
+            )
+            per_item.append(f"<b>{esc(item_id)}</b> ({shares})")
+        first = f"{names} cùng có tên ở {len(ids)} nhiệm vụ: " + ", ".join(per_item) + "."
+    else:
+        first = f"{names} không cùng có tên ở nhiệm vụ nào."
+    lines = [first]
+    for a in q.agencies:
+        own = [r for r in eng.rows_of(a, groups=False) if r.item.id not in ids]
+        if own:
+            lines.append(f"Riêng {esc(ctx.name(a))}: {_compact(own)}.")
+    return Reply(
+        "agency_tasks",
+        "\n".join(lines),
+        agency=" và ".join(ctx.name(a) for a in q.agencies),
+        agency_id=q.agencies[0],
+        task_ids=ids,
+        buttons=item_buttons(ids),
+    )
+
+
+def role_holders(ctx: AnswerContext, roles: tuple[str, ...], today: date, intent: str) -> Reply:
+    """ "Cơ quan nào tổng hợp báo cáo?": every agency the plan gives the role, with where."""
+    rows = [r for r in engine(ctx).table if set(roles) & set(r.roles)]
+    label = roles_text(roles)
+    if not rows:
+        return Reply(
+            intent, f"Kế hoạch {esc(ctx.plan.meta.number)} không giao cơ quan nào {label}."
+        )
+    by_agency: dict[str, list[Row]] = {}
+    for r in rows:
+        by_agency.setdefault(r.agency, []).append(r)
+    parts = [f"<b>{esc(ctx.name(a))}</b> ({esc(_keys(rs))})" for a, rs in by_agency.items()]
+    lines = [f"{label.capitalize()}: " + "; ".join(parts) + "."]
+    lines.extend(_detail_lines(ctx, rows, today, 4))
+    ids = _items_named(rows)
+    return Reply(intent, "\n".join(lines), task_ids=ids, buttons=item_buttons(ids))
