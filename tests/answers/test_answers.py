@@ -211,7 +211,11 @@ def test_agency_not_named_gets_the_group_items(brain: Brain, k: Knowledge) -> No
     shared = plain.split("Giao chung cho", 1)[1]
     assert all(i in shared for i in group_items)
     # one compact line: the role where it is not plain thực hiện, the deadline where not recurring
-    assert "1.2 (phối hợp" in shared and "4.1 (tham mưu)" in shared and "III.1 (trước ngày 30/11" in shared
+    assert (
+        "1.2 (phối hợp" in shared
+        and "4.1 (tham mưu)" in shared
+        and "III.1 (trước ngày 30/11" in shared
+    )
     assert len(shared.splitlines()) == 1
     assert "Các sở, ban, ngành" in plain
 
