@@ -18,7 +18,7 @@ from bot.answers.plan_queries import (
     role_in_items,
 )
 from bot.answers.registry import register
-from bot.answers.rendering import item_buttons
+from bot.answers.rendering import fit, item_buttons
 from bot.core.reply import Reply, esc
 from bot.nlu.query import plan_query
 from bot.plan.agencies import ASSIGNABLE
@@ -78,9 +78,10 @@ def agency_tasks(ctx: AnswerContext, u: Understanding, today: date, asker: Asker
         task_ids += direct_ids if q.roles else direct_ids + group_ids
         general_ids += group_ids
     task_ids = list(dict.fromkeys(task_ids))
-    return Reply(
+    html, full = fit("\n\n".join(blocks).split("\n"))
+    reply = Reply(
         "agency_tasks",
-        "\n\n".join(blocks),
+        html,
         agency=" và ".join(ctx.name(a) for a in targets[:4]),
         agency_id=targets[0],
         task_ids=task_ids,
@@ -88,6 +89,9 @@ def agency_tasks(ctx: AnswerContext, u: Understanding, today: date, asker: Asker
         role=q.roles[0] if q.roles else None,
         buttons=item_buttons(task_ids),
     )
+    if full:
+        reply.extra["more"] = full
+    return reply
 
 
 def _unknown_agency(ctx: AnswerContext, u: Understanding) -> Reply:

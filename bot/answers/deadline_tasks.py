@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from bot.answers.context import AnswerContext
 from bot.answers.plan_queries import engine, roles_text
 from bot.answers.registry import register
-from bot.answers.rendering import AssignmentView, d, item_buttons, short_text, views, who
+from bot.answers.rendering import AssignmentView, d, fit, item_buttons, short_text, views, who
 from bot.core.reply import Reply, esc
 from bot.nlu.query import plan_query, window
 from bot.plan.deadlines import Deadline
@@ -112,21 +112,32 @@ def deadline_tasks(ctx: AnswerContext, u: Understanding, today: date, asker: Ask
             v, due = nxt
             html += f"\nHạn gần nhất sắp tới: nhiệm vụ {esc(v.item.id)}, {esc(v.assignment.deadline.text)} ({d(due)})."
         return Reply("deadline_tasks", html, agency=agency)
-    lines = [f"<b>{esc(title)}</b> — <b>{len(ids)}</b> nhiệm vụ. {today_line}"]
+    lines = [f"<b>{esc(title)}</b> — <b>{len(ids)}</b> nhiệm vụ ({today_line[:-1].lower()}):"]
     for v, when in picked:
         part = f" (phần {v.assignment.part})" if v.assignment.part else ""
+        lead = v.item.leader_of(v.assignment)
+        holder = (
+            f"{esc(ctx.name(lead.agency))} {roles_text(lead.roles[:1])}"
+            if lead
+            else who(ctx, v.assignment)
+        )
         lines.append(
-            f"• <b>{esc(v.item.id)}</b>{esc(part)}: {esc(short_text(v.assignment.task or v.item.text, 90))}"
-            f" — {who(ctx, v.assignment)}; <i>{esc(v.assignment.deadline.text)}</i>"
+            f"• <b>{esc(v.item.id)}</b>{esc(part)}: {esc(short_text(v.assignment.task or v.item.text, 70))}"
+            f" — {holder}; <i>{esc(v.assignment.deadline.text)}</i>"
             + (f" ({esc(when)})" if when else "")
         )
-    return Reply(
+    lines[0] += " " + ", ".join(f"<b>{esc(i)}</b>" for i in ids) + "."
+    html, full = fit(lines)
+    reply = Reply(
         "deadline_tasks",
-        "\n".join(lines),
+        html,
         task_ids=ids,
         agency=agency,
         buttons=item_buttons(ids),
     )
+    if full:
+        reply.extra["more"] = full
+    return reply
 
 
 def _next_deadline(ctx: AnswerContext, today: date) -> tuple[AssignmentView, date] | None:

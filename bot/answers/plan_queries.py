@@ -86,7 +86,7 @@ def _compact(rows: list[Row]) -> str:
     for _, (roles, rs) in _per_item_roles(rows).items():
         text = roles_text(roles)
         if "chu_tri" not in roles and any(r.leads and r.via is None for r in rs):
-            text += ", cơ quan duy nhất được giao"
+            text += ", đầu mối"
         parts.append(f"<b>{esc(_keys(rs))}</b> ({text})")
     return ", ".join(parts)
 
@@ -333,8 +333,9 @@ def agency_block(
         if q.asked == "yesno":
             first = "Có. " + first
         lines.append(first)
-        lines.extend(_detail_lines(ctx, direct, today))
+        details = _detail_lines(ctx, direct, today)
     else:
+        details = []
         others = [r for r in every if r.via is None]
         if role:
             first = f"<b>{name}</b> không {role_label} nhiệm vụ nào trong Kế hoạch {number}."
@@ -355,6 +356,7 @@ def agency_block(
             + _general_line(general, today)
             + "."
         )
+    lines.extend(details)  # the shared items' line before the details, which may be cut
     return "\n".join(lines), _items_named(direct), _items_named(general)
 
 

@@ -35,5 +35,9 @@ def progress_status(
     buttons = [[Button("Lịch sử cập nhật", action="history", args=(item.id,))]]
     # notes and reporters: approved members and admins (no asker: the operator's CLI)
     notes = asker is None or asker.is_admin or asker.agency_id is not None
-    html = view.item_html(item.id, today, notes=notes)
-    return Reply("progress_status", html, task_ids=[item.id], buttons=buttons)
+    html = view.item_html(item.id, today, notes=notes, brief=True)
+    reply = Reply("progress_status", html, task_ids=[item.id], buttons=buttons)
+    full = view.item_html(item.id, today, notes=notes)
+    if full != html:
+        reply.extra["more"] = full
+    return reply

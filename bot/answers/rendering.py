@@ -10,7 +10,7 @@ from datetime import date
 from typing import TYPE_CHECKING
 
 from bot.answers.context import AnswerContext
-from bot.core.reply import Button, Reply, esc
+from bot.core.reply import Button, Reply, esc, html_to_plain
 from bot.plan.deadlines import Deadline
 from bot.plan.models import ROLE_LABELS, Assignment, Item
 from bot.progress.types import Asker
@@ -18,6 +18,7 @@ from bot.progress.types import Asker
 if TYPE_CHECKING:
     from bot.nlu.understanding import Understanding
 
+REPLY_BUDGET = 680  # characters a reply to one question aims to stay under (as shown)
 MAX_ITEM_BUTTONS = 12
 MAX_PICKER_BUTTONS = 16
 PER_ROW = 4
@@ -137,3 +138,23 @@ def ask_item(ctx: AnswerContext, u: Understanding, verb: str, asker: Asker | Non
         ]
     )
     return Reply("task_detail" if verb == "xem" else u.intent, html, buttons=rows, confidence=0.5)
+
+
+def fit(lines: list[str], budget: int = REPLY_BUDGET) -> tuple[str, str | None]:
+    """The reply's lines cut to about `budget` characters as shown: the first line (the
+    answer) always, then whole lines while they fit, then «… còn N dòng nữa»; with the
+    full text as the second value when anything was cut (shown by «Xem tất cả»/«thêm»)."""
+    full = "\n".join(lines)
+    if len(html_to_plain(full)) <= budget or len(lines) < 2:
+        return full, None
+    out = [lines[0]]
+    used = len(html_to_plain(lines[0]))
+    for i, line in enumerate(lines[1:], 1):
+        size = len(html_to_plain(line)) + 1
+        if used + size > budget - 60:
+            rest = sum(1 for x in lines[i:] if x.strip())
+            out.append(f"<i>… còn {rest} dòng nữa (Xem tất cả).</i>")
+            return "\n".join(out), full
+        out.append(line)
+        used += size
+    return full, None

@@ -15,6 +15,7 @@ from bot.answers.registry import register
 from bot.answers.rendering import (
     ask_item,
     deadline_text,
+    fit,
     item_buttons,
     item_line,
     nearest_items,
@@ -63,14 +64,58 @@ def task_detail(ctx: AnswerContext, u: Understanding, today: date, asker: Asker 
         return holders_of(ctx, q, item, today)
     if q.asked == "when" or focus == "deadline":
         return deadline_of(ctx, item, today)
-    html = render_item(ctx, item, today, focus)
+    full = render_item(ctx, item, today, focus)
+    html, cut = fit(item_summary(ctx, item, today))
     agency = u.agency.agency.name if u.agency else None
-    return Reply(
+    reply = Reply(
         "task_detail",
         html,
         task_ids=[r.id for r in existing if not r.group],
         agency=agency,
     )
+    if cut or full != html:
+        reply.extra["more"] = full
+    return reply
+
+
+SUMMARY_TEXT = 260  # characters of an item's text in its summary (the full text: «Xem tất cả»)
+
+
+def item_summary(ctx: AnswerContext, item: Item, today: date) -> list[str]:
+    """An item in a few lines: who and when first, its text, each part, the documents it
+    cites (by number) and the source."""
+    multi = len(item.assignments) > 1
+    deadlines = list(dict.fromkeys(deadline_text(a.deadline, today) for a in item.assignments))
+    leads = [
+        f"{esc(ctx.name(ld.agency))} {ROLE_LABELS[ld.role]}"
+        for a in item.assignments
+        if (ld := item.leader_of(a)) is not None
+    ]
+    if multi:
+        lines = [
+            f"<b>Nhiệm vụ {esc(item.id)}</b> ({len(item.assignments)} phần; thời hạn:"
+            f" {'; '.join(deadlines)})."
+        ]
+    else:
+        holders = "; ".join(dict.fromkeys(leads)) or who(ctx, item.assignments[0])
+        lines = [f"<b>Nhiệm vụ {esc(item.id)}</b> — {holders}; thời hạn: {'; '.join(deadlines)}."]
+    lines.append(esc(short_text(item.text, SUMMARY_TEXT)))
+    for a in item.assignments:
+        head = f"{esc(item.assignment_key(a))}" + (
+            f" ({esc(short_text(a.task, 60))})" if a.task else ""
+        )
+        if multi:
+            lines.append(f"• {head}: {who(ctx, a)} — <i>{deadline_text(a.deadline, today)}</i>")
+        elif len(a.agencies) > 1:
+            lines.append(f"• Cơ quan: {who(ctx, a)}")
+    refs = list(dict.fromkeys([*item.refs, *(r for a in item.assignments for r in a.refs)]))
+    if refs:
+        numbers = ", ".join(
+            f"{ctx.plan.legal_refs[r].kind} {ctx.plan.legal_refs[r].number}" for r in refs
+        )
+        lines.append(f"• Văn bản dẫn chiếu: {esc(numbers)}")
+    lines.append(source(ctx, item))
+    return lines
 
 
 def focus_words(ctx: AnswerContext) -> dict[str, list[frozenset[str]]]:

@@ -57,6 +57,7 @@ _ICONS = {
     State.OVERDUE: "⏰",
     State.NOT_REPORTED: "⚪",
 }
+BRIEF_NAMES = 5  # agencies named on a brief line; the rest counted
 
 
 class ProgressView:
@@ -291,9 +292,12 @@ class ProgressView:
             text += f"; {esc(status.label)}"
         return text
 
-    def item_html(self, item_ref: str, today: date, *, notes: bool = True) -> str:
+    def item_html(
+        self, item_ref: str, today: date, *, notes: bool = True, brief: bool = False
+    ) -> str:
         """/tiendo <số>: each assignment of the item, agency by agency (the notes and
-        reporters' names only with `notes`)."""
+        reporters' names only with `notes`); `brief` names at most a few agencies that
+        have not reported and leaves out the parts' texts."""
         found = find_item(self.knowledge.plan, item_ref)
         if found is None:
             ids = ", ".join(i.id for i in self.knowledge.plan.items)
@@ -302,20 +306,22 @@ class ProgressView:
         lines = [f"<b>Mục {esc(item.id)}</b>: {esc(short_text(item, item.assignments[0], 200))}"]
         statuses = self.assignments(today, item_ref)
         for status in statuses:
-            lines.append(self._assignment_block(status, notes))
+            lines.append(self._assignment_block(status, notes, brief))
         lines.append(f"Tính đến ngày {today:%d/%m/%Y}.")
         if not notes and any(r.latest is not None for s in statuses for r in s.rows):
             lines.append(NOTES_HIDDEN)
         return "\n".join(lines)
 
-    def _assignment_block(self, status: AssignmentStatus, notes: bool = True) -> str:
+    def _assignment_block(
+        self, status: AssignmentStatus, notes: bool = True, brief: bool = False
+    ) -> str:
         a = status.assignment
         lines = [
             f"\n<b>{esc(status.key)}</b> — thời hạn: {esc(a.deadline.text)} —"
             f" <i>{esc(status.label)}</i>"
         ]
         if a.task and len(status.item.assignments) > 1:
-            lines.append(esc(short_text(status.item, a, 160)))
+            lines.append(esc(short_text(status.item, a, 70 if brief else 160)))
         silent: dict[str, list[str]] = defaultdict(list)
         for row in status.rows:
             role = role_label(a, row.agency_id, self.knowledge.agencies)
@@ -328,7 +334,10 @@ class ProgressView:
             )
         for label, names in silent.items():
             head = label if label == STATE_LABELS[State.NOT_REPORTED] else f"{label}, chưa báo cáo"
-            lines.append(f"• {esc(head.capitalize())} ({len(names)}): {esc(', '.join(names))}")
+            shown = ", ".join(names[:BRIEF_NAMES] if brief else names)
+            if brief and len(names) > BRIEF_NAMES:
+                shown += f" và {len(names) - BRIEF_NAMES} cơ quan khác"
+            lines.append(f"• {esc(head.capitalize())} ({len(names)}): {esc(shown)}")
         return "\n".join(lines)
 
     def not_reported_html(self, today: date) -> str:
