@@ -4,14 +4,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from typing import TYPE_CHECKING
 
 from bot.answers.context import AnswerContext
 from bot.answers.registry import register
-from bot.answers.rendering import ask_item
+from bot.answers.rendering import ask_item, fit, item_buttons
 from bot.answers.task_detail import task_detail
-from bot.core.reply import Button, Reply
+from bot.core.reply import Button, Reply, esc
+from bot.nlu.query import plan_query
+from bot.plan.query import PlanQuery
+from bot.progress.status import RowStatus, State
 from bot.progress.types import Asker
 
 if TYPE_CHECKING:
@@ -27,6 +31,9 @@ def progress_status(
     if not refs and u.entities.items:
         return task_detail(ctx, u, today, asker)
     view = ctx.view()
+    q = plan_query(u, today, ctx.plan.meta.issued.year)
+    if not refs and (q.progress or q.agencies):
+        return progress_list(ctx, q, today, u.cues.asked == "who")
     if not refs:
         # the overview, with the items as buttons to open one
         picker = ask_item(ctx, u, "xem tiến độ", asker)
@@ -41,3 +48,84 @@ def progress_status(
     if full != html:
         reply.extra["more"] = full
     return reply
+
+
+# what each asked state picks of an agency's row (its derived state, its last update)
+_PICKS: dict[str, tuple[str, Callable[[RowStatus], bool]]] = {
+    "done": ("đã hoàn thành", lambda r: r.state in (State.DONE_ON_TIME, State.DONE_LATE)),
+    "not_done": ("chưa hoàn thành", lambda r: r.state not in (State.DONE_ON_TIME, State.DONE_LATE)),
+    "in_progress": (
+        "đang thực hiện",
+        lambda r: r.latest is not None and r.latest.status == "in_progress",
+    ),
+    "blocked": ("đang vướng mắc", lambda r: r.latest is not None and r.latest.status == "blocked"),
+    "not_started": (
+        "chưa triển khai",
+        lambda r: r.latest is not None and r.latest.status == "not_started",
+    ),
+    "not_reported": ("chưa báo cáo", lambda r: r.latest is None),
+    "overdue": ("quá hạn", lambda r: r.state == State.OVERDUE),
+}
+
+
+def progress_list(ctx: AnswerContext, q: PlanQuery, today: date, who: bool) -> Reply:
+    """ "Việc nào đã hoàn thành?", "Cơ quan nào chưa báo cáo?", "Sở Nội vụ đã báo cáo
+    chưa?": the assignments (or agencies) in the asked state, from the derived progress."""
+    label, pick = _PICKS.get(q.progress or "", ("", lambda r: True))
+    rows = [
+        r
+        for status in ctx.view().assignments(today)
+        for r in status.rows
+        if r.responsible and (not q.agencies or r.agency_id in q.agencies) and pick(r)
+    ]
+    scope = " của " + esc(ctx.agencies_text(q.agencies)) if q.agencies else ""
+    when = f"tính đến {today:%d/%m/%Y}"
+    if not q.progress:  # an agency's progress, all states
+        label = "có trong kế hoạch"
+    if not rows:
+        html = f"Không có việc nào {label}{scope} ({when})."
+        return Reply("progress_status", html, agency=_agency(ctx, q))
+    by_key: dict[str, list[RowStatus]] = {}
+    for r in rows:
+        by_key.setdefault(r.key, []).append(r)
+    ids = list(dict.fromkeys(r.item.id for r in rows))
+    if not q.progress and q.agencies:  # "Sở Nội vụ đã báo cáo chưa?"
+        reported = [r for r in rows if r.latest is not None]
+        first = (
+            f"{esc(ctx.agencies_text(q.agencies))} đã báo cáo <b>{len(reported)}/{len(rows)}</b>"
+            f" việc ({when})."
+        )
+    elif who:
+        agencies = list(dict.fromkeys(r.agency_id for r in rows))
+        first = (
+            f"<b>{len(agencies)}</b> cơ quan {label} ({when}): "
+            + esc(", ".join(ctx.name(a) for a in agencies[:8]))
+            + (f" và {len(agencies) - 8} cơ quan khác" if len(agencies) > 8 else "")
+            + "."
+        )
+    else:
+        first = (
+            f"<b>{len(by_key)}</b> việc {label}{scope} ({when}): "
+            + ", ".join(f"<b>{esc(k)}</b>" for k in by_key)
+            + "."
+        )
+    lines = [first]
+    for key, rs in by_key.items():
+        names = [ctx.name(r.agency_id) for r in rs]
+        shown = ", ".join(names[:3]) + (
+            f" và {len(names) - 3} cơ quan khác" if len(names) > 3 else ""
+        )
+        state = rs[0].label
+        holder = "" if len(q.agencies) == 1 else f"{esc(shown)} — "
+        lines.append(f"• <b>{esc(key)}</b>: {holder}{esc(state)}")
+    html, full = fit(lines)
+    reply = Reply(
+        "progress_status", html, task_ids=ids, agency=_agency(ctx, q), buttons=item_buttons(ids)
+    )
+    if full:
+        reply.extra["more"] = full
+    return reply
+
+
+def _agency(ctx: AnswerContext, q: PlanQuery) -> str | None:
+    return ctx.agencies_text(q.agencies) if q.agencies else None

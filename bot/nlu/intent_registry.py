@@ -117,6 +117,7 @@ class ListsFile(_Strict):
     yes_no_endings: Phrases = ()
     joins: dict[Name, Phrases] = {}
     self_intro: Phrases = ()
+    progress_words: dict[Name, Phrases] = {}
 
 
 # --------------------------------------------------------------------------- errors

@@ -186,6 +186,7 @@ class Lexicon:
         self.yes_no_endings = PhraseIndex(list(data.yes_no_endings))
         self.joins = PhraseIndex(_labelled(data.joins))
         self.self_intro = PhraseIndex(list(data.self_intro))
+        self.progress_words = PhraseIndex(_labelled(data.progress_words))
         self._note_head, self._note_percent = _note_patterns(data)
 
     def update_note(self, text: str) -> str:

@@ -46,6 +46,9 @@ class QueryCues:
     role_choice: bool = False  # "chủ trì hay phối hợp": the role is what is asked
     # "Sở Nội vụ chủ trì và Sở Tài chính phối hợp": each agency's own role
     agency_roles: tuple[tuple[str, str], ...] = ()
+    not_reported: bool = False  # "chưa báo cáo", "chưa cập nhật"
+    negated_status: bool = False  # "chưa hoàn thành", "chưa xong"
+    any_state: bool = False  # "đã báo cáo chưa?": every state
 
 
 def read_cues(
@@ -106,8 +109,19 @@ def read_cues(
         and not _NOT_YES_NO & set(tokens)
         and lexicon.yes_no_endings.ends(_trimmed(lexicon, tokens))
     )
+    progress_words = {label for _, _, label in lexicon.progress_words.find(tokens)}
     return QueryCues(
-        tuple(ids), own, join, partner, asked, yes_no, role_choice, tuple(agency_roles)
+        tuple(ids),
+        own,
+        join,
+        partner,
+        asked,
+        yes_no,
+        role_choice,
+        tuple(agency_roles),
+        "not_reported" in progress_words,
+        "not_done" in progress_words,
+        "any_state" in progress_words,
     )
 
 
@@ -281,7 +295,17 @@ def plan_query(u: Understanding, today: date, plan_year: int | None = None) -> P
     topic: tuple[str, ...] = ()
     if not items and u.features.get("topic", 0.0) >= (0.3 if asked != "items" else 0.6):
         topic = tuple(u.search.item_ids[:3])
+    progress = ent.status
+    if ent.relative == "overdue":
+        progress = "overdue"
+    if u.cues.any_state:  # "Sở Nội vụ đã báo cáo chưa?": where it stands, every state
+        progress = None
+    elif u.cues.not_reported:
+        progress = "not_reported"
+    elif u.cues.negated_status:
+        progress = "not_done"
     return PlanQuery(
+        progress=progress,
         agencies=cues.agencies,
         join=cues.join,
         roles=roles,

@@ -47,6 +47,9 @@ class PlanQuery:
     asked: Asked = "items"
     asked_roles: tuple[str, ...] = ()  # "ai chủ trì?": the role a who-question asks for
     groups: bool = True  # count the items given to the agencies' groups as theirs
+    # a progress state asked about ("việc nào đã hoàn thành?"): done, in_progress, blocked,
+    # not_started, not_reported, overdue, not_done; answered over the derived progress
+    progress: str | None = None
 
 
 @dataclass(frozen=True)

@@ -529,3 +529,41 @@ async def test_overdue_leaves_out_items_reported_done(tmp_path: Path) -> None:
     reply = brain.answer("việc nào quá hạn", today=date(2026, 11, 26))
     assert reply.task_ids == ["4.2"]
     assert "• 2.4" not in reply.plain and "• 4.2" in reply.plain
+
+
+async def test_progress_questions_are_queries_over_the_stored_progress(tmp_path: Path) -> None:
+    """«việc nào đã hoàn thành?», «việc nào đang vướng?», «cơ quan nào chưa báo cáo?» and
+    «Sở Nội vụ đã báo cáo chưa?» read what was reported."""
+    from datetime import datetime
+
+    from bot.core.clock import FixedClock
+    from bot.core.config import load_settings
+    from bot.progress.service import ProgressService
+    from bot.storage import open_database, open_progress_reader
+
+    settings = load_settings(database_url=f"sqlite:///{tmp_path / 'p.db'}", admin_ids="1")
+    knowledge = load_knowledge(ROOT / "knowledge" / "plan.yaml")
+    clock = FixedClock(datetime(2026, 11, 20, 9))
+    service = ProgressService(open_database(settings, clock), knowledge, clock, frozenset({1}))
+    for ref, status, message_id in (("2.4", "done", 1), ("4.3", "blocked", 2)):
+        saved = await service.record_update(
+            user_id=1, item_ref=ref, status=status, chat_id=1, message_id=message_id
+        )
+        assert saved.code == "saved"
+    brain = Brain(knowledge, progress=open_progress_reader(settings))
+    today = date(2026, 11, 26)
+
+    done = brain.answer("việc nào đã hoàn thành?", today=today)
+    assert done.intent == "progress_status" and done.task_ids == ["2.4"]
+    assert done.plain.splitlines()[0].startswith("1 việc đã hoàn thành")
+
+    blocked = brain.answer("nhiệm vụ nào đang bị vướng", today=today)
+    assert blocked.task_ids == ["4.3"]
+
+    silent = brain.answer("những cơ quan nào chưa báo cáo?", today=today).plain.splitlines()[0]
+    assert "cơ quan chưa báo cáo" in silent and "Sở Kế hoạch và Đầu tư" in silent
+
+    home = brain.answer("Sở Nội vụ đã báo cáo chưa", today=today)
+    assert home.agency == "Sở Nội vụ"
+    assert home.plain.splitlines()[0].startswith("Sở Nội vụ đã báo cáo 1/")
+    assert "• 2.4: hoàn thành" in home.plain
