@@ -45,7 +45,7 @@ def group_items(ctx: AnswerContext, group_ids: list[str]) -> list[Item]:
     ]
 
 
-@register("agency_tasks", reading="các nhiệm vụ của {agency}", question="{agency} phai lam gi")
+@register("agency_tasks", reading="các nhiệm vụ của {agency}", question="{agency} phải làm gì?")
 def agency_tasks(ctx: AnswerContext, u: Understanding, today: date, asker: Asker | None) -> Reply:
     from bot.plan.agencies import ASSIGNABLE
 
