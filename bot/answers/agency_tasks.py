@@ -37,7 +37,7 @@ def group_items(ctx: AnswerContext, group_ids: list[str]) -> list[Item]:
     ]
 
 
-@register("agency_tasks", reading="các nhiệm vụ của {agency}", question="{agency} phải làm gì")
+@register("agency_tasks", reading="các nhiệm vụ của {agency}", question="{agency} phải làm gì?")
 def agency_tasks(ctx: AnswerContext, u: Understanding, today: date, asker: Asker | None) -> Reply:
     q = plan_query(u, today, ctx.plan.meta.issued.year)
     targets = list(q.agencies)

@@ -1,8 +1,11 @@
 """Asking back when two readings of a message score close: «Ý anh/chị là A hay B?».
 
-The best reading is answered anyway, under a line saying how it was understood; the
-other readings become buttons that ask their question again. Each intent's wording
-(`reading`) and question come from its registration (`bot.answers.registry`).
+The best reading is answered anyway, under a line saying how it was understood; each
+other reading that has a question becomes a button that asks it. Each intent's wording
+(`reading`) and question come from its registration (`bot.answers.registry`), with
+their diacritics. The button asks the question behind the intent's command
+("/tiendo tiến độ nhiệm vụ 6"): a command forces its intent, so pressing it answers
+that reading and never brings the same question back.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ from typing import TYPE_CHECKING
 from bot.answers.context import AnswerContext
 from bot.answers.registry import AnswerSpec
 from bot.core.reply import Button, Reply, esc
-from bot.core.text import fold
+from bot.nlu.intent_registry import FALLBACK_INTENT, load_intents
 from bot.progress.types import Asker
 
 if TYPE_CHECKING:
@@ -23,20 +26,58 @@ MAX_READINGS = 3
 MAX_LABEL = 40
 
 
+def _slots(u: Understanding) -> dict[str, str]:
+    return {
+        "item": u.entities.items[0].id if u.entities.items else "",
+        "agency": u.agency.agency.name if u.agency else "",
+    }
+
+
+def _fill(template: str | None, slots: dict[str, str]) -> str | None:
+    """The template with the message's item and agency, None when one it needs is missing."""
+    if not template or any(f"{{{k}}}" in template and not v for k, v in slots.items()):
+        return None
+    return template.format(**slots)
+
+
 def readings(answers: dict[str, AnswerSpec], u: Understanding) -> list[tuple[str, str]]:
     """The (intent, wording) of the best-scored readings that can be put in words."""
-    item = u.entities.items[0].id if u.entities.items else ""
-    agency = u.agency.agency.name if u.agency else ""
+    slots = _slots(u)
     options = []
     for intent, _ in u.scores.ranked[:MAX_READINGS]:
-        if intent == "unknown":
+        if intent == FALLBACK_INTENT:
             continue
         spec = answers.get(intent)
-        template = (spec.reading if spec else None) or ""
-        if ("{item}" in template and not item) or ("{agency}" in template and not agency):
-            continue
-        options.append((intent, template.format(item=item, agency=agency)))
+        text = _fill(spec.reading if spec else None, slots)
+        if text is not None:
+            options.append((intent, text))
     return options
+
+
+def command_of(ctx: AnswerContext, intent: str) -> str | None:
+    """The first command of an intent (intents/vi/<intent>.yaml), which forces it."""
+
+    def load() -> dict[str, str]:
+        intents = load_intents(ctx.intents_dir).intents
+        return {name: spec.commands[0] for name, spec in intents.items() if spec.commands}
+
+    return ctx.cached("clarification.commands", load).get(intent)
+
+
+def asked_question(ctx: AnswerContext, spec: AnswerSpec, u: Understanding) -> str | None:
+    """What a button for `spec`'s reading asks: its question behind its intent's command
+    (that intent, whatever the words); None when it has no question or no command."""
+    question = _fill(spec.question, _slots(u))
+    if question is None:
+        return None
+    if question.startswith("/"):
+        return question
+    command = command_of(ctx, spec.intent)
+    return f"/{command} {question}" if command else None
+
+
+def _label(text: str) -> str:
+    return text if len(text) <= MAX_LABEL else text[: MAX_LABEL - 1].rstrip() + "…"
 
 
 def clarify(
@@ -46,26 +87,27 @@ def clarify(
     today: date,
     asker: Asker | None,
 ) -> Reply | None:
-    """The best reading's reply, asking back about the others; None when fewer than two
-    readings can be told apart."""
+    """The best reading's reply, asking back about the others; None when the best
+    reading cannot be put in words or no other reading can be chosen by a button."""
     options = readings(answers, u)
-    if len(options) < 2:
+    if not options or options[0][0] != u.intent:
+        return None  # «Tôi hiểu là …» must name the reading that is answered
+    choices = []
+    for intent, text in options[1:]:
+        question = asked_question(ctx, answers[intent], u)
+        if question:
+            choices.append((intent, text, question))
+    if not choices:
         return None
-    item = u.entities.items[0].id if u.entities.items else ""
-    agency = u.agency.agency.name if u.agency else ""
     best = answers[u.intent].answer(ctx, u, today, asker)
-    lines = [f"Ý anh/chị là: {' hay '.join(esc(text) for _, text in options[:3])}?"]
+    named = [options[0][1], *(text for _, text, _ in choices)]
+    lines = [f"Ý anh/chị là {' hay '.join(f'«{esc(text)}»' for text in named)}?"]
     lines.append(f"Tôi hiểu là <b>{esc(options[0][1])}</b>:")
     best.html = "\n".join(lines) + "\n\n" + best.html
-    buttons = []
-    for intent, text in options[1:3]:
-        spec = answers.get(intent)
-        query = spec.question if spec else None
-        if query:
-            question = fold(query.format(item=item, agency=agency))
-            buttons.append(Button(text[:MAX_LABEL], action="ask", args=(question,)))
-    if buttons:
-        best.buttons = [buttons, *best.buttons]
+    buttons = [
+        Button(_label(text), action="ask", args=(question,)) for _, text, question in choices
+    ]
+    best.buttons = [buttons, *best.buttons]
     best.confidence = u.scores.confidence
-    best.extra["clarify"] = [intent for intent, _ in options]
+    best.extra["clarify"] = [u.intent, *(intent for intent, _, _ in choices)]
     return best

@@ -25,7 +25,7 @@ HELP = (
 )
 
 
-@register("help", reading="hướng dẫn sử dụng", question="/help")
+@register("help", reading="hướng dẫn sử dụng", question="hướng dẫn sử dụng")
 def help_answer(ctx: AnswerContext, u: Understanding, today: date, asker: Asker | None) -> Reply:
     meta = ctx.plan.meta
     about = (

@@ -42,7 +42,7 @@ def _section_part(ctx: AnswerContext, part_id: str) -> list[str]:
 @register(
     "plan_info",
     reading="thông tin chung của Kế hoạch",
-    question="tong quan ke hoach",
+    question="tổng quan kế hoạch",
     prepare=topics_index,
 )
 def plan_info(ctx: AnswerContext, u: Understanding, today: date, asker: Asker | None) -> Reply:

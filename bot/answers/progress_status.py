@@ -22,7 +22,9 @@ if TYPE_CHECKING:
     from bot.nlu.understanding import Understanding
 
 
-@register("progress_status", reading="xem tiến độ nhiệm vụ {item}", question="tien do {item}")
+@register(
+    "progress_status", reading="xem tiến độ nhiệm vụ {item}", question="tiến độ nhiệm vụ {item}"
+)
 def progress_status(
     ctx: AnswerContext, u: Understanding, today: date, asker: Asker | None
 ) -> Reply:

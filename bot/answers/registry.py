@@ -39,7 +39,8 @@ class AnswerSpec:
     answer: AnswerFn
     # how «Ý anh/chị là …?» names this reading; may use {item} and {agency}
     reading: str | None = None
-    # the (folded) question a clarification button asks for this reading
+    # the question a clarification button asks for this reading, with its diacritics
+    # (asked behind the intent's command, so it is answered as this reading)
     question: str | None = None
     # loads what the answer needs once, when the brain is built (fails early)
     prepare: Callable[[AnswerContext], object] | None = None

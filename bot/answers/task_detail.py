@@ -34,7 +34,7 @@ if TYPE_CHECKING:
     from bot.nlu.understanding import Understanding
 
 
-@register("task_detail", reading="nội dung nhiệm vụ {item}", question="nhiem vu {item}")
+@register("task_detail", reading="nội dung nhiệm vụ {item}", question="nhiệm vụ {item}")
 def task_detail(ctx: AnswerContext, u: Understanding, today: date, asker: Asker | None) -> Reply:
     refs = u.entities.items
     if not refs:

@@ -1,7 +1,8 @@
 """`python -m bot chat`: talk to the brain in a terminal, the way Telegram would.
 
-A prompt, the reply as plain text, until Ctrl-D, Ctrl-C or "thoát". Nothing is
-sent anywhere; the plan is loaded and checked first (a PlanError reaches the
+A prompt, the reply as plain text, until Ctrl-D, Ctrl-C or "thoát". A reply's
+«Ý anh/chị là …?» buttons are listed by number; typing the number asks that button's
+question, as pressing it does on Telegram. Nothing is sent anywhere; the plan is loaded and checked first (a PlanError reaches the
 CLI, which prints it as one message).
 """
 
@@ -27,6 +28,7 @@ INTRO = (
     "Gõ câu hỏi rồi Enter, ví dụ: Sở Nội vụ phải làm gì? | nhiệm vụ 2.4 | việc nào sắp đến hạn?\n"
     'Gõ "thoát" hoặc nhấn Ctrl-D để kết thúc.\n'
 )
+CHOICES = "Gõ số để chọn: {choices}"
 
 
 class BrainLike(Protocol):
@@ -39,6 +41,16 @@ class BrainLike(Protocol):
 def intro(knowledge: Knowledge | None) -> str:
     """The first lines, naming the plan loaded ("Trợ lý Kế hoạch 12/KH-UBND")."""
     return INTRO.format(plan=knowledge.plan.meta.label if knowledge else "Kế hoạch")
+
+
+def choices(reply: Reply) -> list[tuple[str, str]]:
+    """The (label, question) of a reply's buttons that ask a question again."""
+    return [
+        (button.text, button.args[0])
+        for row in reply.buttons
+        for button in row
+        if button.action == "ask" and button.args
+    ]
 
 
 def _load_brain(settings: Settings) -> BrainLike:
@@ -69,6 +81,7 @@ def run_chat(
         else:
             prompt = ""  # piped questions: print only the answers
     out.write(intro(brain.knowledge) + "\n")
+    offered: list[tuple[str, str]] = []  # the last reply's choices, by number
     while True:
         try:
             line = read(prompt)
@@ -80,8 +93,16 @@ def run_chat(
             continue
         if fold(text).strip(" .!") in EXIT_WORDS:
             break
+        picked = text.rstrip(".)")
+        if picked.isdigit() and 1 <= int(picked) <= len(offered):
+            text = offered[int(picked) - 1][1]
         reply = brain.answer(text, today=clock.today())
-        out.write(reply.plain.strip() + "\n\n")
+        offered = choices(reply)
+        out.write(reply.plain.strip() + "\n")
+        if offered:
+            listed = " · ".join(f"{i} — {label}" for i, (label, _) in enumerate(offered, 1))
+            out.write(CHOICES.format(choices=listed) + "\n")
+        out.write("\n")
         out.flush()
     out.write("Tạm biệt!\n")
     return 0

@@ -95,6 +95,7 @@ class UpdateNoteWords(_Strict):
 
 class ListsFile(_Strict):
     skip_phrases: Phrases = ()
+    chatter_fillers: Phrases = ()  # around small talk, asking nothing (the `chatter` slot)
     question_endings: Phrases = ()
     statuses: dict[Name, Phrases]
     statuses_exact: dict[Name, Phrases] = {}

@@ -161,6 +161,7 @@ class Lexicon:
     def __init__(self, lists: ListsFile | dict[str, Any]):
         data = lists if isinstance(lists, ListsFile) else ListsFile.model_validate(lists)
         self.skip = PhraseIndex(list(data.skip_phrases))
+        self.chatter_fillers = PhraseIndex(list(data.chatter_fillers))
         self.question_endings = PhraseIndex(list(data.question_endings))
         self.statuses = PhraseIndex(_labelled(data.statuses))
         self.roles = PhraseIndex(_labelled(data.roles))
@@ -214,6 +215,7 @@ class Lexicon:
         out: set[str] = set()
         for index in (
             self.skip,
+            self.chatter_fillers,
             self.question_endings,
             self.statuses,
             self.roles,

@@ -30,5 +30,6 @@ SLOTS: dict[str, str] = {
     "legal": "văn bản dẫn chiếu: Nghị định 58/2022",
     "basis": "văn bản là căn cứ ban hành kế hoạch",
     "question": "câu hỏi: dấu ?, «chưa», «không»",
+    "chatter": "cả câu chỉ là lời xã giao: cảm ơn, xin chào, ok, tạm biệt",
     "topic": "chủ đề có trong kế hoạch, hoặc phần thông tin văn bản được hỏi",
 }

@@ -15,7 +15,7 @@ from bot.core.text import clean, fold, looks_like_telex, looks_like_vni, untelex
 from bot.nlu.classifier import IntentModel, IntentScores
 from bot.nlu.entities import Entities, EntityExtractor
 from bot.nlu.intent_registry import FALLBACK_INTENT, INTENTS_DIR, load_intents
-from bot.nlu.lexicon import Lexicon, SpellFixer, exact_tokens, phrase_tokens
+from bot.nlu.lexicon import Lexicon, PhraseIndex, SpellFixer, exact_tokens, phrase_tokens
 from bot.nlu.query import QueryCues, read_cues
 from bot.nlu.topics import SearchResult, TopicSearch
 from bot.plan.agencies import ASSIGNABLE, AgencyMatch, AgencyRegistry, alias_tokens
@@ -23,6 +23,7 @@ from bot.plan.loader import Knowledge
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent.parent
 TOPIC_FULL_SCORE = 6.0
+CHATTER = "chatter"  # the slot of a message that is small talk only
 MAX_INPUT = 2000  # characters read of one message; the rest is ignored
 _COMMAND = re.compile(r"^/([a-z_]+)(?:@[a-z0-9_]+)?\s*(.*)$")
 
@@ -79,11 +80,18 @@ class Understander:
             for name in (agency.name, *agency.aliases):
                 vocab |= set(phrase_tokens(name))
         self.spell = SpellFixer({w for w in vocab if "_" not in w})
-        # words that ask *how* (cues of other intents) are not topics to search for
+        # small talk: the cues of the intents weighing the `chatter` slot
+        # (intents/vi/smalltalk.yaml); "cảm ơn", "chào", "ok"
+        chatty = {name for name, spec in self.model.specs.items() if _weighs(spec.slots, CHATTER)}
+        self._chatter_cues = PhraseIndex(
+            [label for name in chatty for label in self.model.specs[name].cue_weights]
+        )
+        # words that ask *how* (cues of other intents) are not topics to search for;
+        # small talk's words ("hữu ích", "hay quá") may be the plan's words
         self._non_topic = frozenset(
             w
             for name, spec in self.model.specs.items()
-            if name not in ("search", FALLBACK_INTENT)
+            if name not in ("search", FALLBACK_INTENT) and name not in chatty
             for w in spec.cues.words
         ) | frozenset(
             w
@@ -119,9 +127,14 @@ class Understander:
             agencies = self.registry.find_cased(text) + agencies
         agency = self.registry.pick(agencies)
         named = {t for m in agencies if m.agency.kind in ASSIGNABLE for t in m.surface.split()}
-        result = self.search.search([t for t in tokens if t not in named], self._non_topic)
+        only_chatter, chatter_at = self._chatter(tokens)
+        result = self.search.search(
+            [t for i, t in enumerate(tokens) if t not in named and i not in chatter_at],
+            self._non_topic,
+        )
         features = self._features(entities, agency, result, tokens)
         features["basis"] = 1.0 if set(entities.legal) & self._basis else 0.0
+        features[CHATTER] = 1.0 if only_chatter else 0.0
         unknown_agency = None if features["agency"] else self.lexicon.agency_names.find(text)
         if unknown_agency:
             features["agency_like"] = 1.0
@@ -150,6 +163,29 @@ class Understander:
             note=self.lexicon.update_note(text),
             cues=read_cues(self.lexicon, tokens, agency_tokens, agencies, entities),
         )
+
+    def _chatter(self, tokens: list[str]) -> tuple[bool, set[int]]:
+        """Whether the message is small talk and nothing else (small-talk cues with only
+        the fillers of lists.yaml around them: "cảm ơn anh nhiều nhé", "ok bot"), and
+        where its small-talk cues are, not words of a topic ("tks, ODA" is about ODA);
+        a one-word cue that is also a word of the plan ("ờ" is "ở" folded) stays one."""
+        cues: set[int] = set()
+        found = False
+        only = True
+        i = 0
+        while i < len(tokens):
+            hit = self._chatter_cues.match_at(tokens, i)
+            if hit is not None:
+                found = True
+                if hit[0] - i > 1 or tokens[i] not in self.search.words:
+                    cues.update(range(i, hit[0]))
+            else:
+                hit = self.lexicon.chatter_fillers.match_at(tokens, i)
+                if hit is None:
+                    only = False  # a word that is neither: the message says more
+                    hit = (i + 1, "")
+            i = hit[0]
+        return only and found, cues
 
     @staticmethod
     def _features(
@@ -185,3 +221,8 @@ class Understander:
             "question": 1.0 if ent.question else 0.0,
             "topic": topic,
         }
+
+
+def _weighs(slots: dict[str, float], slot: str) -> bool:
+    """True when an intent's slot weights name `slot` (or `no_<slot>`)."""
+    return slot in slots or f"no_{slot}" in slots

@@ -11,7 +11,8 @@ each route validates its own argument.
 
 The brain's buttons are semantic (`Button.action`: open_item, ask, pick, history);
 `button_data` is the one place they become callback data: `v1:item:<item>`,
-`v1:q:<question>` (cut to fit), `v1:pick:<verb, 6 characters>:<item>` and
+`v1:q:<question>` (a question too long for it goes whole into the `AskStore`,
+`v1:ask:<id>`), `v1:pick:<verb, 6 characters>:<item>` and
 `v1:hist:<item>`. A door's own `Button` whose data already is `v1:…` is sent as is;
 any other data is taken as a question to ask and stored under a short id.
 """
@@ -155,9 +156,16 @@ def semantic_data(button: Button, update: str | None = None) -> str:
     raise ValueError(f"action không hợp lệ: {button.action!r}")
 
 
+def _fits(kind: str, arg: str) -> bool:
+    return _valid(kind, arg) and len(f"{VERSION}:{kind}:{arg}".encode()) <= MAX_BYTES
+
+
 def button_data(button: Button, asks: AskStore) -> str:
-    """callback_data for a button: a semantic one mapped by `semantic_data`; a door's
+    """callback_data for a button: a semantic one mapped by `semantic_data` (an `ask`
+    question too long for `v1:q:` is stored whole as an `ask` instead of cut); a door's
     own data passed through if valid `v1:`, else stored as an `ask`."""
+    if button.action == "ask" and not _fits(QUESTION, button.args[0]):
+        return encode(ASK, asks.put(button.args[0]))  # whole, never cut to another question
     if button.action is not None:
         return semantic_data(button)
     if parse(button.data) is not None:

@@ -81,7 +81,7 @@ def test_the_door_sends_the_callback_data_it_sent_before(brain: Brain) -> None:
     assert picked[0] == ["v1:pick:xem:1.1", "v1:pick:xem:1.2", "v1:pick:xem:2.1", "v1:pick:xem:2.2"]
     assert door_data(answer(brain, MESSAGES["history"])) == [["v1:hist:2.4"]]
     asked = door_data(answer(brain, MESSAGES["ask"]))
-    assert asked[0] == ["v1:q:nhiem vu 6"]
+    assert asked[0] == ["v1:q:/nhiemvu nhiệm vụ 6"]
     overview = door_data(answer(brain, "tiến độ chung các nhiệm vụ"))
     assert overview[0][0] == "v1:pick:xem ti:1.1"
 

@@ -65,4 +65,7 @@ def grade(case: dict[str, Any], out: dict[str, Any], general: list[str]) -> list
     for sub in case.get("reply", []):
         if fold(sub) not in fold(out.get("reply") or ""):
             why.append(f"reply lacks {sub!r}")
+    for sub in case.get("noreply", []):
+        if fold(sub) in fold(out.get("reply") or ""):
+            why.append(f"reply holds {sub!r}")
     return why

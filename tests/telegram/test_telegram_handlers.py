@@ -34,7 +34,7 @@ from bot.app.terminal_chat import run_chat
 from bot.brain import Brain
 from bot.core.clock import FixedClock
 from bot.core.config import ConfigError, Settings
-from bot.core.reply import Button, Reply
+from bot.core.reply import Button, Reply, html_to_plain
 from bot.plan.loader import Knowledge
 from bot.telegram import app as app_module
 from bot.telegram import callbacks, commands, errors, handlers, sending
@@ -651,3 +651,59 @@ def test_terminal_chat_ends_on_ctrl_d(make_settings: Callable[..., Settings]) ->
     out = io.StringIO()
     assert run_chat(make_settings(), brain=ScriptedBrain(), read=eof, out=out) == 0
     assert "Tạm biệt" in out.getvalue()
+
+
+# ---------------------------------------------------------------- clarification buttons
+
+
+async def test_a_clarification_button_answers_its_reading_without_asking_back(
+    make_settings: Callable[..., Settings], real_brain: Brain, factory: FakeBotApi
+) -> None:
+    """Pressing «Ý anh/chị là …?» answers that reading (issue 14, item 6): the reply
+    is not the same question again, also for a question too long for `v1:q:`."""
+    application, request = await _build(make_settings(), real_brain, factory)
+    try:
+        for text, expected in [
+            ("Sở Nội vụ 2.4 ra sao", ["Tính đến ngày", "Sở Nội vụ được giao"]),
+            (
+                "Ủy ban nhân dân các huyện 2.4 ra sao",
+                ["Tính đến ngày", "Ủy ban nhân dân các huyện"],
+            ),
+        ]:
+            request.calls.clear()
+            await feed(application, message(factory, PRIVATE, text))
+            (asked,) = request.sent()
+            assert asked["text"].startswith("Ý anh/chị là «")
+            first_row = asked["reply_markup"]["inline_keyboard"][0]
+            assert first_row[0]["text"] == "xem tiến độ nhiệm vụ 2.4"
+            assert first_row[1]["text"].startswith("các nhiệm vụ của ")
+            bot_message = factory.new_message(PRIVATE, factory.bot_user, asked["text"])
+            for button, says in zip(first_row, expected, strict=True):
+                request.calls.clear()
+                query = {"id": "q9", "from": USER, "chat_instance": "c"}
+                query |= {"data": button["callback_data"], "message": bot_message}
+                await feed(application, {"callback_query": query})
+                assert request.called("answerCallbackQuery") == [{"callback_query_id": "q9"}]
+                sent = request.sent()
+                assert sent, button
+                shown = html_to_plain("\n".join(params["text"] for params in sent))
+                assert "Ý anh/chị là" not in shown and "Tôi hiểu là" not in shown
+                assert says in shown, (button, shown[:300])
+    finally:
+        await application.shutdown()
+
+
+def test_terminal_chat_lists_the_suggestions_and_a_number_asks_one(
+    make_settings: Callable[..., Settings], real_brain: Brain
+) -> None:
+    lines = iter(["Sở Nội vụ 2.4 ra sao", "2", "thoát"])
+    out = io.StringIO()
+    clock = FixedClock(TODAY)
+    code = run_chat(
+        make_settings(), brain=real_brain, clock=clock, read=lambda p: next(lines), out=out
+    )
+    assert code == 0
+    text = out.getvalue()
+    assert "Gõ số để chọn: 1 — xem tiến độ nhiệm vụ 2.4 · 2 — các nhiệm vụ của Sở Nội vụ" in text
+    after = text.split("Gõ số để chọn:", 1)[1]
+    assert "Sở Nội vụ được giao" in after and "Ý anh/chị là" not in after
