@@ -100,10 +100,11 @@ def clarify(
     if not choices:
         return None
     best = answers[u.intent].answer(ctx, u, today, asker)
-    named = [options[0][1], *(text for _, text, _ in choices)]
-    lines = [f"Ý anh/chị là {' hay '.join(f'«{esc(text)}»' for text in named)}?"]
-    lines.append(f"Tôi hiểu là <b>{esc(options[0][1])}</b>:")
-    best.html = "\n".join(lines) + "\n\n" + best.html
+    # the answer first; how it was read, and the other readings, after it
+    others = " hay ".join(f"«{esc(text)}»" for _, text, _ in choices)
+    best.html += (
+        f"\n\n<i>Tôi hiểu là «{esc(options[0][1])}». Ý anh/chị là {others}? Bấm nút bên dưới.</i>"
+    )
     buttons = [
         Button(_label(text), action="ask", args=(question,)) for _, text, question in choices
     ]
