@@ -18,6 +18,11 @@ def _parser() -> argparse.ArgumentParser:
     ask = sub.add_parser("ask", help="trả lời một câu hỏi (hoặc từng dòng stdin), không lưu gì")
     ask.add_argument("--json", action="store_true", help="in mỗi câu trả lời thành một dòng JSON")
     ask.add_argument("--today", help="ngày hôm nay YYYY-MM-DD (mặc định: hôm nay, giờ Việt Nam)")
+    ask.add_argument(
+        "--conversation",
+        action="store_true",
+        help="stdin là các cuộc trò chuyện: mỗi dòng là tin tiếp theo, dòng trống bắt đầu cuộc mới",
+    )
     ask.add_argument("message", nargs="*", help="câu hỏi; bỏ trống để đọc từng dòng từ stdin")
 
     sub.add_parser("chat", help="trò chuyện với trợ lý trên terminal")

@@ -172,7 +172,18 @@ class ScriptedBrain:
     def texts(self) -> list[str]:
         return [text for text, _ in self.calls]
 
-    def answer(self, text: str, *, today: date, asker: Asker | None = None) -> Reply:
+    def more(self, chat: str, key: str | None = None) -> Reply | None:
+        return None
+
+    def answer(
+        self,
+        text: str,
+        *,
+        today: date,
+        asker: Asker | None = None,
+        chat: str | None = None,
+        fresh: bool = False,
+    ) -> Reply:
         self.calls.append((text, asker))
         if text.startswith("dài"):
             return Reply("long", long_html(), buttons=[[Button("Xem 2.4", "v1:item:2.4")]])

@@ -90,7 +90,7 @@ def agency_tasks(ctx: AnswerContext, u: Understanding, today: date, asker: Asker
         buttons=item_buttons(task_ids),
     )
     if full:
-        reply.extra["more"] = full
+        reply.more = full
     return reply
 
 

@@ -136,7 +136,7 @@ def deadline_tasks(ctx: AnswerContext, u: Understanding, today: date, asker: Ask
         buttons=item_buttons(ids),
     )
     if full:
-        reply.extra["more"] = full
+        reply.more = full
     return reply
 
 

@@ -48,7 +48,7 @@ def progress_status(
     reply = Reply("progress_status", html, task_ids=[item.id], buttons=buttons)
     full = view.item_html(item.id, today, notes=notes)
     if full != html:
-        reply.extra["more"] = full
+        reply.more = full
     return reply
 
 
@@ -125,7 +125,7 @@ def progress_list(ctx: AnswerContext, q: PlanQuery, today: date, who: bool) -> R
         "progress_status", html, task_ids=ids, agency=_agency(ctx, q), buttons=item_buttons(ids)
     )
     if full:
-        reply.extra["more"] = full
+        reply.more = full
     return reply
 
 

@@ -73,8 +73,8 @@ def task_detail(ctx: AnswerContext, u: Understanding, today: date, asker: Asker 
         task_ids=[r.id for r in existing if not r.group],
         agency=agency,
     )
-    if cut or full != html:
-        reply.extra["more"] = full
+    if cut or len(item.text) > SUMMARY_TEXT:  # the whole text and every qualifier
+        reply.more = full
     return reply
 
 

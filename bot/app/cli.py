@@ -20,6 +20,7 @@ from bot.plan.loader import Knowledge, PlanError, load_knowledge
 
 if TYPE_CHECKING:
     from bot.brain import Brain
+    from bot.conversation import ConversationStore
 
 
 def _fail(message: str) -> int:
@@ -77,7 +78,12 @@ def cmd_check_plan(args: argparse.Namespace) -> int:
     return 0
 
 
-def _brain(settings: Settings, *, read_progress: bool = True) -> Brain:
+def _brain(
+    settings: Settings,
+    *,
+    read_progress: bool = True,
+    conversations: ConversationStore | None = None,
+) -> Brain:
     from bot.brain import Brain
 
     knowledge = load_checked(settings.plan_path)
@@ -86,26 +92,46 @@ def _brain(settings: Settings, *, read_progress: bool = True) -> Brain:
         from bot.storage import open_progress_reader
 
         progress = open_progress_reader(settings)
-    return Brain(knowledge, progress=progress)
+    return Brain(knowledge, progress=progress, conversations=conversations)
+
+
+def _conversation_store(settings: Settings, today: date) -> ConversationStore:
+    """The store of `ask --conversation`: in memory, on a clock standing at `today`
+    (the messages of one run come at once; none of them expires)."""
+    from bot.conversation import InMemoryConversationStore
+    from bot.core.clock import FixedClock
+
+    return InMemoryConversationStore(FixedClock(today, settings.tz))
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
+    """`ask [--json] [--today D] [--conversation] [MESSAGE]`: the brain's reply to each
+    message. With `--conversation`, stdin holds conversations of one private chat: each
+    line is the next message, an empty line starts a new conversation (context forgotten)."""
+    conversation = bool(getattr(args, "conversation", False))
     try:
         settings = _settings()
         today = _parse_day(args.today, settings)
-        brain = _brain(settings)
+        store = _conversation_store(settings, today) if conversation else None
+        brain = _brain(settings, conversations=store)
     except (ConfigError, PlanError) as exc:
         return _fail(str(exc))
     messages = [" ".join(args.message)] if args.message else sys.stdin.read().splitlines()
     out = sys.stdout
+    number = 1  # of the conversation: its chat key
     for message in messages:
         if not args.message and not message.strip():
+            number += 1
             continue
-        reply = brain.answer(message, today=today)
+        chat = f"ask-{number}" if conversation else None
+        reply = brain.answer(message, today=today, chat=chat)
         if args.json:
             out.write(json.dumps(reply.to_json(), ensure_ascii=False) + "\n")
         else:
-            out.write(reply.plain + "\n\n")
+            from bot.conversation import MORE_HINT
+
+            hint = f"\n{MORE_HINT}" if reply.more and conversation else ""
+            out.write(reply.plain + hint + "\n\n")
     out.flush()
     return 0
 

@@ -3,7 +3,7 @@ the features, serve until stopped, close what was opened.
 
 `Runtime.build` makes, once per process: the knowledge (unless given), the database,
 the reminder store beside it, one progress view, one agency registry, one progress
-(access) service and the brain, and over them the progress runtime and the reminder
+(access) service, the conversation store (each chat's short context) and the brain, and over them the progress runtime and the reminder
 services. Nothing below this layer builds a service that another part also builds:
 the features (`default_features`) get theirs by constructor, and `Runtime.serve` runs
 the Telegram application on the same database and closes it at the end.
@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot.brain import Brain
+from bot.conversation import ConversationStore, InMemoryConversationStore
 from bot.core.clock import Clock, SystemClock
 from bot.core.config import ConfigError, Settings
 from bot.plan.agencies import AgencyRegistry
@@ -52,6 +53,7 @@ class Runtime:
     registry: AgencyRegistry
     view: ProgressView
     service: ProgressService
+    conversations: ConversationStore
     brain: Brain
     progress: ProgressRuntime
     reminders: ReminderServices
@@ -80,12 +82,14 @@ class Runtime:
             registry = AgencyRegistry(knowledge.agencies)
             view = ProgressView(knowledge, database, clock.tz)
             service = ProgressService(database, knowledge, clock, settings.admin_ids)
+            conversations = InMemoryConversationStore(clock)
             brain = Brain(
                 knowledge,
                 progress=database,
                 registry=registry,
                 updates=service.checker,
                 view=view,
+                conversations=conversations,
             )
             progress = ProgressRuntime.create(
                 knowledge,
@@ -120,6 +124,7 @@ class Runtime:
             registry=registry,
             view=view,
             service=service,
+            conversations=conversations,
             brain=brain,
             progress=progress,
             reminders=reminders,

@@ -2,8 +2,11 @@
 
 A prompt, the reply as plain text, until Ctrl-D, Ctrl-C or "thoát". A reply's
 «Ý anh/chị là …?» buttons are listed by number; typing the number asks that button's
-question, as pressing it does on Telegram. Nothing is sent anywhere; the plan is loaded and checked first (a PlanError reaches the
-CLI, which prints it as one message).
+question, as pressing it does on Telegram. Nothing is sent anywhere; the plan is loaded
+and checked first (a PlanError reaches the CLI, which prints it as one message). The
+session is one conversation, as a private chat is: follow-ups («còn Sở Tài chính?», «hạn
+khi nào?») are read against it, and a list shown cut is followed by «(gõ «thêm» để xem
+tất cả)».
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from collections.abc import Callable
 from datetime import date
 from typing import Protocol, TextIO
 
+from bot.conversation import MORE_HINT, InMemoryConversationStore, chat_key
 from bot.core.clock import Clock, SystemClock
 from bot.core.config import Settings
 from bot.core.reply import Reply
@@ -35,7 +39,12 @@ class BrainLike(Protocol):
     @property
     def knowledge(self) -> Knowledge | None: ...
 
-    def answer(self, text: str, *, today: date, asker: Asker | None = None) -> Reply: ...
+    def answer(
+        self, text: str, *, today: date, asker: Asker | None = None, chat: str | None = None
+    ) -> Reply: ...
+
+
+CHAT = chat_key("terminal")  # the one conversation of a terminal session
 
 
 def intro(knowledge: Knowledge | None) -> str:
@@ -53,12 +62,16 @@ def choices(reply: Reply) -> list[tuple[str, str]]:
     ]
 
 
-def _load_brain(settings: Settings) -> BrainLike:
+def _load_brain(settings: Settings, clock: Clock) -> BrainLike:
     from bot.brain import Brain
     from bot.plan.loader import load_knowledge
     from bot.storage import open_progress_reader
 
-    return Brain(load_knowledge(settings.plan_path), progress=open_progress_reader(settings))
+    return Brain(
+        load_knowledge(settings.plan_path),
+        progress=open_progress_reader(settings),
+        conversations=InMemoryConversationStore(clock),
+    )
 
 
 def run_chat(
@@ -71,8 +84,8 @@ def run_chat(
 ) -> int:
     """Read questions, print answers; return 0 when the user leaves."""
     out = out or sys.stdout
-    brain = brain or _load_brain(settings)
     clock = clock or SystemClock(settings.tz)
+    brain = brain or _load_brain(settings, clock)
     prompt = PROMPT
     if read is input:
         if sys.stdin.isatty():
@@ -96,9 +109,10 @@ def run_chat(
         picked = text.rstrip(".)")
         if picked.isdigit() and 1 <= int(picked) <= len(offered):
             text = offered[int(picked) - 1][1]
-        reply = brain.answer(text, today=clock.today())
+        reply = brain.answer(text, today=clock.today(), chat=CHAT)
         offered = choices(reply)
-        out.write(reply.plain.strip() + "\n")
+        hint = f"\n{MORE_HINT}" if reply.more else ""
+        out.write(reply.plain.strip() + hint + "\n")
         if offered:
             listed = " · ".join(f"{i} — {label}" for i, (label, _) in enumerate(offered, 1))
             out.write(CHOICES.format(choices=listed) + "\n")

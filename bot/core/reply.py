@@ -1,7 +1,8 @@
 """What the brain answers, independent of any transport.
 
 A `Reply` carries the understanding (intent, agency, items, update fields,
-confidence) and the text as Telegram HTML. `plain` is the same text with tags
+confidence) and the text as Telegram HTML; a reply showing a list cut short carries the
+whole list in `more` (the doors offer «Xem tất cả»). `plain` is the same text with tags
 removed and entities unescaped: what `ask` prints and what a user reads.
 `split_html` cuts a long HTML reply into Telegram-sized pieces on line breaks.
 """
@@ -30,7 +31,8 @@ def html_to_plain(text: str) -> str:
 # What a button of the brain does, and how many arguments it takes: open an item
 # (item), ask a question again (question text), pick an item for a verb (verb, item),
 # show an item's progress history (item); act on the progress update the reply shows
-# (save, edit or cancel), report that update on an item or part (item).
+# (save, edit or cancel), report that update on an item or part (item); show the whole
+# of the list a reply cut (the key the conversation gave that list).
 ACTIONS: dict[str, int] = {
     "open_item": 1,
     "ask": 1,
@@ -38,6 +40,7 @@ ACTIONS: dict[str, int] = {
     "history": 1,
     "update": 1,
     "update_item": 1,
+    "more": 1,
 }
 
 
@@ -93,6 +96,9 @@ class Reply:
     role: str | None = None
     buttons: list[list[Button]] = field(default_factory=list)
     extra: dict[str, Any] = field(default_factory=dict)
+    # the whole list as HTML when `html` shows it cut; a chat's conversation keeps it
+    # for «Xem tất cả» / «thêm» (bot.conversation)
+    more: str | None = None
 
     @property
     def plain(self) -> str:

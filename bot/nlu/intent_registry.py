@@ -3,8 +3,8 @@
 `intents/registry.yaml` names every intent, in the order that breaks ties between equal
 scores, with the slots its answer reads. Beside it, one folder per language
 (`intents/vi/`): one `<intent>.yaml` per registered intent (commands, slot weights, cues,
-examples), `lists.yaml` (the word lists of the lexicon) and
-`fallback.yaml` (thresholds). Every file is validated with pydantic; every problem (an
+examples), `lists.yaml` (the word lists of the lexicon),
+`fallback.yaml` (thresholds) and `conversation.yaml` (the follow-up words). Every file is validated with pydantic; every problem (an
 unknown key, a missing intent file, an intent file the registry does not name, a slot the
 understanding does not know…) is an `IntentError` line naming the file, the line and the
 key, as the plan loader's errors do.
@@ -25,7 +25,9 @@ from bot.plan.loader import PlanError, read_yaml, validate_model, where
 
 INTENTS_DIR = Path(__file__).resolve().parent.parent.parent / "intents" / "vi"  # the default
 REGISTRY_FILE = "registry.yaml"  # in the parent of the language folder
-SHARED_FILES = ("lists.yaml", "fallback.yaml")  # the language folder's files that are not intents
+CONVERSATION_FILE = "conversation.yaml"  # the follow-up words (bot.nlu.followups)
+# the language folder's files that are not intents
+SHARED_FILES = ("lists.yaml", "fallback.yaml", CONVERSATION_FILE)
 FALLBACK_INTENT = "unknown"  # what a message below the threshold is read as
 
 
@@ -121,6 +123,24 @@ class ListsFile(_Strict):
     progress_words: dict[Name, Phrases] = {}
 
 
+class ConversationFile(_Strict):
+    """How a message leans on the conversation so far (`conversation.yaml`)."""
+
+    openers: Phrases  # «còn …», «thế còn …» at the start
+    closers: Phrases = ()  # «… thì sao» at the end
+    pointers: Phrases = ()  # «nó», «việc đó»: the item last talked about
+    item_questions: Phrases  # «hạn khi nào», «ai chủ trì»: asked of an item not named
+    progress_questions: Phrases = ()  # of those, the ones asking how far it has got
+    general_words: Phrases = ()  # «tiến độ chung»: about everything, not one item
+    more: Annotated[Phrases, Field(min_length=1)]  # «thêm», «xem tất cả»
+    ordinal_nouns: Phrases  # «việc», «cái» before a place in the list
+    ordinal_prefix: Phrases = ()  # «thứ» before a place in digits
+    ordinal_digit_nouns: Phrases = ()  # «việc 2»: digits right after them are a place
+    ordinals: dict[Annotated[int, Field(ge=-1, le=50)], Phrases]  # place (-1: last) → words
+    ordinal_not_before: Phrases = ()  # «đầu» then «tư» is «đầu tư», not «the first»
+    list_words: Phrases = ()  # «trong danh sách»: «số 3 trong danh sách» is a place
+
+
 # --------------------------------------------------------------------------- errors
 
 
@@ -198,6 +218,18 @@ def load_lists(path: Path) -> ListsFile:
     """One word-list file (`lists.yaml`), validated; IntentError when it is not valid."""
     lists: ListsFile = _load(ListsFile, path)[0]
     return lists
+
+
+def load_conversation_words(folder: Path) -> ConversationFile:
+    """The follow-up words of the language folder `folder`, validated; IntentError when
+    the file is missing or not valid."""
+    path = folder / CONVERSATION_FILE
+    if not path.is_file():
+        raise IntentError([f"{path}: thiếu tệp từ ngữ hội thoại (câu hỏi nối tiếp)"])
+    words: ConversationFile = _load(ConversationFile, path)[0]
+    if 0 in words.ordinals:
+        raise IntentError([f"{path}: ordinals: vị trí 0 không hợp lệ (1 là đầu tiên, -1 là cuối)"])
+    return words
 
 
 def _slot_problem(name: str, weighed: bool) -> str | None:

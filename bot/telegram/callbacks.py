@@ -2,18 +2,20 @@
 
 Every button carries `v1:<kind>:<arg>`, at most 64 bytes. Built-in kinds: `item`
 (open a plan item, arg = item number such as `2.4`), `q` (ask the brain again,
-arg = the question as text, e.g. the brain's "Ý anh/chị là…?" suggestions) and
-`ask` (a question too long for the button, arg = a short id in `AskStore`).
+arg = the question as text, e.g. the brain's "Ý anh/chị là…?" suggestions), `ask`
+(a question too long for the button, arg = a short id in `AskStore`) and `more`
+(«Xem tất cả»: the whole of a list the reply cut, arg = the key the conversation
+gave that list).
 Feature modules add their own kinds (undo, approve, pick, hist…) with
 `handlers.add_route`: one `CallbackQueryHandler(pattern=pattern_for(kind))` each.
 Data that does not parse, or names a kind nobody handles, is answered harmlessly;
 each route validates its own argument.
 
-The brain's buttons are semantic (`Button.action`: open_item, ask, pick, history);
-`button_data` is the one place they become callback data: `v1:item:<item>`,
+The brain's buttons are semantic (`Button.action`: open_item, ask, pick, history,
+more); `button_data` is the one place they become callback data: `v1:item:<item>`,
 `v1:q:<question>` (a question too long for it goes whole into the `AskStore`,
-`v1:ask:<id>`), `v1:pick:<verb, 6 characters>:<item>` and
-`v1:hist:<item>`. A door's own `Button` whose data already is `v1:…` is sent as is;
+`v1:ask:<id>`), `v1:pick:<verb, 6 characters>:<item>`, `v1:hist:<item>` and
+`v1:more:<key>`. A door's own `Button` whose data already is `v1:…` is sent as is;
 any other data is taken as a question to ask and stored under a short id.
 """
 
@@ -40,6 +42,7 @@ PICK = "pick"  # the brain's «which item?» buttons (routed by telegram.progres
 HISTORY = "hist"  # an item's progress history (routed by telegram.progress.views)
 UPDATE = "upd"  # a progress update's card: save, edit, cancel (telegram.progress.reporting)
 UPDATE_ITEM = "upick"  # the item of a progress update (telegram.progress.reporting)
+MORE = "more"  # «Xem tất cả»: the whole of a cut list (routed by handlers)
 QUESTION_CHARS = 58  # of a `q` question; then cut to MAX_BYTES
 VERB_CHARS = 6  # of a `pick` verb
 
@@ -47,6 +50,7 @@ _KIND = re.compile(r"^[a-z][a-z0-9_]{0,11}$")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff]")
 ASK_KEY = re.compile(r"^[a-z2-7]{16}$")
 ITEM_ID = re.compile(r"^(?:\d{1,3}(?:\.\d{1,3})?|[IVX]{1,5}\.\d{1,3})$")
+MORE_KEY = re.compile(r"^[0-9a-f]{1,32}$")
 
 
 @dataclass(frozen=True)
@@ -150,6 +154,8 @@ def semantic_data(button: Button, update: str | None = None) -> str:
         return encode(PICK, f"{verb[:VERB_CHARS]}:{item_id}")
     if button.action == "history":
         return encode(HISTORY, args[0])
+    if button.action == "more":
+        return encode(MORE, args[0])
     if button.action == "ask":
         data = f"{VERSION}:{QUESTION}:{args[0][:QUESTION_CHARS]}"
         return data.encode("utf-8")[:MAX_BYTES].decode("utf-8", "ignore")

@@ -276,7 +276,7 @@ async def cmd_start(update: Update, context: Context) -> None:
         return
     question = deep_link_question(payload)
     if question is not None:
-        await handlers.answer_text(update, context, question)
+        await handlers.answer_text(update, context, question, fresh=True)
         return
     user = update.effective_user
     reply = greeting(
@@ -306,7 +306,7 @@ def query_command(command: QueryCommand) -> Callable[[Update, Context], Coroutin
         if question is None:
             await _send(update, context, Reply(intent="help", html=command.usage or ""))
             return
-        await handlers.answer_text(update, context, question)
+        await handlers.answer_text(update, context, question, fresh=True)
 
     handle.__name__ = f"cmd_{command.name}"
     return handle

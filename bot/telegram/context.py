@@ -37,7 +37,17 @@ class BrainLike(Protocol):
     @property
     def knowledge(self) -> Knowledge | None: ...
 
-    def answer(self, text: str, *, today: date, asker: Asker | None = None) -> Reply: ...
+    def answer(
+        self,
+        text: str,
+        *,
+        today: date,
+        asker: Asker | None = None,
+        chat: str | None = None,
+        fresh: bool = False,
+    ) -> Reply: ...
+
+    def more(self, chat: str, key: str | None = None) -> Reply | None: ...
 
 
 def default_asker(

@@ -6,6 +6,10 @@ back, split and escaped.
 
 - Private chats: any text goes to the brain; stickers, photos and the like get a
   short hint; an edited message is answered again.
+- Every message is asked with its conversation's key (`conversation_key`: the private
+  chat, or in a group the chat and the member), so follow-ups («còn Sở Tài chính?»,
+  «hạn khi nào?») are read against that conversation; a reply whose list was cut
+  carries «Xem tất cả» (`v1:more:<key>`, `show_more`).
 - Groups (privacy mode): only messages that mention the bot or reply to it are
   answered; commands are handled in `commands`; everything else stays unanswered.
 - Button presses are routed by kind: one `CallbackQueryHandler(pattern=…)` per kind
@@ -31,6 +35,7 @@ from telegram import (
     Message,
     MessageEntity,
     Update,
+    User,
 )
 from telegram.constants import ChatType
 from telegram.error import BadRequest
@@ -40,6 +45,7 @@ from telegram.ext import (
     filters,
 )
 
+from bot.conversation import chat_key
 from bot.core.reply import Reply, esc, html_to_plain
 from bot.core.text import clean
 from bot.plan.loader import Knowledge
@@ -72,6 +78,7 @@ EMPTY_HINT = (
 )
 STALE_BUTTON = "Nút này đã cũ hoặc không hợp lệ. Anh/chị vui lòng hỏi lại."
 UNKNOWN_ITEM = "Kế hoạch không có mục này."
+STALE_LIST = "Danh sách này đã cũ hoặc đã quá 15 phút. Anh/chị vui lòng hỏi lại."
 
 
 def plan_label(knowledge: Knowledge | None) -> str:
@@ -182,6 +189,14 @@ async def send_html(
         )
 
 
+def conversation_key(chat: Chat, user: User | None) -> str:
+    """Whose conversation a message continues: a private chat's; in a group, each
+    member's own (two officials asking in one group do not mix their follow-ups)."""
+    if chat.type == ChatType.PRIVATE or user is None:
+        return chat_key(chat.id)
+    return chat_key(chat.id, user.id)
+
+
 def _thread_of(message: Message | None) -> int | None:
     if message is not None and message.is_topic_message:
         return message.message_thread_id
@@ -189,9 +204,15 @@ def _thread_of(message: Message | None) -> int | None:
 
 
 async def answer_text(
-    update: Update, context: Context, text: str, *, quote: bool | None = None
+    update: Update,
+    context: Context,
+    text: str,
+    *,
+    quote: bool | None = None,
+    fresh: bool = False,
 ) -> None:
-    """Ask the brain about `text` and send its reply to the chat of `update`."""
+    """Ask the brain about `text` and send its reply to the chat of `update`; `fresh`:
+    a question a command or a button built, never read as a follow-up."""
     chat = update.effective_chat
     if chat is None:
         return
@@ -210,7 +231,8 @@ async def answer_text(
         return
     data = context.bot_data
     asker = data.asker(update.effective_user, chat)
-    reply = data.brain.answer(text, today=data.clock.today(), asker=asker)
+    key = conversation_key(chat, update.effective_user)
+    reply = data.brain.answer(text, today=data.clock.today(), asker=asker, chat=key, fresh=fresh)
     hook = data.intent_hooks.get(reply.intent)
     if hook is not None:
         await hook(update, context, reply, text)
@@ -333,7 +355,7 @@ async def open_item(update: Update, context: Context, arg: str) -> None:
         await query.answer(STALE_BUTTON)
         return
     await query.answer()
-    await answer_text(update, context, f"nhiệm vụ {arg}", quote=False)
+    await answer_text(update, context, f"nhiệm vụ {arg}", quote=False, fresh=True)
 
 
 async def ask_again(update: Update, context: Context, arg: str) -> None:
@@ -359,7 +381,25 @@ async def _ask_chosen(update: Update, context: Context, text: str | None) -> Non
             await query.edit_message_reply_markup(reply_markup=None)
         except BadRequest as exc:  # already edited, too old…: the answer still goes out
             log.debug("Không gỡ được bàn phím gợi ý: %s", exc)
-    await answer_text(update, context, text, quote=False)
+    await answer_text(update, context, text, quote=False, fresh=True)
+
+
+async def show_more(update: Update, context: Context, arg: str) -> None:
+    """`v1:more:<key>`: «Xem tất cả», the whole of the list a reply cut, from the
+    conversation of whoever pressed it (as typing «thêm» would)."""
+    query = update.callback_query
+    assert query is not None
+    chat = _query_chat(update)
+    if chat is None or not callbacks.MORE_KEY.match(arg):
+        await query.answer(STALE_BUTTON)
+        return
+    reply = context.bot_data.brain.more(conversation_key(chat, update.effective_user), arg)
+    if reply is None:
+        await query.answer(STALE_LIST)
+        return
+    await query.answer()
+    message = query.message if isinstance(query.message, Message) else None
+    await send_reply(context, chat.id, reply, thread_id=_thread_of(message))
 
 
 # ---------------------------------------------------------------- wiring
@@ -370,6 +410,7 @@ def register(application: App) -> None:
     add_route(application, callbacks.ITEM, open_item)
     add_route(application, callbacks.ASK, ask_again)
     add_route(application, callbacks.QUESTION, ask_question)
+    add_route(application, callbacks.MORE, show_more)
     application.add_handler(
         CallbackQueryHandler(
             on_stale_callback,

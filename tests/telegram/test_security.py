@@ -724,7 +724,15 @@ def test_the_sql_check_accepts_bound_parameters(code: str) -> None:
 class LeakyBrain(ScriptedBrain):
     """Raises errors whose message carries the bot token, as a misconfigured URL would."""
 
-    def answer(self, text: str, *, today: date, asker: Asker | None = None) -> Reply:
+    def answer(
+        self,
+        text: str,
+        *,
+        today: date,
+        asker: Asker | None = None,
+        chat: str | None = None,
+        fresh: bool = False,
+    ) -> Reply:
         if text.startswith("mạng"):
             raise NetworkError(f"cannot reach https://api.telegram.org/bot{TOKEN}/sendMessage")
         if text.startswith("chuỗi"):
@@ -734,7 +742,7 @@ class LeakyBrain(ScriptedBrain):
                 raise RuntimeError("wrapped failure") from inner
         if text.startswith("nửa"):
             raise RuntimeError(f"secret half {TOKEN.split(':', 1)[1]} in a message")
-        return super().answer(text, today=today, asker=asker)
+        return super().answer(text, today=today, asker=asker, chat=chat, fresh=fresh)
 
 
 async def test_the_token_in_an_exception_never_reaches_the_log(

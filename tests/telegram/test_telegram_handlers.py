@@ -358,7 +358,7 @@ async def test_long_reply_is_split_with_keyboard_last(
     class LongBrain:
         knowledge = None
 
-        def answer(self, text: str, *, today: date, asker: Any = None) -> Reply:
+        def answer(self, text: str, *, today: date, asker: Any = None, **_: Any) -> Reply:
             html = "\n".join(f"<i>đoạn {i}</i> " + "chữ " * 20 for i in range(90))
             return Reply("long", html, buttons=[[Button("Xem 2.4", "v1:item:2.4")]])
 
@@ -707,3 +707,74 @@ def test_terminal_chat_lists_the_suggestions_and_a_number_asks_one(
     assert "Gõ số để chọn: 1 — xem tiến độ nhiệm vụ 2.4 · 2 — các nhiệm vụ của Sở Nội vụ" in text
     after = text.split("Gõ số để chọn:", 1)[1]
     assert "Sở Nội vụ được giao" in after and "Ý anh/chị là" not in after
+
+
+# ---------------------------------------------------------------- conversation
+
+
+@pytest.fixture
+async def talking(
+    make_settings: Callable[..., Settings], knowledge: Knowledge, factory: FakeBotApi
+) -> AsyncIterator[tuple[Built, Brain]]:
+    """The Telegram door on the real brain with a conversation store."""
+    from bot.conversation import InMemoryConversationStore
+
+    brain = Brain(knowledge, conversations=InMemoryConversationStore(FixedClock(TODAY)))
+    application, request = await _build(make_settings(), brain, factory)
+    yield (application, request), brain
+    await application.shutdown()
+
+
+def _addressed(factory: FakeBotApi, user: dict[str, Any], text: str) -> dict[str, Any]:
+    handle = f"@{factory.username}"
+    mention = [{"type": "mention", "offset": 0, "length": len(handle)}]
+    return message(factory, GROUP, f"{handle} {text}", user=user, entities=mention)
+
+
+async def test_a_follow_up_is_answered_in_its_chat(
+    talking: tuple[Built, Brain], factory: FakeBotApi
+) -> None:
+    (application, request), _ = talking
+    await feed(application, message(factory, PRIVATE, "mục 4.3 nói gì"))
+    await feed(application, message(factory, PRIVATE, "ai chủ trì?"))
+    follow_up = request.sent()[-1]
+    assert follow_up["chat_id"] == PRIVATE["id"]
+    assert "Sở Kế hoạch và Đầu tư" in follow_up["text"].split("\n", 1)[0]
+    # in a group each member has their own conversation
+    other = FakeBotApi.user(502, "Minh")
+    await feed(application, _addressed(factory, USER, "nhiệm vụ 2.4"))
+    await feed(application, _addressed(factory, other, "ai chủ trì?"))
+    assert "Xin lỗi" in request.sent()[-1]["text"]  # Minh has said nothing before
+    await feed(application, _addressed(factory, USER, "ai chủ trì?"))
+    assert "Sở Nội vụ" in request.sent()[-1]["text"].split("\n", 1)[0]
+
+
+async def test_the_see_all_button_and_typing_more_send_the_whole_list(
+    talking: tuple[Built, Brain], factory: FakeBotApi, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (application, request), brain = talking
+    real = brain.answerer.reply
+    whole = "<b>Tất cả</b>\n• 2.4\n• 3.1\n• 6"
+
+    def cut(*args: Any, **kwargs: Any) -> Reply:
+        out = real(*args, **kwargs)
+        if out.intent == "agency_tasks":
+            out.html, out.more = out.html.split("\n")[0], whole
+        return out
+
+    monkeypatch.setattr(brain.answerer, "reply", cut)
+    await feed(application, message(factory, PRIVATE, "Sở Nội vụ phải làm gì?"))
+    listed = request.sent()[-1]
+    button = listed["reply_markup"]["inline_keyboard"][0][0]
+    assert button["text"] == "Xem tất cả" and button["callback_data"].startswith("v1:more:")
+    bot_message = factory.new_message(PRIVATE, factory.bot_user, listed["text"])
+    query = {"id": "q1", "from": USER, "chat_instance": "c", "data": button["callback_data"]}
+    await feed(application, {"callback_query": {**query, "message": bot_message}})
+    assert request.called("answerCallbackQuery")[-1] == {"callback_query_id": "q1"}
+    assert request.sent()[-1]["text"] == whole
+    # pressed again (the list was shown): stale; typing «thêm» after a new list works
+    await feed(application, {"callback_query": {**query, "id": "q2", "message": bot_message}})
+    assert request.called("answerCallbackQuery")[-1]["text"] == handlers.STALE_LIST
+    await feed(application, message(factory, PRIVATE, "còn Sở Tài chính?"))
+    await feed(application, message(factory, PRIVATE, "thêm"))
+    assert request.sent()[-1]["text"] == whole

@@ -385,7 +385,7 @@ async def on_brain_pick(update: Update, context: Context, arg: str) -> None:
         html, buttons = item_progress(rt, ref, notes=may_read_notes(rt, update))
         await reply(update, context, html, buttons)
         return
-    await answer_text(update, context, f"nhiệm vụ {ref}", quote=False)
+    await answer_text(update, context, f"nhiệm vụ {ref}", quote=False, fresh=True)
 
 
 async def on_undo(update: Update, context: Context, arg: str) -> None:
