@@ -17,7 +17,8 @@ if TYPE_CHECKING:
 
 @register("unknown")
 def unknown(ctx: AnswerContext, u: Understanding, today: date, asker: Asker | None) -> Reply:
-    if u.cues.asked == "who" and u.entities.roles:  # "cơ quan nào tổng hợp báo cáo?"
+    if u.cues.asked == "who" and u.entities.roles and len(u.tokens) > 3:
+        # "cơ quan nào tổng hợp báo cáo?" (a bare "ai chủ trì?" asks about something said before)
         return role_holders(ctx, tuple(u.entities.roles), today, "search")
     html = (
         f"Xin lỗi, tôi chưa hiểu câu này hoặc nó nằm ngoài Kế hoạch {esc(ctx.plan.meta.number)}. "

@@ -245,6 +245,19 @@ class Conversations:
             return None
         base = prev if intent == asked else u
         tokens = u.tokens if (cues.asks_item and new.items) else base.tokens
+        # the plan query's cues: the last question's, about the agencies now named
+        query_cues = base.cues
+        if u.agencies or not agencies:
+            query_cues = replace(
+                query_cues,
+                agencies=u.cues.agencies,
+                own=u.cues.own,
+                join=u.cues.join,
+                partner=u.cues.partner,
+                agency_roles=u.cues.agency_roles,
+            )
+        if u.cues.asked != "items":  # «còn ai phối hợp?»: what the follow-up asks
+            query_cues = replace(query_cues, asked=u.cues.asked, yes_no=u.cues.yes_no)
         confidence = 1.0 if prev.scores.forced else max(prev.scores.confidence, 0.5)
         return replace(
             base,
@@ -253,6 +266,7 @@ class Conversations:
             agencies=list(agencies),
             agency=agency,
             tokens=tokens,
+            cues=query_cues,
             unknown_agency=u.unknown_agency if u.agencies or intent != asked else None,
             scores=self._scored(base, intent, confidence),
         )

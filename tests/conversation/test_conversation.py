@@ -202,7 +202,7 @@ def test_the_button_shows_its_own_list_only(cutting: Brain) -> None:
     assert shown is not None and shown.html == FULL_LIST
     assert cutting.more("c1", key) is None  # shown once
     ask(cutting, "Sở Nội vụ phải làm gì?")
-    ask(cutting, "nhiệm vụ 2.4")  # a reply without `more` drops the older list
+    ask(cutting, "ai chủ trì nhiệm vụ 2.4")  # a reply without `more` drops the older list
     assert cutting.more("c1") is None
 
 
