@@ -11,11 +11,13 @@ from typing import TYPE_CHECKING
 from bot.answers.context import AnswerContext
 from bot.answers.plan_queries import (
     agency_block,
+    best_part,
     deadline_of,
     engine,
     holders_of,
     joint_items,
     role_in_items,
+    who_toward,
 )
 from bot.answers.registry import register
 from bot.answers.rendering import fit, item_buttons
@@ -51,6 +53,7 @@ def agency_tasks(ctx: AnswerContext, u: Understanding, today: date, asker: Asker
     if q.partner or (q.join == "all" and len(targets) > 1):
         return joint_items(ctx, q, today)
     items = [ctx.items[i] for i in q.items if i in ctx.items]
+    part = None
     if not q.topic and u.entities.legal:  # "… việc thực hiện Nghị định 114": the items citing it
         cited = [
             i.id
@@ -63,12 +66,15 @@ def agency_tasks(ctx: AnswerContext, u: Understanding, today: date, asker: Asker
         held = {r.item.id for r in engine(ctx).rows_of(targets[0])}
         best = next((i for i in q.topic if i in held), q.topic[0])
         items = [ctx.items[best]]
+        part = best_part(items[0], u.tokens)
+    if not items and q.asked == "who" and len(targets) == 1 and (q.asked_roles or q.roles):
+        return who_toward(ctx, q, targets[0], today)  # "ai chỉ đạo các cơ quan báo chí?"
     if items and len(targets) == 1:
         if q.asked == "who":
             return holders_of(ctx, q, items[0], today, intent="agency_tasks")
         if q.asked == "when":
             return deadline_of(ctx, items[0], today, intent="agency_tasks")
-        return role_in_items(ctx, q, targets[0], items, today)
+        return role_in_items(ctx, q, targets[0], items, today, part=part)
     blocks: list[str] = []
     task_ids: list[str] = []
     general_ids: list[str] = []

@@ -102,6 +102,8 @@ def deadline_tasks(ctx: AnswerContext, u: Understanding, today: date, asker: Ask
     if not picked:
         nxt = _next_deadline(ctx, today)
         html = f"{esc(title)}: không có việc nào. {today_line}"
+        if u.cues.yes_no:
+            html = "Không. " + html
         if nxt and ent.relative in (
             "upcoming",
             "this_month",
@@ -127,6 +129,18 @@ def deadline_tasks(ctx: AnswerContext, u: Understanding, today: date, asker: Ask
             + (f" ({esc(when)})" if when else "")
         )
     lines[0] += " " + ", ".join(f"<b>{esc(i)}</b>" for i in ids) + "."
+    if u.cues.asked == "who":  # "ai báo cáo trước 30/11?": who holds them, first
+        holders = list(
+            dict.fromkeys(
+                ar.agency
+                for v, _ in picked
+                for ar in v.assignment.agencies
+                if not set(ar.roles) <= {"phoi_hop", "tong_hop"}
+            )
+        )
+        lines[0] = f"<b>{esc(ctx.agencies_text(holders))}</b> — " + lines[0]
+    if u.cues.yes_no:
+        lines[0] = "Có. " + lines[0]
     html, full = fit(lines)
     reply = Reply(
         "deadline_tasks",

@@ -20,6 +20,7 @@ from bot.plan.models import ROLE_LABELS, Assignment, Item
 from bot.plan.query import PlanQuery, QueryEngine, Row
 
 SHORT = 70  # characters of a task's text on a detail line
+_ROLE_TOKENS = frozenset(t for label in ROLE_LABELS.values() for t in phrase_tokens(label))
 
 
 def engine(ctx: AnswerContext) -> QueryEngine:
@@ -113,19 +114,34 @@ def role_in_items(
     items: list[Item],
     today: date,
     intent: str = "agency_tasks",
+    part: Assignment | None = None,
 ) -> Reply:
     """ "Văn phòng UBND tỉnh <b>chủ trì, tham mưu</b> ở nhiệm vụ 2.1 (phối hợp: …)." — or
-    "Có./Không." first when a role is asked with yes or no."""
+    "Có./Không." first when a role is asked with yes or no; `part`: the part of a
+    multi-part item the question's words are about ("kinh phí": 6c)."""
     name = esc(ctx.name(agency))
-    rows = [r for r in engine(ctx).rows_of(agency) if r.item in items]
+    every = [r for r in engine(ctx).rows_of(agency) if r.item in items]
+    rows = [r for r in every if part is None or r.assignment is part]
     direct = [r for r in rows if r.via is None]
     ids = [i.id for i in items]
     where = "nhiệm vụ " + esc(", ".join(ids))
+    if part is not None:
+        where = (
+            f"phần {esc(items[0].assignment_key(part))} ({esc(short_text(part.task or '', 50))})"
+        )
     asked_role = q.roles[0] if q.roles else None
     lines: list[str] = []
     if direct:
         roles = [x for r in direct for x in r.roles]
         first = f"<b>{name}</b> <b>{roles_text(roles)}</b> ở {where}"
+        quals = [
+            ar.qualifier
+            for r in direct
+            for ar in r.assignment.agencies
+            if ar.agency == agency and ar.qualifier
+        ]
+        if quals:  # the text's own words for its part: "theo dõi, đôn đốc, …"
+            first += f" ({esc(quals[0])})"
         first += _lead_note(ctx, direct[0].item, direct[0].assignment, agency) + "."
         if len({_key(r.item, r.assignment) for r in direct}) < sum(
             len(i.assignments) for i in items
@@ -153,8 +169,16 @@ def role_in_items(
             for a in i.assignments
             if (lead := i.leader_of(a)) is not None
         ]
+        if part is not None:
+            lead = items[0].leader_of(part)
+            leads = [lead.agency] if lead else []
         first = f"<b>{name}</b> không có tên ở {where}"
         first += f" ({esc(ctx.agencies_text(leads))} phụ trách)." if leads else "."
+        elsewhere = [r for r in every if r.via is None]
+        if elsewhere:
+            first += f" Ở nhiệm vụ này, {name} {_compact(elsewhere)}."
+    if q.asked == "yesno" and not asked_role:  # "Sở X có thực hiện nhiệm vụ 2.3 không?"
+        first = ("Có. " if rows else "Không. ") + first
     if q.asked == "yesno" and asked_role:
         yes = asked_role in roles
         first = ("Có. " if yes else "Không. ") + first
@@ -189,7 +213,7 @@ def best_part(item: Item, tokens: Iterable[str]) -> Assignment | None:
     kinh phí" → 6c); None for a one-part item or when no part stands out."""
     if len(item.assignments) < 2:
         return None
-    wanted = set(tokens)
+    wanted = set(tokens) - _ROLE_TOKENS  # "chủ trì hay phối hợp" says nothing of the part
     scored = [
         (len(wanted & set(phrase_tokens((a.task or "") + " " + a.source_text))), a)
         for a in item.assignments
@@ -278,8 +302,28 @@ def holders_of(
     return Reply(intent, "\n".join(lines), task_ids=[item.id], buttons=item_buttons([item.id]))
 
 
-def deadline_of(ctx: AnswerContext, item: Item, today: date, intent: str = "task_detail") -> Reply:
-    """ "Thời hạn nhiệm vụ 2.4: <b>Trong quý II/2023</b> (đến 30/06/2023)." then who."""
+def overdue_verdict(item: Item, today: date) -> str:
+    """ "Đã hết hạn (30/06/2023, đã qua 1245 ngày)." — or not yet, or no end at all."""
+    lasts = [d for a in item.assignments if (d := a.deadline.last_due(today)) is not None]
+    nexts = [d for a in item.assignments if (d := a.deadline.next_due(today)) is not None]
+    if lasts and not nexts:
+        last = max(lasts)
+        return f"Đã hết hạn ({last:%d/%m/%Y}, đã qua {(today - last).days} ngày)."
+    if nexts:
+        nxt = min(nexts)
+        return f"Chưa hết hạn: kỳ hạn tới {nxt:%d/%m/%Y} (còn {(nxt - today).days} ngày)."
+    return "Không có hạn kết thúc (thực hiện thường xuyên hoặc theo sự kiện)."
+
+
+def deadline_of(
+    ctx: AnswerContext,
+    item: Item,
+    today: date,
+    intent: str = "task_detail",
+    verdict: str = "",
+) -> Reply:
+    """ "Thời hạn nhiệm vụ 2.4: <b>Trong quý II/2023</b> (đến 30/06/2023)." then who;
+    `verdict` ("Có.", "Đã hết hạn …") goes first when the question asked yes or no."""
     iid = esc(item.id)
     texts = list(dict.fromkeys(deadline_text(a.deadline, today) for a in item.assignments))
     if len(texts) == 1:
@@ -293,7 +337,7 @@ def deadline_of(ctx: AnswerContext, item: Item, today: date, intent: str = "task
             )
             + "."
         )
-    lines = [first]
+    lines = [f"{esc(verdict)} {first}" if verdict else first]
     for a in item.assignments:
         lead = item.leader_of(a)
         who = (
@@ -472,3 +516,31 @@ def role_holders(ctx: AnswerContext, roles: tuple[str, ...], today: date, intent
     lines.extend(_detail_lines(ctx, rows, today, 4))
     ids = _items_named(rows)
     return Reply(intent, "\n".join(lines), task_ids=ids, buttons=item_buttons(ids))
+
+
+def who_toward(
+    ctx: AnswerContext, q: PlanQuery, target: str, today: date, intent: str = "agency_tasks"
+) -> Reply:
+    """ "Ai chỉ đạo các cơ quan báo chí?": the agencies holding the asked role in the
+    assignments that name `target`."""
+    roles = q.asked_roles or q.roles
+    rows = [
+        r
+        for r in engine(ctx).table
+        if r.agency != target
+        and any(ar.agency == target for ar in r.assignment.agencies)
+        and (not roles or set(roles) & set(r.roles))
+    ]
+    label = roles_text(roles) or "cùng thực hiện"
+    if not rows:
+        html = f"Kế hoạch không ghi cơ quan nào {label} cùng {esc(ctx.name(target))}."
+        return Reply(intent, html, agency=ctx.name(target))
+    parts = "; ".join(
+        f"<b>{esc(ctx.name(r.agency))}</b> ({esc(_key(r.item, r.assignment))})" for r in rows
+    )
+    first = f"{label.capitalize()} {esc(ctx.name(target)).lower()}: {parts}."
+    ids = _items_named(rows)
+    lines = [first, *_detail_lines(ctx, rows, today, 3)]
+    return Reply(
+        intent, "\n".join(lines), agency=ctx.name(target), task_ids=ids, buttons=item_buttons(ids)
+    )

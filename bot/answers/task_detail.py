@@ -10,7 +10,7 @@ from datetime import date
 from typing import TYPE_CHECKING
 
 from bot.answers.context import AnswerContext
-from bot.answers.plan_queries import deadline_of, holders_of, role_in_items
+from bot.answers.plan_queries import deadline_of, holders_of, overdue_verdict, role_in_items
 from bot.answers.registry import register
 from bot.answers.rendering import (
     ask_item,
@@ -56,12 +56,18 @@ def task_detail(ctx: AnswerContext, u: Understanding, today: date, asker: Asker 
     focus = detail_focus(ctx, u)
     q = plan_query(u, today, ctx.plan.meta.issued.year)
     items = [ctx.items[r.id] for r in existing if not r.group and r.id in ctx.items]
-    if q.agencies and q.asked != "who" and (q.asked in ("role", "yesno") or q.roles):
+    if q.agencies and q.asked not in ("who", "when", "count"):
+        # "Sở KH&ĐT ở 2.1 là gì?", "Công an tỉnh có phối hợp ở 2.4 không?"
         return role_in_items(ctx, q, q.agencies[0], items, today, intent="task_detail")
     if q.asked in ("who", "count") or focus in ("who", *ROLE_LABELS):
         if focus in ROLE_LABELS and not q.asked_roles:
             q = replace(q, asked_roles=(focus,))
         return holders_of(ctx, q, item, today)
+    if u.entities.relative == "overdue":  # "nhiệm vụ 2.4 hết hạn chưa?"
+        return deadline_of(ctx, item, today, verdict=overdue_verdict(item, today))
+    if q.deadline is not None and u.cues.yes_no:  # "2.4 có phải làm thường xuyên không?"
+        held = any(q.deadline.dues(a.deadline) for a in item.assignments)
+        return deadline_of(ctx, item, today, verdict="Có." if held else "Không.")
     if q.asked == "when" or focus == "deadline":
         return deadline_of(ctx, item, today)
     full = render_item(ctx, item, today, focus)

@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 UPCOMING_DAYS = 30
 ROMAN_QUARTER = {1: "I", 2: "II", 3: "III", 4: "IV"}
 LIST_ROLES = ("chu_tri", "phoi_hop", "tham_muu", "chi_dao", "tong_hop")
-_NOT_YES_NO = frozenset({"gi", "sao", "ai"})  # "có việc gì không": a list question
+_NOT_YES_NO = frozenset({"sao", "ai"})  # "có việc gì không": a list question
 _ALTERNATIVE = frozenset({"hay", "hoac"})
 _OBJECT_ROLES = frozenset(
     {"phoi_hop", "chi_dao", "tham_muu"}

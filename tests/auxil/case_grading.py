@@ -6,6 +6,7 @@ case sets in tests/ run inside pytest without a subprocess per message.
 
 from __future__ import annotations
 
+import html
 import re
 import unicodedata
 from pathlib import Path
@@ -68,4 +69,16 @@ def grade(case: dict[str, Any], out: dict[str, Any], general: list[str]) -> list
     for sub in case.get("noreply", []):
         if fold(sub) in fold(out.get("reply") or ""):
             why.append(f"reply holds {sub!r}")
+    if "inh" in case:
+        got = {norm_id(t) for t in (out.get("inherited_task_ids") or [])}
+        if set(case["inh"]) - got:
+            why.append(f"missing inherited tasks {sorted(set(case['inh']) - got)}")
+    reply = out.get("reply") or ""
+    if "first" in case:
+        head = fold(reply.strip().split("\n", 1)[0])
+        if fold(case["first"]) not in head:
+            why.append(f"first line lacks {case['first']!r}")
+    visible = html.unescape(re.sub(r"<[^>]+>", "", reply))
+    if "maxlen" in case and len(visible) > case["maxlen"]:
+        why.append(f"reply shows {len(visible)} characters > {case['maxlen']}")
     return why
