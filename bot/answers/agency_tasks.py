@@ -78,9 +78,11 @@ def agency_tasks(ctx: AnswerContext, u: Understanding, today: date, asker: Asker
     blocks: list[str] = []
     task_ids: list[str] = []
     general_ids: list[str] = []
+    inherited: list[str] = []
     for agency_id in targets[:4]:
-        html, direct_ids, group_ids = agency_block(ctx, q, agency_id, today)
+        html, direct_ids, group_ids, taken_ids = agency_block(ctx, q, agency_id, today)
         blocks.append(html)
+        inherited += taken_ids
         task_ids += direct_ids if q.roles else direct_ids + group_ids
         general_ids += group_ids
     task_ids = list(dict.fromkeys(task_ids))
@@ -92,6 +94,7 @@ def agency_tasks(ctx: AnswerContext, u: Understanding, today: date, asker: Asker
         agency_id=targets[0],
         task_ids=task_ids,
         general_task_ids=list(dict.fromkeys(general_ids)),
+        inherited_task_ids=list(dict.fromkeys(inherited)),
         role=q.roles[0] if q.roles else None,
         buttons=item_buttons(task_ids),
     )

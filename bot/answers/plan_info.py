@@ -39,6 +39,26 @@ def _section_part(ctx: AnswerContext, part_id: str) -> list[str]:
     return []
 
 
+def issuer_today(ctx: AnswerContext, today: date) -> str:
+    """What became of the issuing body by `today`, and what the knowledge does not know:
+    no legal status is invented (empty when the issuer still exists)."""
+    meta = ctx.plan.meta
+    timeline = ctx.k.timeline
+    event = timeline.ended(meta.issuer, today)
+    if event is None:
+        return ""
+    holders = ", ".join(ctx.name(a) for a, _, _ in timeline.successors(meta.issuer, today))
+    basis = timeline.basis_text(event)
+    return (
+        f"\nTừ {d(event.date)}, {esc(event.change)}"
+        + (f" (căn cứ: {esc(basis)})" if basis else "")
+        + f"; cơ quan kế thừa {esc(meta.issuer_name)} là <b>{esc(holders)}</b>."
+        f"\nDữ liệu của tôi không ghi văn bản nào bãi bỏ, sửa đổi hay thay thế Kế hoạch"
+        f" {esc(meta.number)}; việc tiếp tục áp dụng kế hoạch do {esc(holders)} quyết định —"
+        " anh/chị nên xác nhận với Văn phòng Ủy ban nhân dân tỉnh."
+    )
+
+
 @register(
     "plan_info",
     reading="thông tin chung của Kế hoạch",
@@ -64,9 +84,11 @@ def plan_info(ctx: AnswerContext, u: Understanding, today: date, asker: Asker | 
         ),
         "effective": lambda: (
             f"Kế hoạch {esc(meta.number)} có hiệu lực từ ngày <b>{d(meta.effective)}</b>."
+            + issuer_today(ctx, today)
         ),
         "issuer": lambda: (
             f"Cơ quan ban hành: <b>{esc(meta.issuer_name)}</b>; người ký: {esc(meta.signer.name)}."
+            + issuer_today(ctx, today)
         ),
         "directive": lambda: (
             f"Kế hoạch {esc(meta.number)} triển khai <b>{esc(directive.label())}</b> của "

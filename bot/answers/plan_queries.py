@@ -18,6 +18,7 @@ from bot.core.reply import Reply, esc
 from bot.nlu.lexicon import phrase_tokens
 from bot.plan.models import ROLE_LABELS, Assignment, Item
 from bot.plan.query import PlanQuery, QueryEngine, Row
+from bot.plan.successions import Inheritance
 
 SHORT = 70  # characters of a task's text on a detail line
 _ROLE_TOKENS = frozenset(t for label in ROLE_LABELS.values() for t in phrase_tokens(label))
@@ -270,7 +271,8 @@ def holders_of(
             for r in shown:
                 part_key = f" (phần {esc(_key(item, r.assignment))})" if multi else ""
                 held = "" if roles else " " + roles_text(r.roles)
-                parts.append(f"<b>{esc(ctx.name(r.agency))}</b>{held}{part_key}")
+                today_name = esc(now_held_by(ctx, r.agency, today))
+                parts.append(f"<b>{esc(ctx.name(r.agency))}</b>{today_name}{held}{part_key}")
             if not roles and q.asked != "count":
                 head = f"Nhiệm vụ {iid}: "
             first = head + ", ".join(dict.fromkeys(parts))
@@ -356,9 +358,12 @@ def deadline_of(
 
 def agency_block(
     ctx: AnswerContext, q: PlanQuery, agency: str, today: date
-) -> tuple[str, list[str], list[str]]:
-    """One agency's items for the query: (html, direct item ids, group item ids)."""
+) -> tuple[str, list[str], list[str], list[str]]:
+    """One agency's items for the query: (html, direct item ids, group item ids, item ids
+    held through an agency it took over from); an agency that has ended says who holds
+    its work today."""
     name = esc(ctx.name(agency))
+    taken, inherited_ids, shared_ids = inherited_lines(ctx, agency, today, q.roles)
     number = esc(ctx.plan.meta.number)
     every = engine(ctx).rows_of(agency)
     rows = [r for r in every if _keeps(r, q)]
@@ -388,11 +393,21 @@ def agency_block(
             lines.append(first)
             if others:
                 lines.append("Các nhiệm vụ có tên cơ quan này: " + _compact(others) + ".")
+        elif taken:  # a body created since the plan: what it took over
+            lines.append(
+                f"<b>{name}</b> không có tên trong Kế hoạch {number} (ban hành năm"
+                f" {ctx.plan.meta.issued.year}); nay thực hiện <b>{len(inherited_ids)}</b>"
+                " nhiệm vụ tiếp nhận từ các cơ quan trước đây:"
+            )
         else:
             lines.append(
                 ("Không. " if q.asked == "yesno" else "")
                 + f"Kế hoạch {number} không giao nhiệm vụ đích danh cho <b>{name}</b>."
             )
+    note = ended_note(ctx, agency, today) or ("" if taken else founded_note(ctx, agency, today))
+    if note:
+        lines.insert(1, note)
+    lines.extend(taken)
     if general:
         groups = list(dict.fromkeys(r.via for r in general if r.via))
         lines.append(
@@ -401,7 +416,8 @@ def agency_block(
             + "."
         )
     lines.extend(details)  # the shared items' line before the details, which may be cut
-    return "\n".join(lines), _items_named(direct), _items_named(general)
+    general_ids = list(dict.fromkeys(_items_named(general) + shared_ids))
+    return "\n".join(lines), _items_named(direct), general_ids, inherited_ids
 
 
 def _general_line(rows: list[Row], today: date) -> str:
@@ -544,3 +560,155 @@ def who_toward(
     return Reply(
         intent, "\n".join(lines), agency=ctx.name(target), task_ids=ids, buttons=item_buttons(ids)
     )
+
+
+# --------------------------------------------------------------------------- today's agencies
+
+
+def _d(day: date) -> str:
+    return f"{day:%d/%m/%Y}"
+
+
+def now_held_by(ctx: AnswerContext, agency: str, today: date) -> str:
+    """ " (nay: Sở Tài chính)" after the name of an agency that has ended by `today`."""
+    timeline = ctx.k.timeline
+    if timeline.exists(agency, today):
+        return ""
+    holders = [a for a, _, _ in timeline.successors(agency, today)]
+    if not holders:
+        return ""
+    shown = ", ".join(ctx.name(a) for a in holders[:3])
+    if len(holders) > 3:
+        shown += f" và {len(holders) - 3} đơn vị khác"
+    return f" (nay: {shown})"
+
+
+def _short(name: str) -> str:
+    """ "xã Vĩnh Hảo" for "Ủy ban nhân dân xã Vĩnh Hảo" in a list of communes."""
+    return name.removeprefix("Ủy ban nhân dân ")
+
+
+def founded_note(ctx: AnswerContext, agency: str, today: date) -> str:
+    """ "Sở Nông nghiệp và Môi trường được thành lập từ 01/03/2025 (…)" for a body created
+    from agencies the plan gives nothing of their own."""
+    for event in ctx.k.timeline.events:
+        if event.date <= today and any(h.agency == agency for h in event.to):
+            return (
+                f"{esc(ctx.name(agency))} tiếp nhận chức năng từ"
+                f" {esc(ctx.agencies_text(event.ends))} từ {_d(event.date)} ({esc(event.change)});"
+                " các cơ quan này không được giao nhiệm vụ riêng trong kế hoạch."
+            )
+    return ""
+
+
+def ended_note(ctx: AnswerContext, agency: str, today: date) -> str:
+    """ "Sở Kế hoạch và Đầu tư không còn từ 01/03/2025 (hợp nhất …); các nhiệm vụ này nay do
+    Sở Tài chính thực hiện (căn cứ: …)." — empty for an agency that exists on `today`."""
+    timeline = ctx.k.timeline
+    event = timeline.ended(agency, today)
+    if event is None:
+        return ""
+    handed = timeline.successors(agency, today)
+    holders = [a for a, _, h in handed if h.items is None or h.items] or [a for a, _, _ in handed]
+    names = ", ".join(_short(ctx.name(a)) for a in holders[:6])
+    if len(holders) > 6:
+        names += f" và {len(holders) - 6} đơn vị khác"
+    basis = timeline.basis_text(event)
+    return (
+        f"{esc(ctx.name(agency))} không còn từ {_d(event.date)} ({esc(event.change)}); các nhiệm vụ"
+        f" này nay do <b>{esc(names)}</b> thực hiện"
+        + (f" (căn cứ: {esc(basis)})." if basis else ".")
+    )
+
+
+def inherited_rows(
+    ctx: AnswerContext, agency: str, today: date, roles: tuple[str, ...] = ()
+) -> list[tuple[Inheritance, list[Row]]]:
+    """The rows an agency holds on `today` through ended agencies it (or a group it belongs
+    to) took work over from, per handover, with the asked roles."""
+    timeline = ctx.k.timeline
+    if not timeline:
+        return []
+    found = timeline.inherited(agency, today)
+    known = ctx.k.agencies.get(agency)
+    for group in known.member_of if known else ():
+        found += timeline.inherited(group, today)
+    out = []
+    for inheritance in found:
+        rows = [
+            r
+            for r in engine(ctx).rows_of(inheritance.predecessor, groups=False)
+            if (inheritance.items is None or r.item.id in inheritance.items)
+            and (not roles or r.has_any(roles))
+        ]
+        if rows:
+            out.append((inheritance, rows))
+    return out
+
+
+def inherited_lines(
+    ctx: AnswerContext, agency: str, today: date, roles: tuple[str, ...] = ()
+) -> tuple[list[str], list[str], list[str]]:
+    """ "Tiếp nhận từ Sở Kế hoạch và Đầu tư (từ 01/03/2025, …): 2.1 (phối hợp), …" per
+    predecessor, the inherited item ids, and those of them taken over from a group
+    ("Ủy ban nhân dân các huyện…": shared items, as a group's are)."""
+    lines: list[str] = []
+    ids: list[str] = []
+    shared: list[str] = []
+    timeline = ctx.k.timeline
+    for inheritance, rows in inherited_rows(ctx, agency, today, roles):
+        event, handover = inheritance.event, inheritance.handover
+        what = f"phần {esc(handover.functions)}; " if handover.functions else ""
+        basis = timeline.basis_text(event)
+        lines.append(
+            f"Tiếp nhận từ <b>{esc(ctx.name(inheritance.predecessor))}</b> ({what}từ"
+            f" {_d(event.date)}"
+            + (f"; căn cứ: {esc(basis)}" if basis else "")
+            + f"): {_compact(rows)}."
+        )
+        ids += _items_named(rows)
+        if ctx.k.agencies[inheritance.predecessor].is_group:
+            shared += _items_named(rows)
+    return lines, list(dict.fromkeys(ids)), list(dict.fromkeys(shared))
+
+
+def issuer_answer(ctx: AnswerContext, agency: str, today: date, intent: str) -> Reply:
+    """ "UBND tỉnh Lâm Đồng có phải thực hiện không?": the body that issued the plan (or
+    succeeded it) is not given items; what the plan asks of it (reports it receives)."""
+    meta = ctx.plan.meta
+    timeline = ctx.k.timeline
+    name = esc(ctx.name(agency))
+    lines: list[str] = []
+    issuer = meta.issuer
+    if agency != issuer and any(a == agency for a, _, _ in timeline.successors(issuer, today)):
+        event = timeline.ended(issuer, today)
+        when = f" từ {_d(event.date)}" if event else ""
+        lines.append(
+            f"<b>{name}</b> kế thừa {esc(meta.issuer_name)}{when} — cơ quan ban hành Kế hoạch"
+            f" {esc(meta.number)}; kế hoạch không giao nhiệm vụ thực hiện cho cơ quan ban hành."
+        )
+    elif agency == issuer:
+        lines.append(
+            f"<b>{name}</b>{esc(now_held_by(ctx, agency, today))} là cơ quan ban hành Kế hoạch"
+            f" {esc(meta.number)}; kế hoạch không giao nhiệm vụ thực hiện cho cơ quan ban hành."
+        )
+    else:
+        return Reply(
+            intent,
+            f"Kế hoạch {esc(meta.number)} không giao nhiệm vụ cho <b>{name}</b>.",
+            agency=ctx.name(agency),
+        )
+    reports = [
+        item.assignment_key(a) if len(item.assignments) > 1 else item.id
+        for item in ctx.plan.items
+        for a in item.assignments
+        if a.reports_to == issuer
+    ]
+    if reports:
+        lines.append("Các cơ quan báo cáo Ủy ban nhân dân tỉnh ở: " + esc(", ".join(reports)) + ".")
+    lines.append(
+        "Tôi không có dữ liệu về văn bản nào của tỉnh Lâm Đồng bãi bỏ hay thay thế kế hoạch này."
+        if timeline.ended(issuer, today)
+        else ""
+    )
+    return Reply(intent, "\n".join(x for x in lines if x), agency=ctx.name(agency))

@@ -6,7 +6,7 @@ from datetime import date
 from typing import TYPE_CHECKING
 
 from bot.answers.context import AnswerContext
-from bot.answers.plan_queries import role_holders
+from bot.answers.plan_queries import issuer_answer, role_holders
 from bot.answers.registry import register
 from bot.core.reply import Reply, esc
 from bot.progress.types import Asker
@@ -17,6 +17,13 @@ if TYPE_CHECKING:
 
 @register("unknown")
 def unknown(ctx: AnswerContext, u: Understanding, today: date, asker: Asker | None) -> Reply:
+    if (
+        u.agency is not None
+        and u.agency.agency.kind == "province"
+        and {"thuc", "nhiem", "lam", "giao"} & set(u.tokens)
+    ):
+        # "UBND tỉnh Lâm Đồng có phải thực hiện không?": the issuer and its successor
+        return issuer_answer(ctx, u.agency.agency.id, today, "agency_tasks")
     if u.cues.asked == "who" and u.entities.roles and len(u.tokens) > 3:
         # "cơ quan nào tổng hợp báo cáo?" (a bare "ai chủ trì?" asks about something said before)
         return role_holders(ctx, tuple(u.entities.roles), today, "search")

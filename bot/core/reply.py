@@ -90,6 +90,8 @@ class Reply:
     agency_id: str | None = None
     task_ids: list[str] = field(default_factory=list)
     general_task_ids: list[str] = field(default_factory=list)
+    # items the agency holds today through an agency it took over from (2025 restructuring)
+    inherited_task_ids: list[str] = field(default_factory=list)
     status: str | None = None
     percent: int | None = None
     note: str | None = None
@@ -115,6 +117,7 @@ class Reply:
             "agency": self.agency,
             "task_ids": list(self.task_ids),
             "general_task_ids": list(self.general_task_ids),
+            "inherited_task_ids": list(self.inherited_task_ids),
             "status": self.status,
             "percent": self.percent,
             "confidence": round(self.confidence, 3),

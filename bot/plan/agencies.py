@@ -20,7 +20,7 @@ from bot.plan.models import Agency
 _CONNECTORS = {"va", "&"}
 _HEADS = {"so", "ban", "van", "vp", "ubnd", "uy", "cong", "huyen", "thi", "thanh", "tp", "tx"}
 _COMPACT_KINDS = {"department", "office", "police", "group"}
-ASSIGNABLE = {"department", "office", "police", "group", "district", "press"}
+ASSIGNABLE = {"department", "office", "police", "group", "district", "press", "commune"}
 FUZZY_CUTOFF = 91.0
 FUZZY_MARGIN = 4.0
 _ALIAS_TOKEN = re.compile(r"[0-9a-z&]+")

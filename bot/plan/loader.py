@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +18,8 @@ from pydantic import BaseModel, ValidationError
 
 from bot.core.yaml_io import compose_yaml, load_yaml_text
 from bot.plan.models import Agency, AgencyFile, Plan
+from bot.plan.successions import SuccessionFile, Timeline
+from bot.plan.successions import check as check_successions
 
 
 class PlanError(Exception):
@@ -30,11 +32,13 @@ class PlanError(Exception):
 
 @dataclass(frozen=True)
 class Knowledge:
-    """A validated plan together with its agency registry."""
+    """A validated plan together with its agency registry and, when the folder has a
+    successions.yaml, the agencies' changes over time."""
 
     plan: Plan
     agencies: dict[str, Agency]
     plan_path: Path
+    timeline: Timeline = field(default_factory=Timeline)
 
 
 def read_yaml(path: Path, error: type[PlanError] | None = None) -> tuple[Any, str]:
@@ -175,10 +179,40 @@ def load_knowledge(plan_path: str | Path, agencies_path: str | Path | None = Non
     agencies = load_agencies(agency_file)
     data, raw = read_yaml(plan_file)
     plan: Plan = validate_model(Plan, data, plan_file, raw)
+    succession_file = agency_file.with_name("successions.yaml")
+    timeline = Timeline()
+    if succession_file.is_file():
+        timeline = load_successions(succession_file, agencies, plan)
     problems = _cross_check(plan, agencies, plan_file, raw, agency_file)
     if problems:
         raise PlanError(problems)
-    return Knowledge(plan=plan, agencies=agencies, plan_path=plan_file)
+    return Knowledge(plan=plan, agencies=agencies, plan_path=plan_file, timeline=timeline)
+
+
+def load_successions(path: Path, agencies: dict[str, Agency], plan: Plan | None) -> Timeline:
+    """Read successions.yaml: its agencies join `agencies` (ids must be new), its events are
+    checked against them and the plan; PlanError lists every problem."""
+    data, raw = read_yaml(path)
+    loaded: SuccessionFile = validate_model(SuccessionFile, data, path, raw)
+    problems = []
+    for i, agency in enumerate(loaded.agencies):
+        if agency.id in agencies:
+            problems.append(
+                f"{where(path, raw, ('agencies', i, 'id'))}: id cơ quan '{agency.id}' đã có trong"
+                " danh mục; mỗi cơ quan cần một id riêng"
+            )
+        agencies[agency.id] = agency
+    for i, agency in enumerate(loaded.agencies):
+        for j, group in enumerate(agency.member_of):
+            if group not in agencies or not agencies[group].is_group:
+                problems.append(
+                    f"{where(path, raw, ('agencies', i, 'member_of', j))}: nhóm '{group}'"
+                    " không có trong danh mục"
+                )
+    problems += check_successions(loaded, agencies, plan, lambda loc: where(path, raw, loc))
+    if problems:
+        raise PlanError(problems)
+    return Timeline(loaded.events, dict(loaded.legal_refs))
 
 
 def _cross_check(

@@ -37,6 +37,7 @@ AgencyKind = Literal[
     "central",
     "press",
     "mass_org",
+    "commune",
 ]
 
 

@@ -64,6 +64,7 @@ def test_ask_json_contract_keeps_its_keys(brain: Brain) -> None:
         "agency",
         "task_ids",
         "general_task_ids",
+        "inherited_task_ids",
         "status",
         "percent",
         "confidence",
