@@ -212,7 +212,8 @@ def load_successions(path: Path, agencies: dict[str, Agency], plan: Plan | None)
     problems += check_successions(loaded, agencies, plan, lambda loc: where(path, raw, loc))
     if problems:
         raise PlanError(problems)
-    return Timeline(loaded.events, dict(loaded.legal_refs))
+    created = frozenset(a.id for a in loaded.agencies if a.kind != "central")
+    return Timeline(loaded.events, dict(loaded.legal_refs), created)
 
 
 def _cross_check(

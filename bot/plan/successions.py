@@ -67,14 +67,25 @@ class Timeline:
     """The succession events of a knowledge folder, queried by day."""
 
     def __init__(
-        self, events: tuple[Succession, ...] = (), legal_refs: dict[str, LegalRef] | None = None
+        self,
+        events: tuple[Succession, ...] = (),
+        legal_refs: dict[str, LegalRef] | None = None,
+        new_agencies: frozenset[str] = frozenset(),
     ):
         self.events = tuple(sorted(events, key=lambda e: e.date))
         self.legal_refs = legal_refs or {}
         self._ended_by: dict[str, Succession] = {}
+        # a body the restructuring created exists from the first event handing it work
+        self._since: dict[str, dt.date] = {}
         for event in self.events:
             for agency in event.ends:
                 self._ended_by.setdefault(agency, event)
+            for handover in event.to:
+                if handover.agency in new_agencies:
+                    self._since.setdefault(handover.agency, event.date)
+        for agency in new_agencies - set(self._since):
+            # not handed work directly (a group's member): from the last event on
+            self._since[agency] = self.events[-1].date if self.events else dt.date.min
 
     def __bool__(self) -> bool:
         return bool(self.events)
@@ -85,7 +96,13 @@ class Timeline:
         return event if event is not None and event.date <= day else None
 
     def exists(self, agency_id: str, day: dt.date) -> bool:
-        return self.ended(agency_id, day) is None
+        """Not ended by `day`, and (for a body created since the plan) already created."""
+        since = self._since.get(agency_id)
+        return self.ended(agency_id, day) is None and (since is None or since <= day)
+
+    def since(self, agency_id: str) -> dt.date | None:
+        """The day a body created by the restructuring began; None for the plan's own."""
+        return self._since.get(agency_id)
 
     def successors(self, agency_id: str, day: dt.date) -> list[tuple[str, Succession, Handover]]:
         """Who holds the ended agency's work on `day`, following later events (a handover to
