@@ -9,6 +9,7 @@ Targets (issue 3): start-up < 0.5 s, p99 < 2 ms on the 2-core machine.
 from __future__ import annotations
 
 import argparse
+import gc
 import statistics
 import sys
 import time
@@ -53,6 +54,8 @@ def main() -> int:
     t1 = time.perf_counter()
     brain = Brain(load_knowledge(ROOT / "knowledge" / "plan.yaml"))
     t_build = time.perf_counter() - t1
+    gc.collect()
+    gc.freeze()  # as run_bot does once start-up is built (bot/telegram/app.py settle_heap)
     msgs = messages()
     # first pass cold (caches empty), then warm passes
     timings: list[float] = []

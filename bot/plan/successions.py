@@ -10,6 +10,7 @@ an agency taking over after it ended) as located Vietnamese lines.
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 from dataclasses import dataclass
 from typing import Any
@@ -75,6 +76,9 @@ class Timeline:
         self.events = tuple(sorted(events, key=lambda e: e.date))
         self.legal_refs = legal_refs or {}
         self._ended_by: dict[str, Succession] = {}
+        self._dates = [e.date for e in self.events]
+        self._successors: dict[tuple[str, int], list[tuple[str, Succession, Handover]]] = {}
+        self._inherited: dict[tuple[str, int], list[Inheritance]] = {}
         # a body the restructuring created exists from the first event handing it work
         self._since: dict[str, dt.date] = {}
         for event in self.events:
@@ -104,7 +108,19 @@ class Timeline:
         """The day a body created by the restructuring began; None for the plan's own."""
         return self._since.get(agency_id)
 
+    def _epoch(self, day: dt.date) -> int:
+        """How many events have happened by `day`: answers are the same within an epoch."""
+        return bisect.bisect_right(self._dates, day)
+
     def successors(self, agency_id: str, day: dt.date) -> list[tuple[str, Succession, Handover]]:
+        key = (agency_id, self._epoch(day))
+        if key not in self._successors:
+            self._successors[key] = self._find_successors(agency_id, day)
+        return self._successors[key]
+
+    def _find_successors(
+        self, agency_id: str, day: dt.date
+    ) -> list[tuple[str, Succession, Handover]]:
         """Who holds the ended agency's work on `day`, following later events (a handover to
         an agency that has ended in turn goes on to its successors)."""
         out: list[tuple[str, Succession, Handover]] = []
@@ -126,6 +142,12 @@ class Timeline:
     def inherited(self, agency_id: str, day: dt.date) -> list[Inheritance]:
         """The ended agencies whose work `agency_id` holds on `day` (directly or along a
         chain), in the order of the events."""
+        key = (agency_id, self._epoch(day))
+        if key not in self._inherited:
+            self._inherited[key] = self._find_inherited(agency_id, day)
+        return list(self._inherited[key])
+
+    def _find_inherited(self, agency_id: str, day: dt.date) -> list[Inheritance]:
         out: list[Inheritance] = []
         for event in self.events:
             if event.date > day:
