@@ -7,6 +7,7 @@ the brain (`bot.brain`) or the service it needs.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 
@@ -61,7 +62,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         "reminders": cli.cmd_reminders,
         "backup": cli.cmd_backup,
     }[args.command]
-    return handler(args)
+    try:
+        return handler(args)
+    except BrokenPipeError:
+        # `ask --json < questions.txt | head`: the reader left; stop quietly (Python's
+        # advice: point stdout at devnull so the interpreter's final flush cannot fail)
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
 
 
 if __name__ == "__main__":

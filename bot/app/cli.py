@@ -104,6 +104,17 @@ def _conversation_store(settings: Settings, today: date) -> ConversationStore:
     return InMemoryConversationStore(FixedClock(today, settings.tz))
 
 
+def stdin_lines() -> list[str]:
+    """Standard input as messages: one per `\n`-terminated line (a U+2028, U+0085 or form
+    feed inside a message stays in it, unlike `str.splitlines`); bytes that are not UTF-8
+    are replaced, never a traceback."""
+    text = sys.stdin.buffer.read().decode("utf-8", errors="replace")
+    lines = text.split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()  # the newline that ends the last line
+    return [line.removesuffix("\r") for line in lines]
+
+
 def cmd_ask(args: argparse.Namespace) -> int:
     """`ask [--json] [--today D] [--conversation] [MESSAGE]`: the brain's reply to each
     message. With `--conversation`, stdin holds conversations of one private chat: each
@@ -116,7 +127,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
         brain = _brain(settings, conversations=store)
     except (ConfigError, PlanError) as exc:
         return _fail(str(exc))
-    messages = [" ".join(args.message)] if args.message else sys.stdin.read().splitlines()
+    messages = [" ".join(args.message)] if args.message else stdin_lines()
     out = sys.stdout
     number = 1  # of the conversation: its chat key
     for message in messages:

@@ -111,7 +111,7 @@ class Reply:
         return split_html(self.html, limit)
 
     def to_json(self) -> dict[str, Any]:
-        """The `ask --json` contract (see shared/eval/README.md)."""
+        """The `ask --json` contract (docs/ask-contract.md)."""
         return {
             "intent": self.intent,
             "agency": self.agency,

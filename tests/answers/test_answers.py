@@ -567,3 +567,38 @@ async def test_progress_questions_are_queries_over_the_stored_progress(tmp_path:
     assert home.agency == "Sở Nội vụ"
     assert home.plain.splitlines()[0].startswith("Sở Nội vụ đã báo cáo 1/")
     assert "• 2.4: hoàn thành" in home.plain
+
+
+def test_ask_reads_one_message_per_line_whatever_the_separators_inside(tmp_path: Path) -> None:
+    """U+2028, U+0085 and form feed inside a message keep it one message (issue 16):
+    three lines in, three answers out, each for its own question."""
+    stdin = "ai ký kế hoạch\nnhiệm vụ 2.4\u2028hạn khi nào\nnhiệm vụ 6\x85\x0c xem\r\n"
+    result = run_ask(tmp_path, stdin=stdin)
+    assert result.returncode == 0, result.stderr
+    answers = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [a["intent"] for a in answers][:1] == ["plan_info"]
+    assert len(answers) == 3
+    assert answers[1]["task_ids"] == ["2.4"] and answers[2]["task_ids"][:1] == ["6"]
+
+
+def test_ask_into_a_closed_pipe_ends_quietly(tmp_path: Path) -> None:
+    """`ask --json < questions.txt | head -1`: no BrokenPipeError traceback."""
+    questions = tmp_path / "q.txt"
+    questions.write_text("Sở Nội vụ phải làm gì\n" * 400, encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if k not in ("TELEGRAM_BOT_TOKEN", "DATABASE_URL")}
+    env["DATABASE_URL"] = f"sqlite:///{tmp_path / 'planbot.db'}"
+    ask = subprocess.Popen(
+        [sys.executable, "-m", "bot", "ask", "--json"],
+        cwd=ROOT,
+        env=env,
+        stdin=questions.open("rb"),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert ask.stdout is not None and ask.stderr is not None
+    first = ask.stdout.readline()
+    ask.stdout.close()  # the reader leaves, as `head -1` does
+    err = ask.stderr.read().decode()
+    assert ask.wait(timeout=60) == 0
+    assert json.loads(first)["intent"] == "agency_tasks"
+    assert "Traceback" not in err and "BrokenPipe" not in err
