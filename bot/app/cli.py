@@ -74,6 +74,8 @@ def cmd_check_plan(args: argparse.Namespace) -> int:
         return _fail(str(exc))
     except PlanError as exc:
         return _fail(f"Kế hoạch không hợp lệ ({len(exc.problems)} lỗi):\n" + str(exc))
+    for note in knowledge.notes:
+        print(f"Lưu ý: {note}")
     print(plan_summary(knowledge))
     return 0
 

@@ -12,8 +12,6 @@ key, as the plan loader's errors do.
 
 from __future__ import annotations
 
-import types
-import typing
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
@@ -21,7 +19,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from bot.nlu.slots import SLOTS
-from bot.plan.loader import PlanError, read_yaml, validate_model, where
+from bot.plan.loader import PlanError, read_yaml, validate_model, vietnamese_wording, where
 
 INTENTS_DIR = Path(__file__).resolve().parent.parent.parent / "intents" / "vi"  # the default
 REGISTRY_FILE = "registry.yaml"  # in the parent of the language folder
@@ -141,77 +139,9 @@ class ConversationFile(_Strict):
     list_words: Phrases = ()  # «trong danh sách»: «số 3 trong danh sách» is a place
 
 
-# --------------------------------------------------------------------------- errors
-
-
-def _unwrap(tp: Any) -> Any:
-    """`tp` without Annotated[…] and Optional."""
-    while True:
-        origin = typing.get_origin(tp)
-        if origin is typing.Annotated:
-            tp = typing.get_args(tp)[0]
-        elif origin in (typing.Union, types.UnionType):
-            tp = next(a for a in typing.get_args(tp) if a is not type(None))
-        else:
-            return tp
-
-
-def _model_at(model: Any, loc: tuple[Any, ...]) -> Any:
-    """The pydantic model at `loc` inside `model`, or None."""
-    current: Any = model
-    for key in loc:
-        current = _unwrap(current)
-        if isinstance(current, type) and issubclass(current, BaseModel):
-            field = current.model_fields.get(str(key))
-            if field is None:
-                return None
-            current = field.annotation
-        else:
-            args = typing.get_args(current)
-            if not args:
-                return None
-            current = args[1] if typing.get_origin(current) is dict else args[0]
-    current = _unwrap(current)
-    return current if isinstance(current, type) and issubclass(current, BaseModel) else None
-
-
-def _wording_for(model: type[BaseModel]) -> Any:
-    def wording(err: dict[str, Any]) -> str:
-        kind, loc = err["type"], tuple(err["loc"])
-        key = loc[-1] if loc else ""
-        if kind == "extra_forbidden":
-            parent = _model_at(model, loc[:-1])
-            allowed = ", ".join(parent.model_fields) if parent else ""
-            return f"khóa '{key}' không có trong khuôn dạng" + (
-                f"; các khóa hợp lệ: {allowed}" if allowed else ""
-            )
-        if kind == "missing":
-            return f"thiếu khóa bắt buộc '{key}'"
-        if kind.startswith("float") or kind.startswith("int"):
-            return f"giá trị {err.get('input')!r} phải là một số"
-        if kind == "string_type":
-            return (
-                f"giá trị {err.get('input')!r} phải là chữ (đặt trong ngoặc kép nếu YAML hiểu"
-                " nhầm thành số, true/false hay null)"
-            )
-        if kind == "string_pattern_mismatch":
-            return f"'{err.get('input')}' không đúng dạng: chỉ chữ thường không dấu, số và '_'"
-        if kind in ("list_type", "tuple_type"):
-            return "phải là một danh sách, ví dụ [a, b]"
-        if kind in ("dict_type", "model_type", "model_attributes_type"):
-            return "phải là một bảng «khóa: giá trị»"
-        if kind == "too_short":
-            return "danh sách không được rỗng"
-        if kind in ("greater_than_equal", "less_than_equal"):
-            return f"giá trị {err.get('input')!r} nằm ngoài khoảng cho phép ({err['msg']})"
-        return str(err["msg"]).removeprefix("Value error, ")
-
-    return wording
-
-
 def _load(model: type[BaseModel], path: Path) -> tuple[Any, str]:
     data, raw = read_yaml(path, IntentError)
-    return validate_model(model, data, path, raw, IntentError, _wording_for(model)), raw
+    return validate_model(model, data, path, raw, IntentError, vietnamese_wording(model)), raw
 
 
 def load_lists(path: Path) -> ListsFile:

@@ -11,7 +11,7 @@ import calendar
 from datetime import date
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 DeadlineKind = Literal["recurring", "quarter", "date", "yearly", "event", "none"]
 
@@ -34,7 +34,7 @@ def quarter_end(quarter: int, year: int) -> date:
 class Deadline(BaseModel):
     """A deadline as the plan writes it (`text`) plus its machine-readable form."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
     kind: DeadlineKind
     text: str
@@ -42,8 +42,21 @@ class Deadline(BaseModel):
     year: int | None = None
     day: int | None = None
     month: int | None = None
-    on: date | None = None
+    # a fixed date: `date: 2024-03-15` in the YAML (the old key `on`, which YAML 1.1 reads
+    # as true, is still read: see `_old_key`)
+    on: date | None = Field(default=None, alias="date")
     event: str | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _old_key(cls, data: object) -> object:
+        """`on: 2024-03-15` (the key before it was renamed `date`; unquoted, YAML reads it as
+        the boolean true) is read as `date`; the loader notes it for `check-plan`."""
+        if isinstance(data, dict) and (True in data or "on" in data):
+            data = dict(data)
+            value = data.pop(True, data.pop("on", None))
+            data.setdefault("date", value)
+        return data
 
     @model_validator(mode="after")
     def _check_fields(self) -> Deadline:
@@ -54,7 +67,7 @@ class Deadline(BaseModel):
                 raise ValueError("thời hạn kiểu 'quarter' cần 'quarter' (1-4) và 'year'")
         elif self.kind == "date":
             if self.on is None:
-                raise ValueError("thời hạn kiểu 'date' cần 'on' (YYYY-MM-DD)")
+                raise ValueError("thời hạn kiểu 'date' cần 'date' (YYYY-MM-DD)")
         elif self.kind == "yearly":
             if self.day is None or self.month is None:
                 raise ValueError("thời hạn kiểu 'yearly' cần 'day' và 'month'")

@@ -7,6 +7,8 @@ plan of the same shape can be written by hand and checked with
 
 from __future__ import annotations
 
+import types
+import typing
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -16,7 +18,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from bot.core.yaml_io import compose_yaml, load_yaml_text
+from bot.core.yaml_io import compose_yaml, load_yaml_text, load_yaml_text_dates_as_text
 from bot.plan.models import Agency, AgencyFile, Plan
 from bot.plan.successions import SuccessionFile, Timeline
 from bot.plan.successions import check as check_successions
@@ -39,6 +41,8 @@ class Knowledge:
     agencies: dict[str, Agency]
     plan_path: Path
     timeline: Timeline = field(default_factory=Timeline)
+    # what `check-plan` should point out though the plan loads (an old key read as the new)
+    notes: tuple[str, ...] = ()
 
 
 def read_yaml(path: Path, error: type[PlanError] | None = None) -> tuple[Any, str]:
@@ -52,7 +56,10 @@ def read_yaml(path: Path, error: type[PlanError] | None = None) -> tuple[Any, st
     except (OSError, UnicodeDecodeError) as exc:
         raise error([f"{path}: không đọc được tệp ({exc})"]) from exc
     try:
-        data = load_yaml_text(raw)
+        try:
+            data = load_yaml_text(raw)
+        except ValueError:  # an impossible date ("2023-02-31"): let the model say where
+            data = load_yaml_text_dates_as_text(raw)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f":{mark.line + 1}" if mark is not None else ""
@@ -113,6 +120,86 @@ def where(path: Path, raw: str, loc: tuple[Any, ...]) -> str:
 ErrorWording = Callable[[dict[str, Any]], str]
 
 
+def _unwrap(tp: Any) -> Any:
+    """`tp` without Annotated[…] and Optional."""
+    while True:
+        origin = typing.get_origin(tp)
+        if origin is typing.Annotated:
+            tp = typing.get_args(tp)[0]
+        elif origin in (typing.Union, types.UnionType):
+            tp = next(a for a in typing.get_args(tp) if a is not type(None))
+        else:
+            return tp
+
+
+def _model_at(model: Any, loc: tuple[Any, ...]) -> Any:
+    """The pydantic model at `loc` inside `model`, or None."""
+    current: Any = model
+    for key in loc:
+        current = _unwrap(current)
+        if isinstance(current, type) and issubclass(current, BaseModel):
+            field = current.model_fields.get(str(key))
+            if field is None:
+                return None
+            current = field.annotation
+        else:
+            args = typing.get_args(current)
+            if not args:
+                return None
+            current = args[1] if typing.get_origin(current) is dict else args[0]
+    current = _unwrap(current)
+    return current if isinstance(current, type) and issubclass(current, BaseModel) else None
+
+
+def vietnamese_wording(model: type[BaseModel]) -> ErrorWording:
+    """pydantic's complaints about `model`, said in Vietnamese with what to write instead."""
+
+    def wording(err: dict[str, Any]) -> str:
+        kind, loc = err["type"], tuple(err["loc"])
+        key = loc[-1] if loc else ""
+        if kind == "extra_forbidden":
+            parent = _model_at(model, loc[:-1])
+            allowed = ", ".join(parent.model_fields) if parent else ""
+            return f"khóa '{key}' không có trong khuôn dạng" + (
+                f"; các khóa hợp lệ: {allowed}" if allowed else ""
+            )
+        if kind == "missing":
+            return f"thiếu khóa bắt buộc '{key}'"
+        if kind.startswith("float") or kind.startswith("int"):
+            return f"giá trị {err.get('input')!r} phải là một số"
+        if kind == "string_type":
+            return (
+                f"giá trị {err.get('input')!r} phải là chữ (đặt trong ngoặc kép nếu YAML hiểu"
+                " nhầm thành số, true/false hay null)"
+            )
+        if kind == "string_pattern_mismatch":
+            return f"'{err.get('input')}' không đúng dạng: chỉ chữ thường không dấu, số và '_'"
+        if kind in ("list_type", "tuple_type"):
+            return "phải là một danh sách, ví dụ [a, b]"
+        if kind in ("dict_type", "model_type", "model_attributes_type"):
+            return "phải là một bảng «khóa: giá trị»"
+        if kind == "too_short":
+            return "danh sách không được rỗng"
+        if kind in ("greater_than_equal", "less_than_equal", "greater_than", "less_than"):
+            bound = next(iter((err.get("ctx") or {}).values()), "")
+            return f"giá trị {err.get('input')!r} nằm ngoài khoảng cho phép (giới hạn {bound})"
+        if kind.startswith("date") or kind.startswith("datetime"):
+            return f"ngày {err.get('input')!r} không hợp lệ hoặc không có thật; viết YYYY-MM-DD, ví dụ 2023-06-30"
+        if kind == "literal_error":
+            expected = (err.get("ctx") or {}).get("expected", "")
+            expected = str(expected).replace(" or ", ", ")
+            return f"giá trị {err.get('input')!r} không được chấp nhận; chọn một trong: {expected}"
+        if kind.startswith("bool"):
+            return f"giá trị {err.get('input')!r} phải là true hoặc false"
+        if kind == "value_error":
+            return str(err["msg"]).removeprefix("Value error, ")
+        if kind == "assertion_error":
+            return str(err["msg"]).removeprefix("Assertion failed, ")
+        return f"giá trị {err.get('input')!r} không hợp lệ ở đây"
+
+    return wording
+
+
 def validate_model(
     model: type[BaseModel],
     data: Any,
@@ -137,7 +224,7 @@ def validate_model(
             loc = tuple(
                 k for k in err["loc"] if not (isinstance(k, str) and k.startswith("function"))
             )
-            msg = wording(dict(err)) if wording else err["msg"].removeprefix("Value error, ")
+            msg = (wording or vietnamese_wording(model))(dict(err))
             problems.append(f"{where(path, raw, loc)}: {msg}")
         raise (error or PlanError)(problems) from exc
 
@@ -186,7 +273,29 @@ def load_knowledge(plan_path: str | Path, agencies_path: str | Path | None = Non
     problems = _cross_check(plan, agencies, plan_file, raw, agency_file)
     if problems:
         raise PlanError(problems)
-    return Knowledge(plan=plan, agencies=agencies, plan_path=plan_file, timeline=timeline)
+    notes = tuple(
+        f"{where(plan_file, raw, loc)}: khóa 'on' nay là 'date' (YAML đọc chữ on không có"
+        " ngoặc kép là true); đã đọc như 'date' — anh/chị nên đổi thành date: YYYY-MM-DD"
+        for loc in _old_date_keys(data)
+    )
+    return Knowledge(
+        plan=plan, agencies=agencies, plan_path=plan_file, timeline=timeline, notes=notes
+    )
+
+
+def _old_date_keys(data: Any, loc: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    """Where a deadline still uses the old key `on` (read by YAML as the boolean true)."""
+    found: list[tuple[Any, ...]] = []
+    if isinstance(data, dict):
+        if loc and loc[-1] == "deadline" and (True in data or "on" in data):
+            found.append(loc)
+        for key, value in data.items():
+            if isinstance(key, str):
+                found += _old_date_keys(value, (*loc, key))
+    elif isinstance(data, list):
+        for i, value in enumerate(data):
+            found += _old_date_keys(value, (*loc, i))
+    return found
 
 
 def load_successions(path: Path, agencies: dict[str, Agency], plan: Plan | None) -> Timeline:

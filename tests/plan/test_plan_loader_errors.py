@@ -12,6 +12,7 @@ import os
 import re
 import subprocess
 import sys
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -507,3 +508,58 @@ def test_env_values_are_read(clean_env: pytest.MonkeyPatch, tmp_path: Path) -> N
     assert settings.database_url == f"sqlite:///{tmp_path / 'x.db'}"
     assert settings.plan_path == tmp_path / "plan.yaml"
     assert settings.timezone == "Asia/Bangkok"
+
+
+# --------------------------------------------------------------------------- dates and wording
+
+ENGLISH = ("Input should", "Extra inputs", "Field required", "valid date", "permitted")
+
+
+@pytest.mark.parametrize("bad", ["2023-02-31", "2023-13-10", "2023-00-05"])
+def test_an_impossible_date_is_one_located_vietnamese_line(tmp_path: Path, bad: str) -> None:
+    plan, line = broken_plan(tmp_path, "issued: 2023-01-10", f"issued: {bad}")
+    problem = at_line(problems_of(plan), plan, line)
+    assert bad in problem and "không có thật" in problem
+    result = run_bot("check-plan", str(plan))
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr + result.stdout
+    assert f"{plan}:{line}" in result.stderr + result.stdout
+
+
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        ('  number: "91/KH-UBND"', '  number: "91/KH-UBND"\n  bogus: 1'),
+        ('{kind: recurring, text: "Thường xuyên"}', '{kind: sometimes, text: "Thường xuyên"}'),
+        ("issued: 2023-01-10", "issued: [2023]"),
+        (
+            '{kind: quarter, text: "Trong quý II/2023", quarter: 2, year: 2023}',
+            '{kind: quarter, text: "Trong quý II/2023", quarter: 2, year: "năm nay"}',
+        ),
+    ],
+)
+def test_validation_messages_are_vietnamese(tmp_path: Path, old: str, new: str) -> None:
+    plan, _ = broken_plan(tmp_path, old, new)
+    for problem in problems_of(plan):
+        assert not any(word in problem for word in ENGLISH), problem
+        assert str(plan) in problem
+
+
+def test_a_fixed_date_is_written_date_and_the_old_key_still_reads(tmp_path: Path) -> None:
+    recurring = 'deadline: {kind: recurring, text: "Thường xuyên"}'
+    plan, _ = broken_plan(
+        tmp_path, recurring, 'deadline: {kind: date, text: "Ngày 30/6/2024", date: 2024-06-30}'
+    )
+    knowledge = load_knowledge(plan)
+    assert knowledge.plan.items[0].assignments[0].deadline.single_due() == date(2024, 6, 30)
+    assert knowledge.notes == ()
+    # the old key `on` (YAML 1.1 reads it as true) is read, with a note check-plan prints
+    old, line = broken_plan(
+        tmp_path, recurring, 'deadline: {kind: date, text: "Ngày 30/6/2024", on: 2024-06-30}'
+    )
+    knowledge = load_knowledge(old)
+    assert knowledge.plan.items[0].assignments[0].deadline.single_due() == date(2024, 6, 30)
+    (note,) = knowledge.notes
+    assert note.startswith(f"{old}:{line}") and "'date'" in note
+    result = run_bot("check-plan", str(old))
+    assert result.returncode == 0 and "Lưu ý:" in result.stdout and "'date'" in result.stdout
