@@ -258,12 +258,13 @@ def holders_of(
             )
         else:
             multi = len(item.assignments) > 1
-            if not roles:
+            if not roles and q.asked != "count":  # "ai làm?": who leads; "mấy cơ quan": all
                 rows = [r for r in rows if r.leads] or rows
             named = [r for r in rows if not ctx.k.agencies[r.agency].is_group]
             groups = [r for r in rows if ctx.k.agencies[r.agency].is_group]
             if q.asked == "count" and named:
-                head = f"<b>{len(named) or len(groups)}</b> cơ quan {roles_text(roles) or 'thực hiện'} ở nhiệm vụ {iid}: "
+                doing = roles_text(roles) or "có tên"
+                head = f"<b>{len(named)}</b> cơ quan {doing} ở nhiệm vụ {iid}: "
             else:
                 head = f"{label} nhiệm vụ {iid}: "
             shown = named or groups
@@ -275,6 +276,8 @@ def holders_of(
                 parts.append(f"<b>{esc(ctx.name(r.agency))}</b>{today_name}{held}{part_key}")
             if not roles and q.asked != "count":
                 head = f"Nhiệm vụ {iid}: "
+            if not roles and q.asked == "count":
+                parts = [f"{esc(ctx.name(r.agency))} ({roles_text(r.roles)})" for r in shown]
             first = head + ", ".join(dict.fromkeys(parts))
             if named and groups:
                 first += "; cùng " + esc(ctx.agencies_text(r.agency for r in groups))
@@ -444,6 +447,20 @@ def _keeps(row: Row, q: PlanQuery) -> bool:
     return not (q.deadline and not q.deadline.dues(row.assignment.deadline))
 
 
+def _shares_by_item(ctx: AnswerContext, rows: list[Row]) -> str:
+    """ "2.4 (Sở Nội vụ chủ trì, thực hiện; Sở Tài chính phối hợp), 6 (…)"."""
+    per_item = []
+    for item_id in _items_named(rows):
+        shares = "; ".join(
+            f"{esc(ctx.name(r.agency))} {roles_text(r.roles)}"
+            + (f" ({esc(_key(r.item, r.assignment))})" if len(r.item.assignments) > 1 else "")
+            for r in rows
+            if r.item.id == item_id
+        )
+        per_item.append(f"<b>{esc(item_id)}</b> ({shares})")
+    return ", ".join(per_item)
+
+
 def joint_items(ctx: AnswerContext, q: PlanQuery, today: date) -> Reply:
     """Several agencies together: the items all of them take part in ("A và B"), or those
     where A coordinates with B ("A phối hợp với B")."""
@@ -466,7 +483,14 @@ def joint_items(ctx: AnswerContext, q: PlanQuery, today: date) -> Reply:
                 + "."
             )
         else:
+            together = eng.select(
+                PlanQuery(agencies=(agency, q.partner), join="all", groups=False)
+            ).rows
             first = f"<b>{a_name}</b> không {verb} với <b>{b_name}</b> ở nhiệm vụ nào."
+            if together:  # they do work together, in other roles: say which
+                ids = _items_named(together)
+                first += f" Hai cơ quan cùng có tên ở: {_shares_by_item(ctx, together)}."
+                rows = together
         lines = [first, *_detail_lines(ctx, rows, today, 4)]
         return Reply(
             "agency_tasks",
@@ -489,16 +513,7 @@ def joint_items(ctx: AnswerContext, q: PlanQuery, today: date) -> Reply:
     names = " và ".join(f"<b>{esc(ctx.name(a))}</b>" for a in q.agencies)
     ids = sel.item_ids
     if ids:
-        per_item = []
-        for item_id in ids:
-            shares = "; ".join(
-                f"{esc(ctx.name(r.agency))} {roles_text(r.roles)}"
-                + (f" ({esc(_key(r.item, r.assignment))})" if len(r.item.assignments) > 1 else "")
-                for r in sel.rows
-                if r.item.id == item_id
-            )
-            per_item.append(f"<b>{esc(item_id)}</b> ({shares})")
-        first = f"{names} cùng có tên ở {len(ids)} nhiệm vụ: " + ", ".join(per_item) + "."
+        first = f"{names} cùng có tên ở {len(ids)} nhiệm vụ: {_shares_by_item(ctx, sel.rows)}."
     else:
         first = f"{names} không cùng có tên ở nhiệm vụ nào."
     lines = [first]
@@ -554,9 +569,16 @@ def who_toward(
     parts = "; ".join(
         f"<b>{esc(ctx.name(r.agency))}</b> ({esc(_key(r.item, r.assignment))})" for r in rows
     )
-    first = f"{label.capitalize()} {esc(ctx.name(target)).lower()}: {parts}."
+    target_name = ctx.name(target)
+    if target_name.startswith("Các "):
+        target_name = "c" + target_name[1:]  # "chỉ đạo các cơ quan báo chí"
+    if roles == ("phoi_hop",):
+        first = f"Cơ quan phối hợp với {esc(target_name)}: {parts}."
+    else:
+        first = f"{label.capitalize()} {esc(target_name)}: {parts}."
     ids = _items_named(rows)
-    lines = [first, *_detail_lines(ctx, rows, today, 3)]
+    unique = list({id(r.assignment): r for r in rows}.values())
+    lines = [first, *_detail_lines(ctx, unique, today, 3)]
     return Reply(
         intent, "\n".join(lines), agency=ctx.name(target), task_ids=ids, buttons=item_buttons(ids)
     )
