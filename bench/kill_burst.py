@@ -76,6 +76,8 @@ for _path in (ROOT, ROOT / "tests", ROOT / "tests" / "auxil"):
 
 from fake_bot_api import FakeBotApi  # noqa: E402
 
+from bot.storage.inbox import inbox_path  # noqa: E402
+
 TOKEN = "424242:BenchTokenNotARealOne-0123456789abcdef"
 ADMIN_ID = 900_001
 PLAN = ROOT / "knowledge" / "plan.yaml"
@@ -254,8 +256,9 @@ class Bot:
 
 
 def open_inbox(db: Path) -> list[int]:
-    """The update ids stored but not yet handled (the bot is not running)."""
-    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    """The update ids stored but not yet handled (the bot is not running); the inbox is
+    the file beside the database (`bot.storage.inbox.inbox_path`)."""
+    conn = sqlite3.connect(f"file:{inbox_path(db)}?mode=ro", uri=True)
     try:
         rows = conn.execute("SELECT update_id FROM update_inbox WHERE handled_at IS NULL")
         return [int(r[0]) for r in rows]
@@ -267,7 +270,7 @@ async def watch_inbox(db: Path, ids: list[int], bot: Bot, start: Start) -> None:
     """Note when every update in `ids` is handled (polled read-only while the bot runs)."""
     if not ids:
         return
-    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=1.0)
+    conn = sqlite3.connect(f"file:{inbox_path(db)}?mode=ro", uri=True, timeout=1.0)
     marks = ",".join("?" * len(ids))
     query = f"SELECT COUNT(*) FROM update_inbox WHERE handled_at IS NULL AND update_id IN ({marks})"
     try:

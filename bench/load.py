@@ -707,6 +707,14 @@ def print_result(result: Result) -> None:
             f" p99 {bot['writer_commit_p99_ms']} ms, max {bot['writer_commit_max_ms']} ms;"
             f" loop lag p99 {bot.get('loop_lag_p99_ms')} ms, max {bot.get('loop_lag_max_ms')} ms"
         )
+    if "inbox_writer_batches" in bot:
+        jobs, batches = bot["inbox_writer_jobs"], bot["inbox_writer_batches"]
+        print(
+            f"  inbox writer (its own file): {batches} transactions, {jobs} jobs"
+            f" (largest {bot['inbox_writer_largest_batch']}); BEGIN → COMMIT p50"
+            f" {bot['inbox_writer_commit_p50_ms']} ms, p99 {bot['inbox_writer_commit_p99_ms']} ms,"
+            f" max {bot['inbox_writer_commit_max_ms']} ms"
+        )
     split = result.split_ms
     if split:
         print(

@@ -16,7 +16,8 @@ of file (or a line arrives), or after `--deadline` seconds whatever happens, and
 (getrusage, stdlib; the loop lag is how late a 20 ms sleeper wakes: p99 and the worst
 stall; the writer's transactions from "ready" to the bot's exit: batches, jobs, and
 p50/p99/max of BEGIN → COMMIT returned, the injected delay included; the largest batch
-since the database opened).
+since the database opened; the same for the update inbox's own file and writer,
+`inbox_writer_…`).
 Nothing here imports the test helpers, so the figures are the bot's own; `--transport
 httpx` swaps in PTB's own HTTP client to compare.
 """
@@ -121,7 +122,7 @@ def say(event: str, **fields: object) -> None:
 
 
 def writer_summary(
-    stats: WriterStats, batches: int, jobs: int, commits_from: int
+    stats: WriterStats, batches: int, jobs: int, commits_from: int, prefix: str = "writer"
 ) -> dict[str, object]:
     """The writer's work since a snapshot (`batches`, `jobs`, index into commit_seconds)."""
     seconds = sorted(stats.commit_seconds[commits_from:])
@@ -130,12 +131,12 @@ def writer_summary(
         return round(1000 * seconds[int(q * (len(seconds) - 1))], 1) if seconds else 0.0
 
     return {
-        "writer_batches": stats.batches - batches,
-        "writer_jobs": stats.jobs - jobs,
-        "writer_largest_batch": stats.largest_batch,
-        "writer_commit_p50_ms": ms(0.5),
-        "writer_commit_p99_ms": ms(0.99),
-        "writer_commit_max_ms": ms(1.0),
+        f"{prefix}_batches": stats.batches - batches,
+        f"{prefix}_jobs": stats.jobs - jobs,
+        f"{prefix}_largest_batch": stats.largest_batch,
+        f"{prefix}_commit_p50_ms": ms(0.5),
+        f"{prefix}_commit_p99_ms": ms(0.99),
+        f"{prefix}_commit_max_ms": ms(1.0),
     }
 
 
@@ -197,8 +198,9 @@ async def run(
             await asyncio.wait_for(task, STOP_TIMEOUT)
         return 1
     started = resource.getrusage(resource.RUSAGE_SELF)
-    stats = db.writer.stats
+    stats, inbox_stats = db.writer.stats, db.inbox.writer.stats
     writer_from = (stats.batches, stats.jobs, len(stats.commit_seconds))
+    inbox_from = (inbox_stats.batches, inbox_stats.jobs, len(inbox_stats.commit_seconds))
     lags: list[float] = []
     pauses = GcPauses()
     gc.callbacks.append(pauses)
@@ -222,6 +224,7 @@ async def run(
         loop_lag_max_ms=round(1000 * lags[-1], 1) if lags else 0.0,
         **pauses.summary(),
         **writer_summary(stats, *writer_from),
+        **writer_summary(inbox_stats, *inbox_from, prefix="inbox_writer"),
     )
     return code
 

@@ -58,11 +58,14 @@ def open_database(settings: Settings, clock: Clock | None = None) -> Database:
     url = settings.database_url
     if url.startswith(_POSTGRES_PREFIXES):
         raise _postgres_unavailable()
+    from bot.storage.inbox import inbox_path
     from bot.storage.sqlite import open_sqlite
 
     now = (clock or SystemClock(settings.tz)).now()
     path = sqlite_path(url)
     refuse_read_only(path)
+    if str(path) != ":memory:":
+        refuse_read_only(inbox_path(path))
     try:
         return open_sqlite(path, now=now)
     except MigrationError as exc:
@@ -118,8 +121,22 @@ READ_ONLY_PROBLEM = (
 UNKNOWN_PROBLEM = "lỗi SQLite"
 
 
+INBOX_FILE_PROBLEM = "update inbox file"  # as bot.storage.sqlite names the inbox file
+INBOX_PROBLEM = (
+    "tệp hộp thư cập nhật (bên cạnh tệp cơ sở dữ liệu, tên có đuôi .inbox.db) bị hỏng hoặc"
+    " rỗng; tệp này chỉ giữ các tin đã nhận từ Telegram mà chưa xử lý xong, không có báo cáo"
+    " nào: hãy dừng bot, chuyển tệp đó (cùng -wal, -shm nếu có) sang chỗ khác rồi chạy lại,"
+    " bot sẽ tạo tệp mới"
+)
+
+
 def _known_problem(exc: BaseException) -> str | None:
     text = str(exc).lower()
+    if INBOX_FILE_PROBLEM in text and any(
+        sign in text
+        for sign in ("malformed", "not a database", "quick_check", "corrupt", EMPTY_FILE_DETAIL)
+    ):
+        return INBOX_PROBLEM
     if EMPTY_FILE_DETAIL in text:
         return EMPTY_PROBLEM
     if "locked" in text or "busy" in text:

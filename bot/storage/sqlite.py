@@ -6,7 +6,9 @@ job for the `SqliteWriter` thread, which owns a second connection, groups the jo
 waiting into one transaction and answers only after COMMIT, so no fsync ever stops the
 event loop. `SqliteReader` opens the file read-only and never creates or migrates it.
 The SQL of each concern lives beside it: `sqlite_progress` (updates), `sqlite_access`
-(members and chat links), `sqlite_rows` (stored times, rows to records).
+(members and chat links), `sqlite_rows` (stored times, rows to records). The update
+inbox is a second file beside the database, opened and closed with it, with its own
+writer thread (`bot.storage.inbox`), so its writes never wait for a report's commit.
 """
 
 from __future__ import annotations
@@ -20,11 +22,12 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from bot.progress.types import ProgressRecord
-from bot.storage import EMPTY_FILE_DETAIL, sqlite_access, sqlite_progress
+from bot.storage import EMPTY_FILE_DETAIL, INBOX_FILE_PROBLEM, sqlite_access, sqlite_progress
 from bot.storage.base import AccessStatus, ChatLink, Member, NewUpdate, StoredUpdate
+from bot.storage.inbox import SqliteInbox, adopt_legacy_inbox, inbox_path, migrate_inbox
 from bot.storage.migrate import apply_migrations
-from bot.storage.sqlite_rows import chat_link_from_row, member_from_row
-from bot.storage.writer import SqliteWriter
+from bot.storage.sqlite_rows import chat_link_from_row, member_from_row, to_utc_text
+from bot.storage.writer import SqliteWriter, checkpoint
 
 T = TypeVar("T")
 
@@ -238,21 +241,27 @@ class SqliteDatabase(SqliteReader):
         path: Path,
         *,
         writer: SqliteWriter,
+        inbox: SqliteInbox,
         lock: threading.RLock | None = None,
     ):
         super().__init__(conn, path, writer=writer, lock=lock)
         self.writer = writer
+        self.inbox = inbox
 
     def close(self) -> None:
         """Commit what is queued, checkpoint the WAL into the main file, close both
-        connections (a copy of the .db file alone then holds everything)."""
-        self.writer.close()
-        write_conn = self.writer.connection
-        with self._lock:
-            if write_conn is not self._conn:
-                checkpoint(write_conn)
-                write_conn.close()
-            self._conn.close()
+        connections (a copy of the .db file alone then holds everything); the same for
+        the inbox file."""
+        try:
+            self.writer.close()
+            write_conn = self.writer.connection
+            with self._lock:
+                if write_conn is not self._conn:
+                    checkpoint(write_conn)
+                    write_conn.close()
+                self._conn.close()
+        finally:
+            self.inbox.close()
 
     # -- progress -----------------------------------------------------------
 
@@ -315,14 +324,6 @@ class SqliteDatabase(SqliteReader):
         )
 
 
-def checkpoint(conn: sqlite3.Connection) -> None:
-    """Move the WAL into the main file and empty it (at a clean close)."""
-    try:
-        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    except sqlite3.Error as exc:  # another connection still reads: the WAL stays, no loss
-        log.warning("Không gộp được nhật ký WAL vào tệp cơ sở dữ liệu: %s", exc)
-
-
 def check_integrity(conn: sqlite3.Connection) -> None:
     """`PRAGMA quick_check` of the whole file; sqlite3.DatabaseError when it is damaged.
 
@@ -336,8 +337,9 @@ def check_integrity(conn: sqlite3.Connection) -> None:
 
 
 def open_sqlite(path: Path, *, now: datetime, commit_delay: float = 0.0) -> SqliteDatabase:
-    """Open (creating if needed) the database file, check it and apply pending migrations;
-    start its writer thread (`commit_delay`: see `SqliteWriter`).
+    """Open (creating if needed) the database file and its inbox file, check them and
+    apply pending migrations; start their writer threads (`commit_delay`: see
+    `SqliteWriter`; the inbox's commits do not fsync, so it never applies to them).
 
     An existing file of 0 bytes is refused: SQLite would take it for a new, empty
     database, but this function never leaves one behind (the first page is written at
@@ -346,21 +348,45 @@ def open_sqlite(path: Path, *, now: datetime, commit_delay: float = 0.0) -> Sqli
     if not memory:
         if path.is_file() and path.stat().st_size == 0:
             raise sqlite3.DatabaseError(EMPTY_FILE_DETAIL)
+        inbox_file = inbox_path(path)
+        if inbox_file.is_file() and inbox_file.stat().st_size == 0:
+            raise sqlite3.DatabaseError(f"{INBOX_FILE_PROBLEM} {inbox_file}: {EMPTY_FILE_DETAIL}")
         path.parent.mkdir(parents=True, exist_ok=True)
     write_conn = _memory() if memory else _connect(path, read_only=False)
+    inbox_conn: sqlite3.Connection | None = None
     try:
         check_integrity(write_conn)
+        try:
+            inbox_conn = _memory() if memory else _connect(inbox_path(path), read_only=False)
+            inbox_conn.execute("PRAGMA synchronous = NORMAL")  # see bot.storage.inbox
+            check_integrity(inbox_conn)
+        except sqlite3.Error as exc:  # say which file: the inbox is not in the backups
+            raise type(exc)(f"{INBOX_FILE_PROBLEM} {inbox_path(path)}: {exc}") from exc
+        migrate_inbox(inbox_conn, now=now)
+        adopt_legacy_inbox(write_conn, inbox_conn, now=to_utc_text(now))  # before 005
         apply_migrations(write_conn, now=now)
         read_conn = write_conn if memory else _connect(path, read_only=False)
+        inbox_read = inbox_conn if memory else _connect(inbox_path(path), read_only=False)
     except Exception:
         write_conn.close()
+        if inbox_conn is not None:
+            inbox_conn.close()
         raise
     if not memory:
         read_conn.execute("PRAGMA query_only = ON")  # every write goes through the writer
+        inbox_read.execute("PRAGMA query_only = ON")
     # an in-memory database has one connection: reader and writer share it and its lock
-    lock = threading.RLock()
+    lock, inbox_lock = threading.RLock(), threading.RLock()
+    inbox = SqliteInbox(
+        inbox_read,
+        writer=SqliteWriter(
+            inbox_conn, lock=inbox_lock if memory else None, name="sqlite-inbox-writer"
+        ),
+        path=None if memory else inbox_path(path),
+        lock=inbox_lock,
+    )
     writer = SqliteWriter(write_conn, lock=lock if memory else None, commit_delay=commit_delay)
-    return SqliteDatabase(read_conn, path, writer=writer, lock=lock)
+    return SqliteDatabase(read_conn, path, writer=writer, inbox=inbox, lock=lock)
 
 
 def _memory() -> sqlite3.Connection:

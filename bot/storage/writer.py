@@ -233,3 +233,11 @@ class SqliteWriter:
         stats.largest_batch = max(stats.largest_batch, size)
         if len(stats.commit_seconds) < 100_000:
             stats.commit_seconds.append(seconds)
+
+
+def checkpoint(conn: sqlite3.Connection) -> None:
+    """Move the WAL into the main file and empty it (at a clean close)."""
+    try:
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    except sqlite3.Error as exc:  # another connection still reads: the WAL stays, no loss
+        log.warning("Không gộp được nhật ký WAL vào tệp cơ sở dữ liệu: %s", exc)

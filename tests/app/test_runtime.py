@@ -77,9 +77,10 @@ async def test_one_process_builds_each_service_once_and_closes_it_at_the_end(
         stop.set()
         assert await asyncio.wait_for(task, 10) == 0
 
-    # one of each (a ProgressService is the one AccessService; one writer: one database)
+    # one of each (a ProgressService is the one AccessService; two writers: one database
+    # and its update inbox file)
     assert built == {
-        "SqliteWriter": 1,
+        "SqliteWriter": 2,
         "ProgressView": 1,
         "AgencyRegistry": 1,
         "AccessService": 1,
@@ -97,6 +98,7 @@ async def test_one_process_builds_each_service_once_and_closes_it_at_the_end(
 
     # everything opened is closed once serve returns: the writer thread, both connections
     assert runtime.closed and not runtime.database.writer.alive
+    assert not runtime.database.inbox.writer.alive
     with pytest.raises(sqlite3.ProgrammingError):
         runtime.database.schema_version()
     with pytest.raises(sqlite3.ProgrammingError):

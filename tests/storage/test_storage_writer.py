@@ -8,7 +8,6 @@ from __future__ import annotations
 import asyncio
 import shutil
 import sqlite3
-import threading
 import time
 from collections.abc import Awaitable, Callable, Iterator
 from datetime import UTC, datetime
@@ -16,29 +15,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from storage_helpers import HeldWriter, report, stored_percents
 
-from bot.storage.base import NewUpdate, StoredUpdate
+from bot.storage.base import StoredUpdate
 from bot.storage.reminders import ReminderStore
 from bot.storage.sqlite import SqliteDatabase, open_sqlite
 from bot.storage.sqlite_rows import to_utc_text
 
 NOW = datetime(2026, 6, 15, 2, 0, tzinfo=UTC)
-
-
-def report(message_id: int, percent: int = 50) -> NewUpdate:
-    return NewUpdate(
-        item_id="2.4",
-        assignment_key="2.4",
-        agency_id="snv",
-        status="in_progress",
-        percent=percent,
-        note=f"báo cáo {message_id}",
-        reporter_id=10,
-        reporter_name="Lan",
-        created_at=NOW,
-        source_chat_id=10,
-        source_message_id=message_id,
-    )
 
 
 @pytest.fixture
@@ -51,48 +35,6 @@ def db(db_path: Path) -> Iterator[SqliteDatabase]:
     database = open_sqlite(db_path, now=NOW)
     yield database
     database.close()
-
-
-class HeldWriter:
-    """Keeps the writer thread busy in a job of its own until `release`, so that the
-    writes submitted meanwhile all wait together and form the next batch."""
-
-    def __init__(self, db: SqliteDatabase):
-        self.db = db
-        self._started = threading.Event()
-        self._gate = threading.Event()
-        self.task: asyncio.Task[None] | None = None
-
-    async def __aenter__(self) -> HeldWriter:
-        def hold(conn: sqlite3.Connection) -> None:
-            self._started.set()
-            self._gate.wait(10)
-
-        self.task = asyncio.create_task(self.db.writer.run(hold))
-        assert await asyncio.to_thread(self._started.wait, 10)
-        return self
-
-    async def submit(self, *writes: Awaitable[Any]) -> list[asyncio.Future[Any]]:
-        """Start the writes and wait until every one is queued behind the held job."""
-        queue = self.db.writer._queue
-        before = queue.qsize()
-        tasks = [asyncio.ensure_future(w) for w in writes]
-        for _ in range(500):
-            if queue.qsize() == before + len(tasks):
-                break
-            await asyncio.sleep(0.002)
-        assert queue.qsize() == before + len(tasks)
-        assert not any(t.done() for t in tasks)  # nothing answered while waiting
-        return tasks
-
-    async def __aexit__(self, *exc: object) -> None:
-        self._gate.set()
-        assert self.task is not None
-        await self.task
-
-
-def stored_percents(db: SqliteDatabase) -> list[int | None]:
-    return sorted(u.percent for u in db.updates(include_undone=True))
 
 
 # ---------------------------------------------------------------- group commit
@@ -302,33 +244,3 @@ async def test_after_close_the_database_file_alone_holds_every_report(
         assert copy.execute("SELECT update_id FROM update_undos").fetchall() == [(saved[0].id,)]
     finally:
         copy.close()
-
-
-async def test_inbox_bookkeeping_does_not_wait_for_a_slow_disk_but_a_report_does(
-    db_path: Path,
-) -> None:
-    """Storing fetched updates is committed without fsync (it survives kill -9, and the
-    next answer does not wait for a slow disk); a report waits for its fsync, which also
-    makes the inbox rows before it durable."""
-    from bot.storage.inbox import InboxUpdate, SqliteInbox
-
-    slow = open_sqlite(db_path, now=NOW, commit_delay=0.3)
-    try:
-        inbox = SqliteInbox(slow)
-        started = time.perf_counter()
-        await inbox.store([InboxUpdate(1, "{}")], next_offset=2, at=NOW)
-        await inbox.finish([1], "handled", NOW)
-        bookkeeping = time.perf_counter() - started
-        started = time.perf_counter()
-        await slow.insert_update(report(1))
-        durable = time.perf_counter() - started
-    finally:
-        slow.close()
-    assert durable >= 0.3
-    assert bookkeeping < durable / 3, (bookkeeping, durable)
-    reopened = open_sqlite(db_path, now=NOW)
-    try:
-        assert stored_percents(reopened) == [50]
-        assert SqliteInbox(reopened).next_offset() == 2
-    finally:
-        reopened.close()

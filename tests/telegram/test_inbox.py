@@ -24,7 +24,7 @@ from serve_helpers import serve_in_background
 
 from bot.core.clock import DEFAULT_TZ, FixedClock
 from bot.core.config import Settings
-from bot.storage.inbox import SqliteInbox
+from bot.storage.inbox import SqliteInbox, inbox_path
 from bot.telegram.inbox import ALLOWED_UPDATES
 
 ALICE = FakeBotApi.user(1001, "Alice")
@@ -45,7 +45,7 @@ async def stop(task: asyncio.Task[int], event: asyncio.Event) -> None:
 
 
 def inbox_rows(db: Path) -> list[tuple[int, str | None, str | None]]:
-    with sqlite3.connect(db) as conn:
+    with sqlite3.connect(inbox_path(db)) as conn:
         return conn.execute(
             "SELECT update_id, outcome, payload FROM update_inbox ORDER BY update_id"
         ).fetchall()
@@ -171,7 +171,7 @@ async def test_updates_left_in_the_inbox_are_handled_at_the_next_start(
     left = [
         {"update_id": 500 + i, "message": api.new_message(chat, ALICE, f"cũ {i}")} for i in range(3)
     ]
-    with sqlite3.connect(tmp_path / "bot.db") as conn:
+    with sqlite3.connect(inbox_path(tmp_path / "bot.db")) as conn:
         import json
 
         conn.executemany(
