@@ -15,6 +15,7 @@ from bot.answers.plan_queries import (
     deadline_of,
     engine,
     holders_of,
+    issuer_answer,
     joint_items,
     role_in_items,
     who_toward,
@@ -47,8 +48,26 @@ def agency_tasks(ctx: AnswerContext, u: Understanding, today: date, asker: Asker
         targets = [u.agency.agency.id]
     if not targets and asker and asker.agency_id:
         targets = [asker.agency_id]
+    if not targets and u.agency is not None and u.agency.agency.kind == "province":
+        # "UBND tỉnh Lâm Đồng có nhiệm vụ gì?": the issuer, or the body that succeeded it
+        return issuer_answer(ctx, u.agency.agency.id, today, "agency_tasks")
     if not targets:
         return _unknown_agency(ctx, u)
+    if len(targets) == 2:
+        # "UBND huyện HTB": a group named with one of its members means the member
+        for group, member in (targets, targets[::-1]):
+            if group in ctx.k.agencies[member].member_of:
+                targets = [member]
+                break
+    if len(targets) == 2:
+        # "Sau khi hợp nhất với Sở KH&ĐT, Sở Tài chính phải làm gì?": the predecessor named
+        # beside its successor is context, not a second agency asked about
+        timeline = ctx.k.timeline
+        for old, new in (targets, targets[::-1]):
+            if any(a == new for a, _, _ in timeline.successors(old, today)):
+                targets = [new]
+                q = replace(q, join="any", partner=None)
+                break
     q = replace(q, agencies=tuple(targets))
     if q.partner or (q.join == "all" and len(targets) > 1):
         return joint_items(ctx, q, today)
@@ -61,7 +80,11 @@ def agency_tasks(ctx: AnswerContext, u: Understanding, today: date, asker: Asker
             if set(u.entities.legal) & {*i.refs, *(r for a in i.assignments for r in a.refs)}
         ]
         q = replace(q, topic=tuple(cited))
-    if not items and q.topic and q.asked in ("role", "yesno", "who", "when"):
+    if (
+        not items
+        and q.topic
+        and (q.asked in ("role", "who", "when") or (q.asked == "yesno" and q.roles))
+    ):
         # the topic's best item that names the agency, else the best item
         held = {r.item.id for r in engine(ctx).rows_of(targets[0])}
         best = next((i for i in q.topic if i in held), q.topic[0])

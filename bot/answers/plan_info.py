@@ -10,6 +10,7 @@ from datetime import date
 from typing import TYPE_CHECKING
 
 from bot.answers.context import AnswerContext
+from bot.answers.plan_queries import issuer_answer
 from bot.answers.registry import register
 from bot.answers.rendering import d
 from bot.core.reply import Reply, esc
@@ -68,7 +69,11 @@ def issuer_today(ctx: AnswerContext, today: date) -> str:
 def plan_info(ctx: AnswerContext, u: Understanding, today: date, asker: Asker | None) -> Reply:
     plan = ctx.plan
     meta = plan.meta
-    topics = topics_index(ctx).find_all(u.tokens) or ["overview"]
+    found = topics_index(ctx).find_all(u.tokens)
+    if not found and u.agency is not None and u.agency.agency.kind == "province":
+        # "UBND tỉnh Bình Thuận bây giờ là cơ quan nào?": no topic of the document asked
+        return issuer_answer(ctx, u.agency.agency.id, today, "plan_info")
+    topics = found or ["overview"]
     refs = plan.legal_refs
     directive = refs[meta.implements]
     blocks: dict[str, Callable[[], str]] = {

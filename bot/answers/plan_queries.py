@@ -122,6 +122,15 @@ def role_in_items(
     multi-part item the question's words are about ("kinh phí": 6c)."""
     name = esc(ctx.name(agency))
     every = [r for r in engine(ctx).rows_of(agency) if r.item in items]
+    taken = [
+        (inheritance, r)
+        for inheritance, rs in inherited_rows(ctx, agency, today)
+        for r in rs
+        if r.item in items and (part is None or r.assignment is part)
+    ]
+    if taken and not [r for r in every if r.via is None]:
+        # today it holds these through the agency it took over from: answer with theirs
+        return _inherited_role(ctx, q, agency, items, today, intent, taken)
     rows = [r for r in every if part is None or r.assignment is part]
     direct = [r for r in rows if r.via is None]
     ids = [i.id for i in items]
@@ -389,7 +398,17 @@ def agency_block(
     else:
         details = []
         others = [r for r in every if r.via is None]
-        if role:
+        if role and taken:  # it has the role today only through an agency it took over from
+            count = (
+                f"<b>{len(inherited_ids)}</b>" if q.asked == "count" else str(len(inherited_ids))
+            )
+            first = (
+                f"<b>{name}</b> {role_label} {count} nhiệm vụ tiếp nhận từ cơ quan trước đây:"
+                f" {esc(', '.join(inherited_ids))} (kế hoạch năm {ctx.plan.meta.issued.year} không"
+                f" giao {role_label} đích danh cho {name})."
+            )
+            lines.append(("Có. " if q.asked == "yesno" else "") + first)
+        elif role:
             first = f"<b>{name}</b> không {role_label} nhiệm vụ nào trong Kế hoạch {number}."
             if q.asked in ("yesno", "count"):
                 first = ("Không. " if q.asked == "yesno" else "<b>0</b> — ") + first
@@ -596,7 +615,8 @@ def now_held_by(ctx: AnswerContext, agency: str, today: date) -> str:
     timeline = ctx.k.timeline
     if timeline.exists(agency, today):
         return ""
-    holders = [a for a, _, _ in timeline.successors(agency, today)]
+    handed = timeline.successors(agency, today)
+    holders = [a for a, _, h in handed if h.items is None or h.items] or [a for a, _, _ in handed]
     if not holders:
         return ""
     shown = ", ".join(ctx.name(a) for a in holders[:3])
@@ -734,3 +754,48 @@ def issuer_answer(ctx: AnswerContext, agency: str, today: date, intent: str) -> 
         else ""
     )
     return Reply(intent, "\n".join(x for x in lines if x), agency=ctx.name(agency))
+
+
+def _inherited_role(
+    ctx: AnswerContext,
+    q: PlanQuery,
+    agency: str,
+    items: list[Item],
+    today: date,
+    intent: str,
+    taken: list[tuple[Inheritance, Row]],
+) -> Reply:
+    """ "Có. Sở Tài chính chủ trì ở nhiệm vụ 4.3 — tiếp nhận từ Sở Kế hoạch và Đầu tư (từ
+    01/03/2025)." """
+    name = esc(ctx.name(agency))
+    roles = [x for _, r in taken for x in r.roles]
+    inheritance = taken[0][0]
+    keys = ", ".join(dict.fromkeys(_key(r.item, r.assignment) for _, r in taken))
+    first = (
+        f"<b>{name}</b> <b>{roles_text(roles)}</b> ở nhiệm vụ {esc(keys)} — tiếp nhận từ"
+        f" <b>{esc(ctx.name(inheritance.predecessor))}</b> (từ {_d(inheritance.event.date)};"
+        f" {esc(inheritance.event.change)})."
+    )
+    asked_role = q.roles[0] if q.roles else None
+    if q.asked == "yesno":
+        yes = asked_role in roles if asked_role else True
+        first = ("Có. " if yes else "Không. ") + first
+    ids = [i.id for i in items]
+    lines = [first]
+    for item in items[:2]:
+        lines.append(
+            f"Nhiệm vụ {esc(item.id)}: {esc(short_text(item.text, 90))} — "
+            + "; ".join(dict.fromkeys(deadline_text(a.deadline, today) for a in item.assignments))
+            + "."
+        )
+    lines.append(source(ctx, items[0]))
+    return Reply(
+        intent,
+        "\n".join(lines),
+        agency=ctx.name(agency),
+        agency_id=agency,
+        task_ids=ids,
+        inherited_task_ids=ids,
+        role=asked_role,
+        buttons=item_buttons(ids),
+    )
