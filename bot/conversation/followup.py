@@ -235,6 +235,10 @@ class Conversations:
         elif u.agencies and asked in ("agency_tasks", "deadline_tasks"):
             intent = asked
             entities = replace(entities, roles=list(new.roles or entities.roles))
+        elif u.agencies and asked in QUERY_INTENTS and prev.cues.agencies and entities.items:
+            # «VP UBND chủ trì hay phối hợp ở 2.1?» then «còn SKHĐT?»: its part in 2.1
+            intent = asked
+            entities = replace(entities, roles=list(new.roles or entities.roles))
         elif u.agencies and asked in QUERY_INTENTS:
             intent = "agency_tasks"  # «2.4 ai chủ trì?» then «còn Sở Tài chính?»
             entities = _with_time(replace(entities, items=[], roles=list(new.roles)), None)
