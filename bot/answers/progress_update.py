@@ -133,6 +133,7 @@ def progress_update(
             note=slots.note,
             agency_id=slots.agency_id,
             chat_id=chat_id,
+            today=today,
         )
     html, buttons = checker.view(result)
     reply = Reply("progress_update", html, buttons=buttons, percent=slots.percent)

@@ -5,13 +5,23 @@ member of (Sở Y tế holds item 5 through "Các sở, ban, ngành"). The agenc
 *responsible* for an assignment are the ones monitoring expects a report from:
 the lead, the agencies that chair, carry out or advise, and every member of a
 group that carries it out.
+
+`Holders` reads the same as of a day, over the agencies' changes (`Timeline`): an
+agency that has ended is replaced by its successors whose handover covers the item
+(Sở Tài chính holds what Sở Kế hoạch và Đầu tư led, a commune what its district
+held), a group counts only the members that exist that day (and, once the group has
+ended, those of the group that took its work over), and a body not yet created holds
+nothing.
 """
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Mapping
+from datetime import date
 
 from bot.plan.models import ROLE_LABELS, Agency, Assignment, Item, Plan
+from bot.plan.successions import Timeline
 
 RESPONSIBLE_ROLES = frozenset({"chu_tri", "thuc_hien", "tham_muu"})
 EXPANDED_GROUP_ROLES = frozenset({"chu_tri", "thuc_hien"})
@@ -99,6 +109,17 @@ def role_label(assignment: Assignment, agency_id: str, agencies: Mapping[str, Ag
     return ", ".join(ROLE_LABELS[r] for r in roles) or "báo cáo"
 
 
+def part_label(
+    assignment: Assignment, agency_id: str, through: tuple[str, ...], agencies: Mapping[str, Agency]
+) -> str:
+    """`role_label` of today's agency holding its own part and those of `through` (the
+    ended agencies it took them over from)."""
+    roles = dict.fromkeys(
+        r for a in (agency_id, *through) for r in roles_of(assignment, a, agencies)
+    )
+    return ", ".join(ROLE_LABELS[r] for r in roles) or "báo cáo"
+
+
 def lead_names(assignment: Assignment, agencies: Mapping[str, Agency]) -> str:
     return agency_name(agencies, assignment.lead().agency)
 
@@ -115,3 +136,108 @@ def short_text(item: Item, assignment: Assignment, limit: int = 160) -> str:
         return text
     cut = text.rfind(" ", 0, limit)
     return text[: cut if cut > limit // 2 else limit].rstrip(" ,;:") + "…"
+
+
+# --------------------------------------------------------------------------- as of a day
+
+HolderMap = dict[str, tuple[str, ...]]
+
+
+class Holders:
+    """Who holds the plan's assignments on a day, in today's agencies.
+
+    `of` maps each agency existing on the day that holds a part of the assignment to the
+    plan's agencies it holds it through: itself, or the ended agencies (or group) whose
+    work it took over. Results are kept per stretch between two events (nothing changes
+    inside one)."""
+
+    def __init__(self, plan: Plan, agencies: Mapping[str, Agency], timeline: Timeline):
+        self.plan = plan
+        self.agencies = agencies
+        self.timeline = timeline
+        self._dates = [e.date for e in timeline.events]
+        self._memo: dict[tuple[str, bool, int], HolderMap] = {}
+
+    def era(self, day: date) -> int:
+        """How many events have taken effect by `day` (the same number: the same holders)."""
+        return bisect_right(self._dates, day)
+
+    def exists(self, agency_id: str, day: date) -> bool:
+        return self.timeline.exists(agency_id, day)
+
+    def members_on(self, group_id: str, day: date) -> list[tuple[str, str]]:
+        """(member, the plan's agency it stands for) of a group on `day`: the plan's
+        members, then those of the groups that took the group's work over."""
+        out = [(m, m) for m in group_members(self.agencies, group_id)]
+        if self.timeline.ended(group_id, day) is not None:
+            for successor, _, _ in self.timeline.successors(group_id, day):
+                out += [(m, group_id) for m in group_members(self.agencies, successor)]
+        return out
+
+    def of(
+        self, item: Item, assignment: Assignment, day: date, *, responsible: bool = False
+    ) -> HolderMap:
+        """Today's holders of the assignment (with `responsible`, only those expected to
+        report: `responsible_agencies`' roles), in the plan's order."""
+        memo = (item.assignment_key(assignment), responsible, self.era(day))
+        found = self._memo.get(memo)
+        if found is None:
+            found = self._memo[memo] = self._holders(item, assignment, day, responsible)
+        return found
+
+    def _holders(
+        self, item: Item, assignment: Assignment, day: date, responsible: bool
+    ) -> HolderMap:
+        named: list[tuple[str, str]] = []
+        lead = assignment.lead()
+        for ar in assignment.agencies:
+            if is_group(self.agencies, ar.agency):
+                if not responsible or EXPANDED_GROUP_ROLES.intersection(ar.roles):
+                    named += self.members_on(ar.agency, day)
+            elif not responsible or RESPONSIBLE_ROLES.intersection(ar.roles) or ar is lead:
+                named.append((ar.agency, ar.agency))
+        out: dict[str, list[str]] = {}
+        timeline = self.timeline
+        for agency, through in named:
+            if timeline.exists(agency, day):
+                # a group's successor's member already holding the part through its own
+                # predecessor keeps that one
+                if through == agency or agency not in out:
+                    _add(out, agency, through)
+            elif timeline.ended(agency, day) is not None:
+                for successor, _, handover in timeline.successors(agency, day):
+                    if handover.items is None or item.id in handover.items:
+                        _add(out, successor, agency)
+        return {a: tuple(p) for a, p in out.items()}
+
+    def responsible(self, item: Item, assignment: Assignment, day: date) -> tuple[str, ...]:
+        """The agencies expected to report on the assignment on `day`."""
+        return tuple(self.of(item, assignment, day, responsible=True))
+
+    def through(
+        self, item: Item, assignment: Assignment, agency_id: str, day: date
+    ) -> tuple[str, ...]:
+        """The plan's agencies whose part `agency_id` holds on `day` (empty: none)."""
+        return self.of(item, assignment, day).get(agency_id, ())
+
+    def inherited_from(
+        self, item: Item, assignment: Assignment, agency_id: str, day: date
+    ) -> tuple[str, ...]:
+        """The ended agencies (or group) of the plan whose part in the assignment
+        `agency_id` holds on `day`; empty when it holds its own part or none."""
+        through = self.through(item, assignment, agency_id, day)
+        return () if agency_id in through else through
+
+    def assignments(self, item: Item, agency_id: str, day: date) -> list[Assignment]:
+        """The item's assignments `agency_id` holds on `day`."""
+        return [a for a in item.assignments if agency_id in self.of(item, a, day)]
+
+    def items(self, agency_id: str, day: date) -> list[str]:
+        """Ids of the items in which `agency_id` holds an assignment on `day`."""
+        return [item.id for item in self.plan.items if self.assignments(item, agency_id, day)]
+
+
+def _add(out: dict[str, list[str]], holder: str, through: str) -> None:
+    held = out.setdefault(holder, [])
+    if through not in held:
+        held.append(through)

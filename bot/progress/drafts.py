@@ -19,7 +19,9 @@ the update binds them to it (Telegram: `v1:upd:save:<id>`, `v1:upick:<id>:<item>
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 from itertools import pairwise
 from typing import TYPE_CHECKING, Protocol, cast, get_args
 
@@ -28,10 +30,9 @@ from bot.core.text import clean, fold
 from bot.plan.loader import Knowledge
 from bot.plan.models import Assignment, Item
 from bot.plan.responsibility import (
-    agency_items,
+    Holders,
     agency_name,
     find_item,
-    held_assignments,
     is_group,
     names_directly,
 )
@@ -77,7 +78,7 @@ class UpdateResult:
 
     Codes: ok (checked), saved, duplicate, edited, undone, and refusals:
     no_item, unknown_item, not_member, pending, revoked, wrong_chat, wrong_agency,
-    unknown_agency, group_agency, not_assigned, ambiguous_part, bad_status,
+    unknown_agency, group_agency, ended_agency, not_assigned, ambiguous_part, bad_status,
     bad_percent, contradiction, empty, not_found, not_yours, already_undone,
     expired. `options` are item ids or assignment keys to offer as buttons."""
 
@@ -158,17 +159,28 @@ def example_line(key: str) -> str:
 
 
 class UpdateChecker:
-    """Validates and authorises updates (through a `ReporterGate`) and shows them."""
+    """Validates and authorises updates (through a `ReporterGate`) and shows them.
 
-    def __init__(self, knowledge: Knowledge, gate: ReporterGate | None = None):
+    Who holds an assignment is read as of the day (`today`, the injected clock's, or the
+    day a check names): a successor reports on the parts it took over from an ended
+    agency, under its own name."""
+
+    def __init__(
+        self,
+        knowledge: Knowledge,
+        gate: ReporterGate | None = None,
+        today: Callable[[], date] = date.today,
+    ):
         self.knowledge = knowledge
         self.gate: ReporterGate = gate if gate is not None else OperatorGate(knowledge)
+        self.today = today
+        self.holders = Holders(knowledge.plan, knowledge.agencies, knowledge.timeline)
 
     def _name(self, agency_id: str) -> str:
         return agency_name(self.knowledge.agencies, agency_id)
 
-    def _items_of(self, agency_id: str) -> list[str]:
-        return agency_items(self.knowledge.plan, self.knowledge.agencies, agency_id)
+    def _items_of(self, agency_id: str, day: date) -> list[str]:
+        return self.holders.items(agency_id, day)
 
     # -- checking -------------------------------------------------------------------
 
@@ -196,8 +208,11 @@ class UpdateChecker:
         note: str | None = None,
         agency_id: str | None = None,
         chat_id: int | None = None,
+        today: date | None = None,
     ) -> UpdateResult:
-        """Validate and authorise an update without storing it (code "ok" + draft)."""
+        """Validate and authorise an update without storing it (code "ok" + draft); who
+        holds what is read as of `today` (default: the checker's clock)."""
+        day = today or self.today()
         found = find_item(self.knowledge.plan, item_ref or "")
         if found is None:
             ids = ", ".join(item.id for item in self.knowledge.plan.items)
@@ -211,7 +226,7 @@ class UpdateChecker:
         agency = self.gate.reporting_agency(user_id, chat_id, item, agency_id)
         if isinstance(agency, UpdateResult):
             return agency
-        chosen = self._choose_assignment(item, part, agency, note)
+        chosen = self._choose_assignment(item, part, agency, day, note)
         if isinstance(chosen, UpdateResult):
             return chosen
         assignment, agency = chosen
@@ -232,14 +247,18 @@ class UpdateChecker:
         return UpdateResult("ok", self.draft_html(draft), draft=draft)
 
     def _choose_assignment(
-        self, item: Item, part: Assignment | None, agency: str, note: str | None = None
+        self, item: Item, part: Assignment | None, agency: str, day: date, note: str | None = None
     ) -> tuple[Assignment, str] | UpdateResult:
         agencies = self.knowledge.agencies
         if agency == "":  # no agency named: a part led by one agency, the note's topic first
             led = [a for a in item.assignments if not is_group(agencies, a.lead().agency)]
             assignment = part or (_closest(led, note) if led else item.assignments[0])
             lead = assignment.lead().agency
-            if is_group(agencies, lead):
+            holders = self.knowledge.timeline.successors(lead, day)
+            today_leads = [a for a, _, h in holders if h.items is None or item.id in h.items]
+            if len(today_leads) == 1:  # the lead has ended: its part is its successor's
+                return assignment, today_leads[0]
+            if is_group(agencies, lead) or today_leads:
                 names = ", ".join(
                     dict.fromkeys(self._name(ar.agency) for ar in assignment.agencies)
                 )
@@ -254,9 +273,19 @@ class UpdateChecker:
                 "group_agency",
                 f"«{esc(self._name(agency))}» là một nhóm cơ quan; hãy ghi rõ cơ quan cụ thể.",
             )
-        held = held_assignments(item, agency, agencies)
+        held = self.holders.assignments(item, agency, day)
         if not held or (part is not None and part not in held):
-            mine = self._items_of(agency)
+            gone = self.knowledge.timeline.ended(agency, day)
+            if gone is not None:
+                holders = self.knowledge.timeline.successors(agency, day)
+                names = ", ".join(dict.fromkeys(self._name(a) for a, _, _ in holders))
+                return UpdateResult(
+                    "ended_agency",
+                    f"{esc(self._name(agency))} không còn từ {gone.date:%d/%m/%Y}"
+                    f" ({esc(gone.change)}); nhiệm vụ nay do {esc(names)} thực hiện."
+                    " Anh/chị đăng ký lại cho cơ quan hiện nay bằng lệnh /dangky để báo cáo.",
+                )
+            mine = self._items_of(agency, day)
             target = item.assignment_key(part) if part is not None else item.id
             listed = ", ".join(mine) if mine else "không có mục nào"
             return UpdateResult(

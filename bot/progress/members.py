@@ -10,6 +10,7 @@ from bot.progress.access_base import (
     REGISTER_HINT,
     AccessBase,
     AccessResult,
+    ended_text,
     request_token,
 )
 from bot.storage.base import ACCESS_LABELS, AccessStatus, Member
@@ -166,7 +167,10 @@ class MemberAccess(AccessBase):
         else:
             name = esc(self._name(member.agency_id))
             lines.append(f"Cơ quan: <b>{name}</b> ({ACCESS_LABELS[member.status]}).")
-            if member.status == "approved":
+            gone = ended_text(self.knowledge, member.agency_id, self.clock.today())
+            if gone:
+                lines.append(gone)
+            elif member.status == "approved":
                 items = ", ".join(self._items_of(member.agency_id))
                 lines.append(f"Các mục cơ quan được giao: {esc(items)}.")
         if self.is_admin(user_id):

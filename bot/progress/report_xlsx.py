@@ -1,6 +1,9 @@
 """The progress workbook (openpyxl) for /baocao and `python -m bot report`.
 
-Sheet "Tiến độ": one row per (assignment, agency) with its derived status.
+Sheet "Tiến độ": one row per (assignment, agency) with its derived status; the agency
+is the one of the day of the report (after the 2025 restructuring, Sở Tài chính for a
+part the plan gave Sở Kế hoạch và Đầu tư), with the plan's agency beside it when they
+differ («Cơ quan theo kế hoạch»).
 Sheet "Tổng hợp": counts by status and by agency. Reading progress never
 creates or writes the database. Every text cell is stored as text, never as a
 formula: a Telegram name or note such as `=HYPERLINK(…)` reads exactly as typed
@@ -29,7 +32,7 @@ from bot.plan.responsibility import (
     agency_name,
     coordinating_names,
     lead_names,
-    role_label,
+    part_label,
     short_text,
 )
 from bot.progress.status import STATE_LABELS, STATE_ORDER, RowStatus
@@ -46,6 +49,7 @@ DETAIL_HEADERS = (
     "Cơ quan chủ trì",
     "Cơ quan phối hợp",
     "Cơ quan báo cáo",
+    "Cơ quan theo kế hoạch",
     "Vai trò",
     "Thời hạn",
     "Trạng thái",
@@ -56,7 +60,7 @@ DETAIL_HEADERS = (
     "Người báo cáo",
     "Ngày báo cáo",
 )
-_WIDTHS = (7, 9, 60, 28, 36, 30, 16, 28, 26, 10, 18, 9, 50, 22, 13)
+_WIDTHS = (7, 9, 60, 28, 36, 30, 30, 16, 28, 26, 10, 18, 9, 50, 22, 13)
 _BOLD = Font(bold=True)
 _HEAD_FILL = PatternFill("solid", fgColor="DDEBF7")
 _WRAP = Alignment(wrap_text=True, vertical="top")
@@ -84,7 +88,9 @@ def _detail_row(row: RowStatus, knowledge: Knowledge, tz: ZoneInfo) -> list[obje
         lead_names(row.assignment, agencies),
         coordinating_names(row.assignment, agencies),
         agency_name(agencies, row.agency_id),
-        role_label(row.assignment, row.agency_id, agencies),
+        # the plan's agency when today's differs (an agency that has ended since)
+        ", ".join(agency_name(agencies, a) for a in row.plan_agencies) or None,
+        part_label(row.assignment, row.agency_id, row.plan_agencies, agencies),
         row.assignment.deadline.text,
         row.label,
         row.days_overdue or None,

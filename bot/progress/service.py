@@ -17,7 +17,6 @@ from bot.core.reply import esc
 from bot.core.text import clean
 from bot.plan.loader import Knowledge
 from bot.plan.models import Item
-from bot.plan.responsibility import held_assignments
 from bot.progress.access import AccessService
 from bot.progress.access_base import REGISTER_HINT, AccessResult
 from bot.progress.drafts import (
@@ -51,12 +50,17 @@ class ProgressService(AccessService):
         self, db: Database, knowledge: Knowledge, clock: Clock, admin_ids: Iterable[int] = ()
     ):
         super().__init__(db, knowledge, clock, admin_ids)
-        self.checker = UpdateChecker(knowledge, self)
+        self.checker = UpdateChecker(knowledge, self, clock.today)
 
     def _who_may_report(self, item: Item) -> str:
         names: list[str] = []
+        timeline, today = self.knowledge.timeline, self.clock.today()
         for assignment in item.assignments:
-            names.extend(self._name(ar.agency) for ar in assignment.agencies)
+            for ar in assignment.agencies:
+                if timeline.ended(ar.agency, today) is None:
+                    names.append(self._name(ar.agency))
+                else:  # today's name(s) of the agency the plan names
+                    names += [self._name(a) for a, _, _ in timeline.successors(ar.agency, today)]
         listed = ", ".join(dict.fromkeys(names))
         return (
             f"Chỉ thành viên đã được duyệt của cơ quan được giao mục {esc(item.id)}"
@@ -103,7 +107,9 @@ class ProgressService(AccessService):
             return named
         if linked is not None:
             return linked
-        if own is not None and (not admin or held_assignments(item, own, self.knowledge.agencies)):
+        if own is not None and (
+            not admin or self.holders.assignments(item, own, self.clock.today())
+        ):
             return own
         return ""  # an admin without an agency: the lead, decided with the assignment
 

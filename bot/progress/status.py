@@ -1,5 +1,7 @@
 """Progress states and their derivation: the state of one (assignment, agency) row at a
 day from its updates and reporting period, and an assignment summed up over its rows.
+The rows are today's agencies (`bot.plan.responsibility.Holders`): a successor's row
+also counts the reports its predecessors made on that part.
 
 Only updates made on or before the day count. One-off deadlines (a quarter, a date)
 look at every update; recurring, yearly, event and open deadlines look at the current
@@ -77,6 +79,9 @@ class RowStatus:
     due: date | None
     latest: StoredUpdate | None
     done_on: date | None
+    # the plan's agencies (ended by the day) whose part this agency holds, if any: their
+    # reports count for the row too, attributed to them as stored
+    plan_agencies: tuple[str, ...] = ()
 
     @property
     def label(self) -> str:

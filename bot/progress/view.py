@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import operator
 from collections import defaultdict
+from collections.abc import Sequence
 from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
@@ -22,11 +23,11 @@ from bot.core.reply import esc
 from bot.plan.loader import Knowledge
 from bot.plan.models import Assignment, Item
 from bot.plan.responsibility import (
+    Holders,
     agency_name,
     all_assignments,
     find_item,
-    responsible_agencies,
-    role_label,
+    part_label,
     short_text,
 )
 from bot.progress.status import (
@@ -76,7 +77,7 @@ class ProgressView:
         # rows as derived last: (key, agency, today, record count) → row; and summaries
         self._derived: dict[tuple[str, str, date, int], RowStatus] = {}
         self._summaries: dict[tuple[str, date], AssignmentStatus] = {}
-        self._responsible_of: dict[str, tuple[str, ...]] = {}
+        self.holders = Holders(knowledge.plan, knowledge.agencies, knowledge.timeline)
 
     def _name(self, agency_id: str) -> str:
         return agency_name(self.knowledge.agencies, agency_id)
@@ -135,14 +136,6 @@ class ProgressView:
             self._rows_memo[key] = self._derive_rows(today, item_id)
         return list(self._rows_memo[key])
 
-    def _responsible(self, key: str, assignment: Assignment) -> tuple[str, ...]:
-        """The agencies expected to report on an assignment (the plan never changes)."""
-        found = self._responsible_of.get(key)
-        if found is None:
-            found = tuple(responsible_agencies(assignment, self.knowledge.agencies))
-            self._responsible_of[key] = found
-        return found
-
     def _derive_rows(self, today: date, item_id: str | None) -> list[RowStatus]:
         records = self._records()
         reporters: dict[str, list[str]] = defaultdict(list)
@@ -153,18 +146,26 @@ class ProgressView:
         for item, assignment in self._pairs(item_id):
             key = item.assignment_key(assignment)
             period = reporting_period(assignment.deadline, today)
-            responsible = self._responsible(key, assignment)
+            # today's agencies expected to report, each with the plan's agencies whose
+            # part it holds: a successor's row counts its predecessors' reports too
+            holders = self.holders.of(item, assignment, today, responsible=True)
+            responsible = tuple(holders)
+            absorbed = {p for through in holders.values() for p in through}
             others = [
                 agency
                 for agency in reporters.get(key, ())
                 if agency not in responsible
+                and agency not in absorbed
                 and records[(key, agency)][0].created_at < tomorrow  # reported by `today`
             ]
             for agency in [*responsible, *sorted(others)]:
-                recs = records.get((key, agency), [])
-                memo = (key, agency, today, len(recs))  # the kept lists only ever grow
+                before = [p for p in holders.get(agency, ()) if p != agency]
+                lists = [records.get((key, a), []) for a in (agency, *before)]
+                count = sum(map(len, lists))
+                memo = (key, agency, today, count)  # the kept lists only ever grow
                 row = self._derived.get(memo)
                 if row is None:
+                    recs = _merged(lists)
                     state, days, latest, done_on = derive_row(recs, period, today, self.tz)
                     row = self._derived[memo] = RowStatus(
                         item=item,
@@ -177,6 +178,8 @@ class ProgressView:
                         due=period.due,
                         latest=latest,
                         done_on=done_on,
+                        # shown «trước đây: …» only for a part not its own as well
+                        plan_agencies=() if agency in holders.get(agency, ()) else tuple(before),
                     )
                 out.append(row)
         return out
@@ -235,8 +238,21 @@ class ProgressView:
 
     # -- texts (Telegram HTML) -----------------------------------------------
 
+    def row_name(self, row: RowStatus) -> str:
+        """ "Sở Tài chính (trước đây: Sở Kế hoạch và Đầu tư)" for a part held through an
+        agency that has ended; the agency's name otherwise (plain text)."""
+        name = self._name(row.agency_id)
+        if row.plan_agencies:
+            name += f" (trước đây: {', '.join(self._name(a) for a in row.plan_agencies)})"
+        return name
+
     def _update_text(
-        self, update: StoredUpdate, *, with_date: bool = True, notes: bool = True
+        self,
+        update: StoredUpdate,
+        *,
+        with_date: bool = True,
+        notes: bool = True,
+        row_agency: str | None = None,
     ) -> str:
         parts = [esc(STATUS_LABELS.get(update.status, update.status))]
         if update.percent is not None:
@@ -245,6 +261,9 @@ class ProgressView:
             parts.append(f"«{esc(update.note)}»")
         who = update.reporter_name or (str(update.reporter_id) if update.reporter_id else "")
         who = who if notes else ""
+        if row_agency is not None and update.agency_id != row_agency:
+            # a predecessor's report, attributed as it was made
+            who = f"{who} ({self._name(update.agency_id)})" if who else self._name(update.agency_id)
         when = f"{update.created_at.astimezone(self.tz):%d/%m/%Y}" if with_date else ""
         tail = ", ".join(x for x in (esc(who), when) if x)
         if tail:
@@ -278,7 +297,7 @@ class ProgressView:
         head = f"<b>{esc(status.key)}</b>"
         if status.expected == 1:
             row = next(r for r in status.rows if r.responsible or len(status.rows) == 1)
-            text = f"{head} {esc(self._name(row.agency_id))}"
+            text = f"{head} {esc(self.row_name(row))}"
             if status.state in (State.OVERDUE, State.DONE_LATE):
                 text += f": {esc(status.label)}"
             if row.latest is not None and row.latest.status != "done":
@@ -324,13 +343,15 @@ class ProgressView:
             lines.append(esc(short_text(status.item, a, 70 if brief else 160)))
         silent: dict[str, list[str]] = defaultdict(list)
         for row in status.rows:
-            role = role_label(a, row.agency_id, self.knowledge.agencies)
             if row.latest is None:
-                silent[row.label].append(self._name(row.agency_id))
+                silent[row.label].append(self.row_name(row))
                 continue
+            role = part_label(a, row.agency_id, row.plan_agencies, self.knowledge.agencies)
+            if row.plan_agencies:
+                role += f"; trước đây: {', '.join(self._name(p) for p in row.plan_agencies)}"
             lines.append(
                 f"• {esc(self._name(row.agency_id))} ({esc(role)}): {esc(row.label)} —"
-                f" {self._update_text(row.latest, notes=notes)}"
+                f" {self._update_text(row.latest, notes=notes, row_agency=row.agency_id)}"
             )
         for label, names in silent.items():
             head = label if label == STATE_LABELS[State.NOT_REPORTED] else f"{label}, chưa báo cáo"
@@ -382,3 +403,11 @@ class ProgressView:
         if not notes:
             lines.append(NOTES_HIDDEN)
         return "\n".join(lines)
+
+
+def _merged(lists: Sequence[list[StoredUpdate]]) -> list[StoredUpdate]:
+    """One agency's updates and its predecessors', oldest first (the first list alone
+    as it is)."""
+    if len(lists) == 1 or not any(lists[1:]):
+        return lists[0]
+    return sorted((u for updates in lists for u in updates), key=lambda u: u.created_at)

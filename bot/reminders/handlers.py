@@ -33,6 +33,7 @@ from bot.nlu.intent_registry import INTENTS_DIR, load_intents
 from bot.plan.agencies import AgencyRegistry
 from bot.plan.loader import Knowledge
 from bot.progress.access import AccessService
+from bot.progress.access_base import ended_text
 from bot.progress.view import ProgressView
 from bot.reminders.calendar import WorkCalendar
 from bot.reminders.engine import Pacer, ReminderEngine
@@ -161,7 +162,10 @@ class ReminderServices:
                 refusal=f"«{esc(agency.name)}» là một nhóm cơ quan; hãy ghi cơ quan cụ thể, ví dụ"
                 " <code>/nhacviec Sở Y tế</code>.",
             )
-        if not self.engine.planner.followed(agency.id):
+        gone = ended_text(self.knowledge, agency.id, self.clock.today())
+        if gone:
+            return AgencyChoice(refusal=gone)
+        if not self.engine.planner.followed(agency.id, self.clock.today()):
             return AgencyChoice(
                 refusal=f"{esc(agency.name)} không chủ trì hay thực hiện nhiệm vụ nào trong Kế hoạch"
                 f" {esc(self.knowledge.plan.meta.number)}, nên không có việc gì để nhắc.",

@@ -12,7 +12,7 @@ from datetime import date, datetime, timedelta
 from bot.core.reply import esc
 from bot.plan.deadlines import Deadline
 from bot.plan.loader import Knowledge
-from bot.plan.responsibility import agency_name, role_label, short_text
+from bot.plan.responsibility import Holders, agency_name, part_label, short_text
 from bot.progress.status import RowStatus
 from bot.progress.types import STATUS_LABELS
 from bot.reminders.calendar import WorkCalendar, weekday_vi
@@ -22,15 +22,23 @@ from bot.storage.reminder_records import Subscription
 STALE_AFTER_DAYS = 30
 CATCH_UP_NOTE_AFTER = timedelta(hours=1)
 MAX_NAMES = 12
+MAX_STALE_NAMES = 24  # agencies named in the digest's «chưa cập nhật»; the rest counted
 
 
 class ReminderMessages:
     """The messages of reminders for one plan and working calendar."""
 
-    def __init__(self, knowledge: Knowledge, calendar: WorkCalendar, followed: Sequence[Followed]):
+    def __init__(
+        self,
+        knowledge: Knowledge,
+        calendar: WorkCalendar,
+        followed: Sequence[Followed],
+        holders: Holders | None = None,
+    ):
         self.knowledge = knowledge
         self.calendar = calendar
         self._pairs = list(followed)
+        self.holders = holders or Holders(knowledge.plan, knowledge.agencies, knowledge.timeline)
 
     def name(self, agency_id: str) -> str:
         return agency_name(self.knowledge.agencies, agency_id)
@@ -68,10 +76,18 @@ class ReminderMessages:
         when = latest.created_at.astimezone(self.calendar.tz)
         return f"Báo cáo gần nhất: {esc(text)} ({when:%d/%m/%Y})."
 
-    def _item_head(self, f: Followed, sub: Subscription) -> str:
+    def formerly(self, plan_agencies: Iterable[str]) -> str:
+        """ " (trước đây: Sở Kế hoạch và Đầu tư)" for a part taken over from ended agencies."""
+        names = ", ".join(self.name(a) for a in plan_agencies)
+        return f" (trước đây: {esc(names)})" if names else ""
+
+    def _item_head(self, f: Followed, sub: Subscription, today: date) -> str:
         head = f"• <b>{esc(f.key)}</b>"
         if not sub.all_agencies:
-            head += f" ({esc(role_label(f.assignment, sub.agency_id, self.knowledge.agencies))})"
+            agencies = self.knowledge.agencies
+            before = self.holders.inherited_from(f.item, f.assignment, sub.agency_id, today)
+            role = part_label(f.assignment, sub.agency_id, before, agencies)
+            head += f"{self.formerly(before)}, {esc(role)}" if before else f" ({esc(role)})"
         return f"{head}: {esc(short_text(f.item, f.assignment, 130))}"
 
     def _before_lines(
@@ -88,7 +104,7 @@ class ReminderMessages:
                 continue
             left = (occ.due - today).days
             when = "hôm nay là hạn cuối" if left <= 0 else f"còn {left} ngày"
-            lines.append(self._item_head(f, sub))
+            lines.append(self._item_head(f, sub, today))
             lines.append(
                 f"   Thời hạn: {self._deadline_text(f.assignment.deadline, occ.due)} — {when}."
             )
@@ -110,7 +126,7 @@ class ReminderMessages:
             if f is None or due is None:
                 continue
             late = max((today - due).days, 1)
-            lines.append(self._item_head(f, sub))
+            lines.append(self._item_head(f, sub, today))
             lines.append(
                 f"   Thời hạn: {self._deadline_text(f.assignment.deadline, due)} — quá hạn"
                 f" {late} ngày, chưa báo cáo hoàn thành."
@@ -147,9 +163,12 @@ class ReminderMessages:
                         stale[row.agency_id] += _stale(row, stale_before, self.calendar)
             named = [f"{esc(self.name(a))} ({n} việc)" for a, n in stale.items() if n]
             if named:
+                shown = ", ".join(named[:MAX_STALE_NAMES])
+                if len(named) > MAX_STALE_NAMES:
+                    shown += f" và {len(named) - MAX_STALE_NAMES} cơ quan khác"
                 lines.append(
                     f"Cơ quan chưa cập nhật trong {STALE_AFTER_DAYS} ngày qua ({len(named)}):"
-                    f" {', '.join(named)}."
+                    f" {shown}."
                 )
             return lines
         rows = [r for r in snap.agency_rows(today, sub.agency_id) if r.state not in DONE_STATES]
@@ -158,13 +177,15 @@ class ReminderMessages:
         if dated_rows:
             lines.append(f"Việc có thời hạn chưa hoàn thành ({len(dated_rows)}):")
             lines += [
-                f"• <b>{esc(r.key)}</b> — {self._deadline_text(r.assignment.deadline, None)}"
-                f" — {esc(r.label)}"
+                f"• <b>{esc(r.key)}</b>{self.formerly(r.plan_agencies)} —"
+                f" {self._deadline_text(r.assignment.deadline, None)} — {esc(r.label)}"
                 for r in dated_rows
             ]
         if other_rows:
             listed = ", ".join(
-                esc(r.key) + (f" ({esc(r.label)})" if r.latest is not None else "")
+                esc(r.key)
+                + self.formerly(r.plan_agencies)
+                + (f" ({esc(r.label)})" if r.latest is not None else "")
                 for r in other_rows
             )
             lines.append(

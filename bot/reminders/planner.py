@@ -22,10 +22,12 @@ merged at the earlier time; overdue notices and digests move to the next working
 slot. A reminder before a deadline is never planned for after it, and once the
 deadline has passed (catch-up after downtime) it is left to the overdue notice.
 
-Which assignments a chat follows: for an agency, those it is responsible for
-(`responsible_agencies`: chủ trì, thực hiện, tham mưu, or a member of a group that
-carries it out); for ALL (the plan's monitoring agency), every dated assignment, "done"
-meaning every responsible agency reported it done.
+Which assignments a chat follows: for an agency, those it is responsible for on the
+day of the reminder (`Holders.responsible`: chủ trì, thực hiện, tham mưu, or a member of
+a group that carries it out — and, once an agency has ended, its successor for the parts
+it took over); for ALL (the plan's monitoring agency), every dated assignment, "done"
+meaning every agency responsible that day reported it done. Nothing is planned for an
+agency after the day it ended.
 
 The text of what is due (`ReminderMessages.compose_html`) is in
 `bot.reminders.messages`.
@@ -39,7 +41,7 @@ from datetime import date, datetime, time, timedelta
 from bot.core.text import fold
 from bot.plan.deadlines import Deadline
 from bot.plan.loader import Knowledge
-from bot.plan.responsibility import all_assignments, responsible_agencies
+from bot.plan.responsibility import Holders, all_assignments
 from bot.progress.status import State, reporting_period
 from bot.reminders.calendar import WorkCalendar
 from bot.reminders.messages import ReminderMessages
@@ -88,18 +90,17 @@ class ReminderPlanner:
         self._pairs = [
             Followed(item, a, item.assignment_key(a)) for item, a in all_assignments(knowledge.plan)
         ]
-        self._responsible = {
-            f.key: responsible_agencies(f.assignment, knowledge.agencies) for f in self._pairs
-        }
-        self.messages = ReminderMessages(knowledge, calendar, self._pairs)
+        self.holders = Holders(knowledge.plan, knowledge.agencies, knowledge.timeline)
+        self.messages = ReminderMessages(knowledge, calendar, self._pairs, self.holders)
 
     # -- what a chat follows ----------------------------------------------------
 
-    def followed(self, agency_id: str | None) -> list[Followed]:
-        """Assignments followed: an agency's responsible ones, or all (None)."""
-        return [
-            f for f in self._pairs if agency_id is None or agency_id in self._responsible[f.key]
-        ]
+    def followed(self, agency_id: str | None, day: date) -> list[Followed]:
+        """Assignments followed on `day`: an agency's responsible ones, or all (None)."""
+        return [f for f in self._pairs if self._follows(agency_id, f, day)]
+
+    def _follows(self, agency_id: str | None, f: Followed, day: date) -> bool:
+        return agency_id is None or agency_id in self.holders.responsible(f.item, f.assignment, day)
 
     @staticmethod
     def _agency(sub: Subscription) -> str | None:
@@ -152,31 +153,50 @@ class ReminderPlanner:
         as_of_day = cal.local(as_of).date()
         found: list[Occurrence] = []
 
+        agency = self._agency(sub)
+        ended = self.knowledge.timeline.ended(agency, hi) if agency is not None else None
+
         def keep(occ: Occurrence) -> bool:
+            # nothing for an agency from the day it ended (its successor's groups have it)
+            if ended is not None and cal.local(occ.send_at).date() >= ended.date:
+                return False
             return start <= occ.send_at <= end
 
         def state_day(occ: Occurrence) -> date:
             return max(occ.send_at.date(), as_of_day)
 
-        for f in self.followed(self._agency(sub)):
+        def follows(f: Followed, occ: Occurrence) -> bool:
+            return self._follows(agency, f, cal.local(occ.send_at).date())
+
+        for f in self._pairs if agency is None else self.followed_between(agency, lo, hi):
             deadline = f.assignment.deadline
             if not deadline.is_dated:
                 continue
             for occ in self._before(sub.chat_id, f, lo, hi):
-                if not keep(occ) or occ.due is None:
+                if not keep(occ) or occ.due is None or not follows(f, occ):
                     continue
                 if as_of >= deadline_end(deadline, occ.due, cal):
                     continue
                 if not self._done(snap, state_day(occ), sub, f.key):
                     found.append(occ)
             for occ in self._overdue(sub.chat_id, f, lo, hi):
-                if keep(occ) and self._overdue_due(snap, state_day(occ), sub, f) == occ.due:
+                if (
+                    keep(occ)
+                    and follows(f, occ)
+                    and self._overdue_due(snap, state_day(occ), sub, f) == occ.due
+                ):
                     found.append(occ)
         for occ in self._digests(sub.chat_id, lo, hi):
             if keep(occ) and self._open(snap, state_day(occ), sub):
                 found.append(occ)
         found.sort(key=lambda o: (o.send_at, o.category != "before", o.subject, o.kind))
         return found
+
+    def followed_between(self, agency_id: str, lo: date, hi: date) -> list[Followed]:
+        """The assignments `agency_id` follows on some day from `lo` to `hi` (the holders
+        change only on the days of the events)."""
+        days = {lo, hi} | {e.date for e in self.knowledge.timeline.events if lo <= e.date <= hi}
+        return [f for f in self._pairs if any(self._follows(agency_id, f, d) for d in days)]
 
     def _before(self, chat_id: int, f: Followed, lo: date, hi: date) -> Iterable[Occurrence]:
         deadline = f.assignment.deadline

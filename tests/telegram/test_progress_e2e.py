@@ -37,7 +37,7 @@ LAN = FakeBotApi.user(501, "Lan")  # Sở Nội vụ: lead of 2.4
 MINH = FakeBotApi.user(502, "Minh")  # Sở Y tế: no part in 2.4
 HOA = FakeBotApi.user(503, "Hoa")  # Văn phòng UBND tỉnh: may download the report
 KHOA = FakeBotApi.user(504, "Khoa")  # nobody yet
-SON = FakeBotApi.user(505, "Sơn")  # Sở Kế hoạch và Đầu tư: lead of 4.2a
+SON = FakeBotApi.user(505, "Sơn")  # Sở Tài chính: in 2026 it leads 4.2a (Sở KH&ĐT's till 2025)
 GROUP_ID = -100123
 START = datetime(2026, 6, 15, 9, 0)
 
@@ -376,7 +376,7 @@ async def test_ask_prints_the_card_the_door_sends(world: World, tmp_path: Path) 
     store = tmp_path / "ask" / "planbot.db"
     asked = ask_json([text for _, text in said], store, today=f"{START:%Y-%m-%d}")
     assert not store.parent.exists()  # ask stores nothing
-    await world.seed({LAN["id"]: "snv", SON["id"]: "skhdt"})
+    await world.seed({LAN["id"]: "snv", SON["id"]: "stc"})
     await world.start()
     brain = Brain(world.knowledge)  # as `ask` builds it
     sent: list[str] = []
@@ -398,7 +398,7 @@ async def test_ask_prints_the_card_the_door_sends(world: World, tmp_path: Path) 
     done, partly, contradiction = (html_to_plain(text).splitlines() for text in sent)
     assert done[0] == "Xác nhận báo cáo tiến độ" and done[-1].startswith("Bấm «Lưu»")
     assert {"Mục: 2.4", "Cơ quan: Sở Nội vụ", "Trạng thái: đã hoàn thành"} <= set(done)
-    assert {"Mục: 4.2a", "Cơ quan: Sở Kế hoạch và Đầu tư", "Tỷ lệ: 60%"} <= set(partly)
+    assert {"Mục: 4.2a", "Cơ quan: Sở Tài chính", "Tỷ lệ: 60%"} <= set(partly)
     assert "mâu thuẫn" in contradiction[0]
     assert world.stored(include_undone=True) == []  # a card stores nothing before «Lưu»
 
