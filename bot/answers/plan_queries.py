@@ -105,6 +105,18 @@ def _detail_lines(ctx: AnswerContext, rows: list[Row], today: date, limit: int =
     return lines
 
 
+def _about_items(ctx: AnswerContext, items: list[Item], today: date) -> list[str]:
+    """The short lines after an answer: what the (first two) items ask, by when, and the
+    source."""
+    lines = [
+        f"Nhiệm vụ {esc(item.id)}: {esc(short_text(item.text, 90))} — "
+        + "; ".join(dict.fromkeys(deadline_text(a.deadline, today) for a in item.assignments))
+        + "."
+        for item in items[:2]
+    ]
+    return [*lines, source(ctx, items[0])]
+
+
 # --------------------------------------------------------------------------- an agency's role
 
 
@@ -197,13 +209,7 @@ def role_in_items(
                 f"<b>{name}</b>", f"<b>{name}</b> không {ROLE_LABELS[asked_role]} mà", 1
             )
     lines.append(first)
-    for item in items[:2]:
-        lines.append(
-            f"Nhiệm vụ {esc(item.id)}: {esc(short_text(item.text, 90))} — "
-            + "; ".join(dict.fromkeys(deadline_text(a.deadline, today) for a in item.assignments))
-            + "."
-        )
-    lines.append(source(ctx, items[0]))
+    lines += _about_items(ctx, items, today)
     return Reply(
         intent,
         "\n".join(lines),
@@ -307,12 +313,7 @@ def holders_of(
                 ]
                 if coord:
                     lines.append(f"Phối hợp: {esc(ctx.agencies_text(coord))}.")
-    lines.append(
-        f"Nhiệm vụ {iid}: {esc(short_text(item.text, 90))} — "
-        + "; ".join(dict.fromkeys(deadline_text(a.deadline, today) for a in item.assignments))
-        + "."
-    )
-    lines.append(source(ctx, item))
+    lines += _about_items(ctx, [item], today)
     return Reply(intent, "\n".join(lines), task_ids=[item.id], buttons=item_buttons([item.id]))
 
 
@@ -782,13 +783,7 @@ def _inherited_role(
         first = ("Có. " if yes else "Không. ") + first
     ids = [i.id for i in items]
     lines = [first]
-    for item in items[:2]:
-        lines.append(
-            f"Nhiệm vụ {esc(item.id)}: {esc(short_text(item.text, 90))} — "
-            + "; ".join(dict.fromkeys(deadline_text(a.deadline, today) for a in item.assignments))
-            + "."
-        )
-    lines.append(source(ctx, items[0]))
+    lines += _about_items(ctx, items, today)
     return Reply(
         intent,
         "\n".join(lines),
