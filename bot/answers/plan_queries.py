@@ -794,3 +794,33 @@ def _inherited_role(
         role=asked_role,
         buttons=item_buttons(ids),
     )
+
+
+def reports_of(ctx: AnswerContext, item: Item, today: date) -> Reply:
+    """ "Nhiệm vụ III.1: báo cáo gửi <b>Văn phòng UBND tỉnh</b> (…); thời hạn …" — where the
+    plan says the results go, part by part."""
+    iid = esc(item.id)
+    parts = []
+    for a in item.assignments:
+        if a.reports_to is None:
+            continue
+        key = f" (phần {esc(item.assignment_key(a))})" if len(item.assignments) > 1 else ""
+        receiver = a.reports_to
+        note = esc(now_held_by(ctx, receiver, today))
+        parts.append(
+            f"<b>{esc(ctx.name(receiver))}</b>{note}{key} — {deadline_text(a.deadline, today)}"
+        )
+    if parts:
+        first = f"Nhiệm vụ {iid}: báo cáo gửi " + "; ".join(parts) + "."
+    else:
+        first = f"Kế hoạch không ghi nơi nhận báo cáo riêng cho nhiệm vụ {iid}."
+    senders = [
+        r.agency for r in engine(ctx).holders(item) if set(r.roles) & {"thuc_hien", "chu_tri"}
+    ]
+    lines = [first]
+    if senders:
+        lines.append(f"Cơ quan báo cáo: {esc(ctx.agencies_text(senders))}.")
+    lines += _about_items(ctx, [item], today)
+    return Reply(
+        "task_detail", "\n".join(lines), task_ids=[item.id], buttons=item_buttons([item.id])
+    )

@@ -10,7 +10,13 @@ from datetime import date
 from typing import TYPE_CHECKING
 
 from bot.answers.context import AnswerContext
-from bot.answers.plan_queries import deadline_of, holders_of, overdue_verdict, role_in_items
+from bot.answers.plan_queries import (
+    deadline_of,
+    holders_of,
+    overdue_verdict,
+    reports_of,
+    role_in_items,
+)
 from bot.answers.registry import register
 from bot.answers.rendering import (
     ask_item,
@@ -59,6 +65,8 @@ def task_detail(ctx: AnswerContext, u: Understanding, today: date, asker: Asker 
     if q.agencies and q.asked not in ("who", "when", "count"):
         # "Sở KH&ĐT ở 2.1 là gì?", "Công an tỉnh có phối hợp ở 2.4 không?"
         return role_in_items(ctx, q, q.agencies[0], items, today, intent="task_detail")
+    if focus == "reports_to":  # "III.1 báo cáo gửi về đâu?"
+        return reports_of(ctx, item, today)
     if q.asked in ("who", "count") or focus in ("who", *ROLE_LABELS):
         if focus in ROLE_LABELS and not q.asked_roles:
             q = replace(q, asked_roles=(focus,))
