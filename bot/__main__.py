@@ -1,4 +1,4 @@
-"""Command line: `python -m bot {ask,chat,check-plan,run,report,reminders,backup}`.
+"""Command line: `python -m bot {ask,chat,check-plan,import-plan,run,report,reminders,backup}`.
 
 Every door is thin: it loads settings and knowledge, then hands the message to
 the brain (`bot.brain`) or the service it needs.
@@ -31,6 +31,13 @@ def _parser() -> argparse.ArgumentParser:
     check = sub.add_parser("check-plan", help="kiểm tra tệp kế hoạch")
     check.add_argument("path", nargs="?", help="đường dẫn plan.yaml (mặc định PLAN_PATH)")
 
+    imp = sub.add_parser(
+        "import-plan", help="nhập một văn bản kế hoạch (.txt, .docx, .pdf) thành bản nháp plan.yaml"
+    )
+    imp.add_argument("file", help="tệp văn bản kế hoạch")
+    imp.add_argument("--out", help="thư mục ghi bản nháp (mặc định: nhap-<tên tệp>)")
+    imp.add_argument("--agencies", help="danh mục cơ quan (mặc định: agencies.yaml cạnh PLAN_PATH)")
+
     sub.add_parser("run", help="chạy bot Telegram (cần TELEGRAM_BOT_TOKEN)")
 
     report = sub.add_parser("report", help="xuất báo cáo tiến độ ra Excel")
@@ -57,6 +64,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "ask": cli.cmd_ask,
         "chat": cli.cmd_chat,
         "check-plan": cli.cmd_check_plan,
+        "import-plan": cli.cmd_import_plan,
         "run": cli.cmd_run,
         "report": cli.cmd_report,
         "reminders": cli.cmd_reminders,

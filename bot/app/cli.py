@@ -1,4 +1,4 @@
-"""The command-line doors: ask, chat, check-plan, run, report, reminders, backup.
+"""The command-line doors: ask, chat, check-plan, import-plan, run, report, reminders, backup.
 
 Each command loads configuration once, prints Vietnamese errors as one line and
 returns an exit code; none prints a traceback for bad input or configuration.
@@ -77,6 +77,44 @@ def cmd_check_plan(args: argparse.Namespace) -> int:
     for note in knowledge.notes:
         print(f"Lưu ý: {note}")
     print(plan_summary(knowledge))
+    return 0
+
+
+def cmd_import_plan(args: argparse.Namespace) -> int:
+    """`import-plan FILE [--out DIR] [--agencies PATH]`: a draft plan.yaml, agencies.yaml
+    (the registry plus proposals) and review.md from a plan document."""
+    from bot.importer import PlanImportError, import_plan, write_draft
+
+    source = Path(args.file)
+    try:
+        agencies = (
+            Path(args.agencies)
+            if args.agencies
+            else _settings().plan_path.with_name("agencies.yaml")
+        )
+        out = Path(args.out) if args.out else Path(f"nhap-{source.stem}")
+        result = write_draft(import_plan(source, agencies), out)
+    except ConfigError as exc:
+        return _fail(str(exc))
+    except PlanImportError as exc:
+        return _fail(str(exc))
+    review = result.review
+    items = result.items
+    print(
+        f"Đã nhập {result.plan['meta']['doc_type']} {result.plan['meta']['number']}:"
+        f" {len(items)} mục, {sum(len(i['assignments']) for i in items)} phần giao việc."
+    )
+    print(
+        f"- Cần rà soát: {len(result.proposals)} cơ quan mới đề xuất,"
+        f" {len(review.unknown_deadlines)} thời hạn chưa xác định,"
+        f" {len(review.no_agency)} mục chưa có cơ quan,"
+        f" {len(review.unmapped) + len(review.cells)} câu/ô chưa ánh xạ."
+    )
+    print(f"- Bản nháp: {out / 'plan.yaml'}; báo cáo rà soát: {out / 'review.md'}")
+    if result.problems:
+        print(f"Bản nháp chưa qua check-plan ({len(result.problems)} lỗi), xem review.md.")
+        return 1
+    print("Bản nháp qua check-plan.")
     return 0
 
 

@@ -129,8 +129,9 @@ class AgencyRegistry:
                         hit = (n, found)
         return (i + hit[0], hit[1]) if hit else None
 
-    def find(self, tokens: list[str]) -> list[AgencyMatch]:
-        """All agencies named in folded message tokens, longest match first, no overlaps."""
+    def find(self, tokens: list[str], fuzzy: bool = True) -> list[AgencyMatch]:
+        """All agencies named in folded message tokens, longest match first, no overlaps
+        (`fuzzy`: when none is named exactly, the best typo-tolerant match)."""
         matches: list[AgencyMatch] = []
         i = 0
         while i < len(tokens):
@@ -152,7 +153,7 @@ class AgencyRegistry:
                 i = end
                 continue
             i += 1
-        if not matches:
+        if not matches and fuzzy:
             matches = self._fuzzy(tokens)
         return matches
 

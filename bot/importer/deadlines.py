@@ -1,0 +1,97 @@
+"""A deadline's wording typed as the plan models want it.
+
+«Thường xuyên» → recurring; «Trong quý II/2023» → quarter; «trước ngày 30/6/2024» → a
+date; «Trước ngày 30/11 hằng năm» → yearly; «Tháng 9/2024», «Năm 2024» → the last day of
+that month or year; «Khi có …», «Sau khi …» → event. What none of these reads stays
+kind `none` with its text, for the review report.
+"""
+
+from __future__ import annotations
+
+import calendar
+import re
+from datetime import date
+from typing import Any
+
+from bot.importer.vocabulary import EVENT_START, RECURRING, ROMAN
+
+_Q = r"(?:quý|Quý|QUÝ)\s+(I{1,3}|IV|[1-4])\s*(?:/|năm|-)\s*(\d{4})"
+QUARTER = re.compile(r"(?:(?:trong|Trong|trước hết|trước)\s+)?" + _Q)
+_D = r"(\d{1,2})\s*[/.-]\s*(\d{1,2})"
+YEARLY = re.compile(
+    r"(?:(?:trước|Trước|trong|Trong|chậm nhất|Chậm nhất)\s+)?(?:ngày\s+)?"
+    + _D
+    + r"\s+(?:hằng|hàng|mỗi)\s+năm"
+)
+DATE = re.compile(
+    r"(?:(?:trước|Trước|trong|Trong|chậm nhất|Chậm nhất|hoàn thành trước|Hoàn thành trước)\s+)?"
+    r"(?:ngày\s+)?" + _D + r"\s*[/.-]\s*(\d{4})"
+)
+MONTH = re.compile(
+    r"(?:(?:trong|Trong|trước|Trước)\s+)?(?:tháng|Tháng)\s+(\d{1,2})\s*(?:/|năm)\s*(\d{4})"
+)
+YEAR = re.compile(r"^(?:(?:trong|Trong)\s+)?(?:năm|Năm)\s+(\d{4})$")
+# a deadline inside a sentence («báo cáo … trước ngày 30/11 hàng năm»)
+INSIDE = (YEARLY, QUARTER, DATE, MONTH)
+
+
+def _quarter(word: str) -> int:
+    return ROMAN[word] if word in ROMAN else int(word)
+
+
+def _clean(text: str) -> str:
+    text = text.strip().rstrip(".;,").strip()
+    return text[:1].upper() + text[1:] if text else text
+
+
+def type_deadline(text: str) -> dict[str, Any] | None:
+    """The deadline fields (kind, text, …) `text` gives, or None when it cannot be typed."""
+    wording = _clean(text)
+    low = wording.lower()
+    if not wording:
+        return None
+    if m := YEARLY.search(wording):
+        day, month = int(m.group(1)), int(m.group(2))
+        if _valid(2023, month, day):
+            return {"kind": "yearly", "text": wording, "day": day, "month": month}
+    if m := QUARTER.search(wording):
+        return {
+            "kind": "quarter",
+            "text": wording,
+            "quarter": _quarter(m.group(1)),
+            "year": int(m.group(2)),
+        }
+    if m := DATE.search(wording):
+        day, month, year = int(m.group(1)), int(m.group(2)), int(m.group(3))
+        if _valid(year, month, day):
+            return {"kind": "date", "text": wording, "date": date(year, month, day)}
+    if m := MONTH.search(wording):
+        month, year = int(m.group(1)), int(m.group(2))
+        if 1 <= month <= 12:
+            last = calendar.monthrange(year, month)[1]
+            return {"kind": "date", "text": wording, "date": date(year, month, last)}
+    if m := YEAR.match(wording):
+        return {"kind": "date", "text": wording, "date": date(int(m.group(1)), 12, 31)}
+    if any(low.startswith(w) for w in RECURRING) and not re.search(r"\d", low):
+        return {"kind": "recurring", "text": wording}
+    if any(low.startswith(w) for w in EVENT_START):
+        return {"kind": "event", "text": wording, "event": wording[:1].lower() + wording[1:]}
+    return None
+
+
+def find_deadline(sentence: str) -> tuple[dict[str, Any], tuple[int, int]] | None:
+    """A dated deadline written inside a sentence, and where it stands."""
+    for pattern in INSIDE:
+        if m := pattern.search(sentence):
+            typed = type_deadline(m.group(0))
+            if typed:
+                return typed, m.span()
+    return None
+
+
+def _valid(year: int, month: int, day: int) -> bool:
+    try:
+        date(year, month, day)
+    except ValueError:
+        return False
+    return True

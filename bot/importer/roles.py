@@ -1,0 +1,337 @@
+"""Agencies named in a sentence or a table cell, and the roles the text gives them.
+
+`AgencyFinder` finds the registry's agencies (exact names, aliases, initials; no typo
+guessing) with their place in the text, and names it does not know that begin like an
+agency («Sở …», «Trung tâm …», «Bảo hiểm xã hội …»): those become proposals, one id per
+name for the whole import.
+
+`read_roles` reads one sentence as the plan's text is written:
+- a label («Cơ quan chủ trì:») gives its role to the agencies before the first role word;
+- a role word gives its role to the agencies just before it (the run «A, B và C»);
+- «phối hợp (với) X», «chỉ đạo X», «tham mưu X»: X is the object — the partner
+  (phối hợp), the executor (thực hiện) under direction, the advised (not assigned);
+- «của X», «theo X», «khi …» name context; «báo cáo / trình / gửi về X» the recipient;
+- an agency no role word reaches does the work (the label's role, else thực hiện).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from bot.core.text import fold, strip_marks
+from bot.importer.vocabulary import (
+    AGENCY_HEADS,
+    CONDITION,
+    CONTEXT_BEFORE,
+    KIND_BY_HEAD,
+    NAME_STOPS,
+    NOUN_BEFORE,
+    OBJECT_GETS,
+    OBJECT_ROLES,
+    REPORT_BEFORE,
+    ROLE_OF,
+    ROLE_WORD,
+)
+from bot.plan.agencies import AgencyRegistry, alias_tokens, initials
+
+_TOKEN = re.compile(r"[0-9a-z]+|&")
+_CONNECTORS = {"va", "&"}
+_HEAD = re.compile(r"(?<!\w)(" + "|".join(re.escape(h) for h in AGENCY_HEADS) + r")(?!\w)")
+_STOP = re.compile(r"(?<!\w)(" + "|".join(re.escape(s) for s in NAME_STOPS) + r")(?!\w)")
+_NOT_NAMES = re.compile(
+    r"^(Hội nghị|Hội thảo|Hội thi|Hội diễn|Trường hợp|Báo cáo|Ban hành|Đoàn kết|Sở hữu|Bộ luật"
+    r"|Bộ tiêu chí|Bộ chỉ số|Viện trợ|Cục bộ|Đài tưởng niệm)\b"
+)
+ROLE_ORDER = ("chu_tri", "chi_dao", "tham_muu", "thuc_hien", "tong_hop", "phoi_hop")
+
+
+@dataclass(frozen=True)
+class Mention:
+    start: int
+    end: int
+    agency: str
+    surface: str
+    known: bool
+
+
+@dataclass
+class Proposal:
+    """An agency the registry lacks, as the import proposes it."""
+
+    id: str
+    name: str
+    kind: str
+    aliases: list[str]
+    seen_in: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Reading:
+    """What one sentence assigns: agency → roles (in the text's order), and whom it
+    reports to."""
+
+    roles: dict[str, list[str]] = field(default_factory=dict)
+    reports_to: str | None = None
+    mentions: list[Mention] = field(default_factory=list)
+
+    def add(self, agency: str, role: str) -> None:
+        roles = self.roles.setdefault(agency, [])
+        if role not in roles:
+            roles.append(role)
+
+
+def _fold_chars(text: str) -> str:
+    """`fold` character by character, keeping every offset (one character each)."""
+    out = []
+    for ch in text:
+        bare = strip_marks(ch).lower()
+        out.append(bare[:1] if bare[:1].isalnum() or bare == "&" else " ")
+    return "".join(out)
+
+
+class AgencyFinder:
+    """The registry's agencies and the proposed ones, found with their place in a text."""
+
+    def __init__(self, registry: AgencyRegistry):
+        self.registry = registry
+        self.proposals: dict[str, Proposal] = {}  # folded name → proposal
+
+    def known(self, text: str) -> list[Mention]:
+        folded = _fold_chars(text)
+        spans = [
+            (m.start(), m.end(), m.group(0))
+            for m in _TOKEN.finditer(folded)
+            if m.group(0) not in _CONNECTORS
+        ]
+        tokens = [s[2] for s in spans]
+        out = []
+        for match in self.registry.find(tokens, fuzzy=False):
+            start, end = spans[match.start][0], spans[match.end - 1][1]
+            out.append(Mention(start, end, match.agency.id, text[start:end], True))
+        return out
+
+    def mentions(self, text: str, *, propose: bool = True) -> list[Mention]:
+        """Agencies in `text`, in order: registry ones and names that begin like an
+        agency's and are not in the registry (proposed, unless `propose` is false: then
+        found with an empty id, only to keep their words out of the role words)."""
+        found = [m for m in self.known(text) if not self._longer_name(text, m)]
+        found += self._unknown(text, found, propose)
+        return sorted(found, key=lambda m: m.start)
+
+    def _longer_name(self, text: str, m: Mention) -> bool:
+        """A short alias that a name goes on after («Văn phòng thường trực Ban Chỉ huy …»
+        is not «Văn phòng»): the whole name is read as a name of its own."""
+        agency = self.registry.agencies[m.agency]
+        if fold(m.surface) == fold(agency.name):
+            return False
+        after = re.match(r" (\w+)", text[m.end :])
+        if not after or after.group(1) == "tỉnh" or not _HEAD.match(text, m.start):
+            return False
+        return not _STOP.match(text, m.end + 1)
+
+    def _unknown(self, text: str, known: list[Mention], propose: bool = True) -> list[Mention]:
+        out: list[Mention] = []
+        for head in _HEAD.finditer(text):
+            start = head.start()
+            if any(m.start <= start < m.end for m in known + out):
+                continue
+            if _NOT_NAMES.match(text[start:]):
+                continue
+            end = len(text)
+            for m in known:
+                if m.start > start:
+                    end = min(end, m.start)
+            stop = re.search(r"[,;.:()\n]|\s-\s", text[head.end() :])
+            if stop:
+                end = min(end, head.end() + stop.start())
+            after = _STOP.search(text, head.end(), end)
+            if after:
+                end = after.start()
+            name = text[start:end].strip(" -")
+            words = name.split()
+            if len(words) < 2 or len(words) > 20:
+                continue
+            agency = self.propose(name).id if propose else ""
+            out.append(Mention(start, start + len(name), agency, name, False))
+        return out
+
+    def cell(self, text: str) -> tuple[list[Mention], list[str]]:
+        """The agencies of a table cell: every piece between commas, semicolons and line
+        breaks that names none of the registry's is itself an agency to propose. Returns
+        the mentions and the pieces left (nothing that names an agency)."""
+        found = self.known(text)
+        leftovers: list[str] = []
+        pos = 0
+        pieces = []
+        for m in sorted(found, key=lambda m: m.start):
+            pieces.append((pos, m.start))
+            pos = m.end
+        pieces.append((pos, len(text)))
+        extra: list[Mention] = []
+        for a, b in pieces:
+            offset = a
+            for piece in re.split(r"([,;\n]|\s-\s|\s\+\s)", text[a:b]):
+                name = piece.strip(" .:-()")
+                name = re.sub(r"^(và|với)\s+", "", name).strip()
+                name = re.sub(r"\s+(và|với)$", "", name).strip()
+                if len(name) > 2 and not re.fullmatch(r"[\W\d_]+", name):
+                    if name.split()[0].islower() and name.split()[0] not in ("các",):
+                        leftovers.append(name)
+                    else:
+                        at = text.index(name, offset)
+                        extra.append(
+                            Mention(at, at + len(name), self.propose(name).id, name, False)
+                        )
+                offset += len(piece)
+        return sorted(found + extra, key=lambda m: m.start), leftovers
+
+    def propose(self, name: str) -> Proposal:
+        key = fold(name)
+        if key in self.proposals:
+            return self.proposals[key]
+        taken = set(self.registry.agencies) | {p.id for p in self.proposals.values()}
+        base = "_".join(alias_tokens(name))
+        if len(base) > 40:
+            base = base[:41].rsplit("_", 1)[0]
+        base = base.strip("_") or "co_quan"
+        if base[0].isdigit():
+            base = "cq_" + base
+        agency_id, n = base, 2
+        while agency_id in taken:
+            agency_id, n = f"{base}_{n}", n + 1
+        kind = next((k for head, k in KIND_BY_HEAD if name.startswith(head)), "department")
+        aliases = []
+        short = re.sub(r"\s+(tỉnh|thành phố)$", "", name)
+        if short != name:
+            aliases.append(short)
+        letters = initials(name).upper()
+        if len(letters) >= 3:
+            aliases.append(letters)
+        # no alias another agency already answers to
+        aliases = [a for a in aliases if not self.known(a)]
+        proposal = Proposal(agency_id, name[:1].upper() + name[1:], kind, aliases)
+        self.proposals[key] = proposal
+        return proposal
+
+
+def _before(text: str, at: int) -> str:
+    return text[:at].rstrip(" ,").lower()
+
+
+def _ends_with_word(text: str, words: tuple[str, ...]) -> bool:
+    return any(re.search(r"(?<!\w)" + re.escape(w) + r"$", text) for w in words)
+
+
+def role_words(text: str, mentions: list[Mention]) -> list[tuple[int, int, str]]:
+    """(start, end, role) of each role word outside agency names and not used as a noun."""
+    out = []
+    for m in ROLE_WORD.finditer(text):
+        if any(x.start < m.end() and m.start() < x.end for x in mentions):
+            continue
+        if _ends_with_word(_before(text, m.start()), NOUN_BEFORE):
+            continue
+        out.append((m.start(), m.end(), ROLE_OF[m.group(1).lower()]))
+    return out
+
+
+def read_roles(sentence: str, label_roles: list[str], finder: AgencyFinder) -> Reading:
+    """The agencies `sentence` assigns and their roles (see the module's docstring)."""
+    mentions = finder.mentions(sentence)
+    reading = Reading(mentions=mentions)
+    if not mentions:
+        return reading
+    condition = CONDITION.search(sentence)
+    context: set[int] = set()
+    targets: list[Mention] = []
+    previous: Mention | None = None
+    for m in mentions:
+        before = _before(sentence, m.start)
+        joined = previous is not None and sentence[previous.end : m.start].strip(" ,;") in (
+            "",
+            "và",
+        )
+        if _ends_with_word(before, CONTEXT_BEFORE) or (condition and m.start > condition.start()):
+            context.add(m.start)
+        elif _ends_with_word(before, REPORT_BEFORE):
+            targets.append(m)
+            context.add(m.start)
+        elif joined and previous is not None and previous.start in context:
+            context.add(m.start)
+            if previous in targets:
+                targets.append(m)
+        previous = m
+    actors = [m for m in mentions if m.start not in context]
+    words = role_words(sentence, mentions)
+    first_word = words[0][0] if words else len(sentence)
+    given: dict[int, list[str]] = {}
+
+    def give(m: Mention, role: str) -> None:
+        given.setdefault(m.start, [])
+        if role not in given[m.start]:
+            given[m.start].append(role)
+
+    for m in actors:
+        if m.start < first_word:
+            for role in label_roles:
+                give(m, role)
+    objects: set[int] = set()
+    for w_start, w_end, role in words:
+        following = [m for m in mentions if m.start >= w_end]
+        gap = sentence[w_end : following[0].start].strip() if following else "x"
+        if role in OBJECT_ROLES and gap in ("", "với"):
+            next_word = next((ws for ws, _, _ in words if ws > w_end), len(sentence))
+            listed = [m for m in following if m.start < next_word]
+            objects |= {m.start for m in listed}
+            if role in OBJECT_GETS:
+                for m in listed:
+                    if m.start not in context:
+                        give(m, OBJECT_GETS[role])
+            if role == "tham_muu":
+                targets[:0] = listed  # the advised first: it receives the work
+            if role == "phoi_hop":
+                continue
+        subjects = [
+            m
+            for m in mentions
+            if m.end <= w_start
+            and m.start not in objects
+            and (m.start not in context or m in targets)
+        ]
+        run = subjects[-1:]
+        while run and len(run) < len(subjects):
+            before_m = subjects[-len(run) - 1]
+            if sentence[before_m.end : run[0].start].strip(" ,;") not in ("", "và"):
+                break
+            run.insert(0, before_m)
+        for m in run:
+            give(m, role)
+    for m in actors:
+        if m.start not in given and m.start not in objects:
+            for role in label_roles or ["thuc_hien"]:
+                give(m, role)
+    for m in mentions:
+        for role in given.get(m.start, []):
+            reading.add(m.agency, role)
+    for target in targets:
+        if target.known:
+            reading.reports_to = target.agency
+            break
+    return reading
+
+
+def ordered(roles: list[str]) -> list[str]:
+    """Roles with «chủ trì» first (the main one), the rest in the text's order."""
+    return sorted(dict.fromkeys(roles), key=lambda r: r != "chu_tri")
+
+
+def split_sentences(text: str) -> list[str]:
+    """Sentences of a line: a full stop followed by a capital begins the next."""
+    parts = re.split(r"(?<=\.)\s+(?=[^\W\d_])", text)
+    out: list[str] = []
+    for part in parts:
+        if out and not part[:1].isupper():
+            out[-1] = f"{out[-1]} {part}"
+        else:
+            out.append(part)
+    return [p.strip() for p in out if p.strip()]

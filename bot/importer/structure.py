@@ -1,0 +1,440 @@
+"""The plan's tasks, from either shape a plan comes in.
+
+Numbered paragraphs (section «NHIỆM VỤ …»): groups «1.», items «1.1.», sub-items «a)»,
+bullets; «Cơ quan chủ trì / phối hợp / thực hiện / tham mưu:» lines assign, «Thời gian
+thực hiện:» lines give the deadline (a sentence after it that assigns again — «Trong quý
+II/2023, giao …» — is a part of its own). A group without numbered items is itself the
+item. Section «TỔ CHỨC THỰC HIỆN»: each numbered paragraph is an item («III.1») whose own
+sentence assigns.
+
+The appendix table («STT | Nội dung nhiệm vụ | Cơ quan chủ trì | Cơ quan phối hợp | Thời
+gian hoàn thành | Sản phẩm»): header rows (one or two), group rows (a roman or arabic
+number whose other cells are one merged cell), item rows; a ditto cell («nt») repeats
+the one above.
+
+Whatever is not read into an item goes to `Review`: nothing is dropped silently.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from bot.importer.deadlines import find_deadline, type_deadline
+from bot.importer.reading import DITTO, Table
+from bot.importer.roles import AgencyFinder, Reading, read_roles, role_words, split_sentences
+from bot.importer.vocabulary import (
+    ASSIGN_VERB,
+    ASSIGNMENT_LABEL,
+    DEADLINE_LABEL,
+    ROLE_OF,
+    ROLE_WORD,
+    ROMAN,
+    TABLE_COLUMNS,
+)
+
+GROUP = re.compile(r"^(\d{1,2})\.\s+(.+)$")
+ITEM = re.compile(r"^(\d{1,2})\.(\d{1,2})\.?\s+(.+)$")
+SUB_ITEM = re.compile(r"^([a-zđ])\)\s*(.+)$")
+BULLET = re.compile(r"^[-–•+*]\s*(.+)$")
+TASK_COLON = re.compile(r"^(.{8,}?):\s+(.+)$")
+
+
+@dataclass
+class Review:
+    """What the import could not map, each with where it stands."""
+
+    unknown_deadlines: list[tuple[str, str]] = field(default_factory=list)
+    no_agency: list[tuple[str, str]] = field(default_factory=list)
+    unmapped: list[tuple[str, str]] = field(default_factory=list)
+    cells: list[tuple[str, str]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class PartDraft:
+    source: list[str]
+    roles: dict[str, list[str]] = field(default_factory=dict)
+    reports_to: str | None = None
+    deadline: dict[str, Any] | None = None
+    task: str | None = None
+    scope: str = ""  # the sub-item it belongs to
+    labelled: bool = False  # made by a label line: the scope's next label line joins it
+
+    def take(self, reading: Reading) -> None:
+        for agency, roles in reading.roles.items():
+            mine = self.roles.setdefault(agency, [])
+            mine.extend(r for r in roles if r not in mine)
+        self.reports_to = self.reports_to or reading.reports_to
+
+
+@dataclass
+class ItemDraft:
+    id: str
+    text: str
+    group_id: str
+    group_title: str
+    section: str
+    parts: list[PartDraft] = field(default_factory=list)
+    default_deadline: dict[str, Any] | None = None
+    scope: str = ""
+    scope_text: str = ""
+    open_label: list[str] | None = None  # an empty label's roles: lines below are parts
+    sub_items: list[tuple[str, str]] = field(default_factory=list)
+    extra: list[str] = field(default_factory=list)  # paragraphs of the item's own text
+    heading_agency: str | None = None  # «1. Sở Y tế:» heading the bullets under it
+
+    def scoped(self) -> list[PartDraft]:
+        return [p for p in self.parts if p.scope == self.scope]
+
+
+def label_roles(label: str) -> list[str]:
+    """The roles a label's words give («Cơ quan tham mưu thực hiện» → tham_muu)."""
+    out = []
+    for m in ROLE_WORD.finditer(label):
+        role = ROLE_OF[m.group(1).lower()]
+        if role not in out:
+            out.append(role)
+    return out
+
+
+class TaskReader:
+    """Reads the paragraphs of the task and execution sections into items."""
+
+    def __init__(self, finder: AgencyFinder, review: Review):
+        self.finder = finder
+        self.review = review
+        self.items: list[ItemDraft] = []
+        self.groups: list[tuple[str, str, str]] = []  # (id, section, title)
+
+    # ------------------------------------------------------------------ section II
+    def read_tasks(self, section: str, paragraphs: list[str]) -> None:
+        item: ItemDraft | None = None
+        group: tuple[str, str] | None = None
+        group_item: ItemDraft | None = None
+        for line in paragraphs:
+            if m := ITEM.match(line):
+                if group_item is not None and not group_item.parts:
+                    self.items.remove(group_item)  # the group has items: it is not one
+                    self.review.unmapped += [(f"nhóm {group_item.id}", x) for x in group_item.extra]
+                if group is None or m.group(1) != group[0]:
+                    group = (m.group(1), "")
+                    self.groups.append((group[0], section, ""))
+                group_item = None
+                item = ItemDraft(
+                    f"{m.group(1)}.{m.group(2)}", m.group(3), group[0], group[1], section
+                )
+                self.items.append(item)
+                continue
+            if (m := GROUP.match(line)) and not self._is_assignment(line):
+                group = (m.group(1), m.group(2))
+                self.groups.append((group[0], section, group[1]))
+                item = group_item = ItemDraft(m.group(1), m.group(2), group[0], group[1], section)
+                self.items.append(item)
+                continue
+            if item is None:
+                self.review.unmapped.append((f"mục {section}", line))
+                continue
+            if (
+                item is group_item
+                and not item.parts
+                and not item.extra
+                and not item.sub_items
+                and not BULLET.match(line)
+                and not self._is_assignment(line)
+                and not DEADLINE_LABEL.match(line)
+                and not SUB_ITEM.match(line)
+            ):
+                item.text = line  # «5. Heading» then its paragraph: the paragraph is the item
+                continue
+            self._line(item, line)
+
+    def _is_assignment(self, line: str) -> bool:
+        return bool(ASSIGNMENT_LABEL.match(line) or DEADLINE_LABEL.match(line))
+
+    def _line(self, item: ItemDraft, line: str) -> None:
+        where = f"mục {item.id}"
+        if m := SUB_ITEM.match(line):
+            item.scope, item.scope_text = m.group(1), m.group(2)
+            item.sub_items.append((m.group(1), m.group(2)))
+            item.open_label = None
+            return
+        if m := DEADLINE_LABEL.match(line):
+            self._deadline_line(item, m.group(2), line)
+            return
+        if m := ASSIGNMENT_LABEL.match(line):
+            roles = label_roles(m.group(1))
+            content = m.group(2).strip()
+            source = line.lstrip("-–•+* ").strip()
+            if not content:
+                item.open_label = roles
+                return
+            item.open_label = None
+            self._assign(item, content, roles, source, merge=True)
+            return
+        bullet = BULLET.match(line)
+        body = bullet.group(1) if bullet else line
+        if item.open_label is not None and self.finder.mentions(body):
+            self._assign(item, body, item.open_label, body, merge=False)
+            return
+        colon = TASK_COLON.match(body)
+        if (
+            colon
+            and self.finder.mentions(colon.group(2))
+            and not self.finder.mentions(colon.group(1))
+        ):
+            part = self._assign(item, colon.group(2), [], body, merge=False)
+            if part is not None:
+                part.task = colon.group(1)
+            return
+        if self.finder.mentions(body) and role_words(body, self.finder.mentions(body)):
+            self._assign(item, body, [], body, merge=False)
+            return
+        if not item.parts and not item.sub_items:
+            item.extra.append(line)
+            return
+        if item.sub_items and not item.scoped():
+            item.sub_items[-1] = (item.sub_items[-1][0], f"{item.sub_items[-1][1]} {line}")
+            return
+        self.review.unmapped.append((where, line))
+
+    def _assign(
+        self, item: ItemDraft, content: str, roles: list[str], source: str, *, merge: bool
+    ) -> PartDraft | None:
+        """Parts from an assignment line: a later sentence with agencies of its own as its
+        subject is a part of its own; `merge`: a labelled line joins the scope's part."""
+        sentences = split_sentences(content)
+        made: PartDraft | None = None
+        label_source = source[: len(source) - len(content)] if source.endswith(content) else ""
+        for n, sentence in enumerate(sentences):
+            reading = read_roles(sentence, roles if n == 0 else [], self.finder)
+            text = (label_source + sentence) if n == 0 and len(sentences) > 1 else sentence
+            if len(sentences) == 1:
+                text = source
+            if not reading.roles:
+                if made is not None:
+                    made.source.append(sentence)
+                else:
+                    self.review.unmapped.append((f"mục {item.id}", sentence))
+                continue
+            starts_with_agency = bool(reading.mentions) and reading.mentions[0].start <= 3
+            if made is not None and not starts_with_agency:
+                made.source.append(sentence)
+                made.take(reading)
+                continue
+            scoped = item.scoped()
+            if merge and made is None and scoped and n == 0 and scoped[-1].labelled:
+                made = scoped[-1]
+                made.source.append(text)
+            else:
+                made = PartDraft([text], scope=item.scope, labelled=merge)
+                if item.scope:
+                    made.task = item.scope_text
+                item.parts.append(made)
+            made.take(reading)
+        return made
+
+    def _deadline_line(self, item: ItemDraft, content: str, line: str) -> None:
+        sentences = split_sentences(content) or [content]
+        typed = type_deadline(sentences[0])
+        if typed is None:
+            typed = {"kind": "none", "text": sentences[0].strip().rstrip(".") or line}
+            self.review.unknown_deadlines.append((f"mục {item.id}", line))
+        waiting = [p for p in item.scoped() if p.deadline is None]
+        for part in waiting:
+            part.deadline = typed
+        if not waiting:
+            item.default_deadline = typed
+        for sentence in sentences[1:]:
+            reading = read_roles(sentence, [], self.finder)
+            if not reading.roles:
+                self.review.unmapped.append((f"mục {item.id}", sentence))
+                continue
+            part = PartDraft([sentence], scope=item.scope)
+            inside = find_deadline(sentence)
+            part.deadline = inside[0] if inside else typed
+            verb = ASSIGN_VERB.search(sentence)
+            if verb and reading.mentions:
+                after = sentence[reading.mentions[0].end :].strip(" ,")
+                task = re.sub(r"\s+của\s+\S+(?:\s+\S+){0,2}\.?$", "", after).rstrip(" .")
+                part.task = task[:1].upper() + task[1:]
+            part.take(reading)
+            item.parts.append(part)
+
+    # ------------------------------------------------------------------ section III
+    def read_execution(self, section: str, title: str, paragraphs: list[str]) -> None:
+        group_added = False
+        current: ItemDraft | None = None
+        for line in paragraphs:
+            m = GROUP.match(line)
+            if not m:
+                if current is not None and self.finder.mentions(line):
+                    bullet = BULLET.match(line)
+                    self._execution_sentence(current, bullet.group(1) if bullet else line)
+                    current.extra.append(line)
+                else:
+                    self.review.unmapped.append((f"mục {section}", line))
+                continue
+            if not group_added:
+                self.groups.append((section, section, title))
+                group_added = True
+            current = ItemDraft(f"{section}.{m.group(1)}", m.group(2), section, title, section)
+            self.items.append(current)
+            self._execution_sentence(current, m.group(2))
+
+    def _execution_sentence(self, item: ItemDraft, text: str) -> None:
+        source = text.removesuffix("./.").strip()
+        heading = self.finder.mentions(source)
+        # «1. Sở Y tế:» and its bullets: the heading names who, each bullet what
+        if heading and source.endswith(":") and heading[0].start <= 3:
+            item.open_label = []
+            item.heading_agency = heading[0].agency
+            return
+        reading = read_roles(source, [], self.finder)
+        if not reading.roles and item.heading_agency:
+            reading = Reading()
+            for _, _, role in role_words(source, []) or [(0, 0, "thuc_hien")]:
+                reading.add(item.heading_agency, role)
+        if not reading.roles:
+            return
+        part = PartDraft([source])
+        inside = find_deadline(source)
+        if inside:
+            part.deadline = inside[0]
+        part.take(reading)
+        item.parts.append(part)
+
+
+# ---------------------------------------------------------------------- the appendix table
+
+
+def _column_of(header: str) -> str | None:
+    low = header.lower()
+    for word, column in TABLE_COLUMNS:
+        if re.search(r"(?<!\w)" + re.escape(word) + r"(?!\w)", low):
+            return column
+    return None
+
+
+def is_task_table(table: Table) -> bool:
+    header = " ".join(" ".join(row) for row in table.rows[:2]).lower()
+    return ("nội dung" in header or "nhiệm vụ" in header) and (
+        "chủ trì" in header or "thực hiện" in header
+    )
+
+
+def _number(cell: str) -> str:
+    return cell.strip().rstrip(".").strip()
+
+
+def read_table(
+    table: Table, section: str, finder: AgencyFinder, review: Review
+) -> list[tuple[tuple[str, str, str], list[ItemDraft]]]:
+    """Groups (id, section, title) and their items from an appendix table."""
+    rows = [list(r) for r in table.rows]
+    header_rows = 0
+    while header_rows < len(rows) and not re.fullmatch(
+        r"[IVX]+|\d+(\.\d+)?", _number(rows[header_rows][0])
+    ):
+        header_rows += 1
+    width = max(len(r) for r in rows)
+    labels = [
+        " ".join(dict.fromkeys(r[i] for r in rows[:header_rows] if i < len(r) and r[i]))
+        for i in range(width)
+    ]
+    columns: dict[str, int] = {}
+    for i, label in enumerate(labels):
+        column = _column_of(label)
+        if column == "lead" and "lead" in columns and "coordinate" not in columns:
+            column = "coordinate"
+        if column and column not in columns:
+            columns[column] = i
+    if "text" not in columns or "lead" not in columns:
+        review.notes.append("Một bảng có cột «Nội dung» nhưng không rõ cột cơ quan; chưa đọc.")
+        return []
+    above: list[str] = [""] * width
+    out: list[tuple[tuple[str, str, str], list[ItemDraft]]] = []
+    numbers: list[str] = []
+    for row in rows[header_rows:]:
+        row = row + [""] * (width - len(row))
+        if all(re.fullmatch(r"\(?\d+\)?", c.strip()) for c in row if c.strip()):
+            continue  # the row of column numbers «(1) (2) (3)…»
+        row = [above[i] if c.strip().lower() in DITTO else c for i, c in enumerate(row)]
+        above = row
+        number = _number(row[0])
+        others = {c for i, c in enumerate(row) if i != 0 and c}
+        is_group = (
+            len(others) == 1
+            and re.fullmatch(r"[IVX]+|[A-Z]|\d+", number or "")
+            and row[columns["text"]] in others
+        ) or (number in ROMAN and not row[columns["lead"]])
+        if is_group:
+            title = row[columns["text"]]
+            gid = str(ROMAN.get(number, number)) if number else str(len(out) + 1)
+            out.append(((gid, section, title), []))
+            continue
+        if not out:
+            out.append(((str(len(out) + 1), section, "Nhiệm vụ"), []))
+        numbers.append(number)
+        out[-1][1].append(_table_item(row, columns, labels, out[-1][0], finder, review))
+    # ids: «1.1» as written; numbers restarting in each group get the group's number
+    flat = [i for _, items in out for i in items]
+    restart = len({i.id for i in flat}) != len(flat)
+    for (gid, _, _), items in out:
+        for item in items:
+            if restart and "." not in item.id:
+                item.id = f"{gid}.{item.id}"
+    return out
+
+
+def _table_item(
+    row: list[str],
+    columns: dict[str, int],
+    labels: list[str],
+    group: tuple[str, str, str],
+    finder: AgencyFinder,
+    review: Review,
+) -> ItemDraft:
+    number = _number(row[0]) or "?"
+    text = row[columns["text"]].replace("\n", " ")
+    item = ItemDraft(number, text, group[0], group[2], group[1])
+    where = f"mục {number} (bảng)"
+    part = PartDraft([])
+    for column, role in (("lead", "chu_tri"), ("coordinate", "phoi_hop")):
+        if column not in columns:
+            continue
+        cell = row[columns[column]]
+        if not cell:
+            continue
+        mentions, leftovers = finder.cell(cell)
+        for m in mentions:
+            roles = part.roles.setdefault(m.agency, [])
+            if role not in roles:
+                roles.append(role)
+        for left in leftovers:
+            review.cells.append((where, f"{labels[columns[column]]}: {left}"))
+        flat = cell.replace("\n", "; ")
+        part.source.append(
+            f"{labels[columns[column]]}: {flat}" + ("." if column == "coordinate" else ";")
+        )
+    if "deadline" in columns and row[columns["deadline"]]:
+        wording = row[columns["deadline"]].replace("\n", " ")
+        typed = type_deadline(wording)
+        if typed is None:
+            typed = {"kind": "none", "text": wording}
+            review.unknown_deadlines.append((where, wording))
+        part.deadline = typed
+    for column in ("product", "note"):
+        if column in columns and row[columns[column]]:
+            review.cells.append(
+                (where, f"{labels[columns[column]]}: {row[columns[column]].replace(chr(10), '; ')}")
+            )
+    if part.roles:
+        item.parts.append(part)
+    return item
+
+
+def roles_of_text(text: str, finder: AgencyFinder) -> list[str]:
+    """The role words of an item's own sentence (outside agency names)."""
+    return [role for _, _, role in role_words(text, finder.mentions(text, propose=False))]

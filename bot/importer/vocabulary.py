@@ -1,0 +1,228 @@
+"""Words of Vietnamese administrative writing the importer reads by.
+
+These belong to the language of plans (kế hoạch, chương trình, đề án), not to any one
+plan: the role words, the labels of assignment and deadline lines, the heads that begin
+an agency's name, the kinds of legal documents and the words of deadlines.
+"""
+
+from __future__ import annotations
+
+import re
+
+# Role words, longest first; a compound's "thực hiện" is not a role of its own.
+ROLE_WORDS: tuple[tuple[str, str], ...] = (
+    ("phối hợp thực hiện", "phoi_hop"),
+    ("tham mưu thực hiện", "tham_muu"),
+    ("chủ trì thực hiện", "chu_tri"),
+    ("chủ trì", "chu_tri"),
+    ("phối hợp", "phoi_hop"),
+    ("thực hiện", "thuc_hien"),
+    ("tham mưu", "tham_muu"),
+    ("tổng hợp", "tong_hop"),
+    ("chỉ đạo", "chi_dao"),
+)
+ROLE_WORD = re.compile(r"(?<!\w)(" + "|".join(w for w, _ in ROLE_WORDS) + r")(?!\w)", re.I)
+ROLE_OF = dict(ROLE_WORDS)
+# a role word after these is a noun ("theo chỉ đạo của …", "kết quả thực hiện")
+NOUN_BEFORE = (
+    "theo",
+    "sự",
+    "công tác",
+    "kết quả",
+    "tình hình",
+    "quá trình",
+    "trong",
+    "kinh phí",
+    "việc",
+    "nguồn lực",
+    "Ban",
+)
+# role words whose following agencies are their object, not their subject
+OBJECT_ROLES = {"phoi_hop", "tham_muu", "chi_dao"}
+# the object of "chỉ đạo" carries the work out
+OBJECT_GETS = {"phoi_hop": "phoi_hop", "chi_dao": "thuc_hien"}
+
+# The label of an assignment line ("Cơ quan chủ trì:", "Đơn vị thực hiện:", "Tổ chức thực
+# hiện:") and of a deadline line ("Thời gian thực hiện:", "Thời hạn hoàn thành:").
+ASSIGNMENT_LABEL = re.compile(
+    r"^(?:[-–•+*]\s*)?((?:Cơ quan|Đơn vị|Tổ chức thực hiện|Chủ trì|Phối hợp|Trách nhiệm|Thực hiện"
+    r"|Bộ phận)[^:]{0,50}):\s*(.*)$",
+    re.I,
+)
+DEADLINE_LABEL = re.compile(
+    r"^(?:[-–•+*]\s*)?((?:Thời gian|Thời hạn|Tiến độ)[^:]{0,40}):\s*(.*)$", re.I
+)
+
+# Words an agency's name begins with (capitalised as the text writes them), longest first.
+AGENCY_HEADS: tuple[str, ...] = (
+    "Ủy ban nhân dân",
+    "Uỷ ban nhân dân",
+    "Ủy ban Mặt trận Tổ quốc",
+    "Bảo hiểm xã hội",
+    "Bộ Chỉ huy",
+    "Bộ đội Biên phòng",
+    "Ban Quản lý",
+    "Tổng công ty",
+    "Văn phòng",
+    "Trung tâm",
+    "Liên đoàn",
+    "Liên minh",
+    "Hiệp hội",
+    "Hội đồng",
+    "Tỉnh đoàn",
+    "Thanh tra",
+    "Kho bạc",
+    "Ngân hàng",
+    "Bệnh viện",
+    "Công an",
+    "Công ty",
+    "Chi cục",
+    "Mặt trận",
+    "Trường",
+    "UBND",
+    "Ban",
+    "Sở",
+    "Hội",
+    "Cục",
+    "Đài",
+    "Báo",
+    "Viện",
+    "Bộ",
+    "Đoàn",
+)
+# Words that end an agency's name in running text (the verb or clause after it).
+NAME_STOPS = (
+    "chủ trì",
+    "phối hợp",
+    "thực hiện",
+    "tham mưu",
+    "chỉ đạo",
+    "tổng hợp",
+    "triển khai",
+    "tổ chức",
+    "xây dựng",
+    "hướng dẫn",
+    "báo cáo",
+    "theo dõi",
+    "kiểm tra",
+    "rà soát",
+    "nghiên cứu",
+    "đề xuất",
+    "bố trí",
+    "cung cấp",
+    "tuyên truyền",
+    "có",
+    "để",
+    "khi",
+    "trong",
+    "theo",
+    "của",
+    "với",
+    "cho",
+    "tại",
+    "trên",
+    "về",
+    "và các",
+    "và Ủy ban",
+    "và UBND",
+    "và Sở",
+    "và Ban",
+    "và Công an",
+    "và Văn phòng",
+    "và Trung tâm",
+    "và Hội",
+)
+# what a new agency's kind is, by the head of its name
+KIND_BY_HEAD: tuple[tuple[str, str], ...] = (
+    ("Ủy ban nhân dân huyện", "district"),
+    ("Ủy ban nhân dân thị xã", "district"),
+    ("Ủy ban nhân dân thành phố", "district"),
+    ("UBND huyện", "district"),
+    ("UBND thị xã", "district"),
+    ("UBND thành phố", "district"),
+    ("Ủy ban nhân dân xã", "commune"),
+    ("Ủy ban nhân dân phường", "commune"),
+    ("Công an", "police"),
+    ("Văn phòng", "office"),
+    ("Báo ", "press"),
+    ("Đài Phát thanh", "press"),
+    ("Đài Truyền hình", "press"),
+    ("Hội", "mass_org"),
+    ("Liên đoàn", "mass_org"),
+    ("Liên minh", "mass_org"),
+    ("Tỉnh đoàn", "mass_org"),
+    ("Đoàn", "mass_org"),
+    ("Mặt trận", "mass_org"),
+    ("Ủy ban Mặt trận", "mass_org"),
+    ("Bộ ", "central"),
+    ("các", "group"),
+    ("Các", "group"),
+)
+# a mention after these is context (whose proposal, whose direction), not assigned
+CONTEXT_BEFORE = ("của", "theo", "đề nghị", "cho", "đối với", "với sự")
+# a mention after these receives the report (reports_to), it is not assigned
+REPORT_BEFORE = ("báo cáo", "trình", "gửi về", "gửi", "về")
+# a clause beginning so names agencies as a condition ("khi có đề nghị của …")
+CONDITION = re.compile(r"(?<!\w)(?:khi|trong trường hợp|nếu)(?!\w)", re.I)
+# "giao Sở … thực hiện": the sentence assigns
+ASSIGN_VERB = re.compile(r"(?<!\w)(?:giao|đề nghị|yêu cầu)\s+", re.I)
+
+# Kinds of legal documents and their key prefix in legal_refs, longest first.
+LEGAL_KINDS: tuple[tuple[str, str], ...] = (
+    ("Chương trình hành động", "ctr"),
+    ("Chương trình", "ctr"),
+    ("Nghị quyết", "nq"),
+    ("Nghị định", "nd"),
+    ("Quyết định", "qd"),
+    ("Chỉ thị", "ct"),
+    ("Thông tư", "tt"),
+    ("Hướng dẫn", "hd"),
+    ("Kế hoạch", "kh"),
+    ("Kết luận", "kl"),
+    ("Công văn", "cv"),
+    ("Thông báo", "tb"),
+    ("Luật", "luat"),
+    ("Đề án", "da"),
+)
+# Kinds of the plan document itself, as its title line writes them.
+DOC_TYPES = ("CHƯƠNG TRÌNH HÀNH ĐỘNG", "KẾ HOẠCH", "CHƯƠNG TRÌNH", "ĐỀ ÁN")
+SIGNER_CAPACITY = re.compile(r"^(KT|TM|TL|TUQ|Q)\.\s*(.+)$")
+# titles of signers as they are written in running text
+SIGNER_TITLES = {
+    "CHỦ TỊCH": "Chủ tịch",
+    "PHÓ CHỦ TỊCH": "Phó Chủ tịch",
+    "GIÁM ĐỐC": "Giám đốc",
+    "PHÓ GIÁM ĐỐC": "Phó Giám đốc",
+    "TRƯỞNG BAN": "Trưởng ban",
+    "PHÓ TRƯỞNG BAN": "Phó Trưởng ban",
+    "CHÁNH VĂN PHÒNG": "Chánh Văn phòng",
+}
+
+# Headings of the plan's sections, by what they hold.
+PURPOSE_SECTION = ("MỤC ĐÍCH", "MỤC TIÊU")
+TASK_SECTION = ("NHIỆM VỤ", "GIẢI PHÁP", "NỘI DUNG")
+EXECUTION_SECTION = ("TỔ CHỨC THỰC HIỆN",)
+APPENDIX = re.compile(r"^(PHỤ LỤC|Phụ lục)\b")
+RECIPIENTS = re.compile(r"^Nơi nhận\s*:?\s*(.*)$")
+
+# Table header words and the column each names.
+TABLE_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("stt", "number"),
+    ("tt", "number"),
+    ("chủ trì", "lead"),
+    ("phối hợp", "coordinate"),
+    ("thời gian", "deadline"),
+    ("thời hạn", "deadline"),
+    ("tiến độ", "deadline"),
+    ("sản phẩm", "product"),
+    ("kết quả", "product"),
+    ("ghi chú", "note"),
+    ("nội dung", "text"),
+    ("nhiệm vụ", "text"),
+    ("thực hiện", "lead"),
+)
+
+# Deadline words.
+RECURRING = ("thường xuyên", "liên tục", "hằng năm", "hàng năm", "định kỳ", "hằng quý", "hàng quý")
+EVENT_START = ("khi ", "sau khi ", "ngay sau ", "theo ", "kịp thời", "ngay khi ")
+ROMAN = {"I": 1, "II": 2, "III": 3, "IV": 4, "V": 5, "VI": 6, "VII": 7, "VIII": 8, "IX": 9, "X": 10}
