@@ -47,6 +47,11 @@ def _parser() -> argparse.ArgumentParser:
     rem = sub.add_parser("reminders", help="xem trước các tin nhắc việc sẽ gửi")
     rem.add_argument("--today", help="ngày bắt đầu YYYY-MM-DD")
     rem.add_argument("--days", type=int, default=7, help="số ngày xem trước")
+    rem.add_argument(
+        "--agency",
+        help="xem trước cho một nhóm giả định nhận nhắc việc của cơ quan này (chưa cần bật"
+        ' /nhacviec), ví dụ --agency "Sở Nội vụ" hoặc --agency "tất cả"',
+    )
 
     backup = sub.add_parser(
         "backup", help="sao lưu cơ sở dữ liệu ra một tệp (an toàn cả khi bot đang chạy)"

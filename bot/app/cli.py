@@ -231,7 +231,7 @@ def cmd_reminders(args: argparse.Namespace) -> int:
         today = _parse_day(args.today, settings)
         from bot.reminders.preview import print_preview
 
-        return print_preview(settings, today, args.days)
+        return print_preview(settings, today, args.days, agency=getattr(args, "agency", None))
     except (ConfigError, PlanError) as exc:
         return _fail(str(exc))
 

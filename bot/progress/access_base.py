@@ -11,7 +11,7 @@ from datetime import UTC, date, datetime, timedelta
 from bot.core.clock import Clock
 from bot.core.reply import esc
 from bot.plan.loader import Knowledge
-from bot.plan.responsibility import Holders, agency_name, is_group
+from bot.plan.responsibility import Holders, agency_name, all_assignments, is_group
 from bot.storage.base import ChatLink, Database, Member
 
 REGISTER_HINT = "Đăng ký bằng lệnh /dangky &lt;tên cơ quan&gt;, ví dụ: /dangky Sở Nội vụ."
@@ -114,6 +114,28 @@ class AccessBase:
     def _items_of(self, agency_id: str) -> list[str]:
         """The items the agency holds today (its own, and those it took over)."""
         return self.holders.items(agency_id, self.clock.today())
+
+    def example_agencies(self) -> list[str]:
+        """Names to give as examples of registering, read from the plan as of today: the
+        first department the plan names that exists today and holds work, then the first
+        commune-level unit that does (none of an agency that has ended)."""
+        today = self.clock.today()
+        agencies = self.knowledge.agencies
+
+        def usable(agency_id: str) -> bool:
+            return self.holders.exists(agency_id, today) and bool(self._items_of(agency_id))
+
+        named = dict.fromkeys(
+            ar.agency for _, a in all_assignments(self.knowledge.plan) for ar in a.agencies
+        )
+        department = next(
+            (a for a in named if a in agencies and agencies[a].kind == "department" and usable(a)),
+            None,
+        )
+        commune = next(
+            (a for a, agency in agencies.items() if agency.kind == "commune" and usable(a)), None
+        )
+        return [agencies[a].name for a in (department, commune) if a is not None]
 
     def _check_agency(self, agency_id: str) -> str | None:
         """A Vietnamese problem with registering for `agency_id`, or None."""

@@ -364,6 +364,40 @@ class ProgressView:
     def not_reported_html(self, today: date) -> str:
         """/chuabaocao: agencies that have not reported in the current period."""
         gaps = self.not_reported_agencies(today)
+        period = self._period(today)
+        if not gaps:
+            return f"Tất cả cơ quan được giao đều đã báo cáo trong {period}."
+        lines = [f"<b>Cơ quan chưa báo cáo</b> trong {period}, tính đến ngày {today:%d/%m/%Y}:"]
+        for gap in gaps:
+            lines.append(f"• {esc(gap.name)}: {esc(', '.join(gap.keys))}")
+        lines.append(f"Tổng cộng: {len(gaps)} cơ quan.")
+        return "\n".join(lines)
+
+    def not_reported_brief_html(self, today: date, agency_id: str | None, hint: str) -> str:
+        """/chuabaocao for a reader not shown the whole list: the totals, `agency_id`'s own
+        state (a member's, a linked group's), then `hint` (HTML: who sees the list, how to
+        register)."""
+        gaps = self.not_reported_agencies(today)
+        expected = {r.agency_id for r in self.rows(today) if r.responsible}
+        lines = [
+            f"<b>Báo cáo trong {self._period(today)}</b>, tính đến ngày {today:%d/%m/%Y}:"
+            f" {len(expected) - len(gaps)}/{len(expected)} cơ quan được giao đã báo cáo đủ,"
+            f" {len(gaps)} cơ quan còn thiếu."
+        ]
+        if agency_id is not None:
+            name = esc(self._name(agency_id))
+            own = next((g for g in gaps if g.agency_id == agency_id), None)
+            if own is not None:
+                lines.append(f"• <b>{name}</b> chưa báo cáo: {esc(', '.join(own.keys))}.")
+            elif agency_id in expected:
+                lines.append(f"• <b>{name}</b> đã báo cáo đủ các việc được giao trong kỳ.")
+            else:
+                lines.append(f"• <b>{name}</b> không có việc nào phải báo cáo trong kỳ.")
+        lines.append(hint)
+        return "\n".join(lines)
+
+    def _period(self, today: date) -> str:
+        """ "kỳ báo cáo năm 2026 (hạn báo cáo 30/11/2026)"."""
         period = f"kỳ báo cáo năm {today.year}"
         yearly = [
             a.deadline
@@ -374,13 +408,7 @@ class ProgressView:
             due = yearly[0].due_in_year(today.year)
             if due is not None:
                 period += f" (hạn báo cáo {due:%d/%m/%Y})"
-        if not gaps:
-            return f"Tất cả cơ quan được giao đều đã báo cáo trong {period}."
-        lines = [f"<b>Cơ quan chưa báo cáo</b> trong {period}, tính đến ngày {today:%d/%m/%Y}:"]
-        for gap in gaps:
-            lines.append(f"• {esc(gap.name)}: {esc(', '.join(gap.keys))}")
-        lines.append(f"Tổng cộng: {len(gaps)} cơ quan.")
-        return "\n".join(lines)
+        return period
 
     def history_html(self, item_ref: str, limit: int = 20, *, notes: bool = True) -> str:
         """The history button of /tiendo <số>: most recent first, undone ones marked (the

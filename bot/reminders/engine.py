@@ -30,7 +30,7 @@ import logging
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -49,7 +49,7 @@ from bot.core.reply import html_to_plain, split_html
 from bot.plan.loader import Knowledge
 from bot.progress.view import ProgressView
 from bot.reminders.calendar import WorkCalendar
-from bot.reminders.occurrence import Occurrence, Snapshot
+from bot.reminders.occurrence import ChatHistory, Occurrence, Snapshot
 from bot.reminders.planner import ReminderPlanner
 from bot.storage.base import ProgressStore
 from bot.storage.reminder_records import Subscription
@@ -201,15 +201,29 @@ class ReminderEngine:
     def window_start(self, sub: Subscription, now: datetime) -> datetime:
         return max(sub.active_since, now - self.catch_up)
 
+    def history(self, sub: Subscription) -> ChatHistory:
+        """The chat's overdue notices so far (send log) and the items it silenced."""
+        return ChatHistory(
+            overdue_sent=self.store.overdue_sent(sub.chat_id),
+            muted=frozenset(m.subject for m in self.store.mutes(sub.chat_id)),
+        )
+
     def due_for(self, sub: Subscription, now: datetime, snap: Snapshot) -> list[Occurrence]:
         """Occurrences due for a chat at `now` (sent or not)."""
-        return self.planner.occurrences(sub, self.window_start(sub, now), now, snap, as_of=now)
+        return self.planner.occurrences(
+            sub, self.window_start(sub, now), now, snap, as_of=now, history=self.history(sub)
+        )
 
     def upcoming(self, sub: Subscription, days: int = 45, limit: int = 10) -> list[Occurrence]:
         """What is scheduled next for a chat (not yet in the send log), for /lichnhac."""
         now = self.clock.now()
         found = self.planner.occurrences(
-            sub, now, now + timedelta(days=days), self.snapshot(), as_of=now
+            sub,
+            now,
+            now + timedelta(days=days),
+            self.snapshot(),
+            as_of=now,
+            history=self.history(sub),
         )
         logged = self.store.logged(sub.chat_id, [o.key for o in found])
         return [o for o in found if o.key not in logged or logged[o.key].claimable()][:limit]
@@ -293,7 +307,7 @@ class ReminderEngine:
                 continue
             chosen = [o for o in candidates if o.key in claimed]
             report.claimed += len(chosen)
-            html = self.planner.messages.compose_html(sub, chosen, snap, now)
+            html = self.planner.compose_html(sub, chosen, snap, now, self.history(sub))
             outbound.append(Outbound(sub, tuple(o.key for o in chosen), tuple(split_html(html))))
         return outbound
 
@@ -398,19 +412,33 @@ class ReminderEngine:
         self, start: datetime, end: datetime, subs: Sequence[Subscription] | None = None
     ) -> list[tuple[datetime, Subscription, str]]:
         """Messages that would go out between start and end (nothing is recorded or sent):
-        for each chat, the occurrences of one send time make one message."""
+        for each chat, the occurrences of one send time make one message; the overdue
+        notices of the earlier ones count as sent for the later ones."""
         snap = self.snapshot()
         out: list[tuple[datetime, Subscription, str]] = []
         for sub in subs if subs is not None else self.store.subscriptions():
+            history = self.history(sub)
             found = self.planner.occurrences(
-                sub, max(start, sub.active_since), end, snap, as_of=start
+                sub, max(start, sub.active_since), end, snap, as_of=start, history=history
             )
             logged = self.store.logged(sub.chat_id, [o.key for o in found])
             fresh = [o for o in found if o.key not in logged]
             slots: dict[datetime, list[Occurrence]] = {}
             for occ in fresh:
                 slots.setdefault(occ.send_at, []).append(occ)
-            for at, occs in slots.items():
-                out.append((at, sub, self.planner.messages.compose_html(sub, occs, snap, at)))
+            for at, occs in sorted(slots.items()):
+                html = self.planner.compose_html(sub, occs, snap, at, history)
+                out.append((at, sub, html))
+                history = _with_sent(history, [o for o in occs if o.category == "overdue"])
         out.sort(key=lambda x: (x[0], x[1].chat_id))
         return out
+
+
+def _with_sent(history: ChatHistory, overdue: Sequence[Occurrence]) -> ChatHistory:
+    """`history` as if the `overdue` notices had been sent (the preview's later messages)."""
+    if not overdue:
+        return history
+    sent = {key: set(days) for key, days in history.overdue_sent.items()}
+    for occ in overdue:
+        sent.setdefault(occ.subject, set()).add(occ.occurs_on)
+    return replace(history, overdue_sent={k: frozenset(v) for k, v in sent.items()})

@@ -1,12 +1,16 @@
-"""Telegram door of the reminders: /nhacviec, /tatnhacviec, /lichnhac and the tick job.
+"""Telegram door of the reminders: /nhacviec, /tatnhacviec, /batnhacviec, /lichnhac and
+the tick job.
 
 - `/nhacviec [tên cơ quan]` (group admins, checked with getChatMember): subscribe
   this group to the reminders of an agency — by default the agency the group is
   linked to (/lienket); a group of the plan's monitoring agency (or a bot admin) may
   subscribe to every agency with `/nhacviec tất cả`. Running it again changes the
   agency or resumes a paused subscription.
-- `/tatnhacviec` (group admins): stop them (the subscription is paused, with why).
-- `/lichnhac` (anyone in the group): what is scheduled next for this chat.
+- `/tatnhacviec` (group admins): stop them (the subscription is paused, with why);
+  `/tatnhacviec <số mục>` silences one item for the group, `/batnhacviec <số mục>`
+  undoes it (`/batnhacviec` alone lists the silenced items).
+- `/lichnhac` (anyone in the group): what is scheduled next for this chat, the items
+  now reminded once a month and the items silenced.
 
 `RemindersFeature(services)` is the feature (`bot.telegram.feature.Feature`): its
 `register` adds the commands, their menu lines and the tick (`JobQueue.run_repeating`),
@@ -32,11 +36,13 @@ from bot.core.text import fold
 from bot.nlu.intent_registry import INTENTS_DIR, load_intents
 from bot.plan.agencies import AgencyRegistry
 from bot.plan.loader import Knowledge
+from bot.plan.responsibility import find_item, short_text
 from bot.progress.access import AccessService
 from bot.progress.access_base import ended_text
 from bot.progress.view import ProgressView
 from bot.reminders.calendar import WorkCalendar
 from bot.reminders.engine import Pacer, ReminderEngine
+from bot.reminders.planner import OVERDUE_WEEKLY_NOTICES
 from bot.storage.base import Database
 from bot.storage.reminder_records import ALL_AGENCIES, Subscription
 from bot.storage.reminders import ReminderStore, store_for
@@ -200,22 +206,65 @@ class ReminderServices:
             lines += [f"• {self.engine.planner.messages.describe(o)}" for o in upcoming]
         else:
             lines.append(f"Không có nhắc việc nào trong {UPCOMING_DAYS} ngày tới.")
-        lines += [HOURS, "Tắt nhắc việc: /tatnhacviec"]
+        history = self.engine.history(sub)
+        monthly = self.engine.planner.long_overdue(
+            sub, self.engine.snapshot(), self.clock.today(), history
+        )
+        if monthly:
+            keys = ", ".join(esc(f.key) for f, _ in monthly)
+            lines.append(
+                f"📌 Nhắc mỗi tháng một lần (đã nhắc quá hạn {OVERDUE_WEEKLY_NOTICES} tuần):"
+                f" {keys} — trong bản tổng hợp Thứ Hai đầu tháng."
+            )
+        if history.muted:
+            lines.append(f"🔕 Đã tắt nhắc riêng: {self.muted_text(history.muted)}.")
+            lines.append("Bật lại một mục: <code>/batnhacviec &lt;số mục&gt;</code>")
+        lines += [
+            HOURS,
+            "Tắt nhắc một mục: <code>/tatnhacviec &lt;số mục&gt;</code> · Tắt mọi nhắc việc:"
+            " /tatnhacviec",
+        ]
         return "\n".join(lines)
+
+    def muted_text(self, muted: Iterable[str]) -> str:
+        """ "2.4 (Xây dựng …), 4.2b (…)": the silenced items with a few words of each."""
+        parts = []
+        for subject in sorted(muted):
+            found = find_item(self.knowledge.plan, subject)
+            if found is None:
+                parts.append(esc(subject))
+                continue
+            item, part = found
+            parts.append(
+                f"{esc(subject)} ({esc(short_text(item, part or item.assignments[0], 60))})"
+            )
+        return "; ".join(parts)
+
+    def item_subject(self, text: str) -> str | None:
+        """The item id or assignment key `text` names ("2.4", "4.2b"), or None."""
+        found = find_item(self.knowledge.plan, text)
+        if found is None:
+            return None
+        item, part = found
+        return item.id if part is None else item.assignment_key(part)
 
     def subscribed_html(self, sub: Subscription) -> str:
         lines = [
             f"🔔 Đã bật nhắc việc cho nhóm: <b>{esc(self.engine.planner.messages.audience(sub))}</b>.",
             "Nhóm sẽ nhận: nhắc trước hạn (7, 3, 1 ngày và đúng ngày; báo cáo năm mục III.1:"
-            " 14, 7, 3, 1 ngày), nhắc hằng tuần khi quá hạn mà chưa báo cáo hoàn thành, và"
-            " bản tổng hợp 8:00 sáng Thứ Hai.",
+            " 14, 7, 3, 1 ngày), nhắc hằng tuần khi quá hạn mà chưa báo cáo hoàn thành"
+            f" ({OVERDUE_WEEKLY_NOTICES} lần, sau đó mỗi tháng một lần trong bản tổng hợp đầu"
+            " tháng), và bản tổng hợp 8:00 sáng Thứ Hai.",
             HOURS,
         ]
         upcoming = self.engine.upcoming(sub, UPCOMING_DAYS, 3)
         if upcoming:
             lines.append("Sắp tới:")
             lines += [f"• {self.engine.planner.messages.describe(o)}" for o in upcoming]
-        lines.append("Xem lịch: /lichnhac · Tắt: /tatnhacviec")
+        lines.append(
+            "Xem lịch: /lichnhac · Tắt một mục: <code>/tatnhacviec &lt;số mục&gt;</code> ·"
+            " Tắt hết: /tatnhacviec"
+        )
         return "\n".join(lines)
 
 
@@ -283,11 +332,23 @@ class RemindersFeature:
             order=60,
         )
         add_menu_command(
-            application, "tatnhacviec", "Tắt nhắc việc của nhóm", [GROUP_ADMIN], order=61
+            application,
+            "tatnhacviec",
+            "Tắt nhắc việc của nhóm, hoặc của một mục: /tatnhacviec 2.4",
+            [GROUP_ADMIN],
+            order=61,
         )
-        add_menu_command(application, "lichnhac", "Xem lịch nhắc việc của nhóm", [GROUP], order=62)
+        add_menu_command(
+            application,
+            "batnhacviec",
+            "Bật lại nhắc một mục đã tắt, ví dụ /batnhacviec 2.4",
+            [GROUP_ADMIN],
+            order=62,
+        )
+        add_menu_command(application, "lichnhac", "Xem lịch nhắc việc của nhóm", [GROUP], order=63)
         application.add_handler(CommandHandler("nhacviec", self.cmd_subscribe))
         application.add_handler(CommandHandler("tatnhacviec", self.cmd_unsubscribe))
+        application.add_handler(CommandHandler("batnhacviec", self.cmd_unmute))
         application.add_handler(CommandHandler("lichnhac", self.cmd_schedule))
         job_queue = application.job_queue
         if job_queue is None:
@@ -332,12 +393,16 @@ class RemindersFeature:
         await _reply(context, chat, message, svc.subscribed_html(sub))
 
     async def cmd_unsubscribe(self, update: Update, context: Context) -> None:
-        """/tatnhacviec."""
+        """/tatnhacviec, or /tatnhacviec <số mục> (that item only)."""
         gate = await _admin_gate(update, context)
         if gate is None:
             return
         chat, message, actor = gate
         svc = self.services
+        text = " ".join(context.args or []).strip()
+        if text:
+            await _reply(context, chat, message, await self._mute(chat.id, text, actor))
+            return
         current = svc.store.get(chat.id)
         if current is None or current.paused:
             await _reply(context, chat, message, "Nhóm chưa bật nhắc việc; không có gì để tắt.")
@@ -353,6 +418,56 @@ class RemindersFeature:
             f"🔕 Đã tắt nhắc việc ({esc(svc.engine.planner.messages.audience(current))}) cho nhóm."
             " Bật lại: /nhacviec",
         )
+
+    async def _mute(self, chat_id: int, text: str, actor: int) -> str:
+        svc = self.services
+        subject = svc.item_subject(text)
+        if subject is None:
+            return (
+                f"Không có mục «{esc(text)}» trong Kế hoạch {esc(svc.knowledge.plan.meta.number)}."
+                " Ví dụ: <code>/tatnhacviec 2.4</code> tắt nhắc mục 2.4; /tatnhacviec (không kèm"
+                " số mục) tắt mọi nhắc việc của nhóm."
+            )
+        added = await svc.store.mute(chat_id, subject, actor, svc.clock.now())
+        log.info("Nhóm %s tắt nhắc mục %s", chat_id, subject)
+        head = (
+            f"🔕 Đã tắt nhắc mục <b>{esc(subject)}</b> cho nhóm"
+            if added
+            else f"Mục <b>{esc(subject)}</b> đã được tắt nhắc từ trước"
+        )
+        tail = "" if svc.store.get(chat_id) else " Nhóm cũng chưa bật nhắc việc (/nhacviec)."
+        return (
+            f"{head}: không nhắc hạn, không nhắc quá hạn mục này nữa (các mục khác vẫn nhắc)."
+            f" Bật lại: <code>/batnhacviec {esc(subject)}</code> · Xem: /lichnhac.{tail}"
+        )
+
+    async def cmd_unmute(self, update: Update, context: Context) -> None:
+        """/batnhacviec <số mục>: remind the group of a silenced item again."""
+        gate = await _admin_gate(update, context)
+        if gate is None:
+            return
+        chat, message, actor = gate
+        svc = self.services
+        text = " ".join(context.args or []).strip()
+        muted = [m.subject for m in svc.store.mutes(chat.id)]
+        if not text:
+            listed = (
+                f"Các mục nhóm đã tắt nhắc: {svc.muted_text(muted)}."
+                if muted
+                else "Nhóm chưa tắt nhắc riêng mục nào."
+            )
+            html = f"{listed}\nGõ kèm số mục, ví dụ <code>/batnhacviec 2.4</code>."
+            await _reply(context, chat, message, html)
+            return
+        subject = svc.item_subject(text) or text
+        if await svc.store.unmute(chat.id, subject, actor, svc.clock.now()):
+            log.info("Nhóm %s bật lại nhắc mục %s", chat.id, subject)
+            html = f"🔔 Đã bật lại nhắc mục <b>{esc(subject)}</b> cho nhóm. Xem lịch: /lichnhac"
+        else:
+            html = f"Mục «{esc(text)}» không bị tắt nhắc trong nhóm này." + (
+                f" Các mục đã tắt: {svc.muted_text(muted)}." if muted else ""
+            )
+        await _reply(context, chat, message, html)
 
     async def cmd_schedule(self, update: Update, context: Context) -> None:
         """/lichnhac."""

@@ -1,19 +1,21 @@
 """The text of reminders: one Telegram HTML message for everything due for a chat at
 once (a normal slot, or a catch-up after downtime), each item once, with its deadline in
-the plan's words and how to report it with /capnhat; the weekly digest; the line of
-/lichnhac that says when a reminder goes out and why it moved."""
+the plan's words and how to report it with /capnhat; the weekly digest, and once a month
+the items long overdue; the line of /lichnhac that says when a reminder goes out and why
+it moved. Past `DAY_COUNT_UP_TO` days overdue a text says since when («quá hạn từ
+30/06/2023»), not a count of days that only grows."""
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from datetime import date, datetime, timedelta
 
 from bot.core.reply import esc
 from bot.plan.deadlines import Deadline
 from bot.plan.loader import Knowledge
 from bot.plan.responsibility import Holders, agency_name, part_label, short_text
-from bot.progress.status import RowStatus
+from bot.progress.status import STATE_LABELS, AssignmentStatus, RowStatus, State
 from bot.progress.types import STATUS_LABELS
 from bot.reminders.calendar import WorkCalendar, weekday_vi
 from bot.reminders.occurrence import DONE_STATES, Followed, Occurrence, Snapshot
@@ -23,6 +25,21 @@ STALE_AFTER_DAYS = 30
 CATCH_UP_NOTE_AFTER = timedelta(hours=1)
 MAX_NAMES = 12
 MAX_STALE_NAMES = 24  # agencies named in the digest's «chưa cập nhật»; the rest counted
+DAY_COUNT_UP_TO = 60  # days overdue said as a count; later: «quá hạn từ <due>»
+
+
+def overdue_words(due: date, today: date) -> str:
+    """ "quá hạn 12 ngày", or past `DAY_COUNT_UP_TO` days "quá hạn từ 30/06/2023"."""
+    late = max((today - due).days, 1)
+    return f"quá hạn {late} ngày" if late <= DAY_COUNT_UP_TO else f"quá hạn từ {due:%d/%m/%Y}"
+
+
+def row_label(row: RowStatus | AssignmentStatus, today: date) -> str:
+    """The status label; past `DAY_COUNT_UP_TO` days overdue «quá hạn từ 30/06/2023»."""
+    if row.state == State.OVERDUE and row.days_overdue > DAY_COUNT_UP_TO:
+        since = today - timedelta(days=row.days_overdue)
+        return f"{STATE_LABELS[State.OVERDUE]} từ {since:%d/%m/%Y}"
+    return row.label
 
 
 class ReminderMessages:
@@ -125,29 +142,53 @@ class ReminderMessages:
             due = max((o.due for o in occs if o.subject == key and o.due), default=None)
             if f is None or due is None:
                 continue
-            late = max((today - due).days, 1)
-            lines.append(self._item_head(f, sub, today))
-            lines.append(
-                f"   Thời hạn: {self._deadline_text(f.assignment.deadline, due)} — quá hạn"
-                f" {late} ngày, chưa báo cáo hoàn thành."
-            )
-            lines.append("   " + self._status_line(f, sub, snap, today))
+            lines += self._overdue_item(f, due, sub, snap, today)
         return lines
 
-    def digest_lines(self, sub: Subscription, snap: Snapshot, today: date) -> list[str]:
-        """The weekly digest: open assignments (dated ones in full, the others in one
-        line), and those without an update for 30 days."""
+    def _overdue_item(
+        self, f: Followed, due: date, sub: Subscription, snap: Snapshot, today: date
+    ) -> list[str]:
+        return [
+            self._item_head(f, sub, today),
+            f"   Thời hạn: {self._deadline_text(f.assignment.deadline, due)} —"
+            f" {overdue_words(due, today)}, chưa báo cáo hoàn thành.",
+            "   " + self._status_line(f, sub, snap, today),
+        ]
+
+    def monthly_lines(
+        self,
+        items: Sequence[tuple[Followed, date]],
+        sub: Subscription,
+        snap: Snapshot,
+        today: date,
+    ) -> list[str]:
+        """The month's «Việc quá hạn lâu»: items whose weekly overdue notices are over."""
+        lines = [
+            "",
+            "📌 <b>Việc quá hạn lâu</b> (đã nhắc hằng tuần; từ nay nhắc mỗi tháng một lần,"
+            " đến khi báo cáo hoàn thành)",
+        ]
+        for f, due in items:
+            lines += self._overdue_item(f, due, sub, snap, today)
+        return lines
+
+    def digest_lines(
+        self, sub: Subscription, snap: Snapshot, today: date, quiet: Collection[str] = ()
+    ) -> list[str]:
+        """The weekly digest: open assignments (dated ones in full but those `quiet`: long
+        overdue or silenced, the others in one line), and those without an update for 30
+        days."""
         stale_before = today - timedelta(days=STALE_AFTER_DAYS)
         lines = [f"📋 <b>Tổng hợp tuần</b> ({weekday_vi(today)} {today:%d/%m/%Y})"]
         if sub.all_agencies:
             statuses = [a for a in snap.assignments(today).values() if a.state not in DONE_STATES]
-            dated = [a for a in statuses if a.assignment.deadline.is_dated]
+            dated = [a for a in statuses if a.assignment.deadline.is_dated and a.key not in quiet]
             other = [a for a in statuses if not a.assignment.deadline.is_dated]
             if dated:
                 lines.append(f"Việc có thời hạn chưa hoàn thành ({len(dated)}):")
                 lines += [
                     f"• <b>{esc(a.key)}</b> — {self._deadline_text(a.assignment.deadline, None)}"
-                    f" — {esc(a.label)} ({a.reported}/{a.expected} cơ quan đã báo cáo)"
+                    f" — {esc(row_label(a, today))} ({a.reported}/{a.expected} cơ quan đã báo cáo)"
                     for a in dated
                 ]
             if other:
@@ -172,13 +213,13 @@ class ReminderMessages:
                 )
             return lines
         rows = [r for r in snap.agency_rows(today, sub.agency_id) if r.state not in DONE_STATES]
-        dated_rows = [r for r in rows if r.assignment.deadline.is_dated]
+        dated_rows = [r for r in rows if r.assignment.deadline.is_dated and r.key not in quiet]
         other_rows = [r for r in rows if not r.assignment.deadline.is_dated]
         if dated_rows:
             lines.append(f"Việc có thời hạn chưa hoàn thành ({len(dated_rows)}):")
             lines += [
                 f"• <b>{esc(r.key)}</b>{self.formerly(r.plan_agencies)} —"
-                f" {self._deadline_text(r.assignment.deadline, None)} — {esc(r.label)}"
+                f" {self._deadline_text(r.assignment.deadline, None)} — {esc(row_label(r, today))}"
                 for r in dated_rows
             ]
         if other_rows:
@@ -216,8 +257,16 @@ class ReminderMessages:
         occurrences: Sequence[Occurrence],
         snap: Snapshot,
         at: datetime,
+        *,
+        monthly: Sequence[tuple[Followed, date]] = (),
+        long_overdue: Sequence[str] = (),
+        muted: Sequence[str] = (),
+        quiet: Collection[str] = (),
     ) -> str:
-        """One message for everything due for this chat at `at` (merged, each item once)."""
+        """One message for everything due for this chat at `at` (merged, each item once).
+        With a digest: the `monthly` long-overdue items in full on the month's first
+        Monday, else their keys (`long_overdue`) in one line; the items `muted` here; the
+        digest leaves the `quiet` assignments (both kinds) out of its list."""
         local = self.calendar.local(at)
         today = local.date()
         by_category: Mapping[str, list[Occurrence]] = _group(occurrences)
@@ -237,7 +286,20 @@ class ReminderMessages:
             lines += self._overdue_lines(by_category["overdue"], sub, snap, today)
             keys += [o.subject for o in by_category["overdue"]]
         if by_category["digest"]:
-            lines += ["", *self.digest_lines(sub, snap, today)]
+            lines += ["", *self.digest_lines(sub, snap, today, quiet)]
+            if monthly:
+                lines += self.monthly_lines(monthly, sub, snap, today)
+                keys += [f.key for f, _ in monthly]
+            elif long_overdue:
+                lines.append(
+                    f"📌 Quá hạn lâu, nhắc mỗi tháng một lần (Thứ Hai đầu tháng):"
+                    f" {esc(', '.join(long_overdue))}."
+                )
+            if muted:
+                lines.append(
+                    f"🔕 Nhóm đã tắt nhắc riêng: {esc(', '.join(muted))} (bật lại:"
+                    " <code>/batnhacviec &lt;số mục&gt;</code>)."
+                )
         example = keys[0] if keys else _first_open_key(sub, snap, today, self)
         lines += [
             "",
@@ -245,7 +307,8 @@ class ReminderMessages:
             " [ghi chú]</code>, ví dụ: <code>/capnhat"
             f" {esc(example)} đang thực hiện 60%</code> hoặc <code>/capnhat {esc(example)}"
             " đã hoàn thành</code>.",
-            "Lịch nhắc: /lichnhac · Tắt nhắc việc: /tatnhacviec",
+            "Lịch nhắc: /lichnhac · Tắt nhắc một mục: <code>/tatnhacviec &lt;số mục&gt;</code>"
+            " · Tắt mọi nhắc việc: /tatnhacviec",
         ]
         return "\n".join(lines)
 

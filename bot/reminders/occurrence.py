@@ -1,8 +1,10 @@
-"""A reminder occurrence and what the planner reads: the assignments a chat follows and
-the derived progress, computed once per day asked."""
+"""A reminder occurrence and what the planner reads: the assignments a chat follows, the
+derived progress, computed once per day asked, and the chat's history (the overdue
+notices it has had, the items it silenced)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Literal, Protocol
@@ -81,3 +83,27 @@ class Followed:
     item: Item
     assignment: Assignment
     key: str
+
+
+@dataclass(frozen=True)
+class ChatHistory:
+    """What the send log and the chat's settings tell the planner about one chat.
+
+    `overdue_sent`: per assignment key, the days (`Occurrence.occurs_on`) of the overdue
+    notices the chat has had; `muted`: the item ids and assignment keys a group admin
+    silenced for it (/tatnhacviec 2.4)."""
+
+    overdue_sent: Mapping[str, frozenset[date]] = field(default_factory=dict)
+    muted: frozenset[str] = frozenset()
+
+    def is_muted(self, f: Followed) -> bool:
+        return f.key in self.muted or f.item.id in self.muted
+
+    def overdue_count(self, key: str, due: date, before: date | None = None) -> int:
+        """Overdue notices of `key` for the deadline `due` the chat has had (those of an
+        earlier deadline of a yearly item do not count), before `before` if given."""
+        return sum(
+            1
+            for day in self.overdue_sent.get(key, ())
+            if day > due and (before is None or day < before)
+        )

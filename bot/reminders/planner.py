@@ -11,9 +11,15 @@ occurrence date) — that the send log makes unique. The schedule:
   yearly report of that kind (III.1, "Trước ngày 30/11 hàng năm") is reminded 14,
   7, 3 and 1 days before;
 - then, while the agency's part is overdue and not reported done, every 7 days
-  after the due date (`overdue`);
+  after the due date (`overdue`) — but only `OVERDUE_WEEKLY_NOTICES` of them to one
+  chat for one deadline (counted from the send log, `ChatHistory`): after that the
+  item is named once a month, in the digest of the first Monday of the month
+  («Việc quá hạn lâu», `long_overdue`), until it is reported done;
 - every Monday 08:00, a digest of the agency's open assignments and of those
   without an update for 30 days (`digest`), when there is anything open.
+
+A group admin may silence one item for the group (/tatnhacviec 2.4): it gets no
+reminder before its deadline, no overdue notice and no monthly line (`ChatHistory.muted`).
 
 Nominal times are 08:00 local. A reminder before a deadline falling outside
 working time moves to the previous working slot (`WorkCalendar`), and when that
@@ -45,7 +51,7 @@ from bot.plan.responsibility import Holders, all_assignments
 from bot.progress.status import State, reporting_period
 from bot.reminders.calendar import WorkCalendar
 from bot.reminders.messages import ReminderMessages
-from bot.reminders.occurrence import DONE_STATES, Followed, Occurrence, Snapshot
+from bot.reminders.occurrence import DONE_STATES, ChatHistory, Followed, Occurrence, Snapshot
 from bot.storage.reminder_records import Subscription
 
 REMINDER_TIME = time(8, 0)
@@ -54,6 +60,7 @@ BEFORE_OFFSETS = (7, 3, 1, 0)
 BEFORE_DATE_OFFSETS = (7, 3, 1)
 YEARLY_REPORT_OFFSETS = (14, 7, 3, 1)
 OVERDUE_EVERY_DAYS = 7
+OVERDUE_WEEKLY_NOTICES = 3  # weekly overdue notices of one item to one chat, then monthly
 _AROUND = timedelta(days=25)  # longer than any offset plus any move (Tết)
 
 
@@ -76,6 +83,11 @@ def deadline_end(deadline: Deadline, due: date, calendar: WorkCalendar) -> datet
     else the end of the due day."""
     day = due if is_before_date(deadline) else due + timedelta(days=1)
     return calendar.at(day, time(0, 0))
+
+
+def is_monthly(occ: Occurrence) -> bool:
+    """The digest of the first Monday of a month: it also names the long-overdue items."""
+    return occ.category == "digest" and occ.occurs_on.day <= 7
 
 
 # ---------------------------------------------------------------- planner
@@ -142,12 +154,16 @@ class ReminderPlanner:
         snap: Snapshot,
         *,
         as_of: datetime,
+        history: ChatHistory | None = None,
     ) -> list[Occurrence]:
         """Occurrences for `sub` with start <= send_at <= end, in send order.
 
         `as_of` is when this is asked: a reminder before a deadline already past at
         `as_of` is left out, and progress is read at max(send day, as_of day), so an
-        item reported done since stops its reminders."""
+        item reported done since stops its reminders. With the chat's `history`, silenced
+        items are left out and an item's weekly overdue notices stop after
+        `OVERDUE_WEEKLY_NOTICES` (those it had, and those planned before in the window);
+        without it (tests of the schedule) every notice is planned."""
         cal = self.calendar
         lo, hi = cal.local(start).date() - _AROUND, cal.local(end).date() + _AROUND
         as_of_day = cal.local(as_of).date()
@@ -170,7 +186,7 @@ class ReminderPlanner:
 
         for f in self._pairs if agency is None else self.followed_between(agency, lo, hi):
             deadline = f.assignment.deadline
-            if not deadline.is_dated:
+            if not deadline.is_dated or (history is not None and history.is_muted(f)):
                 continue
             for occ in self._before(sub.chat_id, f, lo, hi):
                 if not keep(occ) or occ.due is None or not follows(f, occ):
@@ -179,18 +195,67 @@ class ReminderPlanner:
                     continue
                 if not self._done(snap, state_day(occ), sub, f.key):
                     found.append(occ)
+            planned: dict[date, int] = {}  # notices planned here, not in the log, per due
             for occ in self._overdue(sub.chat_id, f, lo, hi):
-                if (
+                if not (
                     keep(occ)
                     and follows(f, occ)
                     and self._overdue_due(snap, state_day(occ), sub, f) == occ.due
+                    and occ.due is not None
                 ):
-                    found.append(occ)
+                    continue
+                if history is not None:
+                    had = history.overdue_count(f.key, occ.due, before=occ.occurs_on)
+                    if had + planned.get(occ.due, 0) >= OVERDUE_WEEKLY_NOTICES:
+                        continue  # named in the monthly digest instead
+                    if occ.occurs_on not in history.overdue_sent.get(f.key, ()):
+                        planned[occ.due] = planned.get(occ.due, 0) + 1
+                found.append(occ)
         for occ in self._digests(sub.chat_id, lo, hi):
             if keep(occ) and self._open(snap, state_day(occ), sub):
                 found.append(occ)
         found.sort(key=lambda o: (o.send_at, o.category != "before", o.subject, o.kind))
         return found
+
+    def long_overdue(
+        self, sub: Subscription, snap: Snapshot, day: date, history: ChatHistory
+    ) -> list[tuple[Followed, date]]:
+        """The overdue assignments (with their due dates) whose weekly notices to this
+        chat are over (`OVERDUE_WEEKLY_NOTICES`), silenced ones left out: the monthly
+        digest's «Việc quá hạn lâu»."""
+        found: list[tuple[Followed, date]] = []
+        for f in self.followed(self._agency(sub), day):
+            if not f.assignment.deadline.is_dated or history.is_muted(f):
+                continue
+            due = self._overdue_due(snap, day, sub, f)
+            if due is not None and history.overdue_count(f.key, due) >= OVERDUE_WEEKLY_NOTICES:
+                found.append((f, due))
+        return found
+
+    def compose_html(
+        self,
+        sub: Subscription,
+        occurrences: list[Occurrence],
+        snap: Snapshot,
+        at: datetime,
+        history: ChatHistory | None = None,
+    ) -> str:
+        """The message for everything due for this chat at `at` (`ReminderMessages`), with
+        the monthly «Việc quá hạn lâu» when a digest of the month's first Monday is in it."""
+        if history is None or not any(o.category == "digest" for o in occurrences):
+            return self.messages.compose_html(sub, occurrences, snap, at)
+        long = self.long_overdue(sub, snap, self.calendar.local(at).date(), history)
+        quiet = {f.key for f, _ in long} | {f.key for f in self._pairs if history.is_muted(f)}
+        return self.messages.compose_html(
+            sub,
+            occurrences,
+            snap,
+            at,
+            monthly=long if any(is_monthly(o) for o in occurrences) else (),
+            long_overdue=[f.key for f, _ in long],
+            muted=sorted(history.muted),
+            quiet=quiet,
+        )
 
     def followed_between(self, agency_id: str, lo: date, hi: date) -> list[Followed]:
         """The assignments `agency_id` follows on some day from `lo` to `hi` (the holders

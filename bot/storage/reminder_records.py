@@ -1,4 +1,5 @@
-"""The reminder records (subscription, send-log entry, event) and their SQLite rows."""
+"""The reminder records (subscription, send-log entry, event, silenced item) and their
+SQLite rows."""
 
 from __future__ import annotations
 
@@ -68,6 +69,16 @@ class Event:
     actor_id: int | None
     detail: str | None
     at: datetime
+
+
+@dataclass(frozen=True)
+class Mute:
+    """An item (id, or assignment key) a group admin silenced for one chat."""
+
+    chat_id: int
+    subject: str
+    muted_by: int
+    muted_at: datetime
 
 
 class Claimable(Protocol):

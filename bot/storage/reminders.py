@@ -1,4 +1,5 @@
-"""Reminder subscriptions and the send log in SQLite (tables of migration 002).
+"""Reminder subscriptions, the send log and silenced items in SQLite (tables of
+migrations 002 and 006).
 
 The send log is the engine's memory: a row per (chat, reminder key) is written
 as `pending` *before* the message goes out, gets `attempted_at` just before the
@@ -7,7 +8,9 @@ reminder is claimed once, whatever the number of ticks, restarts or catch-ups.
 A `pending` row never attempted (the bot stopped before trying) may be claimed
 again; one attempted but not confirmed is never retried, since it may have been
 delivered. Failures Telegram guarantees were not delivered (flood wait, a
-server error) are `retryable` and claimed again up to `MAX_ATTEMPTS` times.
+server error) are `retryable` and claimed again up to `MAX_ATTEMPTS` times. The log
+also says how many overdue notices of an item a chat has had (`overdue_sent`), which the
+planner reads to stop weekly notices after a few (`bot.reminders.planner`).
 
 The engine is the only writer (one bot process per database). Reads are short and
 synchronous; every write is one transaction run by the database's writer thread
@@ -18,14 +21,16 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+from bot.storage.migrate import apply_migrations
 from bot.storage.reminder_records import (
     Claimable,
     Event,
     LogEntry,
+    Mute,
     Subscription,
     entry_from_row,
     subscription_from_row,
@@ -188,7 +193,69 @@ class ReminderStore(SqliteSession):
             for r in rows
         ]
 
+    # -- silenced items -------------------------------------------------------
+
+    def mutes(self, chat_id: int) -> list[Mute]:
+        """The items silenced for a chat, in the order they were silenced (none in a file
+        read before migration 006)."""
+        if self._read_only and not self._one(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'reminder_mutes'"
+        ):
+            return []
+        rows = self._all(
+            "SELECT * FROM reminder_mutes WHERE chat_id = ? ORDER BY muted_at, subject",
+            (chat_id,),
+        )
+        return [
+            Mute(r["chat_id"], r["subject"], r["muted_by"], time_from_text(r["muted_at"]))
+            for r in rows
+        ]
+
+    async def mute(self, chat_id: int, subject: str, actor_id: int, at: datetime) -> bool:
+        """Silence `subject` (an item id or assignment key) for the chat; False when it
+        already was."""
+
+        def job(conn: sqlite3.Connection) -> bool:
+            cursor = conn.execute(
+                "INSERT INTO reminder_mutes (chat_id, subject, muted_by, muted_at)"
+                " VALUES (?, ?, ?, ?) ON CONFLICT (chat_id, subject) DO NOTHING",
+                (chat_id, subject, actor_id, to_utc_text(at)),
+            )
+            if cursor.rowcount != 1:
+                return False
+            self._event(conn, chat_id, "muted", None, actor_id, subject, at)
+            return True
+
+        return await self._write(job)
+
+    async def unmute(self, chat_id: int, subject: str, actor_id: int, at: datetime) -> bool:
+        """Undo `mute`; False when the subject was not silenced."""
+
+        def job(conn: sqlite3.Connection) -> bool:
+            cursor = conn.execute(
+                "DELETE FROM reminder_mutes WHERE chat_id = ? AND subject = ?", (chat_id, subject)
+            )
+            if cursor.rowcount != 1:
+                return False
+            self._event(conn, chat_id, "unmuted", None, actor_id, subject, at)
+            return True
+
+        return await self._write(job)
+
     # -- send log -------------------------------------------------------------
+
+    def overdue_sent(self, chat_id: int) -> dict[str, frozenset[date]]:
+        """Per assignment key, the days (`occurs_on`) of the overdue notices the chat has
+        had or may have had: sent, or tried (a try may have been delivered)."""
+        rows = self._all(
+            "SELECT subject, occurs_on FROM reminder_log WHERE chat_id = ? AND kind = 'overdue'"
+            " AND (status = 'sent' OR attempted_at IS NOT NULL)",
+            (chat_id,),
+        )
+        found: dict[str, set[date]] = {}
+        for row in rows:
+            found.setdefault(row["subject"], set()).add(date.fromisoformat(row["occurs_on"]))
+        return {key: frozenset(days) for key, days in found.items()}
 
     def entries(
         self, chat_id: int | None = None, *, since: datetime | None = None
@@ -332,6 +399,15 @@ def store_for(db: object, *, now: datetime) -> ReminderStore:
     if not isinstance(db, SqliteDatabase):
         raise TypeError("nhắc việc cần cơ sở dữ liệu SQLite")
     return ReminderStore.beside(db)
+
+
+def empty_store_reader(*, now: datetime) -> ReminderStore:
+    """A store with no subscription and an empty send log, in memory (the preview of a
+    hypothetical group when there is no database file)."""
+    conn = sqlite3.connect(":memory:", isolation_level=None, check_same_thread=False)
+    conn.row_factory = sqlite3.Row
+    apply_migrations(conn, now=now)
+    return ReminderStore(conn)
 
 
 def open_store_reader(path: Path) -> ReminderStore | None:

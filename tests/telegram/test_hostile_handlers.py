@@ -264,7 +264,7 @@ long_text = st.builds(
 COMMANDS = [
     "start", "help", "nhiemvu", "coquan", "han", "timkiem", "tiendo", "capnhat",
     "chuabaocao", "baocao", "dangky", "toi", "lienket", "thanhvien", "duyet", "thuhoi",
-    "nhacviec", "tatnhacviec", "lichnhac", "khongco", "CAPNHAT", "Start",
+    "nhacviec", "tatnhacviec", "batnhacviec", "lichnhac", "khongco", "CAPNHAT", "Start",
 ]  # fmt: skip
 arguments = st.one_of(
     st.just(""),

@@ -460,7 +460,7 @@ async def test_redelivered_and_edited_messages_store_one_record(world: World) ->
 async def test_tiendo_chuabaocao_and_the_brain_read_saved_updates(world: World) -> None:
     await world.seed({LAN["id"]: "snv"})
     await world.start()
-    _, before = await world.say(KHOA, "/chuabaocao")
+    _, before = await world.say(ADMIN, "/chuabaocao")
     snv_line = next(x for x in before.params["text"].split("\n") if x.startswith("• Sở Nội vụ"))
     assert "2.4" in snv_line
 
@@ -472,7 +472,7 @@ async def test_tiendo_chuabaocao_and_the_brain_read_saved_updates(world: World) 
 
     _, overview = await world.say(KHOA, "/tiendo")
     assert "Tiến độ Kế hoạch" in overview.params["text"]
-    _, after = await world.say(KHOA, "/chuabaocao")
+    _, after = await world.say(ADMIN, "/chuabaocao")
     snv_line = next(x for x in after.params["text"].split("\n") if x.startswith("• Sở Nội vụ"))
     assert "2.4" not in snv_line
 
@@ -481,6 +481,57 @@ async def test_tiendo_chuabaocao_and_the_brain_read_saved_updates(world: World) 
     _, which = await world.say(KHOA, "tiến độ")  # the brain asks which item…
     picked = await world.press(KHOA, which, button(which, "2.4"), "sendMessage")
     assert "Mục 2.4" in picked.params["text"] and "60%" in picked.params["text"]
+
+
+async def test_chuabaocao_full_list_only_for_admins_and_the_monitoring_office(
+    world: World,
+) -> None:
+    """Every agency for bot admins, the monitoring office's members and its linked group;
+    a member or a linked group: the totals and its own agency; anyone else: the totals
+    and how to register."""
+    office, snv_group, unlinked = -100901, -100902, -100903
+    await world.seed(
+        {LAN["id"]: "snv", HOA["id"]: "vp_ubnd"}, {office: "vp_ubnd", snv_group: "snv"}
+    )
+    await world.start()
+    api = world.api
+    for where in (office, snv_group, unlinked):
+        api.group(where, f"Nhóm {where}")
+
+    def full(text: str) -> bool:
+        return "Cơ quan chưa báo cáo" in text and "• Sở Y tế" in text and "• Sở Nội vụ" in text
+
+    for user, where in ((ADMIN, None), (HOA, None), (KHOA, office)):
+        _, answer = await world.say(user, "/chuabaocao", world.chat(where or user))
+        assert full(answer.params["text"]), (user["first_name"], where)
+
+    _, member = await world.say(LAN, "/chuabaocao")
+    text = html_to_plain(member.params["text"])
+    assert not full(text) and len(text) < 600
+    assert "• Sở Nội vụ chưa báo cáo: " in text and "Sở Y tế" not in text
+    assert "cơ quan được giao đã báo cáo đủ" in text  # the totals
+    assert "quản trị viên bot và nhóm của Văn phòng Ủy ban nhân dân tỉnh" in text
+    _, group = await world.say(KHOA, "/chuabaocao", world.chat(snv_group))
+    text = html_to_plain(group.params["text"])
+    assert "• Sở Nội vụ chưa báo cáo" in text and not full(text)
+
+    _, stranger = await world.say(KHOA, "/chuabaocao")
+    text = html_to_plain(stranger.params["text"])
+    assert "cơ quan được giao đã báo cáo đủ" in text and "•" not in text
+    assert "/dangky <tên cơ quan>" in text
+    _, loose = await world.say(LAN, "/chuabaocao", world.chat(unlinked))  # a member, elsewhere
+    assert "• Sở Nội vụ chưa báo cáo" in html_to_plain(loose.params["text"])
+    _, nobody = await world.say(KHOA, "/chuabaocao", world.chat(unlinked))
+    assert "/lienket" in nobody.params["text"] and not full(nobody.params["text"])
+
+
+async def test_dangky_usage_names_agencies_that_exist_today(world: World) -> None:
+    await world.start()
+    _, usage = await world.say(KHOA, "/dangky")
+    text = html_to_plain(usage.params["text"])
+    assert "huyện" not in text
+    assert "/dangky Sở Văn hóa, Thể thao và Du lịch" in text  # the first department named
+    assert "/dangky Ủy ban nhân dân xã" in text  # a commune: districts ended on 01/7/2025
 
 
 async def test_notes_and_reporters_only_for_members_linked_groups_and_admins(

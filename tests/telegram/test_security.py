@@ -290,7 +290,8 @@ async def test_group_link_needs_a_group_admin_then_a_bot_admin(world: World) -> 
 
 async def test_reminder_subscriptions_need_a_group_admin(world: World) -> None:
     before = world.snapshot()
-    for text in ("/nhacviec", "/nhacviec tất cả", "/tatnhacviec"):
+    for text in ("/nhacviec", "/nhacviec tất cả", "/tatnhacviec", "/tatnhacviec 2.4",
+                 "/batnhacviec 2.4"):  # fmt: skip
         refused = await world.say(KHOA, text, SNV_GROUP)
         assert text_of(refused) == reminder_handlers.NOT_ADMIN, text
     private = await world.say(GROUP_ADMIN, "/nhacviec Sở Nội vụ")
@@ -333,7 +334,7 @@ async def test_admin_commands_are_absent_from_other_menus(world: World) -> None:
         for key, commands in world.api.commands.items()
     }
     bot_admin_only = {"duyet", "thuhoi", "thanhvien"}
-    group_admin_only = {"lienket", "nhacviec", "tatnhacviec"}
+    group_admin_only = {"lienket", "nhacviec", "tatnhacviec", "batnhacviec"}
     for scope in ('{"type": "default"}', '{"type": "all_private_chats"}'):
         assert not menus[scope] & (bot_admin_only | group_admin_only), scope
     assert not menus['{"type": "all_group_chats"}'] & (bot_admin_only | group_admin_only)

@@ -44,10 +44,15 @@ log = logging.getLogger(__name__)
 REGISTER, MEMBER, LINK = "reg", "mem", "link"
 MAX_CANDIDATES = 6
 
-REGISTER_USAGE = (
-    "Gõ kèm tên cơ quan của anh/chị, ví dụ: <code>/dangky Sở Nội vụ</code> hoặc"
-    " <code>/dangky UBND huyện Tuy Phong</code>."
-)
+
+def register_usage(rt: ProgressRuntime) -> str:
+    """How to use /dangky, with agencies that exist today (read from the plan)."""
+    examples = " hoặc ".join(
+        f"<code>/dangky {esc(name)}</code>" for name in rt.service.example_agencies()
+    )
+    return "Gõ kèm tên cơ quan của anh/chị" + (f", ví dụ: {examples}." if examples else ".")
+
+
 LINK_USAGE = (
     "Gõ kèm tên cơ quan của nhóm, ví dụ: <code>/lienket Sở Nội vụ</code>. Thành viên đã được"
     " duyệt báo cáo trong nhóm sẽ được ghi cho cơ quan này."
@@ -98,7 +103,7 @@ async def cmd_register(update: Update, context: Context) -> None:
         return
     name = " ".join(context.args or []).strip()
     if not name:
-        await reply(update, context, REGISTER_USAGE)
+        await reply(update, context, register_usage(rt))
         return
     found = _candidates(rt, name)
     if not found:

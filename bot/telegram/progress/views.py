@@ -2,7 +2,9 @@
 
 `/tiendo` without a number is the overview in the statuses monitoring reports use;
 `/tiendo <số>` shows each assignment of the item with a «Lịch sử» button
-(`v1:hist:<số>`, also what the brain's progress answers carry). Statuses are for
+(`v1:hist:<số>`, also what the brain's progress answers carry). `/chuabaocao` lists
+every agency only for bot admins and the monitoring agency (its members, its linked
+group); a member or linked group sees the totals and its own agency, others the totals. Statuses are for
 everyone; the reports' notes and reporters' names only for readers
 `AccessService.may_read_notes` allows (approved members, linked groups, bot admins).
 `/baocao` sends the Excel workbook as a document, to bot admins and members of the
@@ -14,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from telegram import Update
+from telegram import Chat, Update
 from telegram.constants import ChatAction
 from telegram.error import TelegramError
 
@@ -24,7 +26,7 @@ from bot.plan.responsibility import find_item
 from bot.progress.report_xlsx import build_report
 from bot.telegram import callbacks
 from bot.telegram.handlers import STALE_BUTTON, Context
-from bot.telegram.progress.common import reply, runtime
+from bot.telegram.progress.common import in_group, reply, runtime
 from bot.telegram.progress.state import ProgressRuntime
 
 log = logging.getLogger(__name__)
@@ -75,10 +77,45 @@ async def cmd_progress(update: Update, context: Context) -> None:
     await reply(update, context, html, buttons)
 
 
+def not_reported_for(rt: ProgressRuntime, user_id: int | None, chat: Chat | None) -> str:
+    """/chuabaocao as this reader may see it: the whole list for a bot admin or a member
+    of the monitoring agency in a private chat, and in the group linked to the monitoring
+    agency; the totals and their own agency's state for a member or a linked group; the
+    totals and how to register for anyone else."""
+    today = rt.clock.today()
+    monitor = rt.knowledge.plan.meta.monitoring_agency
+    private = chat is None or not in_group(chat)
+    chat_id = chat.id if chat is not None else None
+    linked = rt.service.chat_agency(chat_id)
+    if (monitor is not None and linked == monitor) or (
+        private and user_id is not None and may_download_report(rt, user_id)
+    ):
+        return rt.view.not_reported_html(today)
+    agency = rt.service.asker(user_id, None, chat_id).agency_id
+    office = f"nhóm của {esc(rt.knowledge.agencies[monitor].name)}" if monitor else "nhóm theo dõi"
+    if agency is not None:
+        hint = f"<i>Danh sách đầy đủ các cơ quan: quản trị viên bot và {office}.</i>"
+    elif private:
+        examples = rt.service.example_agencies()
+        example = f", ví dụ <code>/dangky {esc(examples[0])}</code>" if examples else ""
+        hint = (
+            "Để xem tình hình của cơ quan mình, anh/chị đăng ký bằng lệnh <code>/dangky"
+            f" &lt;tên cơ quan&gt;</code>{example}."
+        )
+    else:
+        hint = (
+            "Nhóm chưa liên kết với cơ quan nào: quản trị viên nhóm gõ <code>/lienket &lt;tên cơ"
+            " quan&gt;</code> để nhóm xem được tình hình của cơ quan mình."
+        )
+    return rt.view.not_reported_brief_html(today, agency, hint)
+
+
 async def cmd_not_reported(update: Update, context: Context) -> None:
-    """/chuabaocao: agencies silent in the current reporting period."""
+    """/chuabaocao: agencies silent in the current reporting period (`not_reported_for`)."""
     rt = runtime(context)
-    await reply(update, context, rt.view.not_reported_html(rt.clock.today()))
+    user = update.effective_user
+    html = not_reported_for(rt, user.id if user is not None else None, update.effective_chat)
+    await reply(update, context, html)
 
 
 def may_download_report(rt: ProgressRuntime, user_id: int) -> bool:
