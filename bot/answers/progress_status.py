@@ -35,7 +35,7 @@ def progress_status(
     view = ctx.view()
     q = plan_query(u, today, ctx.plan.meta.issued.year)
     if not refs and (q.progress or q.agencies):
-        return progress_list(ctx, q, today, u.cues.asked == "who")
+        return progress_list(ctx, q, today, u.cues.asked == "who", asker)
     if not refs:
         # the overview, with the items as buttons to open one
         picker = ask_item(ctx, u, "xem tiến độ", asker)
@@ -70,9 +70,13 @@ _PICKS: dict[str, tuple[str, Callable[[RowStatus], bool]]] = {
 }
 
 
-def progress_list(ctx: AnswerContext, q: PlanQuery, today: date, who: bool) -> Reply:
+def progress_list(
+    ctx: AnswerContext, q: PlanQuery, today: date, who: bool, asker: Asker | None = None
+) -> Reply:
     """ "Việc nào đã hoàn thành?", "Cơ quan nào chưa báo cáo?", "Sở Nội vụ đã báo cáo
-    chưa?": the assignments (or agencies) in the asked state, from the derived progress."""
+    chưa?": the assignments (or agencies) in the asked state, from the derived progress.
+    The list of agencies goes, as /chuabaocao's does, to bot admins, the monitoring
+    office and the operator; anyone else gets the totals and their own agency's line."""
     label, pick = _PICKS.get(q.progress or "", ("", lambda r: True))
     rows = [
         r
@@ -97,6 +101,19 @@ def progress_list(ctx: AnswerContext, q: PlanQuery, today: date, who: bool) -> R
             f"{esc(ctx.agencies_text(q.agencies))} đã báo cáo <b>{len(reported)}/{len(rows)}</b>"
             f" việc ({when})."
         )
+    elif who and not _sees_everyone(ctx, asker):
+        agencies = list(dict.fromkeys(r.agency_id for r in rows))
+        own = asker.agency_id if asker else None
+        first = f"<b>{len(agencies)}</b> cơ quan {label} ({when})."
+        if own:
+            mine = [r for r in rows if r.agency_id == own]
+            first += (
+                f" {esc(ctx.name(own))}: "
+                + (", ".join(esc(r.key) for r in mine) if mine else "không có việc nào")
+                + f" {label}."
+            )
+        first += " Danh sách đầy đủ: quản trị viên và văn phòng theo dõi kế hoạch."
+        return Reply("progress_status", first, agency=_agency(ctx, q))
     elif who:
         agencies = list(dict.fromkeys(r.agency_id for r in rows))
         first = (
@@ -131,3 +148,11 @@ def progress_list(ctx: AnswerContext, q: PlanQuery, today: date, who: bool) -> R
 
 def _agency(ctx: AnswerContext, q: PlanQuery) -> str | None:
     return ctx.agencies_text(q.agencies) if q.agencies else None
+
+
+def _sees_everyone(ctx: AnswerContext, asker: Asker | None) -> bool:
+    """The operator (no asker), a bot admin, or the office that monitors the plan."""
+    if asker is None or asker.is_admin:
+        return True
+    monitor = ctx.plan.meta.monitoring_agency
+    return monitor is not None and asker.agency_id == monitor

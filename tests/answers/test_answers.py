@@ -604,3 +604,17 @@ def test_ask_into_a_closed_pipe_ends_quietly(tmp_path: Path) -> None:
     assert ask.wait(timeout=60) == 0
     assert json.loads(first)["intent"] == "agency_tasks"
     assert "Traceback" not in err and "BrokenPipe" not in err
+
+
+def test_who_has_not_reported_lists_agencies_only_to_admins_and_the_monitoring_office() -> None:
+    from bot.progress.types import Asker
+
+    brain = Brain(load_knowledge(ROOT / "knowledge" / "plan.yaml"))
+    today = date(2026, 11, 26)
+    question = "những cơ quan nào chưa báo cáo?"
+    member = brain.answer(question, today=today, asker=Asker(user_id=5, agency_id="snv")).plain
+    assert "cơ quan chưa báo cáo" in member and "Sở Nội vụ:" in member
+    assert "Sở Kế hoạch và Đầu tư" not in member and "Sở Tài chính" not in member
+    for asker in (None, Asker(user_id=1, is_admin=True), Asker(user_id=7, agency_id="vp_ubnd")):
+        full = brain.answer(question, today=today, asker=asker).plain
+        assert "Sở Tài chính" in full, asker
