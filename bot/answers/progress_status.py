@@ -16,7 +16,7 @@ from bot.core.reply import Button, Reply, esc
 from bot.nlu.query import plan_query
 from bot.plan.query import PlanQuery
 from bot.progress.status import RowStatus, State
-from bot.progress.types import Asker
+from bot.progress.types import HISTORY_LABEL, Asker
 
 if TYPE_CHECKING:
     from bot.nlu.understanding import Understanding
@@ -41,7 +41,7 @@ def progress_status(
         picker = ask_item(ctx, u, "xem tiến độ", asker)
         return Reply("progress_status", view.overview_html(today), buttons=picker.buttons)
     item = ctx.items[refs[0].id]
-    buttons = [[Button("Lịch sử cập nhật", action="history", args=(item.id,))]]
+    buttons = [[Button(HISTORY_LABEL, action="history", args=(item.id,))]]
     # notes and reporters: approved members and admins (no asker: the operator's CLI)
     notes = asker is None or asker.is_admin or asker.agency_id is not None
     html = view.item_html(item.id, today, notes=notes, brief=True)

@@ -188,13 +188,21 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
 
 def cmd_chat(args: argparse.Namespace) -> int:
+    """`chat`: the terminal chat, a local trial on DATABASE_URL (the user a bot admin)."""
+    import sqlite3
+
     from bot.app.terminal_chat import run_chat
+    from bot.storage import storage_problem
+    from bot.storage.migrate import MigrationError
 
     try:
         settings = _settings()
         return run_chat(settings)
     except (ConfigError, PlanError) as exc:
         return _fail(str(exc))
+    except (MigrationError, sqlite3.Error) as exc:
+        cause = exc.__cause__ if isinstance(exc.__cause__, sqlite3.Error) else exc
+        return _fail(f"Không mở được cơ sở dữ liệu: {storage_problem(cause)}")
 
 
 def cmd_run(args: argparse.Namespace) -> int:

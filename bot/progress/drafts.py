@@ -304,7 +304,7 @@ class UpdateChecker:
             return UpdateResult(
                 "ambiguous_part",
                 f"Mục {esc(item.id)} có nhiều phần việc của {esc(self._name(agency))}:"
-                f" {esc(', '.join(keys))}. Bạn báo cáo phần nào?",
+                f" {esc(', '.join(keys))}. Anh/chị báo cáo phần nào?",
                 options=keys,
             )
         return held[0], agency

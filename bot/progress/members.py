@@ -3,6 +3,10 @@ revoke, by command or by a request's button), the cards and lists about them."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
 from bot.core.reply import esc
 from bot.core.text import clean
 from bot.progress.access_base import (
@@ -14,6 +18,32 @@ from bot.progress.access_base import (
     request_token,
 )
 from bot.storage.base import ACCESS_LABELS, AccessStatus, Member
+
+APPROVE, REJECT, REVOKE, REAPPROVE = "ok", "no", "off", "re"
+# a decision on a named request: (the status it leads to, the statuses it acts from)
+DECISIONS: dict[str, tuple[AccessStatus, tuple[AccessStatus, ...]]] = {
+    APPROVE: ("approved", ("pending",)),
+    REJECT: ("rejected", ("pending",)),
+    REVOKE: ("revoked", ("approved",)),
+    REAPPROVE: ("approved", ("rejected", "revoked")),
+}
+MAX_CHOICE_ROWS = 30  # members offered as buttons in one list (Telegram allows 100 buttons)
+LABEL_LIMIT = 48
+
+
+@dataclass(frozen=True)
+class MemberChoice:
+    """A decision a bot admin can take from a list (/thanhvien, /duyet, /thuhoi): one
+    button, acting only on the request `request` names (`request_token`)."""
+
+    label: str
+    action: str  # one of DECISIONS
+    user_id: int
+    request: str
+
+
+def _short(text: str) -> str:
+    return text if len(text) <= LABEL_LIMIT else text[: LABEL_LIMIT - 1].rstrip() + "…"
 
 
 class MemberAccess(AccessBase):
@@ -42,7 +72,7 @@ class MemberAccess(AccessBase):
         if current and current.agency_id == agency_id and current.status in ("pending", "approved"):
             state = "đã được duyệt" if current.status == "approved" else "đang chờ duyệt"
             return AccessResult(
-                "already", f"Bạn đã đăng ký cho <b>{name}</b> và {state}.", member=current
+                "already", f"Anh/chị đã đăng ký cho <b>{name}</b> và {state}.", member=current
             )
         member = await self.db.save_member_request(
             user_id, agency_id, clean(display_name or "") or None, self.clock.now()
@@ -81,11 +111,10 @@ class MemberAccess(AccessBase):
         already = AccessResult(
             "already", f"{who} ({name}) đã ở trạng thái «{ACCESS_LABELS[status]}».", current
         )
-        if request is not None:
-            if request != request_token(current.requested_at) or current.status != "pending":
+        if request is not None:  # a button: only its request, in the state it was shown in
+            if request != request_token(current.requested_at) or current.status not in allowed_from:
                 same = request == request_token(current.requested_at)
                 return already if same and current.status == status else self._closed(current)
-            allowed_from = ("pending",)
         elif current.status == status:
             return already
         decided = await self.db.decide_member(
@@ -108,7 +137,7 @@ class MemberAccess(AccessBase):
         messages = {
             "approved": (
                 f"Đã duyệt {who} báo cáo cho <b>{name}</b>.",
-                f"Yêu cầu của bạn đã được duyệt: bạn báo cáo tiến độ cho <b>{name}</b>."
+                f"Yêu cầu của anh/chị đã được duyệt: anh/chị báo cáo tiến độ cho <b>{name}</b>."
                 " Gửi /capnhat &lt;số mục&gt; … để báo cáo.",
             ),
             "rejected": (
@@ -118,7 +147,7 @@ class MemberAccess(AccessBase):
             ),
             "revoked": (
                 f"Đã thu hồi quyền báo cáo của {who} ({name}).",
-                f"Quyền báo cáo cho <b>{name}</b> của bạn đã được thu hồi.",
+                f"Quyền báo cáo cho <b>{name}</b> của anh/chị đã được thu hồi.",
             ),
         }
         message, notice = messages[status]
@@ -129,8 +158,8 @@ class MemberAccess(AccessBase):
         return AccessResult(
             "closed",
             f"{CLOSED}: hiện {who} ({esc(self._name(current.agency_id))}) ở trạng thái"
-            f" «{ACCESS_LABELS[current.status]}». Nút này không còn tác dụng; xem /thanhvien,"
-            f" duyệt lại bằng /duyet {current.user_id} nếu cần.",
+            f" «{ACCESS_LABELS[current.status]}». Nút này không còn tác dụng; xem /thanhvien"
+            " để quyết định lại nếu cần.",
             current,
         )
 
@@ -138,6 +167,8 @@ class MemberAccess(AccessBase):
         self, admin_id: int, user_id: int, request: str | None = None
     ) -> AccessResult:
         """/duyet (any request not approved) or a ✅ button (`request`: that one only)."""
+        if request is not None:
+            return await self.decide_request(admin_id, user_id, APPROVE, request)
         return await self._decide_member(
             admin_id, user_id, "approved", ("pending", "rejected", "revoked"), request
         )
@@ -147,8 +178,21 @@ class MemberAccess(AccessBase):
     ) -> AccessResult:
         return await self._decide_member(admin_id, user_id, "rejected", ("pending",), request)
 
-    async def revoke_member(self, admin_id: int, user_id: int) -> AccessResult:
+    async def revoke_member(
+        self, admin_id: int, user_id: int, request: str | None = None
+    ) -> AccessResult:
+        """/thuhoi (approved or pending) or a «Thu hồi» button (`request`: that approval)."""
+        if request is not None:
+            return await self.decide_request(admin_id, user_id, REVOKE, request)
         return await self._decide_member(admin_id, user_id, "revoked", ("approved", "pending"))
+
+    async def decide_request(
+        self, admin_id: int, user_id: int, action: str, request: str
+    ) -> AccessResult:
+        """A list's or a card's button (`MemberChoice`): the decision `action` on the
+        request `request` names, only while it is in the state the button was shown for."""
+        status, allowed_from = DECISIONS[action]
+        return await self._decide_member(admin_id, user_id, status, allowed_from, request)
 
     def member_request_html(self, member: Member) -> str:
         """The card admins see for a registration request."""
@@ -163,7 +207,7 @@ class MemberAccess(AccessBase):
         member = self.db.get_member(user_id)
         lines: list[str] = []
         if member is None:
-            lines.append("Bạn chưa đăng ký cơ quan. " + REGISTER_HINT)
+            lines.append("Anh/chị chưa đăng ký cơ quan. " + REGISTER_HINT)
         else:
             name = esc(self._name(member.agency_id))
             lines.append(f"Cơ quan: <b>{name}</b> ({ACCESS_LABELS[member.status]}).")
@@ -179,8 +223,21 @@ class MemberAccess(AccessBase):
             lines.append("Vai trò: thành viên báo cáo.")
         return "\n".join(lines)
 
+    def _when(self, at: datetime) -> str:
+        return f"{at.astimezone(self.clock.tz):%d/%m/%Y}"
+
+    def member_line(self, member: Member) -> str:
+        """«Lan — Sở Nội vụ — đăng ký 15/06/2026» (a decided one: the decision's date)."""
+        who = esc(member.display_name or "(không tên)")
+        line = f"{who} — {esc(self._name(member.agency_id))}"
+        line += f" — đăng ký {self._when(member.requested_at)}"
+        if member.status != "pending" and member.decided_at is not None:
+            verb = {"approved": "duyệt", "rejected": "từ chối", "revoked": "thu hồi"}
+            line += f", {verb[member.status]} {self._when(member.decided_at)}"
+        return line
+
     def members_html(self, status: AccessStatus | None = None) -> str:
-        """/thanhvien: members grouped by status, with ids for /duyet and /thuhoi."""
+        """/thanhvien: members grouped by status, each with name, agency and dates."""
         members = self.db.list_members(status)
         if not members:
             return "Chưa có thành viên nào" + (
@@ -192,12 +249,64 @@ class MemberAccess(AccessBase):
             if not group:
                 continue
             lines.append(f"\n<b>{ACCESS_LABELS[state].capitalize()}</b> ({len(group)})")
-            for m in group:
-                who = esc(m.display_name or "(không tên)")
-                lines.append(
-                    f"• {who} — {esc(self._name(m.agency_id))} — id <code>{m.user_id}</code>"
-                )
+            lines += [f"• {self.member_line(m)}" for m in group]
         return "\n".join(lines)
+
+    def member_choices(
+        self, members: Sequence[Member], *, reapprove: bool = False
+    ) -> list[list[MemberChoice]]:
+        """The buttons of a list, one row a member: ✅ Duyệt / ❌ Từ chối a pending
+        request, «Thu hồi» an approved member, «Duyệt lại» a rejected or revoked one
+        when `reapprove`; at most `MAX_CHOICE_ROWS` rows."""
+        rows: list[list[MemberChoice]] = []
+        for m in members:
+            who = f"{m.display_name or '(không tên)'} — {self._name(m.agency_id)}"
+            token = request_token(m.requested_at)
+            if m.status == "pending":
+                row = [
+                    MemberChoice(_short(f"✅ Duyệt {who}"), APPROVE, m.user_id, token),
+                    MemberChoice("❌ Từ chối", REJECT, m.user_id, token),
+                ]
+            elif m.status == "approved":
+                row = [MemberChoice(_short(f"Thu hồi {who}"), REVOKE, m.user_id, token)]
+            elif reapprove:
+                row = [MemberChoice(_short(f"✅ Duyệt lại {who}"), REAPPROVE, m.user_id, token)]
+            else:
+                continue
+            rows.append(row)
+        return rows[:MAX_CHOICE_ROWS]
+
+    def members_view(self) -> tuple[str, list[list[MemberChoice]]]:
+        """/thanhvien: the list and its buttons (pending requests, then approved members)."""
+        html = self.members_html()
+        members = self.db.list_members(None)
+        ordered = [m for m in members if m.status == "pending"]
+        ordered += [m for m in members if m.status == "approved"]
+        choices = self.member_choices(ordered)
+        if len(ordered) > len(choices):
+            html += f"\n\n(Nút cho {len(choices)} người đầu; dùng /duyet, /thuhoi để xem tiếp.)"
+        return html, choices
+
+    def decision_list(self, revoke: bool) -> tuple[str, list[list[MemberChoice]]]:
+        """/duyet (`revoke` False) or /thuhoi without an argument: the requests waiting
+        (and the rejected or revoked, to approve again), or the approved members, as
+        buttons; a sentence when there is none."""
+        members = self.db.list_members(None)
+        if revoke:
+            shown = [m for m in members if m.status == "approved"]
+            if not shown:
+                return "Không có thành viên nào đang được quyền báo cáo để thu hồi.", []
+            title = "Chọn thành viên cần thu hồi quyền báo cáo:"
+            choices = self.member_choices(shown)
+        else:
+            shown = [m for m in members if m.status == "pending"]
+            shown += [m for m in members if m.status in ("rejected", "revoked")]
+            if not shown:
+                return "Không có yêu cầu đăng ký nào đang chờ duyệt.", []
+            title = "Chọn yêu cầu cần duyệt:"
+            choices = self.member_choices(shown, reapprove=True)
+        lines = [title] + [f"• {self.member_line(m)} ({ACCESS_LABELS[m.status]})" for m in shown]
+        return "\n".join(lines), choices
 
     def _approved_agency(self, user_id: int | None) -> str | None:
         if user_id is None:

@@ -78,13 +78,13 @@ class ProgressService(AccessService):
             if member is not None and member.status == "pending":
                 return UpdateResult(
                     "pending",
-                    f"Yêu cầu đăng ký của bạn ({esc(self._name(member.agency_id))}) đang chờ"
-                    " quản trị viên duyệt; sau khi được duyệt bạn mới báo cáo được.",
+                    f"Yêu cầu đăng ký của anh/chị ({esc(self._name(member.agency_id))}) đang chờ"
+                    " quản trị viên duyệt; sau khi được duyệt anh/chị mới báo cáo được.",
                 )
             if member is not None and member.status == "revoked":
                 return UpdateResult(
                     "revoked",
-                    "Quyền báo cáo của bạn đã bị thu hồi. " + self._who_may_report(item),
+                    "Quyền báo cáo của anh/chị đã bị thu hồi. " + self._who_may_report(item),
                 )
             return UpdateResult("not_member", self._who_may_report(item) + "\n" + REGISTER_HINT)
         own = member.agency_id if member is not None and approved else None
@@ -92,7 +92,7 @@ class ProgressService(AccessService):
         if linked is not None and not admin and own != linked:
             return UpdateResult(
                 "wrong_chat",
-                f"Nhóm này báo cáo cho <b>{esc(self._name(linked))}</b>, còn bạn là thành viên"
+                f"Nhóm này báo cáo cho <b>{esc(self._name(linked))}</b>, còn anh/chị là thành viên"
                 f" {esc(self._name(own or ''))}; hãy báo cáo trong tin nhắn riêng với bot.",
             )
         if named is not None:
@@ -101,7 +101,7 @@ class ProgressService(AccessService):
             if not admin and named != own:
                 return UpdateResult(
                     "wrong_agency",
-                    f"Bạn là thành viên <b>{esc(self._name(own or ''))}</b> nên chỉ báo cáo cho"
+                    f"Anh/chị là thành viên <b>{esc(self._name(own or ''))}</b> nên chỉ báo cáo cho"
                     f" cơ quan mình, không báo cáo thay {esc(self._name(named))}.",
                 )
             return named
@@ -120,15 +120,15 @@ class ProgressService(AccessService):
         member = self.member(user_id) if user_id is not None else None
         if member is not None and member.status == "pending":
             return (
-                f"Yêu cầu đăng ký của bạn ({esc(self._name(member.agency_id))}) đang chờ quản"
-                " trị viên duyệt; sau khi được duyệt bạn mới báo cáo được."
+                f"Yêu cầu đăng ký của anh/chị ({esc(self._name(member.agency_id))}) đang chờ quản"
+                " trị viên duyệt; sau khi được duyệt anh/chị mới báo cáo được."
             )
         text = (
             "Chỉ thành viên đã được duyệt của cơ quan được giao nhiệm vụ hoặc quản trị viên"
             " mới báo cáo tiến độ được."
         )
         if member is not None and member.status == "revoked":
-            return "Quyền báo cáo của bạn đã bị thu hồi. " + text
+            return "Quyền báo cáo của anh/chị đã bị thu hồi. " + text
         return text + "\n" + REGISTER_HINT
 
     async def record_update(

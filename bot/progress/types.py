@@ -15,6 +15,8 @@ STATUS_LABELS: dict[str, str] = {
     "not_started": "chưa triển khai",
 }
 
+HISTORY_LABEL = "📜 Lịch sử báo cáo"  # the one label of an item's history button, every door
+
 
 @dataclass(frozen=True)
 class Asker:

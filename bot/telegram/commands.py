@@ -218,16 +218,38 @@ def greeting(
     return Reply(intent="help", html=html, buttons=buttons)
 
 
+HELP_SECTIONS = {
+    BOT_ADMIN: "Dành cho quản trị viên bot:",
+    GROUP: "Trong nhóm của cơ quan (thêm trợ lý vào nhóm):",
+    GROUP_ADMIN: "Dành cho quản trị viên nhóm:",
+}
+
+
 def help_reply(
     menu: dict[str, MenuEntry],
     *,
     in_group: bool,
     username: str | None,
     knowledge: Knowledge | None = None,
+    admin: bool = False,
 ) -> Reply:
+    """/help: the commands of where it is asked (a private chat, a group, with the group
+    admins' own); a bot admin also sees the admins' commands and, in a private chat,
+    the groups' ones."""
     scope = GROUP if in_group else PRIVATE
     lines = [f"<b>Trợ lý {esc(handlers.plan_label(knowledge))}</b> — các lệnh:"]
-    lines += [f"/{c.command} — {esc(c.description)}" for c in commands_for(menu, scope)]
+    shown = commands_for(menu, scope)
+    lines += [f"/{c.command} — {esc(c.description)}" for c in shown]
+    seen = {c.command for c in shown}
+    sections = [GROUP_ADMIN] if in_group else []
+    if admin:
+        sections = [BOT_ADMIN, *sections] if in_group else [BOT_ADMIN, GROUP, GROUP_ADMIN]
+    for section in sections:
+        extra = [c for c in commands_for(menu, section) if c.command not in seen]
+        if extra:
+            lines += ["", HELP_SECTIONS[section]]
+            lines += [f"/{c.command} — {esc(c.description)}" for c in extra]
+            seen |= {c.command for c in extra}
     lines.append("")
     lines.append(
         "Có thể hỏi bằng câu thường, ví dụ: "
@@ -289,11 +311,13 @@ async def cmd_start(update: Update, context: Context) -> None:
 
 
 async def cmd_help(update: Update, context: Context) -> None:
+    user = update.effective_user
     reply = help_reply(
         menu_of(context.application),
         in_group=_in_group(update),
         username=context.bot.username,
         knowledge=context.bot_data.brain.knowledge,
+        admin=user is not None and user.id in context.bot_data.admin_ids,
     )
     await _send(update, context, reply)
 

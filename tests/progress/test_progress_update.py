@@ -15,6 +15,7 @@ from datetime import date
 import pytest
 
 from bot.answers.progress_update import UPDATE, UpdateSlots, read_update
+from bot.app.local_trial import TERMINAL_CARD_HINT
 from bot.app.terminal_chat import run_chat
 from bot.brain import Brain
 from bot.core.config import Settings
@@ -139,7 +140,9 @@ def test_terminal_chat_shows_the_same_card(
     settings = make_settings(admin_ids=frozenset())
     assert run_chat(settings, read=lambda prompt: next(lines), out=out) == 0  # its own brain
     card = brain.answer("2.4 đã xong", today=TODAY).plain
-    assert card.startswith(CARD_TITLE) and card in out.getvalue()
+    body, hint = card.rsplit("\n\n", 1)  # the terminal says what to type, not to press
+    assert card.startswith(CARD_TITLE) and body in out.getvalue()
+    assert hint.startswith("Bấm «Lưu»") and TERMINAL_CARD_HINT in out.getvalue()
 
 
 @pytest.mark.parametrize(

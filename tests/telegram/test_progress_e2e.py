@@ -28,6 +28,7 @@ from bot.core.clock import FixedClock
 from bot.core.config import Settings
 from bot.core.reply import html_to_plain
 from bot.plan.loader import Knowledge
+from bot.progress.types import HISTORY_LABEL
 from bot.progress.view import ProgressView
 from bot.telegram.callbacks import parse, semantic_data
 from bot.telegram.progress import ProgressFeature
@@ -116,7 +117,8 @@ async def test_registration_and_approval(world: World) -> None:
     assert "2.4" in whoami.params["text"]
 
     _, members = await world.say(ADMIN, "/thanhvien")
-    assert "Lan" in members.params["text"] and "<code>501</code>" in members.params["text"]
+    assert "Lan — Sở Nội vụ — đăng ký 15/06/2026" in members.params["text"]
+    assert "501" not in members.params["text"]  # names, agency and dates, no raw ids
     _, not_admin = await world.say(LAN, "/thanhvien")
     assert "Chỉ quản trị viên" in not_admin.params["text"]
     _, revoked = await world.say(ADMIN, "/thuhoi 501")
@@ -131,6 +133,95 @@ async def test_registration_and_approval(world: World) -> None:
     admin_menu = scopes[f'{{"chat_id": {ADMIN["id"]}, "type": "chat"}}']
     assert {"duyet", "thuhoi", "thanhvien"} <= set(admin_menu)
     assert "lienket" in scopes['{"type": "all_chat_administrators"}']
+
+
+def labels(call: Call) -> list[str]:
+    return [b["text"] for b in buttons(call)]
+
+
+async def test_thanhvien_lists_names_with_buttons_acting_on_their_request(world: World) -> None:
+    """/thanhvien: name, agency and date of each member and request, ✅ Duyệt / ❌ Từ chối
+    for a request, «Thu hồi» for a member; a list's button decides only the request it
+    was drawn for (pressed again once decided: closed), and the list is redrawn."""
+    await world.seed({MINH["id"]: "syt"}, names={MINH["id"]: "Minh"})
+    await world.start()
+    api = world.api
+    await _register(world, LAN, "Sở Nội vụ")
+    _, members = await world.say(ADMIN, "/thanhvien")
+    text = members.params["text"]
+    assert "Lan — Sở Nội vụ — đăng ký 15/06/2026" in text
+    assert "Minh — Sở Y tế — đăng ký 15/06/2026, duyệt 15/06/2026" in text
+    assert "501" not in text and "502" not in text
+    assert labels(members) == ["✅ Duyệt Lan — Sở Nội vụ", "❌ Từ chối", "Thu hồi Minh — Sở Y tế"]
+
+    refused = await world.press(LAN, members, button(members, "Duyệt Lan"))
+    assert "quản trị viên" in refused.params["text"]
+    since = api.mark()
+    redrawn = await world.press(ADMIN, members, button(members, "Duyệt Lan"), "editMessageText")
+    assert redrawn.params["text"].startswith("Đã duyệt Lan báo cáo cho <b>Sở Nội vụ</b>.")
+    assert "Thu hồi Lan — Sở Nội vụ" in labels(redrawn)
+    (notice,) = await api.wait_for("sendMessage", since=since, chat_id=LAN["id"])
+    assert "đã được duyệt" in notice.params["text"]
+    closed = await world.press(ADMIN, members, button(members, "Từ chối"))
+    assert "Yêu cầu này đã đóng" in closed.params["text"]
+    _, whoami = await world.say(LAN, "/toi")
+    assert "đã duyệt" in whoami.params["text"]  # the stale ❌ changed nothing
+
+    since = api.mark()
+    await world.press(ADMIN, members, button(members, "Thu hồi Minh"), "editMessageText")
+    (notice,) = await api.wait_for("sendMessage", since=since, chat_id=MINH["id"])
+    assert "của anh/chị đã được thu hồi" in notice.params["text"]
+
+
+async def test_duyet_and_thuhoi_without_an_id_offer_the_list(world: World) -> None:
+    await world.seed({MINH["id"]: "syt"}, names={MINH["id"]: "Minh"})
+    await world.start()
+    _, nothing = await world.say(ADMIN, "/duyet")
+    assert "Không có yêu cầu đăng ký nào đang chờ duyệt" in nothing.params["text"]
+    assert not buttons(nothing)
+    await _register(world, LAN, "Sở Nội vụ")
+    _, offer = await world.say(ADMIN, "/duyet")
+    assert "Lan — Sở Nội vụ" in offer.params["text"] and "501" not in offer.params["text"]
+    assert labels(offer) == ["✅ Duyệt Lan — Sở Nội vụ", "❌ Từ chối"]
+    await world.press(ADMIN, offer, button(offer, "Duyệt Lan"), "editMessageText")
+
+    _, active = await world.say(ADMIN, "/thuhoi")
+    assert sorted(labels(active)) == ["Thu hồi Lan — Sở Nội vụ", "Thu hồi Minh — Sở Y tế"]
+    await world.press(ADMIN, active, button(active, "Thu hồi Minh"), "editMessageText")
+    reader = world.reader()
+    try:
+        assert reader.get_member(MINH["id"]).status == "revoked"  # type: ignore[union-attr]
+        assert reader.get_member(LAN["id"]).status == "approved"  # type: ignore[union-attr]
+    finally:
+        reader.close()
+    _, again = await world.say(ADMIN, "/duyet")
+    assert labels(again) == ["✅ Duyệt lại Minh — Sở Y tế"]
+    _, by_id = await world.say(ADMIN, f"/duyet {MINH['id']}")  # with an id: as before
+    assert "Đã duyệt Minh" in by_id.params["text"]
+
+
+async def test_help_shows_each_their_commands_and_the_admin_all(world: World) -> None:
+    await world.start()
+    _, admin = await world.say(ADMIN, "/help")
+    text = admin.params["text"]
+    assert "Dành cho quản trị viên bot:" in text and "Trong nhóm" in text
+    for command in ("/thanhvien", "/duyet", "/thuhoi", "/lienket", "/dangky", "/tiendo"):
+        assert command in text, command
+    _, member = await world.say(LAN, "/help")
+    assert "/dangky" in member.params["text"] and "/tiendo" in member.params["text"]
+    for command in ("/thanhvien", "/duyet", "/lienket", "quản trị viên bot:"):
+        assert command not in member.params["text"], command
+    group = world.api.group(GROUP_ID, "Nhóm")
+    _, in_group = await world.say(LAN, "/help", group)
+    assert "/lienket" in in_group.params["text"] and "/thanhvien" not in in_group.params["text"]
+
+
+async def test_the_history_button_has_one_label(world: World) -> None:
+    await world.start()
+    _, command = await world.say(KHOA, "/tiendo 2.4")
+    _, asked = await world.say(KHOA, "tiến độ nhiệm vụ 2.4 thế nào")
+    assert HISTORY_LABEL in labels(command) and HISTORY_LABEL in labels(asked)
+    assert not any("Lịch sử" in b and b != HISTORY_LABEL for b in labels(command) + labels(asked))
 
 
 async def test_refused_reports_store_nothing(world: World) -> None:

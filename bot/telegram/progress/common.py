@@ -134,7 +134,7 @@ async def left_linked_group(context: Context, chat: Chat | None, user_id: int) -
         return None
     name = esc(agency_name(rt.knowledge.agencies, agency))
     return (
-        f"Bạn không còn là thành viên nhóm này nên không báo cáo cho <b>{name}</b> từ nhóm"
+        f"Anh/chị không còn là thành viên nhóm này nên không báo cáo cho <b>{name}</b> từ nhóm"
         " được; chưa có gì được lưu. Nếu vẫn là thành viên đã duyệt của cơ quan, hãy báo cáo"
         " trong tin nhắn riêng với bot."
     )

@@ -3,7 +3,10 @@
 `/dangky <tên cơ quan>` resolves the name with `AgencyRegistry.resolve` (several
 candidates: buttons `v1:reg:<agency id>`) and sends the request to every bot admin
 (ADMIN_IDS) with Duyệt / Từ chối buttons (`v1:mem:<ok|no>:<user id>:<request>`); the
-user is told the decision. `/lienket <tên cơ quan>` in a group, by a group admin
+user is told the decision. `/thanhvien` lists members by name, agency and date with
+✅ Duyệt / ❌ Từ chối / Thu hồi buttons (`v1:meml:<ok|no|off|re>:<user id>:<request>`, the
+list redrawn after each decision); `/duyet` and `/thuhoi` without an id offer the
+requests waiting or the approved members the same way, with an id they act at once. `/lienket <tên cơ quan>` in a group, by a group admin
 (getChatMember: administrator or creator), asks the bot admins to confirm
 (`v1:link:<ok|no>:<chat id>:<request>`); the group is told the decision. A group
 whose link is confirmed keeps it while a change of agency waits for a bot admin.
@@ -15,7 +18,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 
 from telegram import CallbackQuery, Update, User
 
@@ -23,6 +26,7 @@ from bot.core.reply import Button, esc, html_to_plain
 from bot.plan.models import Agency
 from bot.plan.responsibility import agency_name
 from bot.progress.access_base import AccessResult, open_request_at, request_token
+from bot.progress.members import APPROVE, DECISIONS, REJECT, MemberChoice
 from bot.telegram import callbacks
 from bot.telegram.chat_admin import is_group_admin
 from bot.telegram.handlers import STALE_BUTTON, Context
@@ -41,7 +45,7 @@ from bot.telegram.progress.state import ProgressRuntime
 
 log = logging.getLogger(__name__)
 
-REGISTER, MEMBER, LINK = "reg", "mem", "link"
+REGISTER, MEMBER, MEMBER_LIST, LINK = "reg", "mem", "meml", "link"
 MAX_CANDIDATES = 6
 
 
@@ -66,7 +70,7 @@ ADMINS_ONLY = "Chỉ quản trị viên bot mới dùng được lệnh này."
 NO_ADMINS = "Lưu ý: bot chưa có quản trị viên (ADMIN_IDS) để duyệt; hãy báo người vận hành bot."
 
 _AGENCY_ID = re.compile(r"^[a-z0-9_]{1,40}$")
-_DECISION = re.compile(r"^(ok|no):(-?\d{1,18})(?::(\d{1,20}))?$")
+_DECISION = re.compile(r"^(ok|no|off|re):(-?\d{1,18})(?::(\d{1,20}))?$")
 _USER_ID = re.compile(r"^\d{1,18}$")
 
 
@@ -90,6 +94,32 @@ def _decision_buttons(
             Button(no, callbacks.encode(kind, f"no:{target}:{request}")),
         ]
     ]
+
+
+def choice_buttons(kind: str, rows: list[list[MemberChoice]]) -> list[list[Button]]:
+    """A list's decisions (`MemberChoice`) as buttons of `kind`."""
+    return [
+        [
+            Button(c.label, callbacks.encode(kind, f"{c.action}:{c.user_id}:{c.request}"))
+            for c in row
+        ]
+        for row in rows
+    ]
+
+
+Decide = Callable[[int, int, str], Awaitable[AccessResult]]
+
+
+def _member_actions(rt: ProgressRuntime) -> dict[str, Decide]:
+    """Each decision a member button may name, bound to the service."""
+
+    def bound(action: str) -> Decide:
+        async def decide(admin_id: int, user_id: int, request: str) -> AccessResult:
+            return await rt.service.decide_request(admin_id, user_id, action, request)
+
+        return decide
+
+    return {action: bound(action) for action in DECISIONS}
 
 
 # ---------------------------------------------------------------- members
@@ -130,7 +160,15 @@ async def _request(rt: ProgressRuntime, context: Context, user: User, agency_id:
         return result.message
     card = rt.service.member_request_html(result.member)
     request = request_token(result.member.requested_at)
-    buttons = _decision_buttons(MEMBER, user.id, request, "✅ Duyệt", "❌ Từ chối")
+    buttons = choice_buttons(
+        MEMBER,
+        [
+            [
+                MemberChoice("✅ Duyệt", APPROVE, user.id, request),
+                MemberChoice("❌ Từ chối", REJECT, user.id, request),
+            ]
+        ],
+    )
     delivered = [
         await notify(context, admin_id, card, buttons) for admin_id in sorted(rt.service.admin_ids)
     ]
@@ -154,8 +192,7 @@ async def _decide(
     query: CallbackQuery,
     arg: str,
     rt: ProgressRuntime,
-    approve: Callable[[int, int, str], Awaitable[AccessResult]],
-    reject: Callable[[int, int, str], Awaitable[AccessResult]],
+    actions: Mapping[str, Decide],
 ) -> tuple[int, AccessResult] | None:
     """The part of an admin's `<ok|no>:<id>:<request>` button shared by registrations
     and group links: parse it, refuse non-admins, apply the decision to that request
@@ -163,15 +200,14 @@ async def _decide(
     from before requests were named counts as closed) or it was pressed by a non-admin
     (already answered)."""
     match = _DECISION.match(arg)
-    if match is None:
+    if match is None or match.group(1) not in actions:
         await query.answer(STALE_BUTTON)
         return None
     admin_id, target_id = query.from_user.id, int(match.group(2))
     if not rt.service.is_admin(admin_id):
         await query.answer(ADMINS_ONLY, show_alert=True)
         return None
-    decide = approve if match.group(1) == "ok" else reject
-    result = await decide(admin_id, target_id, match.group(3) or "")
+    result = await actions[match.group(1)](admin_id, target_id, match.group(3) or "")
     if result.code == "closed":
         await query.answer(html_to_plain(result.message)[:200], show_alert=True)
         await drop_buttons(query)
@@ -190,12 +226,30 @@ async def on_member_decision(update: Update, context: Context, arg: str) -> None
     query = update.callback_query
     assert query is not None
     rt = runtime(context)
-    decided = await _decide(query, arg, rt, rt.service.approve_member, rt.service.reject_member)
+    actions = _member_actions(rt)
+    decided = await _decide(query, arg, rt, {a: actions[a] for a in (APPROVE, REJECT)})
     if decided is None:
         return
     _, result = decided
     card = rt.service.member_request_html(result.member) + "\n" if result.member else ""
     await edit_query_message(query, context, card + result.message)
+    await _tell_member(context, result)
+
+
+async def on_member_list_decision(update: Update, context: Context, arg: str) -> None:
+    """`v1:meml:<ok|no|off|re>:<user id>:<request>`: a decision from a list (/thanhvien,
+    /duyet, /thuhoi); the message becomes the outcome above the list as it now stands."""
+    query = update.callback_query
+    assert query is not None
+    rt = runtime(context)
+    decided = await _decide(query, arg, rt, _member_actions(rt))
+    if decided is None:
+        return
+    _, result = decided
+    html, rows = rt.service.members_view()
+    await edit_query_message(
+        query, context, f"{result.message}\n\n{html}", choice_buttons(MEMBER_LIST, rows)
+    )
     await _tell_member(context, result)
 
 
@@ -215,13 +269,8 @@ async def cmd_members(update: Update, context: Context) -> None:
     if user is None or not rt.service.is_admin(user.id):
         await reply(update, context, ADMINS_ONLY)
         return
-    html = rt.service.members_html()
-    pending = rt.service.members("pending")
-    if pending:
-        html += (
-            "\n\nDuyệt: <code>/duyet &lt;id&gt;</code> · Thu hồi: <code>/thuhoi &lt;id&gt;</code>"
-        )
-    await reply(update, context, html)
+    html, rows = rt.service.members_view()
+    await reply(update, context, html, choice_buttons(MEMBER_LIST, rows))
 
 
 async def _decide_by_command(update: Update, context: Context, approve: bool) -> None:
@@ -234,11 +283,16 @@ async def _decide_by_command(update: Update, context: Context, approve: bool) ->
         await reply(update, context, ADMINS_ONLY)
         return
     arg = " ".join(context.args or []).strip()
+    if not arg:
+        html, rows = rt.service.decision_list(revoke=not approve)
+        await reply(update, context, html, choice_buttons(MEMBER_LIST, rows))
+        return
     if not _USER_ID.match(arg):
         await reply(
             update,
             context,
-            f"Gõ kèm id người dùng (xem bằng /thanhvien), ví dụ: <code>/{command} 123456789</code>.",
+            f"Gõ <code>/{command}</code> để chọn trong danh sách, hoặc kèm id người dùng, ví"
+            f" dụ: <code>/{command} 123456789</code>.",
         )
         return
     target = int(arg)
@@ -251,12 +305,12 @@ async def _decide_by_command(update: Update, context: Context, approve: bool) ->
 
 
 async def cmd_approve(update: Update, context: Context) -> None:
-    """/duyet <user id> (bot admins)."""
+    """/duyet [user id] (bot admins): without an id, the requests to choose from."""
     await _decide_by_command(update, context, approve=True)
 
 
 async def cmd_revoke(update: Update, context: Context) -> None:
-    """/thuhoi <user id> (bot admins)."""
+    """/thuhoi [user id] (bot admins): without an id, the approved members to choose from."""
     await _decide_by_command(update, context, approve=False)
 
 
@@ -329,9 +383,8 @@ async def on_link_decision(update: Update, context: Context, arg: str) -> None:
     query = update.callback_query
     assert query is not None
     rt = runtime(context)
-    decided = await _decide(
-        query, arg, rt, rt.service.approve_chat_link, rt.service.reject_chat_link
-    )
+    actions = {APPROVE: rt.service.approve_chat_link, REJECT: rt.service.reject_chat_link}
+    decided = await _decide(query, arg, rt, actions)
     if decided is None:
         return
     chat_id, result = decided

@@ -24,6 +24,7 @@ from bot.core.reply import Button, esc
 from bot.plan.loader import Knowledge
 from bot.plan.responsibility import find_item
 from bot.progress.report_xlsx import build_report
+from bot.progress.types import HISTORY_LABEL
 from bot.telegram import callbacks
 from bot.telegram.handlers import STALE_BUTTON, Context
 from bot.telegram.progress.common import in_group, reply, runtime
@@ -63,7 +64,7 @@ def item_progress(rt: ProgressRuntime, ref: str, *, notes: bool) -> tuple[str, l
     if found is None:
         return html, []
     item_id = found[0].id
-    return html, [[Button("📜 Lịch sử báo cáo", callbacks.encode(HISTORY, item_id))]]
+    return html, [[Button(HISTORY_LABEL, callbacks.encode(HISTORY, item_id))]]
 
 
 async def cmd_progress(update: Update, context: Context) -> None:

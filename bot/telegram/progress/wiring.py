@@ -27,8 +27,8 @@ MENU: tuple[tuple[str, str, tuple[str, ...], int], ...] = (
     ("toi", "Xem cơ quan và vai trò của tôi", (PRIVATE, GROUP), 21),
     ("lienket", "Liên kết nhóm với cơ quan, ví dụ /lienket Sở Nội vụ", (GROUP_ADMIN,), 22),
     ("thanhvien", "Danh sách thành viên báo cáo", (BOT_ADMIN,), 30),
-    ("duyet", "Duyệt thành viên, ví dụ /duyet 123456789", (BOT_ADMIN,), 31),
-    ("thuhoi", "Thu hồi quyền báo cáo, ví dụ /thuhoi 123456789", (BOT_ADMIN,), 32),
+    ("duyet", "Duyệt yêu cầu đăng ký (chọn trong danh sách)", (BOT_ADMIN,), 31),
+    ("thuhoi", "Thu hồi quyền báo cáo (chọn trong danh sách)", (BOT_ADMIN,), 32),
 )
 
 COMMANDS = {
@@ -52,6 +52,7 @@ ROUTES = {
     views.HISTORY: views.on_history,
     membership.REGISTER: membership.on_register_pick,
     membership.MEMBER: membership.on_member_decision,
+    membership.MEMBER_LIST: membership.on_member_list_decision,
     membership.LINK: membership.on_link_decision,
 }
 
