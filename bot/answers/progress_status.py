@@ -15,7 +15,7 @@ from bot.answers.task_detail import task_detail
 from bot.core.reply import Button, Reply, esc
 from bot.nlu.query import plan_query
 from bot.plan.query import PlanQuery
-from bot.progress.status import RowStatus, State
+from bot.progress.status import BLOCKED_ICON, BLOCKED_LABEL, RowStatus, State
 from bot.progress.types import HISTORY_LABEL, Asker
 
 if TYPE_CHECKING:
@@ -135,6 +135,8 @@ def progress_list(
             f" và {len(names) - 3} cơ quan khác" if len(names) > 3 else ""
         )
         state = rs[0].label
+        if any(r.blocked for r in rs):  # a flag beside the status, never instead of it
+            state += f", {BLOCKED_ICON} {BLOCKED_LABEL}"
         holder = "" if len(q.agencies) == 1 else f"{esc(shown)} — "
         lines.append(f"• <b>{esc(key)}</b>: {holder}{esc(state)}")
     html, full = fit(lines)

@@ -8,6 +8,10 @@ look at every update; recurring, yearly, event and open deadlines look at the cu
 reporting period, the calendar year (for the yearly "trước ngày 30/11" the period runs
 up to 30/11 and is overdue after it). "Thường xuyên" and other undated deadlines are
 never overdue.
+
+«Vướng mắc» is not a state: a row whose latest counted report says `blocked` keeps its
+state (in progress within the deadline, or overdue) and carries the `blocked` flag, which
+every text and the report show beside the state.
 """
 
 from __future__ import annotations
@@ -33,11 +37,13 @@ class State(StrEnum):
 STATE_LABELS: dict[State, str] = {
     State.DONE_ON_TIME: "hoàn thành đúng hạn",
     State.DONE_LATE: "hoàn thành quá hạn",
-    State.IN_PROGRESS: "đang thực hiện (trong hạn)",
+    State.IN_PROGRESS: "đang thực hiện trong hạn",
     State.OVERDUE: "quá hạn",
     State.NOT_REPORTED: "chưa báo cáo",
 }
 STATE_ORDER: tuple[State, ...] = tuple(STATE_LABELS)
+BLOCKED_LABEL = "vướng mắc"  # a flag beside the state, never a state of its own
+BLOCKED_ICON = "⚠️"
 
 
 def state_label(state: State, days_overdue: int = 0) -> str:
@@ -87,6 +93,11 @@ class RowStatus:
     def label(self) -> str:
         return state_label(self.state, self.days_overdue)
 
+    @property
+    def blocked(self) -> bool:
+        """Whether the latest counted report says «vướng mắc» (a done row never is)."""
+        return self.latest is not None and self.latest.status == "blocked"
+
 
 @dataclass(frozen=True)
 class AssignmentStatus:
@@ -104,6 +115,12 @@ class AssignmentStatus:
     @property
     def label(self) -> str:
         return state_label(self.state, self.days_overdue)
+
+    @property
+    def blocked_rows(self) -> tuple[RowStatus, ...]:
+        """The rows that reported «vướng mắc» (the responsible ones, or any when none is)."""
+        counted = [r for r in self.rows if r.responsible] or list(self.rows)
+        return tuple(r for r in counted if r.blocked)
 
 
 @dataclass(frozen=True)

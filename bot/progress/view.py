@@ -1,8 +1,10 @@
 """Derived progress at a given day, in the statuses monitoring reports use.
 
 Each (assignment, agency) row is: hoàn thành đúng hạn, hoàn thành quá hạn,
-đang thực hiện (trong hạn), quá hạn (with days overdue) or chưa báo cáo
-(`bot.progress.status` says how a row's state is derived). Only updates not undone
+đang thực hiện trong hạn, quá hạn (with days overdue) or chưa báo cáo
+(`bot.progress.status` says how a row's state is derived); a row whose latest report
+says «vướng mắc» keeps its state and is flagged «⚠️ vướng mắc» beside it, in the
+overview (a count, a line of its own, the item's line) and in an item's detail. Only updates not undone
 count. The view keeps the updates grouped between calls, so a new report does not
 regroup or re-derive a year of them.
 
@@ -31,6 +33,8 @@ from bot.plan.responsibility import (
     short_text,
 )
 from bot.progress.status import (
+    BLOCKED_ICON,
+    BLOCKED_LABEL,
     STATE_LABELS,
     STATE_ORDER,
     AgencyGap,
@@ -59,6 +63,7 @@ _ICONS = {
     State.NOT_REPORTED: "⚪",
 }
 BRIEF_NAMES = 5  # agencies named on a brief line; the rest counted
+BLOCKED_FLAG = f"{BLOCKED_ICON} {BLOCKED_LABEL}"
 
 
 class ProgressView:
@@ -253,10 +258,12 @@ class ProgressView:
         with_date: bool = True,
         notes: bool = True,
         row_agency: str | None = None,
+        with_status: bool = True,
     ) -> str:
-        parts = [esc(STATUS_LABELS.get(update.status, update.status))]
+        status = esc(STATUS_LABELS.get(update.status, update.status)) if with_status else ""
         if update.percent is not None:
-            parts[0] += f" {update.percent}%"
+            status = f"{status} {update.percent}%".strip()
+        parts = [status] if status else []
         if update.note and notes:
             parts.append(f"«{esc(update.note)}»")
         who = update.reporter_name or (str(update.reporter_id) if update.reporter_id else "")
@@ -271,14 +278,26 @@ class ProgressView:
         return " — ".join(parts)
 
     def overview_html(self, today: date) -> str:
-        """/tiendo: every assignment grouped by status."""
+        """/tiendo: every assignment grouped by status; «vướng mắc» counted, listed on a
+        line of its own and flagged on the assignment's line."""
         statuses = self.assignments(today)
         plan = self.knowledge.plan
         counts = {s: sum(1 for a in statuses if a.state == s) for s in STATE_ORDER}
+        blocked = [a for a in statuses if a.blocked_rows]
         lines = [
             f"<b>Tiến độ Kế hoạch {esc(plan.meta.number)}</b>, tính đến ngày {today:%d/%m/%Y}",
-            " · ".join(f"{STATE_LABELS[s].capitalize()}: {counts[s]}" for s in STATE_ORDER),
+            " · ".join(
+                [
+                    *(f"{STATE_LABELS[s].capitalize()}: {counts[s]}" for s in STATE_ORDER),
+                    f"{BLOCKED_ICON} {BLOCKED_LABEL.capitalize()}: {len(blocked)}",
+                ]
+            ),
         ]
+        if blocked:
+            listed = "; ".join(
+                f"<b>{esc(a.key)}</b> ({esc(self._names(a.blocked_rows))})" for a in blocked
+            )
+            lines.append(f"\n{BLOCKED_ICON} <b>Có {BLOCKED_LABEL}</b> ({len(blocked)}): {listed}")
         for state in STATE_ORDER:
             group = [a for a in statuses if a.state == state]
             if not group:
@@ -293,14 +312,27 @@ class ProgressView:
         )
         return "\n".join(lines)
 
+    def _names(self, rows: Sequence[RowStatus]) -> str:
+        """ "Sở Nội vụ, Sở Y tế" (a few named, the rest counted; plain text)."""
+        names = [self._name(r.agency_id) for r in rows]
+        shown = ", ".join(names[:BRIEF_NAMES])
+        if len(names) > BRIEF_NAMES:
+            shown += f" và {len(names) - BRIEF_NAMES} cơ quan khác"
+        return shown
+
     def _assignment_line(self, status: AssignmentStatus) -> str:
         head = f"<b>{esc(status.key)}</b>"
+        blocked = status.blocked_rows
         if status.expected == 1:
             row = next(r for r in status.rows if r.responsible or len(status.rows) == 1)
             text = f"{head} {esc(self.row_name(row))}"
             if status.state in (State.OVERDUE, State.DONE_LATE):
                 text += f": {esc(status.label)}"
-            if row.latest is not None and row.latest.status != "done":
+            if row.blocked:
+                text += f" — {BLOCKED_FLAG}"
+                percent = row.latest.percent if row.latest is not None else None
+                text += f" ({percent}%)" if percent is not None else ""
+            elif row.latest is not None and row.latest.status != "done":
                 text += f" ({esc(STATUS_LABELS[row.latest.status])}"
                 text += f" {row.latest.percent}%)" if row.latest.percent is not None else ")"
             if row.done_on is not None:
@@ -309,6 +341,8 @@ class ProgressView:
         text = f"{head} {status.reported}/{status.expected} cơ quan đã báo cáo"
         if status.state in (State.OVERDUE, State.DONE_LATE):
             text += f"; {esc(status.label)}"
+        if blocked:
+            text += f" — {BLOCKED_FLAG}: {esc(self._names(blocked))}"
         return text
 
     def item_html(
@@ -335,10 +369,14 @@ class ProgressView:
         self, status: AssignmentStatus, notes: bool = True, brief: bool = False
     ) -> str:
         a = status.assignment
-        lines = [
+        head = (
             f"\n<b>{esc(status.key)}</b> — thời hạn: {esc(a.deadline.text)} —"
             f" <i>{esc(status.label)}</i>"
-        ]
+        )
+        blocked = status.blocked_rows
+        if blocked:
+            head += f" — {BLOCKED_FLAG} ({len(blocked)}/{status.expected} cơ quan)"
+        lines = [head]
         if a.task and len(status.item.assignments) > 1:
             lines.append(esc(short_text(status.item, a, 70 if brief else 160)))
         silent: dict[str, list[str]] = defaultdict(list)
@@ -349,9 +387,13 @@ class ProgressView:
             role = part_label(a, row.agency_id, row.plan_agencies, self.knowledge.agencies)
             if row.plan_agencies:
                 role += f"; trước đây: {', '.join(self._name(p) for p in row.plan_agencies)}"
+            flag = f", {BLOCKED_FLAG}" if row.blocked else ""  # the report's own status then
+            report = self._update_text(
+                row.latest, notes=notes, row_agency=row.agency_id, with_status=not row.blocked
+            )
             lines.append(
-                f"• {esc(self._name(row.agency_id))} ({esc(role)}): {esc(row.label)} —"
-                f" {self._update_text(row.latest, notes=notes, row_agency=row.agency_id)}"
+                f"• {esc(self._name(row.agency_id))} ({esc(role)}): {esc(row.label)}{flag}"
+                + (f" — {report}" if report else "")
             )
         for label, names in silent.items():
             head = label if label == STATE_LABELS[State.NOT_REPORTED] else f"{label}, chưa báo cáo"

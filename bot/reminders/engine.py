@@ -12,7 +12,10 @@ Each `tick` (run by PTB's JobQueue every minute, or called directly by tests):
    (20 messages a minute per chat, 30 a second overall, as Telegram asks);
 4. marks the rows sent or failed. `Forbidden` (the bot was removed from the group
    or lost the right to write) pauses that chat's subscription and records why;
-   the other chats go on.
+   the other chats go on;
+5. after a digest to a group that follows every agency (the monitoring office's), sends
+   the status-by-agency chart (`bot.progress.chart`, drawn in a worker thread), paced
+   like the text; the text is the reminder, so a chart that fails is only logged.
 
 Ticks outside working hours send nothing: everything is planned inside working
 hours, so only a catch-up could fall outside, and it waits for the next working
@@ -47,6 +50,7 @@ from telegram.ext import CallbackContext
 from bot.core.clock import Clock
 from bot.core.reply import html_to_plain, split_html
 from bot.plan.loader import Knowledge
+from bot.progress.chart import chart_title, render_png, status_by_agency
 from bot.progress.view import ProgressView
 from bot.reminders.calendar import WorkCalendar
 from bot.reminders.occurrence import ChatHistory, Occurrence, Snapshot
@@ -55,7 +59,7 @@ from bot.storage.base import ProgressStore
 from bot.storage.reminder_records import Subscription
 from bot.storage.reminders import ReminderStore
 from bot.telegram.delivery import CHAT_GONE, not_delivered  # also used for replies
-from bot.telegram.sending import post_message
+from bot.telegram.sending import post_message, post_photo
 from bot.telegram.shutdown import Shutdown
 
 log = logging.getLogger(__name__)
@@ -142,6 +146,7 @@ class Outbound:
     subscription: Subscription
     keys: tuple[str, ...]
     pieces: tuple[str, ...]
+    chart: str | None = None  # the caption of the digest's chart, when one goes with it
 
 
 @dataclass
@@ -308,7 +313,9 @@ class ReminderEngine:
             chosen = [o for o in candidates if o.key in claimed]
             report.claimed += len(chosen)
             html = self.planner.compose_html(sub, chosen, snap, now, self.history(sub))
-            outbound.append(Outbound(sub, tuple(o.key for o in chosen), tuple(split_html(html))))
+            chart = self.planner.messages.digest_chart_caption(sub, chosen, now)
+            keys = tuple(o.key for o in chosen)
+            outbound.append(Outbound(sub, keys, tuple(split_html(html)), chart))
         return outbound
 
     async def _deliver(self, bot: Bot, message: Outbound, report: TickReport) -> None:
@@ -380,6 +387,27 @@ class ReminderEngine:
         await self.store.mark_sent(chat_id, message.keys, self.clock.now(), first_id)
         report.sent_chats.append(chat_id)
         report.messages += delivered
+        if message.chart is not None:
+            await self._send_chart(bot, chat_id, message.chart)
+
+    async def _send_chart(self, bot: Bot, chat_id: int, caption: str) -> None:
+        """The digest's status-by-agency chart after its text, paced like it; the text
+        has reached the group, so a chart that fails is logged, never retried."""
+        today = self.clock.today()
+        bars = status_by_agency(self._view.rows(today), self.knowledge.agencies)
+        title = chart_title(self.knowledge.plan.meta.number, today)
+        try:
+            png = await asyncio.to_thread(render_png, bars, title)
+            if await self._pause(self.pacer.wait(chat_id)):
+                return
+            try:
+                await post_photo(
+                    bot, chat_id, png, caption=caption, filename=f"tien-do-{today:%Y-%m-%d}.png"
+                )
+            finally:
+                self.pacer.record(chat_id)
+        except Exception as exc:
+            log.warning("Không gửi được biểu đồ tiến độ tới nhóm %s: %s", chat_id, exc)
 
     async def _send_piece(self, bot: Bot, chat_id: int, html: str) -> int | None:
         """Send one HTML piece (plain text if Telegram rejects the markup); flood waits

@@ -1,8 +1,10 @@
 """The text of reminders: one Telegram HTML message for everything due for a chat at
 once (a normal slot, or a catch-up after downtime), each item once, with its deadline in
-the plan's words and how to report it with /capnhat; the weekly digest, and once a month
-the items long overdue; the line of /lichnhac that says when a reminder goes out and why
-it moved. Past `DAY_COUNT_UP_TO` days overdue a text says since when («quá hạn từ
+the plan's words and how to report it with /capnhat; the weekly digest (each open part's
+status, «⚠️ vướng mắc» beside it when the latest report says so, and for the group that
+follows every agency the caption of the status-by-agency chart sent with it), and once a
+month the items long overdue; the line of /lichnhac that says when a reminder goes out and
+why it moved. Past `DAY_COUNT_UP_TO` days overdue a text says since when («quá hạn từ
 30/06/2023»), not a count of days that only grows."""
 
 from __future__ import annotations
@@ -15,7 +17,14 @@ from bot.core.reply import esc
 from bot.plan.deadlines import Deadline
 from bot.plan.loader import Knowledge
 from bot.plan.responsibility import Holders, agency_name, part_label, short_text
-from bot.progress.status import STATE_LABELS, AssignmentStatus, RowStatus, State
+from bot.progress.status import (
+    BLOCKED_ICON,
+    BLOCKED_LABEL,
+    STATE_LABELS,
+    AssignmentStatus,
+    RowStatus,
+    State,
+)
 from bot.progress.types import STATUS_LABELS
 from bot.reminders.calendar import WorkCalendar, weekday_vi
 from bot.reminders.occurrence import DONE_STATES, Followed, Occurrence, Snapshot
@@ -40,6 +49,9 @@ def row_label(row: RowStatus | AssignmentStatus, today: date) -> str:
         since = today - timedelta(days=row.days_overdue)
         return f"{STATE_LABELS[State.OVERDUE]} từ {since:%d/%m/%Y}"
     return row.label
+
+
+BLOCKED_FLAG = f"{BLOCKED_ICON} {BLOCKED_LABEL}"
 
 
 class ReminderMessages:
@@ -184,15 +196,26 @@ class ReminderMessages:
             statuses = [a for a in snap.assignments(today).values() if a.state not in DONE_STATES]
             dated = [a for a in statuses if a.assignment.deadline.is_dated and a.key not in quiet]
             other = [a for a in statuses if not a.assignment.deadline.is_dated]
+            blocked = [a for a in statuses if a.blocked_rows]
+            if blocked:
+                listed = "; ".join(
+                    f"<b>{esc(a.key)}</b> ({esc(self._blocked_names(a))})" for a in blocked
+                )
+                lines.append(f"{BLOCKED_ICON} Có {BLOCKED_LABEL} ({len(blocked)}): {listed}.")
             if dated:
                 lines.append(f"Việc có thời hạn chưa hoàn thành ({len(dated)}):")
                 lines += [
                     f"• <b>{esc(a.key)}</b> — {self._deadline_text(a.assignment.deadline, None)}"
                     f" — {esc(row_label(a, today))} ({a.reported}/{a.expected} cơ quan đã báo cáo)"
+                    + (f" — {BLOCKED_FLAG}" if a.blocked_rows else "")
                     for a in dated
                 ]
             if other:
-                listed = ", ".join(f"{esc(a.key)} ({a.reported}/{a.expected})" for a in other)
+                listed = ", ".join(
+                    f"{esc(a.key)} ({a.reported}/{a.expected}"
+                    + (f", {BLOCKED_FLAG})" if a.blocked_rows else ")")
+                    for a in other
+                )
                 lines.append(
                     f"Việc thường xuyên hoặc không ghi hạn, chưa hoàn thành ({len(other)},"
                     f" số cơ quan đã báo cáo/được giao): {listed}."
@@ -220,13 +243,17 @@ class ReminderMessages:
             lines += [
                 f"• <b>{esc(r.key)}</b>{self.formerly(r.plan_agencies)} —"
                 f" {self._deadline_text(r.assignment.deadline, None)} — {esc(row_label(r, today))}"
+                + (f" — {BLOCKED_FLAG}" if r.blocked else "")
                 for r in dated_rows
             ]
         if other_rows:
-            listed = ", ".join(
+            # «6b: đang thực hiện trong hạn, ⚠️ vướng mắc» (the status after a colon: the
+            # part's former agency may already stand in brackets)
+            listed = "; ".join(
                 esc(r.key)
                 + self.formerly(r.plan_agencies)
-                + (f" ({esc(r.label)})" if r.latest is not None else "")
+                + (f": {esc(r.label)}" if r.latest is not None else "")
+                + (f", {BLOCKED_FLAG}" if r.blocked else "")
                 for r in other_rows
             )
             lines.append(
@@ -250,6 +277,26 @@ class ReminderMessages:
                 f" {'; '.join(parts)}."
             )
         return lines
+
+    def _blocked_names(self, status: AssignmentStatus) -> str:
+        names = [self.name(r.agency_id) for r in status.blocked_rows]
+        shown = ", ".join(names[:MAX_NAMES])
+        if len(names) > MAX_NAMES:
+            shown += f" và {len(names) - MAX_NAMES} cơ quan khác"
+        return shown
+
+    def digest_chart_caption(
+        self, sub: Subscription, occurrences: Sequence[Occurrence], at: datetime
+    ) -> str | None:
+        """The caption of the status-by-agency chart that goes with a digest to a group
+        following every agency (the monitoring office's); None when no chart goes."""
+        if not sub.all_agencies or not any(o.category == "digest" for o in occurrences):
+            return None
+        today = self.calendar.local(at).date()
+        return (
+            f"📊 Trạng thái phần việc theo cơ quan, Kế hoạch {esc(self.knowledge.plan.meta.number)},"
+            f" tính đến ngày {today:%d/%m/%Y}. Chi tiết: /tiendo."
+        )
 
     def compose_html(
         self,

@@ -11,6 +11,10 @@ the bot's CPU (BENCHMARKS.md, "Load"). `post_message` makes the same request thr
 The values `Defaults` would insert (HTML, no link preview, reply even when the quoted
 message is gone) are set here explicitly: `do_api_request` inserts no defaults.
 `tests/test_telegram_handlers.py` checks that both requests are the same.
+
+`post_photo` sends a PNG (the status chart of /tiendo and the Monday digest) through
+PTB's typed `Bot.send_photo`, which uploads it as multipart form data; it too returns
+only the new message's id.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ from __future__ import annotations
 import warnings
 from typing import Any
 
-from telegram import Bot
+from telegram import Bot, InputFile, ReplyParameters
 from telegram.constants import ParseMode
 from telegram.warnings import PTBUserWarning
 
@@ -67,3 +71,31 @@ async def post_message(
     result = await bot.do_api_request("sendMessage", api_kwargs=params)
     message_id = result.get("message_id") if isinstance(result, dict) else None
     return message_id if isinstance(message_id, int) else None
+
+
+async def post_photo(
+    bot: Bot,
+    chat_id: int,
+    photo: bytes,
+    *,
+    caption: str | None = None,
+    filename: str = "bieu-do.png",
+    quote_id: int | None = None,
+    thread_id: int | None = None,
+) -> int | None:
+    """Send the image `photo` with an HTML `caption` to `chat_id` (quoting `quote_id`,
+    in topic `thread_id`, as `post_message`); the new message's id."""
+    reply = (
+        ReplyParameters(quote_id, allow_sending_without_reply=True)
+        if quote_id is not None
+        else None
+    )
+    message = await bot.send_photo(
+        chat_id,
+        InputFile(photo, filename=filename),
+        caption=caption,
+        parse_mode=ParseMode.HTML if caption else None,
+        reply_parameters=reply,
+        message_thread_id=thread_id,
+    )
+    return message.message_id

@@ -3,8 +3,8 @@
 The real python-telegram-bot Application talks to it through `base_url`, with
 real long polling. It implements the methods the bot uses (getMe, webhook
 methods, getUpdates with long polling and offsets, sendMessage, editMessageText,
-editMessageReplyMarkup, answerCallbackQuery, command menus, sendDocument
-(multipart), chat members and administrators, sendChatAction), validates what
+editMessageReplyMarkup, answerCallbackQuery, command menus, sendDocument and
+sendPhoto (multipart; a photo must be a PNG or JPEG image), chat members and administrators, sendChatAction), validates what
 Telegram validates (HTML entities, 4096 characters, callback data of 64 bytes,
 answering a callback query twice), and records every call.
 
@@ -30,7 +30,7 @@ set. `heal()` removes every fault and releases held answers.
 `redeliver(update)` queues an update again with its own update_id, as Telegram
 does when the bot did not confirm it (a crash before the next getUpdates); it is
 delivered once more even though its id is below the confirmed offset. Uploaded
-documents keep their bytes (`documents[i].data`); `leave(chat_id, user)` makes
+documents and photos keep their bytes (`documents[i].data`, `photos[i].data`); `leave(chat_id, user)` makes
 getChatMember answer that the user left (or was kicked from) a group.
 
 Two opt-in switches (off by default, so nothing changes for existing tests):
@@ -124,6 +124,16 @@ class ApiError(Exception):
     def __init__(self, code: int, description: str, retry_after: int | None = None):
         super().__init__(description)
         self.code, self.description, self.retry_after = code, description, retry_after
+
+
+def image_size(data: bytes) -> tuple[int, int] | None:
+    """(width, height) of a PNG (from its IHDR chunk) or a JPEG (assumed 1×1); None for
+    anything else, which Telegram refuses as a photo."""
+    if data.startswith(b"\x89PNG\r\n\x1a\n") and data[12:16] == b"IHDR" and len(data) > 24:
+        return int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+    if data.startswith(b"\xff\xd8\xff"):
+        return 1, 1
+    return None
 
 
 def utf16_len(text: str) -> int:
@@ -302,6 +312,7 @@ class FakeBotApi:
         self.commands: dict[str, list[dict[str, Any]]] = {}
         self.webhook: dict[str, Any] | None = None
         self.documents: list[Upload] = []
+        self.photos: list[Upload] = []
         self.members: dict[tuple[int, int], dict[str, Any]] = {}
         self.admins: dict[int, list[dict[str, Any]]] = {}
         self.faults: list[Fault] = []
@@ -589,6 +600,29 @@ class FakeBotApi:
             "file_size": len(upload.data),
         }
         return self._new_bot_message(params, document=document, caption=caption)
+
+    async def _api_sendPhoto(self, params: dict[str, Any], files: dict[str, Upload]) -> Any:
+        upload = files.get("photo")
+        if upload is None:
+            raise ApiError(400, "Bad Request: there is no photo in the request")
+        size = image_size(upload.data)
+        if size is None:
+            raise ApiError(400, "Bad Request: IMAGE_PROCESS_FAILED")
+        if len(params.get("caption") or "") > 1024:
+            raise ApiError(400, "Bad Request: message caption is too long")
+        self.photos.append(upload)
+        caption = self._text_of(params, "caption") if params.get("caption") else None
+        width, height = size
+        photo = [
+            {
+                "file_id": f"photo{len(self.photos)}",
+                "file_unique_id": f"uphoto{len(self.photos)}",
+                "width": width,
+                "height": height,
+                "file_size": len(upload.data),
+            }
+        ]
+        return self._new_bot_message(params, photo=photo, caption=caption)
 
     async def _api_getChatMember(self, params: dict[str, Any], files: dict[str, Upload]) -> Any:
         key = (params["chat_id"], params["user_id"])

@@ -338,7 +338,7 @@ async def test_statuses_of_2_4_across_dates(world: World) -> None:
     world.at(2023, 6, 10)
     await world.report(SNV_USER, 1, "2.4", percent=60)
     assert _row(v, date(2023, 6, 15), "2.4", "snv").state == State.IN_PROGRESS
-    assert _row(v, date(2023, 6, 15), "2.4", "snv").label == "đang thực hiện (trong hạn)"
+    assert _row(v, date(2023, 6, 15), "2.4", "snv").label == "đang thực hiện trong hạn"
     assert _row(v, date(2023, 7, 15), "2.4", "snv").days_overdue == 15
     assert _row(v, date(2023, 6, 5), "2.4", "snv").state == State.NOT_REPORTED  # not yet reported
 
@@ -426,3 +426,37 @@ def test_view_without_a_database(knowledge: Knowledge) -> None:
     view = ProgressView(knowledge, None)
     assert all(r.latest is None for r in view.rows(date(2023, 7, 15)))
     assert "chưa có báo cáo" in view.history_html("2.4")
+
+
+async def test_blocked_is_a_flag_beside_the_national_status(world: World) -> None:
+    """«Vướng mắc» keeps the row's status (in progress within the deadline, or overdue)
+    and is flagged in the overview (count, line, item line) and the item (issue 16)."""
+    world.at(2023, 6, 10)
+    await world.report(SNV_USER, 1, "6b", status="blocked", percent=40, note="thiếu kinh phí")
+    await world.report(SNV_USER, 2, "2.4", status="blocked", note="chờ ý kiến")
+    await world.report(SYT_USER, 3, "III.1", status="blocked")
+    await world.report(STC_USER, 4, "III.1", percent=20)
+    today = date(2023, 7, 15)
+    six_b = _row(world.view, today, "6b", "snv")
+    assert (six_b.state, six_b.blocked) == (State.IN_PROGRESS, True)
+    late = _row(world.view, today, "2.4", "snv")
+    assert (late.state, late.blocked, late.label) == (State.OVERDUE, True, "quá hạn 15 ngày")
+    assert not _row(world.view, today, "III.1", "stc").blocked
+
+    overview = world.view.overview_html(today)
+    lines = overview.split("\n")
+    assert "⚠️ Vướng mắc: 3" in lines[1]  # counted beside the statuses
+    assert "⚠️ <b>Có vướng mắc</b> (3): <b>2.4</b> (Sở Nội vụ)" in overview
+    assert "• <b>6b</b> Sở Nội vụ — ⚠️ vướng mắc (40%)" in lines
+    assert "• <b>2.4</b> Sở Nội vụ: quá hạn 15 ngày — ⚠️ vướng mắc" in lines
+    iii_1 = next(x for x in lines if x.startswith("• <b>III.1</b>"))
+    assert iii_1.endswith("— ⚠️ vướng mắc: Sở Y tế")
+    assert "(trong hạn)" not in overview  # no nested brackets anywhere
+
+    item = world.view.item_html("6", today)
+    assert "<b>6b</b> — thời hạn: Thường xuyên — <i>đang thực hiện trong hạn</i> — ⚠️" in item
+    row = next(x for x in item.split("\n") if x.startswith("• Sở Nội vụ"))
+    assert row.startswith("• Sở Nội vụ (phối hợp): đang thực hiện trong hạn, ⚠️ vướng mắc — 40%")
+    assert "«thiếu kinh phí»" in row
+    done = await world.report(SNV_USER, 5, "6b", status="done")
+    assert done.code == "saved" and not _row(world.view, today, "6b", "snv").blocked

@@ -295,6 +295,29 @@ async def test_weekend_and_holiday_deferral(world: World) -> None:
     assert len(api.sent(SYT_GROUP, since=since)) == 1
 
 
+async def test_monday_digest_to_the_office_group_carries_the_chart(world: World) -> None:
+    """The group following every agency gets the digest's text, then the status-by-agency
+    chart as a photo (a valid PNG); an agency's group gets the text only (issue 16)."""
+    api = world.api
+    bot = await world.start()
+    await world.subscribe(bot, VP_GROUP, ALL_AGENCIES, "VP UBND tỉnh")
+    await world.subscribe(bot, SNV_GROUP, "snv", "Sở Nội vụ")
+    world.clock.set(at(2026, 11, 23, 8))
+    since = api.mark()
+    report = await bot.tick()
+    assert sorted(report.sent_chats) == sorted([VP_GROUP, SNV_GROUP])
+    (digest,) = texts(api.sent(VP_GROUP, since=since))
+    assert "Tổng hợp tuần" in digest
+    (photo,) = api.calls_to("sendPhoto", since=since)
+    assert photo.params["chat_id"] == VP_GROUP and photo.status == 200
+    assert "23/11/2026" in photo.params["caption"]
+    assert api.calls.index(photo) > api.calls.index(api.sent(VP_GROUP, since=since)[0])
+    png = api.photos[-1].data
+    assert png.startswith(b"\x89PNG\r\n\x1a\n") and len(png) > 10_000
+    assert {e.status for e in bot.services.store.entries(VP_GROUP)} == {"sent"}
+    assert not api.rejected()
+
+
 # ---------------------------------------------------------------- restarts and downtime
 
 

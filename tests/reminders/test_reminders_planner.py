@@ -319,3 +319,36 @@ def test_text_from_the_plan_is_escaped(knowledge: Knowledge) -> None:
     html = planner.messages.compose_html(sub("snv"), due, snap, now)
     assert "Trước &lt;b&gt;ngày&lt;/b&gt; 5 &amp; 6/12/2026" in html
     assert "Trước <b>ngày</b> 5 & 6/12/2026" in parse_html(html)
+
+
+async def test_digest_flags_blockers_beside_the_status_without_nested_brackets(
+    knowledge: Knowledge, db: SqliteDatabase
+) -> None:
+    """«Vướng mắc» is a flag beside the national status in the Monday digest, for an
+    agency's group and for the group following every agency (issue 16); the chart goes
+    only to the latter."""
+    await report(db, "6b", "snv", "blocked", at(2026, 11, 20, 9))
+    await report(db, "2.4", "snv", "blocked", at(2026, 11, 20, 9))
+    await report(db, "6a", "syt", "in_progress", at(2026, 11, 20, 9))
+    planner = ReminderPlanner(knowledge, CAL)
+    snap = Snapshot(ProgressView(knowledge, db, DEFAULT_TZ))
+    now = at(2026, 11, 23, 8)
+
+    own = sub("snv")
+    due = planner.occurrences(own, now, now, snap, as_of=now)
+    text = parse_html(planner.messages.compose_html(own, due, snap, now))
+    assert "6b: đang thực hiện trong hạn, ⚠️ vướng mắc" in text
+    assert "(trong hạn)" not in text and "(đang thực hiện" not in text
+    (late,) = [line for line in text.splitlines() if line.startswith("• 2.4 —")]
+    assert late.endswith("— ⚠️ vướng mắc")
+    assert planner.messages.digest_chart_caption(own, due, now) is None
+
+    office = sub(ALL_AGENCIES)
+    due = planner.occurrences(office, now, now, snap, as_of=now)
+    text = parse_html(planner.messages.compose_html(office, due, snap, now))
+    assert "⚠️ Có vướng mắc (2): 2.4 (Sở Nội vụ); 6b (Sở Nội vụ)." in text
+    assert "6b (1/1, ⚠️ vướng mắc)" in text and "6a (1/64)" in text
+    caption = planner.messages.digest_chart_caption(office, due, now)
+    assert caption is not None and "23/11/2026" in caption
+    before = [o for o in due if o.category != "digest"]
+    assert planner.messages.digest_chart_caption(office, before, now) is None

@@ -625,6 +625,32 @@ async def test_dangky_usage_names_agencies_that_exist_today(world: World) -> Non
     assert "/dangky Ủy ban nhân dân xã" in text  # a commune: districts ended on 01/7/2025
 
 
+async def test_tiendo_overview_sends_a_chart_and_flags_blockers(world: World) -> None:
+    """/tiendo without an item: the text (blockers flagged beside the national status),
+    then a PNG chart of status by agency; /tiendo <số> sends no picture (issue 16)."""
+    await world.seed({LAN["id"]: "snv"})
+    await world.start()
+    api = world.api
+    await world.say(LAN, "/capnhat 6b vướng mắc chưa có kinh phí bồi dưỡng")
+    since = api.mark()
+    _, overview = await world.say(KHOA, "/tiendo")
+    text = overview.params["text"]
+    assert "⚠️ Vướng mắc: 1" in text and "<b>6b</b> Sở Nội vụ — ⚠️ vướng mắc" in text
+    (photo,) = await api.wait_for("sendPhoto", since=since, chat_id=KHOA["id"])
+    assert photo.status == 200 and "theo cơ quan" in photo.params["caption"]
+    assert api.calls.index(photo) > api.calls.index(overview)  # text first, for those who read
+    png = api.photos[-1].data
+    assert png.startswith(b"\x89PNG\r\n\x1a\n") and len(png) > 10_000
+    width, height = photo.result["photo"][0]["width"], photo.result["photo"][0]["height"]
+    assert 400 <= width <= 2000 and 300 <= height <= 2000
+
+    since = api.mark()
+    _, item = await world.say(KHOA, "/tiendo 6b")
+    assert "⚠️ vướng mắc" in item.params["text"]
+    await world.say(KHOA, "/chuabaocao")  # a later answer: no picture came with the item
+    assert not api.calls_to("sendPhoto", since=since)
+
+
 async def test_notes_and_reporters_only_for_members_linked_groups_and_admins(
     world: World,
 ) -> None:

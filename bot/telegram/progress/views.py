@@ -1,6 +1,8 @@
 """Seeing where things stand: /tiendo, /chuabaocao, /baocao and the history button.
 
-`/tiendo` without a number is the overview in the statuses monitoring reports use;
+`/tiendo` without a number is the overview in the statuses monitoring reports use,
+followed by a chart of status by agency (a PNG drawn in a worker thread,
+`bot.progress.chart`; the text stands on its own if the picture cannot be sent);
 `/tiendo <số>` shows each assignment of the item with a «Lịch sử» button
 (`v1:hist:<số>`, also what the brain's progress answers carry). `/chuabaocao` lists
 every agency only for bot admins and the monitoring agency (its members, its linked
@@ -23,12 +25,14 @@ from telegram.error import TelegramError
 from bot.core.reply import Button, esc
 from bot.plan.loader import Knowledge
 from bot.plan.responsibility import find_item
+from bot.progress.chart import chart_title, render_png, status_by_agency
 from bot.progress.report_xlsx import build_report
 from bot.progress.types import HISTORY_LABEL
 from bot.telegram import callbacks
 from bot.telegram.handlers import STALE_BUTTON, Context
 from bot.telegram.progress.common import in_group, reply, runtime
 from bot.telegram.progress.state import ProgressRuntime
+from bot.telegram.sending import post_photo
 
 log = logging.getLogger(__name__)
 
@@ -73,6 +77,7 @@ async def cmd_progress(update: Update, context: Context) -> None:
     ref = " ".join(context.args or []).strip()
     if not ref:
         await reply(update, context, rt.view.overview_html(rt.clock.today()))
+        await send_overview_chart(update, context, rt)
         return
     html, buttons = item_progress(rt, ref, notes=may_read_notes(rt, update))
     await reply(update, context, html, buttons)
@@ -109,6 +114,37 @@ def not_reported_for(rt: ProgressRuntime, user_id: int | None, chat: Chat | None
             " quan&gt;</code> để nhóm xem được tình hình của cơ quan mình."
         )
     return rt.view.not_reported_brief_html(today, agency, hint)
+
+
+async def send_overview_chart(update: Update, context: Context, rt: ProgressRuntime) -> None:
+    """The overview's chart: status by agency as a PNG, after the text."""
+    chat, message = update.effective_chat, update.effective_message
+    if chat is None:
+        return
+    today = rt.clock.today()
+    bars = status_by_agency(rt.view.rows(today), rt.knowledge.agencies)  # on the loop
+    title = chart_title(rt.knowledge.plan.meta.number, today)
+    try:
+        png = await asyncio.to_thread(render_png, bars, title)  # pure: drawn off the loop
+    except Exception:
+        log.exception("Không vẽ được biểu đồ tiến độ")
+        return
+    thread = message.message_thread_id if message is not None and message.is_topic_message else None
+    try:
+        await post_photo(
+            context.bot,
+            chat.id,
+            png,
+            caption=(
+                f"📊 Trạng thái phần việc theo cơ quan, tính đến ngày {today:%d/%m/%Y}: mỗi"
+                " thanh là toàn bộ phần việc của một cơ quan; số bên phải là số phần việc và"
+                " số vướng mắc."
+            ),
+            filename=f"tien-do-{today:%Y-%m-%d}.png",
+            thread_id=thread,
+        )
+    except TelegramError as exc:  # the text was sent: the picture is an extra
+        log.warning("Không gửi được biểu đồ tiến độ tới %s: %s", chat.id, exc)
 
 
 async def cmd_not_reported(update: Update, context: Context) -> None:
@@ -156,8 +192,8 @@ async def cmd_report(update: Update, context: Context) -> None:
         filename=f"tien-do-ke-hoach-{number}-{today:%Y-%m-%d}.xlsx",
         caption=(
             f"Báo cáo tiến độ Kế hoạch {esc(meta.number)}, tính đến ngày {today:%d/%m/%Y}:"
-            " sheet «Tiến độ» từng phần việc, sheet «Tổng hợp» số liệu theo trạng thái và"
-            " cơ quan."
+            " sheet «Tổng hợp» số liệu theo trạng thái, theo mục và cơ quan (kèm biểu đồ);"
+            " sheet «Tiến độ» từng phần việc của từng cơ quan, có cột «Vướng mắc»."
         ),
         message_thread_id=thread,
     )
