@@ -304,7 +304,14 @@ async def build_scenario(db_path: Path, users: int, member_share: float, history
 
     knowledge = load_knowledge(PLAN)
     clock = SystemClock()
-    agencies = [a for a in MEMBER_AGENCIES if agency_items(knowledge.plan, knowledge.agencies, a)]
+    today = clock.today()
+    # agencies that exist today (the 2025 restructuring ended some the plan names) and hold work
+    agencies = [
+        a
+        for a in MEMBER_AGENCIES
+        if knowledge.timeline.exists(a, today)
+        and agency_items(knowledge.plan, knowledge.agencies, a)
+    ]
     groups = {GROUP_BASE - i: agency for i, agency in enumerate(agencies)}
     group_of = {agency: chat for chat, agency in groups.items()}
     user_ids = [USER_BASE + i for i in range(users)]
