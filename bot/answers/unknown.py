@@ -9,14 +9,28 @@ from bot.answers.context import AnswerContext
 from bot.answers.plan_queries import issuer_answer, role_holders
 from bot.answers.registry import register
 from bot.core.reply import Reply, esc
+from bot.nlu.intent_registry import load_intents
 from bot.progress.types import Asker
 
 if TYPE_CHECKING:
     from bot.nlu.understanding import Understanding
 
 
+def _only_emoji(ctx: AnswerContext, text: str) -> bool:
+    """A message of nothing but a thumbs-up or the like (lists.yaml `ack_emoji`)."""
+    emoji = ctx.cached("unknown.ack_emoji", lambda: load_intents(ctx.intents_dir).lists.ack_emoji)
+    rest = text
+    for e in sorted(emoji, key=len, reverse=True):
+        rest = rest.replace(e, "")
+    return bool(text.strip()) and not rest.replace("\ufe0f", "").strip()
+
+
 @register("unknown")
 def unknown(ctx: AnswerContext, u: Understanding, today: date, asker: Asker | None) -> Reply:
+    if _only_emoji(ctx, u.text):  # «👍»: small talk, answered as such
+        from bot.answers.smalltalk import smalltalk
+
+        return smalltalk(ctx, u, today, asker)
     if (
         u.agency is not None
         and u.agency.agency.kind == "province"

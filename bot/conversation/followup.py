@@ -124,8 +124,25 @@ class Conversations:
         context = self.store.get(chat)
         if cues.more and not fresh:
             return Turn(u, cues, more=True)
-        if fresh or u.scores.forced or u.intent == "progress_update":
-            return Turn(u, cues)  # a command or an update names what it is about
+        if fresh or u.scores.forced:
+            return Turn(u, cues)  # a command names what it is about
+        if u.intent == "progress_update" or (
+            u.entities.status is not None
+            and not u.entities.items
+            and u.intent in ("unknown", "search")
+        ):
+            # «bên em đã làm được 70%» right after 2.4: a report on the item just talked about
+            if u.entities.items or context is None or context.item is None:
+                return Turn(u, cues)
+            item = ItemRef(_part_free(context.item), exists=True)
+            entities = replace(u.entities, items=[item])
+            update = replace(
+                u,
+                intent="progress_update",
+                entities=entities,
+                scores=self._scored(u, "progress_update", FOLLOWUP_CONFIDENCE),
+            )
+            return Turn(update, cues, followup=True)
         if cues.ordinal is not None:
             return self._place(u, cues, context)
         if context is None:
@@ -160,6 +177,10 @@ class Conversations:
         ):
             if context.item is not None:
                 return Turn(self._about(u, context.item, cues), cues, followup=True)
+            if prev is not None and prev.intent == "agency_tasks" and u.cues.asked == "who":
+                # «giờ ai làm?» after an agency's list: that agency's work and who holds it
+                # today (an agency that has ended names its successors)
+                return Turn(prev, cues, followup=True)
             if context.shown and u.intent == "unknown":
                 return Turn(u, cues, reply=self._which_item(context.shown))
         return Turn(u, cues)

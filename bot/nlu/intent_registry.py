@@ -119,6 +119,7 @@ class ListsFile(_Strict):
     joins: dict[Name, Phrases] = {}
     self_intro: Phrases = ()
     progress_words: dict[Name, Phrases] = {}
+    ack_emoji: tuple[str, ...] = ()
 
 
 class ConversationFile(_Strict):
