@@ -40,6 +40,13 @@ def group_items(ctx: AnswerContext, group_ids: list[str]) -> list[Item]:
     ]
 
 
+# words that point a question at a topic («về», «với», «đối với», «liên quan»)
+ABOUT = frozenset({"ve", "voi", "lien", "quan"})
+NEAR = 0.85  # a second topic item scores at least this share of the first
+# words that say a predecessor is named as context («sau khi hợp nhất», «nhận … từ»)
+CHANGE_WORDS = frozenset({"sau", "nhan", "hop", "nhat", "sap", "nhap", "thay", "tiep", "tu"})
+
+
 @register("agency_tasks", reading="các nhiệm vụ của {agency}", question="{agency} phải làm gì?")
 def agency_tasks(ctx: AnswerContext, u: Understanding, today: date, asker: Asker | None) -> Reply:
     q = plan_query(u, today, ctx.plan.meta.issued.year)
@@ -59,7 +66,7 @@ def agency_tasks(ctx: AnswerContext, u: Understanding, today: date, asker: Asker
             if group in ctx.k.agencies[member].member_of:
                 targets = [member]
                 break
-    if len(targets) == 2:
+    if len(targets) == 2 and CHANGE_WORDS & set(u.tokens):
         # "Sau khi hợp nhất với Sở KH&ĐT, Sở Tài chính phải làm gì?": the predecessor named
         # beside its successor is context, not a second agency asked about
         timeline = ctx.k.timeline
@@ -73,23 +80,29 @@ def agency_tasks(ctx: AnswerContext, u: Understanding, today: date, asker: Asker
         return joint_items(ctx, q, today)
     items = [ctx.items[i] for i in q.items if i in ctx.items]
     part = None
-    if not q.topic and u.entities.legal:  # "… việc thực hiện Nghị định 114": the items citing it
+    if u.entities.legal:  # "… việc thực hiện Nghị định 114": the items citing it, first
         cited = [
             i.id
             for i in ctx.plan.items
             if set(u.entities.legal) & {*i.refs, *(r for a in i.assignments for r in a.refs)}
         ]
-        q = replace(q, topic=tuple(cited))
-    if (
-        not items
-        and q.topic
-        and (q.asked in ("role", "who", "when") or (q.asked == "yesno" and q.roles))
-    ):
-        # the topic's best item that names the agency, else the best item
-        held = {r.item.id for r in engine(ctx).rows_of(targets[0])}
-        best = next((i for i in q.topic if i in held), q.topic[0])
-        items = [ctx.items[best]]
-        part = best_part(items[0], u.tokens)
+        q = replace(q, topic=tuple(cited) or q.topic)
+    topical = q.asked in ("role", "who", "when") or (q.asked == "yesno" and bool(q.roles))
+    about = bool(ABOUT & set(u.tokens))  # «làm gì về kinh phí», «vai trò với vốn ODA»
+    if not items and q.topic and (topical or (about and q.asked == "items" and not q.roles)):
+        # the topic's items that name the agency (a second one only when it scores nearly
+        # as well: «vốn ODA» is 4.2 and 4.3), else the best item
+        held = {r.item.id for r in engine(ctx).rows_of(targets[0], groups=False)}
+        scores = dict(u.search.hits)
+        named = [i for i in q.topic if i in held]
+        if named:
+            top = scores.get(named[0], 0.0)
+            # «chủ trì hay phối hợp trong việc …» asks of one task: the best one only
+            keep = 1 if u.cues.role_choice else 2
+            named = [i for i in named[:keep] if scores.get(i, top) >= NEAR * top]
+        if named or topical:
+            items = [ctx.items[i] for i in (named or q.topic[:1])]
+            part = best_part(items[0], u.tokens) if len(items) == 1 else None
     if not items and q.asked == "who" and len(targets) == 1 and (q.asked_roles or q.roles):
         return who_toward(ctx, q, targets[0], today)  # "ai chỉ đạo các cơ quan báo chí?"
     if items and len(targets) == 1:

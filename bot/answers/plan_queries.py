@@ -148,9 +148,9 @@ def role_in_items(
     ids = [i.id for i in items]
     where = "nhiệm vụ " + esc(", ".join(ids))
     if part is not None:
-        where = (
-            f"phần {esc(items[0].assignment_key(part))} ({esc(short_text(part.task or '', 50))})"
-        )
+        where = f"phần {esc(items[0].assignment_key(part))}"
+        if part.task:
+            where += f" ({esc(short_text(part.task, 50))})"
     asked_role = q.roles[0] if q.roles else None
     lines: list[str] = []
     if direct:
@@ -165,9 +165,12 @@ def role_in_items(
         if quals:  # the text's own words for its part: "theo dõi, đôn đốc, …"
             first += f" ({esc(quals[0])})"
         first += _lead_note(ctx, direct[0].item, direct[0].assignment, agency) + "."
-        if len({_key(r.item, r.assignment) for r in direct}) < sum(
-            len(i.assignments) for i in items
-        ) and any(len(i.assignments) > 1 for i in items):
+        if (
+            part is None
+            and len({_key(r.item, r.assignment) for r in direct})
+            < sum(len(i.assignments) for i in items)
+            and any(len(i.assignments) > 1 for i in items)
+        ):
             first = first[:-1] + f" — phần {esc(_keys(direct))}."
     elif rows:
         groups = list(dict.fromkeys(r.via for r in rows if r.via))
