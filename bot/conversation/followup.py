@@ -132,8 +132,13 @@ class Conversations:
             and u.intent in ("unknown", "search")
         ):
             # «bên em đã làm được 70%» right after 2.4: a report on the item just talked about
-            if u.entities.items or context is None or context.item is None:
-                return Turn(u, cues)
+            asked_of_item = (
+                context is not None
+                and context.query is not None
+                and context.query.intent in ("task_detail", "progress_status")
+            )
+            if u.entities.items or context is None or context.item is None or not asked_of_item:
+                return Turn(u, cues)  # not right after a question about one item: ask which
             item = ItemRef(_part_free(context.item), exists=True)
             entities = replace(u.entities, items=[item])
             update = replace(
