@@ -10,6 +10,7 @@ against that chat's short context first (`bot.conversation`): «còn Sở Tài c
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -28,6 +29,15 @@ if TYPE_CHECKING:
     from bot.progress.view import ProgressView
 
 __all__ = ["Brain", "Understanding"]
+
+LONG_MESSAGE = 300  # characters: past this, an unclear message is read again by its end
+_SENTENCE_END = re.compile(r"(?<=[.!?…\n])\s+")
+
+
+def last_sentences(text: str, count: int = 2) -> str:
+    """The last `count` sentences of a message (its question is usually there)."""
+    parts = [p for p in _SENTENCE_END.split(text.strip()) if p.strip()]
+    return " ".join(parts[-count:])
 
 
 class Brain:
@@ -86,6 +96,14 @@ class Brain:
         last questions, and the reply is remembered for the next; a `fresh` question (a
         command's, a button's) is read on its own and remembered."""
         understanding = self.understand(text)
+        if len(text) > LONG_MESSAGE:
+            # a long message that ends with its question («… Sở Nội vụ có nhiệm vụ gì?»):
+            # its last sentences alone, when they ask something of the plan
+            for count in (1, 2):
+                tail = self.understand(last_sentences(text, count))
+                if tail.intent not in ("unknown", "smalltalk"):
+                    understanding = tail
+                    break
         talk = self.conversations
         if chat is None or talk is None:
             return self.answerer.reply(understanding, today=today, asker=asker)

@@ -42,6 +42,7 @@ def group_items(ctx: AnswerContext, group_ids: list[str]) -> list[Item]:
 
 # words that point a question at a topic («về», «với», «đối với», «liên quan»)
 ABOUT = frozenset({"ve", "voi", "lien", "quan"})
+ABOUT_REACH = 10  # tokens from the end where that word must be
 NEAR = 0.85  # a second topic item scores at least this share of the first
 # words that say a predecessor is named as context («sau khi hợp nhất», «nhận … từ»)
 CHANGE_WORDS = frozenset({"sau", "nhan", "hop", "nhat", "sap", "nhap", "thay", "tiep", "tu"})
@@ -88,7 +89,8 @@ def agency_tasks(ctx: AnswerContext, u: Understanding, today: date, asker: Asker
         ]
         q = replace(q, topic=tuple(cited) or q.topic)
     topical = q.asked in ("role", "who", "when") or (q.asked == "yesno" and bool(q.roles))
-    about = bool(ABOUT & set(u.tokens))  # «làm gì về kinh phí», «vai trò với vốn ODA»
+    # «làm gì về kinh phí», «vai trò với vốn ODA»: the word near the end, before the topic
+    about = bool(ABOUT & set(u.tokens[-ABOUT_REACH:]))
     if not items and q.topic and (topical or (about and q.asked == "items" and not q.roles)):
         # the topic's items that name the agency (a second one only when it scores nearly
         # as well: «vốn ODA» is 4.2 and 4.3), else the best item

@@ -32,7 +32,7 @@ _NEGATIONS = frozenset({"khong", "ko", "chang", "k"})
 _STATUS_PRIORITY = ("blocked", "not_started", "done", "in_progress")
 _YEAR = re.compile(r"(?:nam\s*)(20\d\d)(?!\d)")
 _ROMAN_ITEM = re.compile(
-    r"(?<![a-z0-9])(iii|ii)\s*[.\-]\s*(\d{1,2})(?:\s*[.,]\s*(\d{1,2}))?(?![\d%])"
+    r"(?<![a-z0-9])(iii|ii|iv)\s*[.\-]\s*(\d{1,2})(?:\s*[.,]\s*(\d{1,2}))?(?![\d%])"
 )
 _DOTTED_ITEM = re.compile(r"(?<![\d/.,])(\d{1,2})\s*[.,]\s*(\d{1,2})(?![\d/%]|[.,]\d|\s*%)")
 _ITEM_III = re.compile(
@@ -217,6 +217,8 @@ class EntityExtractor:
             roman, a, b = m.group(1), m.group(2), m.group(3)
             if roman == "iii":
                 self._add_item(ent, f"III.{a}")
+            elif roman == "iv":  # a section the plan does not have: said so
+                self._add_item(ent, f"IV.{a}")
             elif b:
                 self._add_item(ent, f"{a}.{b}")
             else:

@@ -124,3 +124,21 @@ def test_injection_is_escaped(text: str) -> None:
     assert_valid_reply(text)
     html = BRAIN.answer(text, today=TODAY).html
     assert "<script" not in html and "<a href='http://x'>" not in html
+
+
+def test_a_long_message_is_answered_by_the_question_at_its_end() -> None:
+    """Padding that mentions «hôm nay» and «về công tác» must not bend the question."""
+    brain = Brain(load_knowledge(ROOT / "knowledge" / "plan.yaml"))
+    padding = (
+        "Chào anh, em là cán bộ mới về công tác, hôm nay em được giao theo dõi nhiều việc lắm ạ. "
+    )
+    reply = brain.answer(padding * 6 + "Sở Nội vụ có nhiệm vụ gì", today=date(2026, 11, 26))
+    assert reply.intent == "agency_tasks" and reply.agency == "Sở Nội vụ"
+    assert {"2.4", "3.1", "6"} <= set(reply.task_ids)
+
+
+def test_a_section_the_plan_lacks_is_said_not_to_exist() -> None:
+    brain = Brain(load_knowledge(ROOT / "knowledge" / "plan.yaml"))
+    reply = brain.answer("mục IV.3 nói gì", today=date(2026, 11, 26))
+    assert reply.intent == "task_detail" and reply.task_ids == []
+    assert "không có nhiệm vụ IV.3" in reply.plain
