@@ -10,7 +10,7 @@ from datetime import date, timedelta
 from typing import TYPE_CHECKING
 
 from bot.answers.context import AnswerContext
-from bot.answers.plan_queries import engine, roles_text
+from bot.answers.plan_queries import engine, inherited_rows, now_held_by, roles_text
 from bot.answers.registry import register
 from bot.answers.rendering import AssignmentView, d, fit, item_buttons, short_text, views, who
 from bot.core.reply import Reply, esc
@@ -89,6 +89,14 @@ def deadline_tasks(ctx: AnswerContext, u: Understanding, today: date, asker: Ask
     scoped = views(ctx)
     if agency_id:
         rows = engine(ctx).rows_of(agency_id)
+        # and the shared items it holds today through a group it took over from (a ward:
+        # the districts' III.1); the items it took from one agency are the agency answer's
+        rows += [
+            r
+            for taken, rs in inherited_rows(ctx, agency_id, today)
+            if ctx.k.agencies[taken.predecessor].is_group
+            for r in rs
+        ]
         if q.roles:  # "SKHĐT chủ trì những việc thường xuyên nào"
             rows = [r for r in rows if r.has_any(q.roles)]
         held = {id(r.assignment) for r in rows}
@@ -130,15 +138,18 @@ def deadline_tasks(ctx: AnswerContext, u: Understanding, today: date, asker: Ask
         )
     lines[0] += " " + ", ".join(f"<b>{esc(i)}</b>" for i in ids) + "."
     if u.cues.asked == "who":  # "ai báo cáo trước 30/11?": who holds them, first
+        asked = set(u.entities.roles)  # "cơ quan nào tổng hợp báo cáo?": that role's holders
+
+        def holds(roles: tuple[str, ...]) -> bool:
+            return bool(asked & set(roles)) if asked else not set(roles) <= {"phoi_hop", "tong_hop"}
+
         holders = list(
             dict.fromkeys(
-                ar.agency
-                for v, _ in picked
-                for ar in v.assignment.agencies
-                if not set(ar.roles) <= {"phoi_hop", "tong_hop"}
+                ar.agency for v, _ in picked for ar in v.assignment.agencies if holds(ar.roles)
             )
         )
-        lines[0] = f"<b>{esc(ctx.agencies_text(holders))}</b> — " + lines[0]
+        named = ", ".join(ctx.name(a) + now_held_by(ctx, a, today) for a in holders)
+        lines[0] = f"<b>{esc(named)}</b> — " + lines[0]
     if u.cues.yes_no:
         lines[0] = "Có. " + lines[0]
     html, full = fit(lines)
