@@ -51,10 +51,6 @@ def _lead_note(ctx: AnswerContext, item: Item, assignment: Assignment, agency: s
     return f" (phối hợp: {esc(ctx.agencies_text(others))})" if others else ""
 
 
-def _group_name(ctx: AnswerContext, group: str) -> str:
-    return ctx.name(group)
-
-
 def _items_named(rows: list[Row]) -> list[str]:
     return list(dict.fromkeys(r.item.id for r in rows))
 
@@ -614,13 +610,19 @@ def _d(day: date) -> str:
     return f"{day:%d/%m/%Y}"
 
 
+def _holders_today(ctx: AnswerContext, agency: str, today: date) -> list[str]:
+    """Who holds an ended agency's work on `today`: the successors taking some of its
+    items (those taking only functions named when none does)."""
+    handed = ctx.k.timeline.successors(agency, today)
+    return [a for a, _, h in handed if h.takes_items] or [a for a, _, _ in handed]
+
+
 def now_held_by(ctx: AnswerContext, agency: str, today: date) -> str:
     """ " (nay: Sở Tài chính)" after the name of an agency that has ended by `today`."""
     timeline = ctx.k.timeline
     if timeline.exists(agency, today):
         return ""
-    handed = timeline.successors(agency, today)
-    holders = [a for a, _, h in handed if h.items is None or h.items] or [a for a, _, _ in handed]
+    holders = _holders_today(ctx, agency, today)
     if not holders:
         return ""
     shown = ", ".join(ctx.name(a) for a in holders[:3])
@@ -654,8 +656,7 @@ def ended_note(ctx: AnswerContext, agency: str, today: date) -> str:
     event = timeline.ended(agency, today)
     if event is None:
         return ""
-    handed = timeline.successors(agency, today)
-    holders = [a for a, _, h in handed if h.items is None or h.items] or [a for a, _, _ in handed]
+    holders = _holders_today(ctx, agency, today)
     names = ", ".join(_short(ctx.name(a)) for a in holders[:6])
     if len(holders) > 6:
         names += f" và {len(holders) - 6} đơn vị khác"
@@ -684,8 +685,7 @@ def inherited_rows(
         rows = [
             r
             for r in engine(ctx).rows_of(inheritance.predecessor, groups=False)
-            if (inheritance.items is None or r.item.id in inheritance.items)
-            and (not roles or r.has_any(roles))
+            if inheritance.handover.covers(r.item.id) and (not roles or r.has_any(roles))
         ]
         if rows:
             out.append((inheritance, rows))

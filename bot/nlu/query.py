@@ -135,11 +135,10 @@ def _trimmed(lexicon: Lexicon, tokens: list[str]) -> list[str]:
 
 def _own_unit(lexicon: Lexicon, agency_tokens: list[str], named: list[AgencyMatch]) -> str | None:
     """The agency a self-introduction names ("em ở Sở Nội vụ"), when another is asked about."""
-    for start, end, _ in lexicon.self_intro.find(agency_tokens):
+    for _, end, _ in lexicon.self_intro.find(agency_tokens):
         for m in named:
             if 0 <= m.start - end <= 1:
                 return m.agency.id
-        del start
     return None
 
 

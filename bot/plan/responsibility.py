@@ -16,7 +16,6 @@ nothing.
 
 from __future__ import annotations
 
-from bisect import bisect_right
 from collections.abc import Mapping
 from datetime import date
 
@@ -155,12 +154,7 @@ class Holders:
         self.plan = plan
         self.agencies = agencies
         self.timeline = timeline
-        self._dates = [e.date for e in timeline.events]
         self._memo: dict[tuple[str, bool, int], HolderMap] = {}
-
-    def era(self, day: date) -> int:
-        """How many events have taken effect by `day` (the same number: the same holders)."""
-        return bisect_right(self._dates, day)
 
     def exists(self, agency_id: str, day: date) -> bool:
         return self.timeline.exists(agency_id, day)
@@ -179,7 +173,7 @@ class Holders:
     ) -> HolderMap:
         """Today's holders of the assignment (with `responsible`, only those expected to
         report: `responsible_agencies`' roles), in the plan's order."""
-        memo = (item.assignment_key(assignment), responsible, self.era(day))
+        memo = (item.assignment_key(assignment), responsible, self.timeline.epoch(day))
         found = self._memo.get(memo)
         if found is None:
             found = self._memo[memo] = self._holders(item, assignment, day, responsible)
@@ -206,7 +200,7 @@ class Holders:
                     _add(out, agency, through)
             elif timeline.ended(agency, day) is not None:
                 for successor, _, handover in timeline.successors(agency, day):
-                    if handover.items is None or item.id in handover.items:
+                    if handover.covers(item.id):
                         _add(out, successor, agency)
         return {a: tuple(p) for a, p in out.items()}
 

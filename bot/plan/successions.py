@@ -32,6 +32,15 @@ class Handover(_Strict):
     functions: str | None = None
     items: tuple[str, ...] | None = None
 
+    def covers(self, item_id: str) -> bool:
+        """The successor takes over the ended agency's part in this item."""
+        return self.items is None or item_id in self.items
+
+    @property
+    def takes_items(self) -> bool:
+        """It takes over some of the plan's items, not only functions."""
+        return self.items is None or bool(self.items)
+
 
 class Succession(_Strict):
     """One dated event: `ends` stop on `date`; `to` take their work over."""
@@ -52,16 +61,12 @@ class SuccessionFile(_Strict):
 
 @dataclass(frozen=True)
 class Inheritance:
-    """Work an agency holds through an ended one: from whom, how (the event, the handover)
-    and which of the ended agency's items (all its items when `items` is None)."""
+    """Work an agency holds through an ended one: from whom and how (the event, and the
+    handover, which says which of the ended agency's items it covers)."""
 
     predecessor: str
     event: Succession
     handover: Handover
-
-    @property
-    def items(self) -> tuple[str, ...] | None:
-        return self.handover.items
 
 
 class Timeline:
@@ -108,12 +113,12 @@ class Timeline:
         """The day a body created by the restructuring began; None for the plan's own."""
         return self._since.get(agency_id)
 
-    def _epoch(self, day: dt.date) -> int:
+    def epoch(self, day: dt.date) -> int:
         """How many events have happened by `day`: answers are the same within an epoch."""
         return bisect.bisect_right(self._dates, day)
 
     def successors(self, agency_id: str, day: dt.date) -> list[tuple[str, Succession, Handover]]:
-        key = (agency_id, self._epoch(day))
+        key = (agency_id, self.epoch(day))
         if key not in self._successors:
             self._successors[key] = self._find_successors(agency_id, day)
         return self._successors[key]
@@ -142,7 +147,7 @@ class Timeline:
     def inherited(self, agency_id: str, day: dt.date) -> list[Inheritance]:
         """The ended agencies whose work `agency_id` holds on `day` (directly or along a
         chain), in the order of the events."""
-        key = (agency_id, self._epoch(day))
+        key = (agency_id, self.epoch(day))
         if key not in self._inherited:
             self._inherited[key] = self._find_inherited(agency_id, day)
         return list(self._inherited[key])
