@@ -10,6 +10,7 @@ its count and a yes/no), several agencies together (`joint_items`).
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
 from datetime import date
 
 from bot.answers.context import AnswerContext
@@ -99,6 +100,32 @@ def _detail_lines(ctx: AnswerContext, rows: list[Row], today: date, limit: int =
     if len(rows) > limit:
         lines.append(f"… và {len(rows) - limit} việc khác.")
     return lines
+
+
+def _role_reply(
+    ctx: AnswerContext,
+    intent: str,
+    lines: list[str],
+    agency: str,
+    items: list[Item],
+    today: date,
+    asked_role: str | None,
+    *,
+    inherited: bool = False,
+) -> Reply:
+    """An agency's part in items: the answer's `lines`, then what the items ask and the
+    source; `inherited` when it holds them through an agency it took over from."""
+    ids = [i.id for i in items]
+    return Reply(
+        intent,
+        "\n".join([*lines, *_about_items(ctx, items, today)]),
+        agency=ctx.name(agency),
+        agency_id=agency,
+        task_ids=ids,
+        inherited_task_ids=ids if inherited else [],
+        role=asked_role,
+        buttons=item_buttons(ids),
+    )
 
 
 def _about_items(ctx: AnswerContext, items: list[Item], today: date) -> list[str]:
@@ -208,16 +235,7 @@ def role_in_items(
                 f"<b>{name}</b>", f"<b>{name}</b> không {ROLE_LABELS[asked_role]} mà", 1
             )
     lines.append(first)
-    lines += _about_items(ctx, items, today)
-    return Reply(
-        intent,
-        "\n".join(lines),
-        agency=ctx.name(agency),
-        agency_id=agency,
-        task_ids=ids,
-        role=asked_role,
-        buttons=item_buttons(ids),
-    )
+    return _role_reply(ctx, intent, lines, agency, items, today, asked_role)
 
 
 # --------------------------------------------------------------------------- who holds an item
@@ -378,7 +396,8 @@ def agency_block(
     taken, inherited_ids, shared_ids = inherited_lines(ctx, agency, today, q.roles)
     number = esc(ctx.plan.meta.number)
     every = engine(ctx).rows_of(agency)
-    rows = [r for r in every if _keeps(r, q)]
+    scope = replace(q, items=(), topic=())  # the agency's whole share, by role and deadline
+    rows = [r for r in every if engine(ctx).keeps(r, scope)]
     direct = [r for r in rows if r.via is None]
     general = [r for r in rows if r.via is not None]
     role = q.roles[0] if q.roles else None
@@ -453,17 +472,6 @@ def _general_line(rows: list[Row], today: date) -> str:
             note = ", ".join(x for x in (note, esc(dl.text.lower())) if x)
         parts.append(f"{esc(item_id)}" + (f" ({note})" if note else ""))
     return ", ".join(parts)
-
-
-def _keeps(row: Row, q: PlanQuery) -> bool:
-    if q.roles and q.asked == "yesno":  # "có chủ trì … không?": the text's own word
-        if not set(q.roles) & set(row.roles):
-            return False
-    elif q.roles and not row.has_any(q.roles):
-        return False
-    if q.not_roles and row.has_any(q.not_roles):
-        return False
-    return not (q.deadline and not q.deadline.dues(row.assignment.deadline))
 
 
 def _shares_by_item(ctx: AnswerContext, rows: list[Row]) -> str:
@@ -784,19 +792,7 @@ def _inherited_role(
     if q.asked == "yesno":
         yes = asked_role in roles if asked_role else True
         first = ("Có. " if yes else "Không. ") + first
-    ids = [i.id for i in items]
-    lines = [first]
-    lines += _about_items(ctx, items, today)
-    return Reply(
-        intent,
-        "\n".join(lines),
-        agency=ctx.name(agency),
-        agency_id=agency,
-        task_ids=ids,
-        inherited_task_ids=ids,
-        role=asked_role,
-        buttons=item_buttons(ids),
-    )
+    return _role_reply(ctx, intent, [first], agency, items, today, asked_role, inherited=True)
 
 
 def reports_of(ctx: AnswerContext, item: Item, today: date) -> Reply:

@@ -78,7 +78,6 @@ def task_detail(ctx: AnswerContext, u: Understanding, today: date, asker: Asker 
         return deadline_of(ctx, item, today, verdict="Có." if held else "Không.")
     if q.asked == "when" or focus == "deadline":
         return deadline_of(ctx, item, today)
-    full = render_item(ctx, item, today, focus)
     html, cut = fit(item_summary(ctx, item, today))
     agency = u.agency.agency.name if u.agency else None
     reply = Reply(
@@ -88,7 +87,7 @@ def task_detail(ctx: AnswerContext, u: Understanding, today: date, asker: Asker 
         agency=agency,
     )
     if cut or len(item.text) > SUMMARY_TEXT:  # the whole text and every qualifier
-        reply.more = full
+        reply.more = render_item(ctx, item, today, focus)
     return reply
 
 

@@ -132,7 +132,7 @@ class QueryEngine:
         else:
             per_agency = {"": list(self.table)}
         for agency, rows in per_agency.items():
-            per_agency[agency] = [r for r in rows if self._keeps(r, query)]
+            per_agency[agency] = [r for r in rows if self.keeps(r, query)]
         if query.partner:
             partner_rows = self.rows_of(query.partner, groups=False)
             with_partner = {id(r.assignment) for r in partner_rows}
@@ -155,9 +155,13 @@ class QueryEngine:
                 per_agency[agency] = [r for r in rows if r.item.id in common]
         return Selection([r for rows in per_agency.values() for r in rows])
 
-    def _keeps(self, row: Row, query: PlanQuery) -> bool:
-        if query.roles and not row.has_any(query.roles):
-            return False
+    def keeps(self, row: Row, query: PlanQuery) -> bool:
+        """The row answers the query's roles, items, topic and deadline; a yes/no question
+        about a role («có chủ trì … không?») goes by the text's own word, not by who leads."""
+        if query.roles:
+            explicit = bool(set(query.roles) & set(row.roles))
+            if not (explicit if query.asked == "yesno" else row.has_any(query.roles)):
+                return False
         if query.not_roles and row.has_any(query.not_roles):
             return False
         if query.items and not (row.item.id in query.items or row.key in query.items):
