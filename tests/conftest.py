@@ -183,6 +183,7 @@ class ScriptedBrain:
         asker: Asker | None = None,
         chat: str | None = None,
         fresh: bool = False,
+        plan: str | None = None,
     ) -> Reply:
         self.calls.append((text, asker))
         if text.startswith("dài"):

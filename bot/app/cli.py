@@ -12,14 +12,15 @@ import sys
 from collections import Counter
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, cast
 
 from bot.core.config import ConfigError, Settings, load_settings
 from bot.plan.deadlines import KIND_LABELS
-from bot.plan.loader import Knowledge, PlanError, load_knowledge
+from bot.plan.library import Library, load_library
+from bot.plan.loader import Knowledge, PlanError
 
 if TYPE_CHECKING:
-    from bot.brain import Brain
+    from bot.brain import PlanDesk
     from bot.conversation import ConversationStore
 
 
@@ -43,9 +44,10 @@ def _parse_day(value: str | None, settings: Settings) -> date:
         raise ConfigError(f"Ngày '{value}' không đúng dạng YYYY-MM-DD") from exc
 
 
-def load_checked(path: str | Path) -> Knowledge:
-    """Load knowledge or raise PlanError with the readable list of problems."""
-    return load_knowledge(path)
+def load_checked(path: str | Path) -> Library:
+    """Load the plans PLAN_PATH names (a plan.yaml or a folder of plans) or raise
+    PlanError with the readable list of problems."""
+    return load_library(path)
 
 
 def plan_summary(knowledge: Knowledge) -> str:
@@ -69,14 +71,15 @@ def plan_summary(knowledge: Knowledge) -> str:
 def cmd_check_plan(args: argparse.Namespace) -> int:
     try:
         path = args.path or str(_settings().plan_path)
-        knowledge = load_checked(path)
+        library = load_checked(path)
     except ConfigError as exc:
         return _fail(str(exc))
     except PlanError as exc:
         return _fail(f"Kế hoạch không hợp lệ ({len(exc.problems)} lỗi):\n" + str(exc))
-    for note in knowledge.notes:
-        print(f"Lưu ý: {note}")
-    print(plan_summary(knowledge))
+    for knowledge in library:
+        for note in knowledge.notes:
+            print(f"Lưu ý: {note}")
+        print(plan_summary(knowledge))
     return 0
 
 
@@ -123,16 +126,33 @@ def _brain(
     *,
     read_progress: bool = True,
     conversations: ConversationStore | None = None,
-) -> Brain:
-    from bot.brain import Brain
+) -> PlanDesk:
+    """The brain of every plan served (PLAN_PATH's and those admins activated), each
+    reading its share of the stored progress."""
+    from bot.brain import Brain, PlanDesk
+    from bot.storage.plan_scope import scoped
 
-    knowledge = load_checked(settings.plan_path)
+    library = load_checked(settings.plan_path)
     progress = None
     if read_progress:
         from bot.storage import open_progress_reader
 
         progress = open_progress_reader(settings)
-    return Brain(knowledge, progress=progress, conversations=conversations)
+        if progress is not None and hasattr(progress, "plan_documents"):
+            from bot.app.runtime import plan_shelf, with_activated
+
+            library = with_activated(library, plan_shelf(settings, cast(Any, progress)))
+    brains = [
+        Brain(
+            knowledge,
+            progress=None
+            if progress is None
+            else scoped(cast(Any, progress), library.storage_key(knowledge)),
+            conversations=conversations,
+        )
+        for knowledge in library
+    ]
+    return PlanDesk(library, brains)
 
 
 def _conversation_store(settings: Settings, today: date) -> ConversationStore:

@@ -14,15 +14,19 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import sys
+import tempfile
 from dataclasses import dataclass, field
-from typing import Any
+from pathlib import Path
+from typing import Any, cast
 
-from bot.brain import Brain
+from bot.brain import Brain, PlanDesk
 from bot.conversation import ConversationStore, InMemoryConversationStore
 from bot.core.clock import Clock, SystemClock
 from bot.core.config import ConfigError, Settings
 from bot.plan.agencies import AgencyRegistry
-from bot.plan.loader import Knowledge, PlanError, load_knowledge
+from bot.plan.library import Library, load_library, plan_key, registry_files
+from bot.plan.loader import Knowledge, PlanError
+from bot.plan.models import Agency
 from bot.progress.service import ProgressService
 from bot.progress.view import ProgressView
 from bot.reminders.calendar import WorkCalendar
@@ -33,37 +37,79 @@ from bot.reminders.handlers import (
     ReminderServices,
     RemindersFeature,
 )
-from bot.storage import Database, open_database, storage_problem
+from bot.shelf import PlanShelf
+from bot.storage import Database, open_database, sqlite_path, storage_problem
+from bot.storage.base import PlanStore
 from bot.storage.migrate import MigrationError
+from bot.storage.plan_scope import scoped
 from bot.storage.reminders import store_for
 from bot.telegram import errors
 from bot.telegram.app import serve, settle_heap
 from bot.telegram.feature import Feature
+from bot.telegram.plans import PlansFeature
 from bot.telegram.progress import ProgressFeature, ProgressRuntime
 
 
 @dataclass
+class PlanServices:
+    """One plan's services over the shared database: its share of the progress table
+    (`store`), its progress view and service, and its brain."""
+
+    key: str
+    knowledge: Knowledge
+    store: Database
+    view: ProgressView
+    service: ProgressService
+    brain: Brain
+
+
+@dataclass
 class Runtime:
-    """The services of one process, each built once (`build`) and closed once (`close`)."""
+    """The services of one process, each built once (`build`) and closed once (`close`).
+
+    `library` holds the plans served (PLAN_PATH's and those activated by admins), each
+    with its `PlanServices` in `plans`; the door talks to `desk`, which routes a message
+    to the plans it is about. `knowledge`, `view`, `service` and `brain` are the main
+    plan's (the only one's, when one plan is served)."""
 
     settings: Settings
-    knowledge: Knowledge
+    library: Library
     clock: Clock
     database: Database
     registry: AgencyRegistry
-    view: ProgressView
-    service: ProgressService
     conversations: ConversationStore
-    brain: Brain
+    plans: dict[str, PlanServices]
+    desk: PlanDesk
     progress: ProgressRuntime
     reminders: ReminderServices
+    shelf: PlanShelf
     closed: bool = field(default=False, init=False)
+
+    @property
+    def main(self) -> PlanServices:
+        return next(iter(self.plans.values()))
+
+    @property
+    def knowledge(self) -> Knowledge:
+        return self.main.knowledge
+
+    @property
+    def view(self) -> ProgressView:
+        return self.main.view
+
+    @property
+    def service(self) -> ProgressService:
+        return self.main.service
+
+    @property
+    def brain(self) -> Brain:
+        return self.main.brain
 
     @classmethod
     def build(
         cls,
         settings: Settings,
-        knowledge: Knowledge | None = None,
+        knowledge: Knowledge | Library | None = None,
         clock: Clock | None = None,
         *,
         pacer: Pacer | None = None,
@@ -73,42 +119,54 @@ class Runtime:
     ) -> Runtime:
         """Open the database DATABASE_URL names (ConfigError when it cannot be used),
         unless `database` is given (the runtime then owns it), and build everything over
-        it; the plan is loaded from PLAN_PATH unless given. `pacer` and the tick periods
-        are the reminders' (tests shorten or lengthen them)."""
-        knowledge = knowledge or load_knowledge(settings.plan_path)
+        it; the plans are PLAN_PATH's (unless given) and those admins activated (stored in
+        the database). `pacer` and the tick periods are the reminders' (tests shorten or
+        lengthen them)."""
+        if isinstance(knowledge, Knowledge):
+            library = Library((knowledge,))
+        else:
+            library = knowledge or load_library(settings.plan_path)
         clock = clock or SystemClock(settings.tz)
         database = database or open_database(settings, clock)
         try:
-            registry = AgencyRegistry(knowledge.agencies)
-            view = ProgressView(knowledge, database, clock.tz)
-            service = ProgressService(database, knowledge, clock, settings.admin_ids)
+            shelf = plan_shelf(settings, database)
+            library = with_activated(library, shelf)
+            registry = AgencyRegistry(shared_agencies(library))
             conversations = InMemoryConversationStore(clock)
-            brain = Brain(
-                knowledge,
-                progress=database,
-                registry=registry,
-                updates=service.checker,
-                view=view,
-                conversations=conversations,
-            )
+            plans = {
+                plan_key(k.plan.meta.number): plan_services(
+                    k, library, database, clock, settings, registry, conversations
+                )
+                for k in library
+            }
+            desk = PlanDesk(library, [p.brain for p in plans.values()])
+            main = next(iter(plans.values()))
             progress = ProgressRuntime.create(
-                knowledge,
-                database,
+                main.knowledge,
+                main.store,
                 clock,
-                brain=brain,
-                service=service,
-                view=view,
+                brain=desk,
+                service=main.service,
+                view=main.view,
                 registry=registry,
             )
+            for services in list(plans.values())[1:]:
+                progress.add_plan(
+                    services.key,
+                    services.knowledge,
+                    services.store,
+                    services.service,
+                    services.view,
+                )
             reminders = ReminderServices.create(
-                knowledge,
+                main.knowledge,
                 database,
                 clock,
-                access=service,
+                access=main.service,
                 store=store_for(database, now=clock.now()),
                 pacer=pacer,
                 calendar=WorkCalendar(settings.tz),
-                view=view,
+                view=main.view,
                 registry=registry,
                 tick_seconds=tick_seconds,
                 first_tick_seconds=first_tick_seconds,
@@ -118,17 +176,38 @@ class Runtime:
             raise
         return cls(
             settings=settings,
-            knowledge=knowledge,
+            library=library,
             clock=clock,
             database=database,
             registry=registry,
-            view=view,
-            service=service,
             conversations=conversations,
-            brain=brain,
+            plans=plans,
+            desk=desk,
             progress=progress,
             reminders=reminders,
+            shelf=shelf,
         )
+
+    def serve_plan(self, knowledge: Knowledge) -> PlanServices:
+        """Serve `knowledge` from now on (an admin activated it): a new plan joins the
+        library, a newer version of a served plan replaces it (its stored progress is
+        kept: it is stored by item number)."""
+        self.library = self.library.with_plan(knowledge)
+        services = plan_services(
+            knowledge,
+            self.library,
+            self.database,
+            self.clock,
+            self.settings,
+            self.registry,
+            self.conversations,
+        )
+        self.plans[services.key] = services
+        self.desk.serve(self.library, [p.brain for p in self.plans.values()])
+        self.progress.add_plan(
+            services.key, services.knowledge, services.store, services.service, services.view
+        )
+        return services
 
     async def serve(self, *, features: list[Feature] | None = None, **options: Any) -> int:
         """`bot.telegram.app.serve` on this runtime's brain, clock and database, with the
@@ -137,7 +216,7 @@ class Runtime:
         try:
             return await serve(
                 self.settings,
-                self.brain,
+                self.desk,
                 database=self.database,
                 clock=self.clock,
                 features=default_features(self) if features is None else features,
@@ -158,9 +237,75 @@ class Runtime:
             self.database.close()
 
 
+def plan_services(
+    knowledge: Knowledge,
+    library: Library,
+    database: Database,
+    clock: Clock,
+    settings: Settings,
+    registry: AgencyRegistry,
+    conversations: ConversationStore,
+) -> PlanServices:
+    """One plan's services over its share of the database."""
+    key = plan_key(knowledge.plan.meta.number)
+    store = scoped(database, library.storage_key(knowledge))
+    view = ProgressView(knowledge, store, clock.tz)
+    service = ProgressService(store, knowledge, clock, settings.admin_ids)
+    brain = Brain(
+        knowledge,
+        progress=store,
+        registry=registry if knowledge is library.main else None,
+        updates=service.checker,
+        view=view,
+        conversations=conversations,
+    )
+    return PlanServices(key, knowledge, store, view, service, brain)
+
+
+def shared_agencies(library: Library) -> dict[str, Agency]:
+    """Every plan's agencies (the main plan's registry, and those another plan added)."""
+    agencies: dict[str, Agency] = {}
+    for knowledge in library:
+        for agency_id, agency in knowledge.agencies.items():
+            agencies.setdefault(agency_id, agency)
+    return agencies
+
+
+def plan_shelf(settings: Settings, database: Database) -> PlanShelf:
+    """The shelf of plans admins send, over the database, its files in PLANS_DIR (by
+    default a folder "plans" beside the SQLite file)."""
+    folder = settings.plans_dir
+    if folder is None:
+        try:
+            path = sqlite_path(settings.database_url)
+            folder = (
+                Path(tempfile.gettempdir()) / "planbot-plans"
+                if str(path) == ":memory:"
+                else path.parent / "plans"
+            )
+        except ConfigError:
+            folder = Path("data") / "plans"
+    agencies, successions = registry_files(settings.plan_path)
+    return PlanShelf(cast(PlanStore, database), folder, agencies, successions)
+
+
+def with_activated(library: Library, shelf: PlanShelf) -> Library:
+    """`library` with the plans admins activated (their documents in the database)."""
+    for knowledge in shelf.load_active():
+        library = library.with_plan(knowledge)
+    return library
+
+
 def default_features(runtime: Runtime) -> list[Feature]:
-    """The feature modules `python -m bot run` plugs in: progress reporting, reminders."""
-    return [ProgressFeature(runtime.progress), RemindersFeature(runtime.reminders)]
+    """The feature modules `python -m bot run` plugs in: progress reporting, reminders, the
+    plans (a chat's default plan, plans admins send)."""
+    return [
+        ProgressFeature(runtime.progress),
+        RemindersFeature(runtime.reminders),
+        PlansFeature(
+            runtime.shelf, cast(PlanStore, runtime.database), runtime.clock, runtime.serve_plan
+        ),
+    ]
 
 
 def run_bot(settings: Settings) -> int:
@@ -168,7 +313,7 @@ def run_bot(settings: Settings) -> int:
     errors.configure_logging(settings.log_level)
     errors.protect_logs(settings.token)
     try:
-        knowledge = load_knowledge(settings.plan_path)
+        library = load_library(settings.plan_path)
     except PlanError as exc:
         print(
             f"Không khởi động được bot: kế hoạch không hợp lệ ({len(exc.problems)} lỗi):\n{exc}",
@@ -183,7 +328,7 @@ def run_bot(settings: Settings) -> int:
         return 1
     runtime: Runtime | None = None
     try:
-        runtime = Runtime.build(settings, knowledge)  # one database: inbox, progress, reminders
+        runtime = Runtime.build(settings, library)  # one database: inbox, progress, reminders
         settle_heap()
         return asyncio.run(runtime.serve())
     except ConfigError as exc:

@@ -26,6 +26,9 @@ class Settings(BaseSettings):
     telegram_bot_token: SecretStr | None = None
     database_url: str = "sqlite:///data/planbot.db"
     plan_path: Path = Path("knowledge/plan.yaml")
+    # where the plans admins activate are written from the database (default: a folder
+    # "plans" beside the SQLite file)
+    plans_dir: Path | None = None
     admin_ids: Annotated[frozenset[int], NoDecode] = Field(default_factory=frozenset)
     timezone: str = "Asia/Ho_Chi_Minh"
     telegram_api_url: str = DEFAULT_TELEGRAM_API_URL

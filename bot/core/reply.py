@@ -101,6 +101,10 @@ class Reply:
     # the whole list as HTML when `html` shows it cut; a chat's conversation keeps it
     # for «Xem tất cả» / «thêm» (bot.conversation)
     more: str | None = None
+    # the number of the plan the answer is from («12/KH-UBND»); None when it spans several
+    plan: str | None = None
+    # the plans an answer spans, when several (their numbers)
+    plans: list[str] = field(default_factory=list)
 
     @property
     def plain(self) -> str:
@@ -121,6 +125,8 @@ class Reply:
             "status": self.status,
             "percent": self.percent,
             "confidence": round(self.confidence, 3),
+            "plan": self.plan,
+            **({"plans": list(self.plans)} if self.plans else {}),
             "reply": self.plain,
         }
 

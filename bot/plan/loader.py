@@ -255,8 +255,13 @@ def load_agencies(path: Path) -> dict[str, Agency]:
     return by_id
 
 
-def load_knowledge(plan_path: str | Path, agencies_path: str | Path | None = None) -> Knowledge:
-    """Load plan.yaml and the agencies.yaml beside it; raise PlanError listing all problems."""
+def load_knowledge(
+    plan_path: str | Path,
+    agencies_path: str | Path | None = None,
+    successions_path: str | Path | None = None,
+) -> Knowledge:
+    """Load plan.yaml and the agencies.yaml beside it (and the successions.yaml beside
+    that, unless given); raise PlanError listing all problems."""
     plan_file = Path(plan_path)
     if not plan_file.is_file():
         raise PlanError(
@@ -266,7 +271,9 @@ def load_knowledge(plan_path: str | Path, agencies_path: str | Path | None = Non
     agencies = load_agencies(agency_file)
     data, raw = read_yaml(plan_file)
     plan: Plan = validate_model(Plan, data, plan_file, raw)
-    succession_file = agency_file.with_name("successions.yaml")
+    succession_file = (
+        Path(successions_path) if successions_path else agency_file.with_name("successions.yaml")
+    )
     timeline = Timeline()
     if succession_file.is_file():
         timeline = load_successions(succession_file, agencies, plan)
@@ -303,6 +310,7 @@ def load_successions(path: Path, agencies: dict[str, Agency], plan: Plan | None)
     checked against them and the plan; PlanError lists every problem."""
     data, raw = read_yaml(path)
     loaded: SuccessionFile = validate_model(SuccessionFile, data, path, raw)
+    loaded = loaded.for_plan(plan.meta.number if plan is not None else None)
     problems = []
     for i, agency in enumerate(loaded.agencies):
         if agency.id in agencies:

@@ -54,9 +54,24 @@ class Succession(_Strict):
 
 
 class SuccessionFile(_Strict):
+    # the plan whose item numbers the handovers' `items` are («12/KH-UBND»); another plan
+    # served beside it takes only the handovers of whole agencies (no item list)
+    items_of: str | None = None
     legal_refs: dict[str, LegalRef] = {}
     agencies: tuple[Agency, ...] = ()
     events: tuple[Succession, ...] = ()
+
+    def for_plan(self, number: str | None) -> SuccessionFile:
+        """The file as it applies to the plan numbered `number`: the same for the plan its
+        items are of (or any plan when it names none); for another plan, the handovers
+        that list items are left out (their numbers are another plan's)."""
+        if self.items_of is None or number is None or number == self.items_of:
+            return self
+        events = tuple(
+            event.model_copy(update={"to": tuple(h for h in event.to if h.items is None)})
+            for event in self.events
+        )
+        return self.model_copy(update={"events": events})
 
 
 @dataclass(frozen=True)

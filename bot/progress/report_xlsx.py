@@ -379,6 +379,62 @@ def build_report(
     return buffer.getvalue()
 
 
+PLANS_SHEET = "Các kế hoạch"
+
+
+def build_plans_report(
+    plans: Sequence[tuple[Knowledge, ProgressStore | None]], today: date, tz: ZoneInfo = DEFAULT_TZ
+) -> bytes:
+    """The workbook of several plans: first one summary line per plan, then each plan's
+    own two sheets («91 Tổng hợp», «91 Tiến độ»). With one plan, `build_report`'s."""
+    if len(plans) == 1:
+        return build_report(plans[0][0], plans[0][1], today, tz)
+    workbook = Workbook()
+    overview = workbook.active
+    assert overview is not None
+    overview.title = PLANS_SHEET
+    overview["A1"] = f"Tổng hợp tiến độ {len(plans)} kế hoạch"
+    overview["A1"].font = Font(bold=True, size=13)
+    overview["A2"] = f"Tính đến ngày {today:%d/%m/%Y}"
+    headers = [
+        "Kế hoạch",
+        "Trích yếu",
+        "Số mục",
+        "Số phần việc",
+        *(STATE_LABELS[s] for s in STATE_ORDER),
+        BLOCKED_HEADER,
+        "Sheet",
+    ]
+    _header(overview, 4, headers)
+    for line, (knowledge, store) in enumerate(plans, start=5):
+        meta = knowledge.plan.meta
+        key = meta.number.split("/")[0].strip() or meta.number
+        view = ProgressView(knowledge, store, tz)
+        rows = view.rows(today)
+        statuses = view.assignments(today)
+        by_assignment = Counter(st.state for st in statuses)
+        _put(overview, line, 1, meta.label)
+        _put(overview, line, 2, meta.short_title or meta.title)
+        overview.cell(row=line, column=3, value=len(knowledge.plan.items))
+        overview.cell(row=line, column=4, value=len(statuses))
+        for column, state in enumerate(STATE_ORDER, start=5):
+            overview.cell(row=line, column=column, value=by_assignment.get(state, 0))
+        overview.cell(
+            row=line,
+            column=5 + len(STATE_ORDER),
+            value=sum(1 for st in statuses if st.blocked_rows),
+        )
+        summary_name = f"{key} {SUMMARY_SHEET}"[:31]
+        _put(overview, line, 6 + len(STATE_ORDER), summary_name)
+        _fill_summary(workbook.create_sheet(summary_name), rows, statuses, knowledge, today)
+        _fill_detail(workbook.create_sheet(f"{key} {DETAIL_SHEET}"[:31]), rows, knowledge, tz)
+    overview.column_dimensions["A"].width = 24
+    overview.column_dimensions["B"].width = 60
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
 def report_filename(knowledge: Knowledge, today: date) -> str:
     """ "tien-do-91-KH-UBND-2023-07-15.xlsx"."""
     number = knowledge.plan.meta.number.replace("/", "-")

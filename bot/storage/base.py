@@ -37,6 +37,43 @@ class Member:
     decided_by: int | None = None
 
 
+PlanStatus = Literal["draft", "active", "replaced"]
+
+
+@dataclass(frozen=True)
+class PlanDocument:
+    """A plan an admin sent: its draft (YAML, agency registry, review) and its state."""
+
+    id: int
+    plan_key: str
+    number: str
+    title: str | None
+    file_name: str | None
+    plan_yaml: str
+    agencies_yaml: str | None
+    review: str | None
+    problems: int
+    status: PlanStatus
+    uploaded_by: int | None
+    uploaded_at: datetime
+    decided_by: int | None = None
+    decided_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class NewPlanDocument:
+    plan_key: str
+    number: str
+    title: str | None
+    file_name: str | None
+    plan_yaml: str
+    agencies_yaml: str | None
+    review: str | None
+    problems: int
+    uploaded_by: int | None
+    uploaded_at: datetime
+
+
 @dataclass(frozen=True)
 class ChatLink:
     """A group chat linked to an agency; a confirmed link may carry a change of agency
@@ -120,6 +157,35 @@ class ProgressStore(ProgressReader, Protocol):
     def schema_version(self) -> int: ...
 
     def close(self) -> None: ...
+
+
+class PlanStore(Protocol):
+    """The plans admins sent, and each chat's default plan."""
+
+    def plan_documents(self, status: PlanStatus | None = None) -> list[PlanDocument]: ...
+
+    def plan_document(self, document_id: int) -> PlanDocument | None: ...
+
+    def chat_plan(self, chat_id: int) -> str | None:
+        """The short key of the chat's default plan (/kehoach), if set."""
+        ...
+
+    def chat_plans(self) -> dict[int, str]:
+        """Every chat's default plan."""
+        ...
+
+    async def save_plan_draft(self, draft: NewPlanDocument) -> PlanDocument: ...
+
+    async def activate_plan(self, document_id: int, *, by: int, at: datetime) -> PlanDocument:
+        """Make the draft active and any active document of its key replaced, in one
+        transaction; ValueError when it is not a draft."""
+        ...
+
+    async def set_chat_plan(
+        self, chat_id: int, plan_key: str | None, *, by: int, at: datetime
+    ) -> None:
+        """Set (or, with None, clear) the chat's default plan."""
+        ...
 
 
 class Database(ProgressStore, Protocol):

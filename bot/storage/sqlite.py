@@ -22,8 +22,23 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from bot.progress.types import ProgressRecord
-from bot.storage import EMPTY_FILE_DETAIL, INBOX_FILE_PROBLEM, sqlite_access, sqlite_progress
-from bot.storage.base import AccessStatus, ChatLink, Member, NewUpdate, StoredUpdate
+from bot.storage import (
+    EMPTY_FILE_DETAIL,
+    INBOX_FILE_PROBLEM,
+    sqlite_access,
+    sqlite_plans,
+    sqlite_progress,
+)
+from bot.storage.base import (
+    AccessStatus,
+    ChatLink,
+    Member,
+    NewPlanDocument,
+    NewUpdate,
+    PlanDocument,
+    PlanStatus,
+    StoredUpdate,
+)
 from bot.storage.inbox import SqliteInbox, adopt_legacy_inbox, inbox_path, migrate_inbox
 from bot.storage.migrate import apply_migrations
 from bot.storage.sqlite_rows import chat_link_from_row, member_from_row, to_utc_text
@@ -230,6 +245,25 @@ class SqliteReader(SqliteSession):
         )
         return [chat_link_from_row(row) for row in rows]
 
+    # -- plans --------------------------------------------------------------
+
+    def plan_documents(self, status: PlanStatus | None = None) -> list[PlanDocument]:
+        with self._lock:
+            return sqlite_plans.documents(self._conn, status)
+
+    def plan_document(self, document_id: int) -> PlanDocument | None:
+        with self._lock:
+            return sqlite_plans.document(self._conn, document_id)
+
+    def chat_plan(self, chat_id: int) -> str | None:
+        with self._lock:
+            return sqlite_plans.chat_plan(self._conn, chat_id)
+
+    def chat_plans(self) -> dict[int, str]:
+        return {
+            int(r["chat_id"]): str(r["plan_key"]) for r in self._all("SELECT * FROM chat_plans")
+        }
+
 
 class SqliteDatabase(SqliteReader):
     """Read-write SQLite store (implements `Database`): reads on this object's connection,
@@ -270,6 +304,19 @@ class SqliteDatabase(SqliteReader):
 
     async def mark_undone(self, update_id: int, *, by: int | None, at: datetime) -> bool:
         return await self._write(lambda conn: sqlite_progress.mark_undone(conn, update_id, by, at))
+
+    # -- plans --------------------------------------------------------------
+
+    async def save_plan_draft(self, draft: NewPlanDocument) -> PlanDocument:
+        return await self._write(lambda conn: sqlite_plans.save_draft(conn, draft))
+
+    async def activate_plan(self, document_id: int, *, by: int, at: datetime) -> PlanDocument:
+        return await self._write(lambda conn: sqlite_plans.activate(conn, document_id, by, at))
+
+    async def set_chat_plan(
+        self, chat_id: int, plan_key: str | None, *, by: int, at: datetime
+    ) -> None:
+        await self._write(lambda conn: sqlite_plans.set_chat_plan(conn, chat_id, plan_key, by, at))
 
     # -- access -------------------------------------------------------------
 

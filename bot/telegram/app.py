@@ -149,9 +149,7 @@ def build_application(
     data.clock = clock or SystemClock(settings.tz)
     data.admin_ids = settings.admin_ids
     data.shutdown = shutdown
-    knowledge = brain.knowledge
-    if knowledge is not None:
-        data.item_ids = frozenset(item.id for item in knowledge.plan.items)
+    data.item_ids = handlers.known_items(brain)
     flood.register(application, flood.FloodGate(exempt=settings.admin_ids))
     for feature in features:
         feature.register(application)

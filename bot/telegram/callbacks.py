@@ -49,7 +49,8 @@ VERB_CHARS = 6  # of a `pick` verb
 _KIND = re.compile(r"^[a-z][a-z0-9_]{0,11}$")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff]")
 ASK_KEY = re.compile(r"^[a-z2-7]{16}$")
-ITEM_ID = re.compile(r"^(?:\d{1,3}(?:\.\d{1,3})?|[IVX]{1,5}\.\d{1,3})$")
+# an item number, with its plan's short key when several plans are served («58#1.2»)
+ITEM_ID = re.compile(r"^(?:\d{1,4}#)?(?:\d{1,3}(?:\.\d{1,3})?[a-z]?|[IVX]{1,5}\.\d{1,3})$")
 MORE_KEY = re.compile(r"^[0-9a-f]{1,32}$")
 
 

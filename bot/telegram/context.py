@@ -45,6 +45,7 @@ class BrainLike(Protocol):
         asker: Asker | None = None,
         chat: str | None = None,
         fresh: bool = False,
+        plan: str | None = None,
     ) -> Reply: ...
 
     def more(self, chat: str, key: str | None = None) -> Reply | None: ...
@@ -75,6 +76,7 @@ class BotData:
     clock: Clock = field(init=False)
     admin_ids: frozenset[int] = frozenset()
     item_ids: frozenset[str] | None = None  # the plan's item numbers, when known
+    chat_plans: dict[int, str] = field(default_factory=dict)  # a chat's default plan (/kehoach)
     shutdown: Shutdown = field(default_factory=Shutdown)
     flood_gate: FloodGate | None = None
     asks: AskStore = field(default_factory=AskStore)

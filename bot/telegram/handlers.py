@@ -48,6 +48,7 @@ from telegram.ext import (
 from bot.conversation import chat_key
 from bot.core.reply import Reply, esc, html_to_plain
 from bot.core.text import clean
+from bot.plan.library import Library, button_id, plan_key
 from bot.plan.loader import Knowledge
 from bot.telegram import callbacks
 from bot.telegram.context import (
@@ -84,6 +85,24 @@ STALE_LIST = "Danh sách này đã cũ hoặc đã quá 15 phút. Anh/chị vui 
 def plan_label(knowledge: Knowledge | None) -> str:
     """The plan as the texts name it, from its own data ("Kế hoạch 12/KH-UBND")."""
     return knowledge.plan.meta.label if knowledge is not None else "Kế hoạch"
+
+
+def known_items(brain: BrainLike) -> frozenset[str] | None:
+    """The item numbers a button may open: the main plan's as they are, every plan's
+    with its short key («58#1.2») when the brain serves several; None when unknown."""
+    library = getattr(brain, "library", None)
+    if isinstance(library, Library):
+        return frozenset(
+            ident
+            for knowledge in library
+            for item in knowledge.plan.items
+            for ident in ((item.id,) if knowledge is library.main else ())
+            + (button_id(plan_key(knowledge.plan.meta.number), item.id),)
+        )
+    knowledge = brain.knowledge
+    if knowledge is None:
+        return None
+    return frozenset(item.id for item in knowledge.plan.items)
 
 
 Handler = Callable[[Update, Context], Coroutine[Any, Any, None]]
@@ -232,7 +251,14 @@ async def answer_text(
     data = context.bot_data
     asker = data.asker(update.effective_user, chat)
     key = conversation_key(chat, update.effective_user)
-    reply = data.brain.answer(text, today=data.clock.today(), asker=asker, chat=key, fresh=fresh)
+    reply = data.brain.answer(
+        text,
+        today=data.clock.today(),
+        asker=asker,
+        chat=key,
+        fresh=fresh,
+        plan=data.chat_plans.get(chat.id),
+    )
     hook = data.intent_hooks.get(reply.intent)
     if hook is not None:
         await hook(update, context, reply, text)

@@ -57,7 +57,9 @@ def test_the_brain_emits_semantic_buttons_only(brain: Brain, action: str) -> Non
 
 
 def test_ask_json_contract_keeps_its_keys(brain: Brain) -> None:
-    """`ask --json` exposed no buttons before; it still does not (shared/eval/README.md)."""
+    """`ask --json` exposed no buttons before; it still does not (shared/eval/README.md).
+    It gained `plan`, the number of the plan answered (`plans` only when an answer spans
+    several plans)."""
     reply = answer(brain, MESSAGES["open_item"])
     assert set(reply.to_json()) == {
         "intent",
@@ -68,8 +70,10 @@ def test_ask_json_contract_keeps_its_keys(brain: Brain) -> None:
         "status",
         "percent",
         "confidence",
+        "plan",
         "reply",
     }
+    assert reply.to_json()["plan"] == brain.knowledge.plan.meta.number
 
 
 # --------------------------------------------------------------------------- the door

@@ -30,6 +30,7 @@ from bot.progress.access import AccessService
 from bot.progress.view import ProgressView
 from bot.reminders.handlers import RemindersFeature
 from bot.storage.writer import SqliteWriter
+from bot.telegram.plans import PlansFeature
 from bot.telegram.progress import ProgressFeature
 
 NOW = datetime(2026, 11, 23, 9, 30, tzinfo=DEFAULT_TZ)
@@ -86,10 +87,13 @@ async def test_one_process_builds_each_service_once_and_closes_it_at_the_end(
         "AccessService": 1,
         "Brain": 1,
     }, built
-    progress, reminders = features
+    progress, reminders, plans = features
     assert isinstance(progress, ProgressFeature) and isinstance(reminders, RemindersFeature)
+    assert isinstance(plans, PlansFeature) and plans.shelf is runtime.shelf
     assert progress.runtime is runtime.progress and reminders.services is runtime.reminders
-    assert runtime.progress.db is runtime.database
+    # the main plan's share of the one database (every plan's progress is in one table)
+    assert runtime.progress.db.inner is runtime.database  # type: ignore[attr-defined]
+    assert runtime.plans[runtime.main.key].store is runtime.progress.db
     assert runtime.progress.view is runtime.view
     assert runtime.reminders.engine.snapshot().progress is runtime.view
     assert runtime.brain.registry is runtime.registry is runtime.progress.registry

@@ -313,6 +313,7 @@ class FakeBotApi:
         self.webhook: dict[str, Any] | None = None
         self.documents: list[Upload] = []
         self.photos: list[Upload] = []
+        self.files: dict[str, tuple[str, bytes]] = {}  # file_id -> (file_path, content)
         self.members: dict[tuple[int, int], dict[str, Any]] = {}
         self.admins: dict[int, list[dict[str, Any]]] = {}
         self.faults: list[Fault] = []
@@ -336,6 +337,7 @@ class FakeBotApi:
         self._released = asyncio.Event()
         app = web.Application(client_max_size=50 * 1024 * 1024)
         app.router.add_route("*", "/bot{token}/{method}", self._handle)
+        app.router.add_route("GET", "/file/bot{token}/{path:.+}", self._download)
         self._runner = web.AppRunner(app, handler_cancellation=True, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -585,6 +587,50 @@ class FakeBotApi:
     async def _api_deleteMyCommands(self, params: dict[str, Any], files: dict[str, Upload]) -> Any:
         self.commands.pop(self._scope_key(params), None)
         return True
+
+    async def _download(self, request: web.Request) -> web.Response:
+        """A file's bytes, as api.telegram.org/file/bot<token>/<file_path> serves them."""
+        if request.match_info["token"] != self.token:
+            return web.Response(status=401)
+        wanted = request.match_info["path"]
+        for path, content in self.files.values():
+            if path == wanted:
+                return web.Response(body=content)
+        return web.Response(status=404)
+
+    async def _api_getFile(self, params: dict[str, Any], files: dict[str, Upload]) -> Any:
+        found = self.files.get(str(params.get("file_id")))
+        if found is None:
+            raise ApiError(400, "Bad Request: invalid file_id")
+        path, content = found
+        return {
+            "file_id": params["file_id"],
+            "file_unique_id": f"u{params['file_id']}",
+            "file_size": len(content),
+            "file_path": path,
+        }
+
+    def send_document(
+        self,
+        chat: dict[str, Any],
+        user: dict[str, Any],
+        file_name: str,
+        content: bytes,
+        mime_type: str = "application/octet-stream",
+    ) -> dict[str, Any]:
+        """Queue a message carrying a document the user uploads (getFile serves it)."""
+        file_id = f"upload{len(self.files) + 1}"
+        self.files[file_id] = (f"documents/{file_id}-{file_name}", content)
+        document = {
+            "file_id": file_id,
+            "file_unique_id": f"u{file_id}",
+            "file_name": file_name,
+            "mime_type": mime_type,
+            "file_size": len(content),
+        }
+        message = self.new_message(chat, user, document=document)
+        self.push({"message": message})
+        return message
 
     async def _api_sendDocument(self, params: dict[str, Any], files: dict[str, Upload]) -> Any:
         upload = files.get("document")

@@ -733,6 +733,7 @@ class LeakyBrain(ScriptedBrain):
         asker: Asker | None = None,
         chat: str | None = None,
         fresh: bool = False,
+        plan: str | None = None,
     ) -> Reply:
         if text.startswith("mạng"):
             raise NetworkError(f"cannot reach https://api.telegram.org/bot{TOKEN}/sendMessage")

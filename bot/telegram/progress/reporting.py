@@ -29,6 +29,7 @@ from telegram import CallbackQuery, Chat, Message, Update, User
 
 from bot.answers.progress_update import UPDATE, UpdateSlots
 from bot.core.reply import Button, Reply, esc, html_to_plain
+from bot.plan.library import split_qualified
 from bot.progress.drafts import CANCEL, CARD_HINT, EDIT, ITEM_REF, SAVE, example_line
 from bot.progress.service import UNDO_WINDOW, UpdateResult
 from bot.telegram import callbacks
@@ -104,6 +105,7 @@ def pending_from(
     slots: UpdateSlots,
     *,
     immediate: bool,
+    plan: str | None = None,
 ) -> PendingUpdate | None:
     chat, message, user = update.effective_chat, update.effective_message, update.effective_user
     if chat is None or message is None or user is None:
@@ -120,6 +122,7 @@ def pending_from(
         agency_id=slots.agency_id,
         immediate=immediate,
         created_at=rt.clock.now(),
+        plan=plan,
     )
 
 
@@ -192,8 +195,13 @@ async def cmd_update(update: Update, context: Context) -> None:
         return
     asker = context.bot_data.asker(user, update.effective_chat)
     brain_reply = rt.brain.answer(message.text, today=rt.clock.today(), asker=asker)
+    rt = rt.of(brain_reply.plan)  # the plan the report is on (several plans served)
     slots = _slots(brain_reply)
-    pending = pending_from(rt, update, slots, immediate=True) if slots is not None else None
+    pending = (
+        pending_from(rt, update, slots, immediate=True, plan=brain_reply.plan)
+        if slots is not None
+        else None
+    )
     if pending is None:
         await reply(update, context, brain_reply.html, brain_reply.buttons)
         return
@@ -232,8 +240,13 @@ async def on_update_intent(update: Update, context: Context, brain_reply: Reply,
     if refusal is not None:
         await reply(update, context, refusal)
         return
+    rt = rt.of(brain_reply.plan)
     slots = _slots(brain_reply)
-    pending = pending_from(rt, update, slots, immediate=False) if slots is not None else None
+    pending = (
+        pending_from(rt, update, slots, immediate=False, plan=brain_reply.plan)
+        if slots is not None
+        else None
+    )
     if pending is None:
         await reply(update, context, brain_reply.html, brain_reply.buttons)
         return
@@ -264,6 +277,7 @@ async def _pending_for(
         await query.answer(EXPIRED_CARD, show_alert=True)
         await drop_buttons(query)
         return None
+    rt = rt.of(pending.plan)
     if not _owner_check(query, pending):
         await query.answer(NOT_YOUR_CARD)
         return None
@@ -327,7 +341,7 @@ async def on_item_pick(update: Update, context: Context, arg: str) -> None:
     key, _, ref = arg.partition(":")
     query = update.callback_query
     assert query is not None
-    if not ITEM_REF.match(ref):
+    if not ITEM_REF.match(split_qualified(ref)[1]):
         await query.answer(STALE_BUTTON)
         return
     found = await _pending_for(update, context, key)
@@ -335,7 +349,9 @@ async def on_item_pick(update: Update, context: Context, arg: str) -> None:
         return
     query, rt, pending, key = found
     rt.pending.pop(key)
-    pending.item_ref = ref
+    plan, pending.item_ref = split_qualified(ref)
+    if plan is not None:
+        pending.plan, rt = plan, rt.of(plan)
     await _continue_with_item(query, context, rt, pending)
 
 
@@ -362,13 +378,14 @@ async def on_brain_pick(update: Update, context: Context, arg: str) -> None:
     if not callbacks.ITEM_ID.match(ref) or chat is None:
         await query.answer(STALE_BUTTON)
         return
-    rt = runtime(context)
+    plan, item = split_qualified(ref)
+    rt = runtime(context).of(plan)
     if verb.startswith(("cập", "cap")):
         found = rt.pending.latest_without_item(user.id, chat.id, rt.clock.now())
         if found is not None:
             key, pending = found
             rt.pending.pop(key)
-            pending.item_ref = ref
+            pending.item_ref, pending.plan = item, plan or pending.plan
             await _continue_with_item(query, context, rt, pending)
             return
         await query.answer()
@@ -382,7 +399,7 @@ async def on_brain_pick(update: Update, context: Context, arg: str) -> None:
     await query.answer()
     await drop_buttons(query)
     if verb.startswith("xem ti"):
-        html, buttons = item_progress(rt, ref, notes=may_read_notes(rt, update))
+        html, buttons = item_progress(rt, item, notes=may_read_notes(rt, update))
         await reply(update, context, html, buttons)
         return
     await answer_text(update, context, f"nhiệm vụ {ref}", quote=False, fresh=True)

@@ -12,16 +12,17 @@ from __future__ import annotations
 
 import secrets
 from collections import OrderedDict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
-from bot.brain import Brain
 from bot.core.clock import Clock
 from bot.plan.agencies import AgencyRegistry
+from bot.plan.library import plan_key
 from bot.plan.loader import Knowledge
 from bot.progress.service import ProgressService
 from bot.progress.view import ProgressView
 from bot.storage.base import Database
+from bot.telegram.context import BrainLike
 
 PENDING_CAPACITY = 1000
 PENDING_TTL = timedelta(hours=24)
@@ -46,6 +47,7 @@ class PendingUpdate:
     immediate: bool
     created_at: datetime
     card_html: str = ""
+    plan: str | None = None  # the number of the plan it reports on (several plans served)
 
 
 class PendingStore:
@@ -120,8 +122,35 @@ class ProgressRuntime:
     service: ProgressService
     view: ProgressView
     registry: AgencyRegistry
-    brain: Brain  # reads, checks and shows updates (the running one)
+    brain: BrainLike  # reads, checks and shows updates (the running one: the desk)
     pending: PendingStore = field(default_factory=PendingStore)
+    # every plan's runtime by its short key (the main plan's is this one), sharing the
+    # pending updates; empty while one plan is served
+    plans: dict[str, ProgressRuntime] = field(default_factory=dict)
+    key: str = ""
+
+    def add_plan(
+        self,
+        key: str,
+        knowledge: Knowledge,
+        db: Database,
+        service: ProgressService,
+        view: ProgressView,
+    ) -> ProgressRuntime:
+        """Serve another plan's progress (or a newer version of one) beside this one."""
+        if not self.plans:
+            self.key = plan_key(self.knowledge.plan.meta.number)
+            self.plans[self.key] = self
+        sibling = replace(self, knowledge=knowledge, db=db, service=service, view=view, key=key)
+        sibling.plans = self.plans  # one map for all
+        self.plans[key] = sibling
+        return sibling
+
+    def of(self, plan: str | None) -> ProgressRuntime:
+        """The runtime of a plan (its number or short key); this one when it is not known."""
+        if plan is None or not self.plans:
+            return self
+        return self.plans.get(plan_key(plan), self)
 
     @classmethod
     def create(
@@ -130,7 +159,7 @@ class ProgressRuntime:
         db: Database,
         clock: Clock,
         *,
-        brain: Brain,
+        brain: BrainLike,
         service: ProgressService,
         view: ProgressView,
         registry: AgencyRegistry,

@@ -23,10 +23,11 @@ from telegram.constants import ChatAction
 from telegram.error import TelegramError
 
 from bot.core.reply import Button, esc
+from bot.plan.library import button_id, split_qualified
 from bot.plan.loader import Knowledge
 from bot.plan.responsibility import find_item
 from bot.progress.chart import chart_title, render_png, status_by_agency
-from bot.progress.report_xlsx import build_report
+from bot.progress.report_xlsx import build_plans_report
 from bot.progress.types import HISTORY_LABEL
 from bot.telegram import callbacks
 from bot.telegram.handlers import STALE_BUTTON, Context
@@ -62,12 +63,14 @@ def may_read_notes(rt: ProgressRuntime, update: Update) -> bool:
 
 
 def item_progress(rt: ProgressRuntime, ref: str, *, notes: bool) -> tuple[str, list[list[Button]]]:
-    """/tiendo <số>: the item's assignments and a history button."""
+    """/tiendo <số>: the item's assignments and a history button («58: 1.2»: that plan's)."""
+    plan, ref = split_qualified(ref)
+    rt = rt.of(plan)
     html = rt.view.item_html(ref, rt.clock.today(), notes=notes)
     found = find_item(rt.knowledge.plan, ref)
     if found is None:
         return html, []
-    item_id = found[0].id
+    item_id = found[0].id if not rt.plans else button_id(rt.key, found[0].id)
     return html, [[Button(HISTORY_LABEL, callbacks.encode(HISTORY, item_id))]]
 
 
@@ -75,8 +78,20 @@ async def cmd_progress(update: Update, context: Context) -> None:
     """/tiendo [số]."""
     rt = runtime(context)
     ref = " ".join(context.args or []).strip()
-    if not ref:
-        await reply(update, context, rt.view.overview_html(rt.clock.today()))
+    chat = update.effective_chat
+    if not ref or (ref in rt.plans and find_item(rt.knowledge.plan, ref) is None):
+        # the whole plan: the one named, else the chat's default (/kehoach), else the main
+        default = context.bot_data.chat_plans.get(chat.id) if chat is not None else None
+        rt = rt.of(ref or default)
+        html = rt.view.overview_html(rt.clock.today())
+        others = [k for k in rt.plans if k != rt.key]
+        if others:
+            html += (
+                f"\n<i>({esc(rt.knowledge.plan.meta.label)}. Kế hoạch khác: "
+                + ", ".join(f"/tiendo {esc(k)}" for k in others)
+                + ")</i>"
+            )
+        await reply(update, context, html)
         await send_overview_chart(update, context, rt)
         return
     html, buttons = item_progress(rt, ref, notes=may_read_notes(rt, update))
@@ -182,19 +197,31 @@ async def cmd_report(update: Update, context: Context) -> None:
     except TelegramError as exc:  # only a courtesy
         log.debug("Không gửi được trạng thái đang tải lên: %s", exc)
     today = rt.clock.today()
-    data = await asyncio.to_thread(build_report, rt.knowledge, rt.db, today, rt.clock.tz)
+    served = [(p.knowledge, p.db) for p in rt.plans.values()] or [(rt.knowledge, rt.db)]
+    data = await asyncio.to_thread(build_plans_report, served, today, rt.clock.tz)
     meta = rt.knowledge.plan.meta
     number = meta.number.split("/")[0]
     thread = message.message_thread_id if message is not None and message.is_topic_message else None
-    await context.bot.send_document(
-        chat.id,
-        document=data,
-        filename=f"tien-do-ke-hoach-{number}-{today:%Y-%m-%d}.xlsx",
-        caption=(
+    if len(served) > 1:
+        labels = ", ".join(esc(k.plan.meta.number) for k, _ in served)
+        filename = f"tien-do-{len(served)}-ke-hoach-{today:%Y-%m-%d}.xlsx"
+        caption = (
+            f"Báo cáo tiến độ {len(served)} kế hoạch ({labels}), tính đến ngày"
+            f" {today:%d/%m/%Y}: sheet «Các kế hoạch» tổng hợp từng kế hoạch; mỗi kế hoạch có"
+            " sheet «Tổng hợp» và «Tiến độ» riêng (đặt tên theo số kế hoạch)."
+        )
+    else:
+        filename = f"tien-do-ke-hoach-{number}-{today:%Y-%m-%d}.xlsx"
+        caption = (
             f"Báo cáo tiến độ Kế hoạch {esc(meta.number)}, tính đến ngày {today:%d/%m/%Y}:"
             " sheet «Tổng hợp» số liệu theo trạng thái, theo mục và cơ quan (kèm biểu đồ);"
             " sheet «Tiến độ» từng phần việc của từng cơ quan, có cột «Vướng mắc»."
-        ),
+        )
+    await context.bot.send_document(
+        chat.id,
+        document=data,
+        filename=filename,
+        caption=caption,
         message_thread_id=thread,
     )
     log.info("Đã gửi báo cáo tiến độ (%d byte) cho %s", len(data), user.id)
@@ -204,9 +231,10 @@ async def on_history(update: Update, context: Context, arg: str) -> None:
     """`v1:hist:<số>`: the item's reports, most recent first."""
     query = update.callback_query
     assert query is not None
-    rt = runtime(context)
-    if not callbacks.ITEM_ID.match(arg) or find_item(rt.knowledge.plan, arg) is None:
+    plan, item = split_qualified(arg)
+    rt = runtime(context).of(plan)
+    if not callbacks.ITEM_ID.match(arg) or find_item(rt.knowledge.plan, item) is None:
         await query.answer(STALE_BUTTON)
         return
     await query.answer()
-    await reply(update, context, rt.view.history_html(arg, notes=may_read_notes(rt, update)))
+    await reply(update, context, rt.view.history_html(item, notes=may_read_notes(rt, update)))

@@ -88,7 +88,8 @@ class ProgressFeature:
         """Read the history and derive today's progress now, not in the first questions
         (the view is the one the brain, /tiendo and the reminders share)."""
         rt = self.runtime
-        rt.view.warm_up(rt.clock.today())
+        for plan in rt.plans.values() or [rt]:
+            plan.view.warm_up(rt.clock.today())
         log.debug("Tiến độ sẵn sàng (phiên bản lược đồ %s)", rt.db.schema_version())
 
     async def stop(self, application: App) -> None:
