@@ -46,6 +46,10 @@ _STOP = re.compile(r"(?<!\w)(" + "|".join(re.escape(s) for s in NAME_STOPS) + r"
 _LOCALITY_GO_ON = re.compile(
     r",\s*(?:" + "|".join(re.escape(w) for w in LOCALITY_WORDS) + r")(?!\w)"
 )
+# «thực hiện thường xuyên», «thực hiện trước ngày …»: the verb of the deadline clause
+_DEADLINE_AFTER = re.compile(
+    r"\s*(?::\s*)?(?:thường xuyên|liên tục|trước|trong|hằng|hàng|định kỳ|từ|đến|xong)(?!\w)", re.I
+)
 _NOT_NAMES = re.compile(
     r"^(Hội nghị|Hội thảo|Hội thi|Hội diễn|Trường hợp|Báo cáo|Ban hành|Đoàn kết|Sở hữu|Bộ luật"
     r"|Bộ tiêu chí|Bộ chỉ số|Viện trợ|Cục bộ|Đài tưởng niệm)\b"
@@ -154,7 +158,9 @@ class AgencyFinder:
         found = [
             m
             for m in self.known(text)
-            if not self._longer_name(text, m) and not self._headed_elsewhere(text, m)
+            if not self._longer_name(text, m)
+            and not self._headed_elsewhere(text, m)
+            and not self._common_words(text, m)
         ]
         found += self._unknown(text, found, propose)
         return sorted(found, key=lambda m: m.start)
@@ -169,6 +175,18 @@ class AgencyFinder:
         if not after or after.group(1) == "tỉnh" or not _HEAD.match(text, m.start):
             return False
         return not _STOP.match(text, m.end + 1)
+
+    def _common_words(self, text: str, m: Mention) -> bool:
+        """A short name written in lower case inside other words («hệ thống y tế», «các cơ
+        sở giáo dục»): common words, not the agency — unless it names a group («các sở,
+        ban, ngành», «địa phương») or follows «các» («các cơ quan báo chí»)."""
+        if not m.surface[:1].islower():
+            return False
+        if self.registry.agencies[m.agency].kind == "group":
+            return False
+        if m.surface.lower().startswith("các "):
+            return False
+        return not re.search(r"(?<!\w)các $", text[: m.start], re.I)
 
     def _headed_elsewhere(self, text: str, m: Mention) -> bool:
         """An alias right after a head of another name («Bộ Nội vụ» is not «Nội vụ», the
@@ -223,7 +241,11 @@ class AgencyFinder:
         «-» for «và», a word dropped), by rapidfuzz over the whole name; None if unsure."""
         tokens = list(alias_tokens(name))
         found = self.registry.find(tokens, fuzzy=True)
-        if len(found) == 1 and found[0].score < 100 and found[0].end - found[0].start >= len(tokens) - 1:
+        if (
+            len(found) == 1
+            and found[0].score < 100
+            and found[0].end - found[0].start >= len(tokens) - 1
+        ):
             return found[0].agency.id
         return None
 
@@ -302,8 +324,9 @@ def role_words(text: str, mentions: list[Mention]) -> list[tuple[int, int, str]]
             continue
         if _ends_with_word(_before(text, m.start()), NOUN_BEFORE):
             continue
-        if ROLE_OF[m.group(1).lower()] == "thuc_hien" and _ends_with_word(
-            text[: m.start()].rstrip().lower(), THUC_HIEN_OBJECT_OF
+        if ROLE_OF[m.group(1).lower()] == "thuc_hien" and (
+            _ends_with_word(text[: m.start()].rstrip().lower(), THUC_HIEN_OBJECT_OF)
+            or _DEADLINE_AFTER.match(text, m.end())
         ):
             continue
         out.append((m.start(), m.end(), ROLE_OF[m.group(1).lower()]))
@@ -356,6 +379,9 @@ def read_roles(sentence: str, label_roles: list[str], finder: AgencyFinder) -> R
         gap = sentence[w_end : following[0].start].strip() if following else "x"
         if role in OBJECT_ROLES and gap in ("", "với"):
             next_word = next((ws for ws, _, _ in words if ws > w_end), len(sentence))
+            clause_end = sentence.find(";", w_end)
+            if clause_end >= 0:
+                next_word = min(next_word, clause_end)
             listed = [m for m in following if m.start < next_word]
             objects |= {m.start for m in listed}
             if role in OBJECT_GETS:
@@ -366,10 +392,21 @@ def read_roles(sentence: str, label_roles: list[str], finder: AgencyFinder) -> R
                 targets[:0] = listed  # the advised first: it receives the work
             if role == "phoi_hop":
                 continue
+        # after «X chỉ đạo Y …» the work's words are Y's, not X's: a subject stands after
+        # the last «chỉ đạo» of the clause
+        directed = max(
+            (
+                ws
+                for ws, _, r in words
+                if r == "chi_dao" and ws < w_start and ";" not in sentence[ws:w_start]
+            ),
+            default=-1,
+        )
         subjects = [
             m
             for m in mentions
             if m.end <= w_start
+            and m.start > directed
             and m.start not in objects
             and (m.start not in context or m in targets)
         ]

@@ -35,6 +35,8 @@ NOUN_BEFORE = (
     "kinh phí",
     "việc",
     "nguồn lực",
+    "thời gian",
+    "thời hạn",
     "Ban",
 )
 # «thực hiện» right after these is the object of another verb or a noun («đôn đốc thực hiện
@@ -62,6 +64,10 @@ ASSIGNMENT_LABEL = re.compile(
     r"^(?:[-–•+*]\s*)?((?:Cơ quan|Đơn vị|Tổ chức thực hiện|Chủ trì|Phối hợp|Trách nhiệm|Thực hiện"
     r"|Bộ phận)[^:]{0,50}):\s*(.*)$",
     re.I,
+)
+# a second label on the same line («Đơn vị chủ trì: Sở A; Đơn vị phối hợp: Sở B»)
+LABEL_INSIDE = re.compile(
+    r"[;.]\s+(?=(?:Cơ quan|Đơn vị|Chủ trì|Phối hợp|Thời gian|Thời hạn|Tiến độ)[^:;]{0,50}:)", re.I
 )
 DEADLINE_LABEL = re.compile(
     r"^(?:[-–•+*]\s*)?((?:Thời gian|Thời hạn|Tiến độ)[^:]{0,40}):\s*(.*)$", re.I
@@ -198,7 +204,8 @@ KIND_BY_HEAD: tuple[tuple[str, str], ...] = (
 )
 # a mention after these is context (whose proposal, whose direction), not assigned
 # («đề nghị X …» at a sentence's head assigns X; «theo đề nghị của X» is read by «của»)
-CONTEXT_BEFORE = ("của", "theo", "cho", "đối với", "với sự")
+# («tại địa phương» is a place)
+CONTEXT_BEFORE = ("của", "theo", "cho", "đối với", "với sự", "tại")
 # a mention after these receives the report (reports_to), it is not assigned
 REPORT_BEFORE = ("báo cáo", "trình", "gửi về", "gửi", "về")
 # a clause beginning so names agencies as a condition ("khi có đề nghị của …")
