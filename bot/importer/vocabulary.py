@@ -178,6 +178,10 @@ NAME_STOPS = (
 )
 # what a new agency's kind is, by the head of its name
 KIND_BY_HEAD: tuple[tuple[str, str], ...] = (
+    ("Ủy ban nhân dân các", "group"),
+    ("Ủy ban nhân dân cấp", "group"),
+    ("UBND các", "group"),
+    ("UBND cấp", "group"),
     ("Ủy ban nhân dân huyện", "district"),
     ("Ủy ban nhân dân thị xã", "district"),
     ("Ủy ban nhân dân thành phố", "district"),

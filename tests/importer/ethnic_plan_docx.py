@@ -14,7 +14,10 @@ from __future__ import annotations
 from pathlib import Path
 
 FIXTURE = (
-    Path(__file__).resolve().parents[1] / "fixtures" / "import" / "ke-hoach-dan-toc-thieu-so-2024.docx"
+    Path(__file__).resolve().parents[1]
+    / "fixtures"
+    / "import"
+    / "ke-hoach-dan-toc-thieu-so-2024.docx"
 )
 
 HEAD = [
@@ -62,7 +65,15 @@ APPENDIX = [
     "(Kèm theo Kế hoạch số 164/KH-UBND ngày 21/3/2024 của UBND tỉnh Đắk Nông)",
 ]
 HEADER = [
-    ["TT", "Nhiệm vụ", "Đơn vị thực hiện", None, "Thời gian hoàn thành", "Kết quả/Sản phẩm", "Ghi chú"],
+    [
+        "TT",
+        "Nhiệm vụ",
+        "Đơn vị thực hiện",
+        None,
+        "Thời gian hoàn thành",
+        "Kết quả/Sản phẩm",
+        "Ghi chú",
+    ],
     [None, None, "Chủ trì", "Phối hợp", None, None, None],
 ]
 # None: merged with the cell above (a header cell, or a body cell merged down)
