@@ -17,7 +17,7 @@ from bot.importer.vocabulary import EVENT_START, RECURRING, ROMAN
 
 _Q = r"(?:quý|Quý|QUÝ)\s+(I{1,3}|IV|[1-4])\s*(?:/|năm|-)\s*(\d{4})"
 QUARTER = re.compile(r"(?:(?:trong|Trong|trước hết|trước)\s+)?" + _Q)
-_D = r"(\d{1,2})\s*[/.-]\s*(\d{1,2})"
+_D = r"(\d{1,2})\s*(?:[/.-]|\s+tháng\s+)\s*(\d{1,2})"  # «15/11», «15 tháng 11»
 YEARLY = re.compile(
     r"(?:(?:trước|Trước|trong|Trong|chậm nhất|Chậm nhất)\s+)?(?:ngày\s+)?"
     + _D

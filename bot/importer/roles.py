@@ -169,7 +169,7 @@ class AgencyFinder:
         """A short alias that a name goes on after («Văn phòng thường trực Ban Chỉ huy …»
         is not «Văn phòng»): the whole name is read as a name of its own."""
         agency = self.registry.agencies[m.agency]
-        if fold(m.surface) == fold(agency.name):
+        if alias_tokens(m.surface) == alias_tokens(agency.name):
             return False
         after = re.match(r" (\w+)", text[m.end :])
         if not after or after.group(1) == "tỉnh" or not _HEAD.match(text, m.start):

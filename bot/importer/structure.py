@@ -155,6 +155,7 @@ class TaskReader:
                 and not SUB_ITEM.match(line)
             ):
                 item.text = line  # «5. Heading» then its paragraph: the paragraph is the item
+                self._own_sentence(item, line)
                 continue
             self._line(item, line)
 
