@@ -1,6 +1,6 @@
 """A deadline's wording typed as the plan models want it.
 
-«Thường xuyên» → recurring; «Trong quý II/2023» → quarter; «trước ngày 30/6/2024» → a
+«Thường xuyên», «Định kỳ 6 tháng» → recurring; «Trong quý II/2023» → quarter; «trước ngày 30/6/2024» → a
 date; «Trước ngày 30/11 hằng năm» → yearly; «Tháng 9/2024», «Năm 2024» → the last day of
 that month or year; «Khi có …», «Sau khi …» → event. What none of these reads stays
 kind `none` with its text, for the review report.
@@ -17,7 +17,7 @@ from bot.importer.vocabulary import EVENT_START, RECURRING, ROMAN
 
 _Q = r"(?:quý|Quý|QUÝ)\s+(I{1,3}|IV|[1-4])\s*(?:/|năm|-)\s*(\d{4})"
 QUARTER = re.compile(r"(?:(?:trong|Trong|trước hết|trước)\s+)?" + _Q)
-_D = r"(\d{1,2})\s*[/.-]\s*(\d{1,2})"
+_D = r"(\d{1,2})\s*(?:[/.-]|\s+tháng\s+)\s*(\d{1,2})"  # «15/11», «15 tháng 11»
 YEARLY = re.compile(
     r"(?:(?:trước|Trước|trong|Trong|chậm nhất|Chậm nhất)\s+)?(?:ngày\s+)?"
     + _D
@@ -27,12 +27,28 @@ DATE = re.compile(
     r"(?:(?:trước|Trước|trong|Trong|chậm nhất|Chậm nhất|hoàn thành trước|Hoàn thành trước)\s+)?"
     r"(?:ngày\s+)?" + _D + r"\s*[/.-]\s*(\d{4})"
 )
+# «trước ngày 20 tháng 12 năm 2024»: the date written out in words
+LONG_DATE = re.compile(
+    r"(?:(?:trước|Trước|trong|Trong|chậm nhất|Chậm nhất|hoàn thành trước|Hoàn thành trước)\s+)?"
+    r"(?:ngày|Ngày)\s+(\d{1,2})\s+tháng\s+(\d{1,2})\s+năm\s+(\d{4})"
+)
 MONTH = re.compile(
     r"(?:(?:trong|Trong|trước|Trước)\s+)?(?:tháng|Tháng)\s+(\d{1,2})\s*(?:/|năm)\s*(\d{4})"
 )
 YEAR = re.compile(r"^(?:(?:trong|Trong)\s+)?(?:năm|Năm)\s+(\d{4})$")
 # a deadline inside a sentence («báo cáo … trước ngày 30/11 hàng năm»)
-INSIDE = (YEARLY, QUARTER, DATE, MONTH)
+INSIDE = (YEARLY, QUARTER, LONG_DATE, DATE, MONTH)
+# a recurring deadline inside a sentence: «định kỳ 6 tháng», «; thực hiện thường xuyên»
+_RECURRING_INSIDE = re.compile(
+    r"(?<!\w)(?:định kỳ\s+(?:(?:hằng|hàng)\s+)?(?:quý|tháng|năm|\d+ tháng)|hằng quý|hàng quý)"
+    r"(?:,\s*(?:\d+ tháng|năm|quý))*",
+    re.I,
+)
+_RECURRING_CLAUSE = re.compile(
+    r"(?:^|[;,:]\s*)(?:(?:thời gian(?: thực hiện)?|thời hạn|tiến độ)\s*:\s*)?(?:thực hiện\s+)?"
+    r"(thường xuyên|liên tục|hằng năm|hàng năm)\s*[.;]?\s*$",
+    re.I,
+)
 
 
 def _quarter(word: str) -> int:
@@ -61,6 +77,10 @@ def type_deadline(text: str) -> dict[str, Any] | None:
             "quarter": _quarter(m.group(1)),
             "year": int(m.group(2)),
         }
+    if m := LONG_DATE.search(wording):
+        day, month, year = int(m.group(1)), int(m.group(2)), int(m.group(3))
+        if _valid(year, month, day):
+            return {"kind": "date", "text": wording, "date": date(year, month, day)}
     if m := DATE.search(wording):
         day, month, year = int(m.group(1)), int(m.group(2)), int(m.group(3))
         if _valid(year, month, day):
@@ -72,20 +92,32 @@ def type_deadline(text: str) -> dict[str, Any] | None:
             return {"kind": "date", "text": wording, "date": date(year, month, last)}
     if m := YEAR.match(wording):
         return {"kind": "date", "text": wording, "date": date(int(m.group(1)), 12, 31)}
-    if any(low.startswith(w) for w in RECURRING) and not re.search(r"\d", low):
+    if any(low.startswith(w) for w in RECURRING) and (
+        not re.search(r"\d", low) or _RECURRING_INSIDE.fullmatch(wording)
+    ):
         return {"kind": "recurring", "text": wording}
     if any(low.startswith(w) for w in EVENT_START):
         return {"kind": "event", "text": wording, "event": wording[:1].lower() + wording[1:]}
     return None
 
 
-def find_deadline(sentence: str) -> tuple[dict[str, Any], tuple[int, int]] | None:
-    """A dated deadline written inside a sentence, and where it stands."""
+def find_deadline(
+    sentence: str, *, recurring: bool = False
+) -> tuple[dict[str, Any], tuple[int, int]] | None:
+    """A dated deadline written inside a sentence, and where it stands; with `recurring`,
+    else a recurring one («định kỳ 6 tháng», a last clause «thực hiện thường xuyên»)."""
     for pattern in INSIDE:
         if m := pattern.search(sentence):
             typed = type_deadline(m.group(0))
             if typed:
                 return typed, m.span()
+    if not recurring:
+        return None
+    for m in (_RECURRING_INSIDE.search(sentence), _RECURRING_CLAUSE.search(sentence.rstrip("./ "))):
+        if m:
+            span = m.span(1) if m.re is _RECURRING_CLAUSE else m.span()
+            wording = _clean(sentence[span[0] : span[1]])
+            return {"kind": "recurring", "text": wording}, span
     return None
 
 

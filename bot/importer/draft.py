@@ -246,7 +246,10 @@ def _item(
     if not parts:
         review.no_agency.append((f"mục {item.id}", text))
         return None
-    if len(parts) == 1 and not re.match(r"^[IVX]+\.", item.id):  # III: the text is the source
+    # the item's own words give its lead their roles («1.2. Rà soát, tham mưu …» then
+    # «Cơ quan chủ trì: X»), unless the item's sentence is the assignment itself (III, or
+    # «1.1. Sở Y tế chủ trì …») or the table's columns
+    if len(parts) == 1 and not re.match(r"^[IVX]+\.", item.id) and not item.roles_given:
         lead = _leader(parts[0].roles)
         if lead:
             for role in roles_of_text(item.text, finder):

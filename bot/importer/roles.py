@@ -21,10 +21,12 @@ from dataclasses import dataclass, field
 
 from bot.core.text import fold, strip_marks
 from bot.importer.vocabulary import (
+    ABBREVIATIONS,
     AGENCY_HEADS,
     CONDITION,
     CONTEXT_BEFORE,
     KIND_BY_HEAD,
+    LOCALITY_WORDS,
     NAME_STOPS,
     NOUN_BEFORE,
     OBJECT_GETS,
@@ -32,13 +34,22 @@ from bot.importer.vocabulary import (
     REPORT_BEFORE,
     ROLE_OF,
     ROLE_WORD,
+    THUC_HIEN_OBJECT_OF,
 )
 from bot.plan.agencies import AgencyRegistry, alias_tokens, initials
+from bot.plan.models import Agency
 
 _TOKEN = re.compile(r"[0-9a-z]+|&")
 _CONNECTORS = {"va", "&"}
 _HEAD = re.compile(r"(?<!\w)(" + "|".join(re.escape(h) for h in AGENCY_HEADS) + r")(?!\w)")
 _STOP = re.compile(r"(?<!\w)(" + "|".join(re.escape(s) for s in NAME_STOPS) + r")(?!\w)")
+_LOCALITY_GO_ON = re.compile(
+    r",\s*(?:" + "|".join(re.escape(w) for w in LOCALITY_WORDS) + r")(?!\w)"
+)
+# «thực hiện thường xuyên», «thực hiện trước ngày …»: the verb of the deadline clause
+_DEADLINE_AFTER = re.compile(
+    r"\s*(?::\s*)?(?:thường xuyên|liên tục|trước|trong|hằng|hàng|định kỳ|từ|đến|xong)(?!\w)", re.I
+)
 _NOT_NAMES = re.compile(
     r"^(Hội nghị|Hội thảo|Hội thi|Hội diễn|Trường hợp|Báo cáo|Ban hành|Đoàn kết|Sở hữu|Bộ luật"
     r"|Bộ tiêu chí|Bộ chỉ số|Viện trợ|Cục bộ|Đài tưởng niệm)\b"
@@ -90,11 +101,40 @@ def _fold_chars(text: str) -> str:
     return "".join(out)
 
 
+def _variants(name: str) -> set[str]:
+    """A name written with its abbreviations expanded, or its long words abbreviated
+    (`ABBREVIATIONS`), one or two at a time."""
+    out = {name}
+    for _ in range(2):
+        for text in list(out):
+            for short, long in ABBREVIATIONS:
+                for a, b in ((short, long), (long, short)):
+                    pattern = re.compile(r"(?<!\w)" + re.escape(a) + r"(?!\w)", re.I)
+                    if pattern.search(text):
+                        out.add(pattern.sub(b, text))
+    out.discard(name)
+    return out
+
+
+def with_variants(registry: AgencyRegistry) -> AgencyRegistry:
+    """The registry whose agencies also answer to their names' abbreviated or expanded
+    variants (an alias another agency answers to is not added)."""
+    taken = {fold(n) for a in registry.agencies.values() for n in [a.name, *a.aliases]}
+    agencies: dict[str, Agency] = {}
+    for agency in registry.agencies.values():
+        extra = sorted(
+            {v for n in [agency.name, *agency.aliases] for v in _variants(n)} - set(agency.aliases)
+        )
+        extra = [v for v in extra if fold(v) not in taken]
+        agencies[agency.id] = agency.model_copy(update={"aliases": [*agency.aliases, *extra]})
+    return AgencyRegistry(agencies)
+
+
 class AgencyFinder:
     """The registry's agencies and the proposed ones, found with their place in a text."""
 
     def __init__(self, registry: AgencyRegistry):
-        self.registry = registry
+        self.registry = with_variants(registry)
         self.proposals: dict[str, Proposal] = {}  # folded name → proposal
 
     def known(self, text: str) -> list[Mention]:
@@ -115,7 +155,13 @@ class AgencyFinder:
         """Agencies in `text`, in order: registry ones and names that begin like an
         agency's and are not in the registry (proposed, unless `propose` is false: then
         found with an empty id, only to keep their words out of the role words)."""
-        found = [m for m in self.known(text) if not self._longer_name(text, m)]
+        found = [
+            m
+            for m in self.known(text)
+            if not self._longer_name(text, m)
+            and not self._headed_elsewhere(text, m)
+            and not self._common_words(text, m)
+        ]
         found += self._unknown(text, found, propose)
         return sorted(found, key=lambda m: m.start)
 
@@ -123,12 +169,38 @@ class AgencyFinder:
         """A short alias that a name goes on after («Văn phòng thường trực Ban Chỉ huy …»
         is not «Văn phòng»): the whole name is read as a name of its own."""
         agency = self.registry.agencies[m.agency]
-        if fold(m.surface) == fold(agency.name):
+        if alias_tokens(m.surface) == alias_tokens(agency.name):
             return False
         after = re.match(r" (\w+)", text[m.end :])
         if not after or after.group(1) == "tỉnh" or not _HEAD.match(text, m.start):
             return False
         return not _STOP.match(text, m.end + 1)
+
+    def _common_words(self, text: str, m: Mention) -> bool:
+        """A short name written in lower case inside other words («hệ thống y tế», «các cơ
+        sở giáo dục»): common words, not the agency — unless it names a group («các sở,
+        ban, ngành», «địa phương») or follows «các» («các cơ quan báo chí»)."""
+        if not m.surface[:1].islower():
+            return False
+        if self.registry.agencies[m.agency].kind == "group":
+            return False
+        if m.surface.lower().startswith("các "):
+            return False
+        return not re.search(r"(?<!\w)các $", text[: m.start], re.I)
+
+    def _headed_elsewhere(self, text: str, m: Mention) -> bool:
+        """An alias right after a head of another name («Bộ Nội vụ» is not «Nội vụ», the
+        Sở): the whole name is read as a name of its own."""
+        if _HEAD.match(text, m.start):
+            return False
+        before = re.search(r"(\w+(?: \w+)?) $", text[: m.start])
+        if not before:
+            return False
+        return any(
+            re.fullmatch(re.escape(h), before.group(1)) or before.group(1).endswith(" " + h)
+            for h in AGENCY_HEADS
+            if h[:1].isupper() and " " not in h
+        )
 
     def _unknown(self, text: str, known: list[Mention], propose: bool = True) -> list[Mention]:
         out: list[Mention] = []
@@ -142,9 +214,13 @@ class AgencyFinder:
             for m in known:
                 if m.start > start:
                     end = min(end, m.start)
-            stop = re.search(r"[,;.:()\n]|\s-\s", text[head.end() :])
-            if stop:
-                end = min(end, head.end() + stop.start())
+            at = head.end()
+            while stop := re.search(r"[,;.:()\n]|\s-\s", text[at:end]):
+                going_on = _LOCALITY_GO_ON.match(text, at + stop.start())
+                if not going_on:  # «… các xã, phường, thị trấn»: one name over commas
+                    end = min(end, at + stop.start())
+                    break
+                at = going_on.end()
             after = _STOP.search(text, head.end(), end)
             if after:
                 end = after.start()
@@ -152,9 +228,26 @@ class AgencyFinder:
             words = name.split()
             if len(words) < 2 or len(words) > 20:
                 continue
+            close = self.close_to(name)
+            if close:
+                out.append(Mention(start, start + len(name), close, name, True))
+                continue
             agency = self.propose(name).id if propose else ""
             out.append(Mention(start, start + len(name), agency, name, False))
         return out
+
+    def close_to(self, name: str) -> str | None:
+        """The registry's agency a name not written as registered is a variant of (a typo,
+        «-» for «và», a word dropped), by rapidfuzz over the whole name; None if unsure."""
+        tokens = list(alias_tokens(name))
+        found = self.registry.find(tokens, fuzzy=True)
+        if (
+            len(found) == 1
+            and found[0].score < 100
+            and found[0].end - found[0].start >= len(tokens) - 1
+        ):
+            return found[0].agency.id
+        return None
 
     def cell(self, text: str) -> tuple[list[Mention], list[str]]:
         """The agencies of a table cell: every piece between commas, semicolons and line
@@ -180,9 +273,9 @@ class AgencyFinder:
                         leftovers.append(name)
                     else:
                         at = text.index(name, offset)
-                        extra.append(
-                            Mention(at, at + len(name), self.propose(name).id, name, False)
-                        )
+                        close = self.close_to(name)
+                        agency = close or self.propose(name).id
+                        extra.append(Mention(at, at + len(name), agency, name, bool(close)))
                 offset += len(piece)
         return sorted(found + extra, key=lambda m: m.start), leftovers
 
@@ -230,6 +323,11 @@ def role_words(text: str, mentions: list[Mention]) -> list[tuple[int, int, str]]
         if any(x.start < m.end() and m.start() < x.end for x in mentions):
             continue
         if _ends_with_word(_before(text, m.start()), NOUN_BEFORE):
+            continue
+        if ROLE_OF[m.group(1).lower()] == "thuc_hien" and (
+            _ends_with_word(text[: m.start()].rstrip().lower(), THUC_HIEN_OBJECT_OF)
+            or _DEADLINE_AFTER.match(text, m.end())
+        ):
             continue
         out.append((m.start(), m.end(), ROLE_OF[m.group(1).lower()]))
     return out
@@ -281,6 +379,9 @@ def read_roles(sentence: str, label_roles: list[str], finder: AgencyFinder) -> R
         gap = sentence[w_end : following[0].start].strip() if following else "x"
         if role in OBJECT_ROLES and gap in ("", "với"):
             next_word = next((ws for ws, _, _ in words if ws > w_end), len(sentence))
+            clause_end = sentence.find(";", w_end)
+            if clause_end >= 0:
+                next_word = min(next_word, clause_end)
             listed = [m for m in following if m.start < next_word]
             objects |= {m.start for m in listed}
             if role in OBJECT_GETS:
@@ -291,10 +392,21 @@ def read_roles(sentence: str, label_roles: list[str], finder: AgencyFinder) -> R
                 targets[:0] = listed  # the advised first: it receives the work
             if role == "phoi_hop":
                 continue
+        # after «X chỉ đạo Y …» the work's words are Y's, not X's: a subject stands after
+        # the last «chỉ đạo» of the clause
+        directed = max(
+            (
+                ws
+                for ws, _, r in words
+                if r == "chi_dao" and ws < w_start and ";" not in sentence[ws:w_start]
+            ),
+            default=-1,
+        )
         subjects = [
             m
             for m in mentions
             if m.end <= w_start
+            and m.start > directed
             and m.start not in objects
             and (m.start not in context or m in targets)
         ]

@@ -28,6 +28,8 @@ from bot.importer.vocabulary import (
     ASSIGN_VERB,
     ASSIGNMENT_LABEL,
     DEADLINE_LABEL,
+    LABEL_INSIDE,
+    OTHER_LABEL,
     ROLE_OF,
     ROLE_WORD,
     ROMAN,
@@ -84,6 +86,10 @@ class ItemDraft:
     sub_items: list[tuple[str, str]] = field(default_factory=list)
     extra: list[str] = field(default_factory=list)  # paragraphs of the item's own text
     heading_agency: str | None = None  # «1. Sở Y tế:» heading the bullets under it
+    heading_name: str = ""  # that agency's name as the heading writes it
+    # its roles are said where it is assigned: its own sentence («1.1. Sở Y tế chủ trì
+    # …») or the table's columns, not to be read again from its text
+    roles_given: bool = False
 
     def scoped(self) -> list[PartDraft]:
         return [p for p in self.parts if p.scope == self.scope]
@@ -126,12 +132,14 @@ class TaskReader:
                     f"{m.group(1)}.{m.group(2)}", m.group(3), group[0], group[1], section
                 )
                 self.items.append(item)
+                self._own_sentence(item, m.group(3))
                 continue
             if (m := GROUP.match(line)) and not self._is_assignment(line):
                 group = (m.group(1), m.group(2))
                 self.groups.append((group[0], section, group[1]))
                 item = group_item = ItemDraft(m.group(1), m.group(2), group[0], group[1], section)
                 self.items.append(item)
+                self._own_sentence(item, m.group(2))
                 continue
             if item is None:
                 self.review.unmapped.append((f"mục {section}", line))
@@ -147,18 +155,74 @@ class TaskReader:
                 and not SUB_ITEM.match(line)
             ):
                 item.text = line  # «5. Heading» then its paragraph: the paragraph is the item
+                self._own_sentence(item, line)
                 continue
             self._line(item, line)
 
     def _is_assignment(self, line: str) -> bool:
         return bool(ASSIGNMENT_LABEL.match(line) or DEADLINE_LABEL.match(line))
 
+    def assigns_itself(self, text: str) -> bool:
+        """A sentence that names its doer first («Sở Y tế chủ trì, phối hợp …», «Giao Sở …»,
+        «Đề nghị Ủy ban MTTQ …») and gives it work: it is an assignment of its own."""
+        mentions = self.finder.mentions(text, propose=False)
+        if not mentions:
+            return False
+        verb = ASSIGN_VERB.match(text)
+        first = mentions[0].start
+        if not (first <= 3 or (verb and first <= verb.end() + 1)):
+            return False
+        rest = text[mentions[0].end :].strip(" .:")
+        return bool(rest) and not self.heading(text)
+
+    def heading(self, text: str) -> tuple[str, str, str] | None:
+        """«Sở Tài nguyên và Môi trường», «Sở Tài chính: Tham mưu …»: an agency heading the
+        duties under it (or after its colon). (agency id, its name, the text after it)."""
+        mentions = self.finder.mentions(text)
+        if not mentions or mentions[0].start > 3:
+            return None
+        first = mentions[0]
+        rest = text[first.end :].strip()
+        if rest.rstrip(".:/ ") == "":
+            return first.agency, first.surface, ""
+        if rest.startswith(":"):
+            return first.agency, first.surface, rest[1:].strip()
+        return None
+
+    def _own_sentence(self, item: ItemDraft, text: str) -> None:
+        if self.assigns_itself(text):
+            item.roles_given = True
+            self._prose(item, text, text)
+
+    def _prose(self, item: ItemDraft, content: str, source: str, task: str | None = None) -> None:
+        """Parts from a sentence that assigns, each with the deadline written in it."""
+        before = len(item.parts)
+        part = self._assign(item, content, [], source, merge=False)
+        if part is not None and task:
+            part.task = task
+        for made in item.parts[before:]:
+            if made.deadline is None:
+                inside = find_deadline(" ".join(made.source), recurring=True)
+                if inside:
+                    made.deadline = inside[0]
+
     def _line(self, item: ItemDraft, line: str) -> None:
         where = f"mục {item.id}"
+        if (ASSIGNMENT_LABEL.match(line) or DEADLINE_LABEL.match(line)) and (
+            pieces := LABEL_INSIDE.split(line)
+        ) != [line]:
+            for piece in pieces:  # «Đơn vị chủ trì: …; Đơn vị phối hợp: …»
+                self._line(item, piece.strip())
+            return
+        if OTHER_LABEL.match(line):
+            self.review.unmapped.append((where, line))  # a product or a note has no field
+            return
         if m := SUB_ITEM.match(line):
             item.scope, item.scope_text = m.group(1), m.group(2)
             item.sub_items.append((m.group(1), m.group(2)))
             item.open_label = None
+            if self.assigns_itself(m.group(2)):
+                self._prose(item, m.group(2), m.group(2))
             return
         if m := DEADLINE_LABEL.match(line):
             self._deadline_line(item, m.group(2), line)
@@ -184,12 +248,12 @@ class TaskReader:
             and self.finder.mentions(colon.group(2))
             and not self.finder.mentions(colon.group(1))
         ):
-            part = self._assign(item, colon.group(2), [], body, merge=False)
-            if part is not None:
-                part.task = colon.group(1)
+            self._prose(item, colon.group(2), body, task=colon.group(1))
             return
-        if self.finder.mentions(body) and role_words(body, self.finder.mentions(body)):
-            self._assign(item, body, [], body, merge=False)
+        if self.finder.mentions(body) and (
+            role_words(body, self.finder.mentions(body)) or self.assigns_itself(body)
+        ):
+            self._prose(item, body, body)
             return
         if not item.parts and not item.sub_items:
             item.extra.append(line)
@@ -269,10 +333,11 @@ class TaskReader:
         for line in paragraphs:
             m = GROUP.match(line)
             if not m:
-                if current is not None and self.finder.mentions(line):
+                if current is not None and (current.heading_agency or self.finder.mentions(line)):
                     bullet = BULLET.match(line)
                     self._execution_sentence(current, bullet.group(1) if bullet else line)
-                    current.extra.append(line)
+                    if not current.heading_agency:  # a heading's bullets are its parts
+                        current.extra.append(line)
                 else:
                     self.review.unmapped.append((f"mục {section}", line))
                 continue
@@ -285,21 +350,27 @@ class TaskReader:
 
     def _execution_sentence(self, item: ItemDraft, text: str) -> None:
         source = text.removesuffix("./.").strip()
-        heading = self.finder.mentions(source)
-        # «1. Sở Y tế:» and its bullets: the heading names who, each bullet what
-        if heading and source.endswith(":") and heading[0].start <= 3:
+        # «1. Sở Y tế» (or «1. Sở Y tế:») and its bullets: the heading names who, each
+        # bullet what; «2. Sở Tài chính: Tham mưu …»: the heading and its one duty
+        heading = None if item.heading_agency else self.heading(source)
+        if heading:
             item.open_label = []
-            item.heading_agency = heading[0].agency
-            return
+            item.heading_agency, item.heading_name, source = heading
+            if not source:
+                return
         reading = read_roles(source, [], self.finder)
-        if not reading.roles and item.heading_agency:
-            reading = Reading()
-            for _, _, role in role_words(source, []) or [(0, 0, "thuc_hien")]:
-                reading.add(item.heading_agency, role)
+        if item.heading_agency and not (reading.mentions and reading.mentions[0].start <= 3):
+            # the bullet's subject is the heading's agency: read it as written after it
+            said = f"{item.heading_name} {source[:1].lower()}{source[1:]}"
+            reading = read_roles(said, [], self.finder)
+            if not reading.roles:
+                reading = Reading()
+                for _, _, role in role_words(source, []) or [(0, 0, "thuc_hien")]:
+                    reading.add(item.heading_agency, role)
         if not reading.roles:
             return
         part = PartDraft([source])
-        inside = find_deadline(source)
+        inside = find_deadline(source, recurring=True)
         if inside:
             part.deadline = inside[0]
         part.take(reading)
@@ -398,7 +469,7 @@ def _table_item(
 ) -> ItemDraft:
     number = _number(row[0]) or "?"
     text = row[columns["text"]].replace("\n", " ")
-    item = ItemDraft(number, text, group[0], group[2], group[1])
+    item = ItemDraft(number, text, group[0], group[2], group[1], roles_given=True)
     where = f"mục {number} (bảng)"
     part = PartDraft([])
     for column, role in (("lead", "chu_tri"), ("coordinate", "phoi_hop")):

@@ -35,7 +35,23 @@ NOUN_BEFORE = (
     "kinh phí",
     "việc",
     "nguồn lực",
+    "thời gian",
+    "thời hạn",
     "Ban",
+)
+# «thực hiện» right after these is the object of another verb or a noun («đôn đốc thực hiện
+# Kế hoạch», «vốn thực hiện Chương trình», «để thực hiện»), not a role
+THUC_HIEN_OBJECT_OF = (
+    "đôn đốc",
+    "giám sát",
+    "kiểm tra",
+    "hướng dẫn",
+    "theo dõi",
+    "đánh giá",
+    "để",
+    "nhằm",
+    "vốn",
+    "ngân sách",
 )
 # role words whose following agencies are their object, not their subject
 OBJECT_ROLES = {"phoi_hop", "tham_muu", "chi_dao"}
@@ -48,6 +64,10 @@ ASSIGNMENT_LABEL = re.compile(
     r"^(?:[-–•+*]\s*)?((?:Cơ quan|Đơn vị|Tổ chức thực hiện|Chủ trì|Phối hợp|Trách nhiệm|Thực hiện"
     r"|Bộ phận)[^:]{0,50}):\s*(.*)$",
     re.I,
+)
+# a second label on the same line («Đơn vị chủ trì: Sở A; Đơn vị phối hợp: Sở B»)
+LABEL_INSIDE = re.compile(
+    r"[;.]\s+(?=(?:Cơ quan|Đơn vị|Chủ trì|Phối hợp|Thời gian|Thời hạn|Tiến độ)[^:;]{0,50}:)", re.I
 )
 DEADLINE_LABEL = re.compile(
     r"^(?:[-–•+*]\s*)?((?:Thời gian|Thời hạn|Tiến độ)[^:]{0,40}):\s*(.*)$", re.I
@@ -63,6 +83,10 @@ AGENCY_HEADS: tuple[str, ...] = (
     "Bộ đội Biên phòng",
     "Ban Quản lý",
     "Tổng công ty",
+    "Chi nhánh",
+    "Cảng vụ",
+    "Bưu điện",
+    "Viễn thông",
     "Văn phòng",
     "Trung tâm",
     "Liên đoàn",
@@ -111,6 +135,26 @@ NAME_STOPS = (
     "bố trí",
     "cung cấp",
     "tuyên truyền",
+    "đẩy mạnh",
+    "tăng cường",
+    "chủ động",
+    "tiếp tục",
+    "nâng cao",
+    "vận động",
+    "kiện toàn",
+    "giám sát",
+    "đôn đốc",
+    "hỗ trợ",
+    "ban hành",
+    "phân bổ",
+    "lồng ghép",
+    "tham gia",
+    "phổ biến",
+    "hoàn thành",
+    "căn cứ",
+    "định kỳ",
+    "trước",
+    "là",
     "có",
     "để",
     "khi",
@@ -134,6 +178,10 @@ NAME_STOPS = (
 )
 # what a new agency's kind is, by the head of its name
 KIND_BY_HEAD: tuple[tuple[str, str], ...] = (
+    ("Ủy ban nhân dân các", "group"),
+    ("Ủy ban nhân dân cấp", "group"),
+    ("UBND các", "group"),
+    ("UBND cấp", "group"),
     ("Ủy ban nhân dân huyện", "district"),
     ("Ủy ban nhân dân thị xã", "district"),
     ("Ủy ban nhân dân thành phố", "district"),
@@ -159,13 +207,45 @@ KIND_BY_HEAD: tuple[tuple[str, str], ...] = (
     ("Các", "group"),
 )
 # a mention after these is context (whose proposal, whose direction), not assigned
-CONTEXT_BEFORE = ("của", "theo", "đề nghị", "cho", "đối với", "với sự")
+# («đề nghị X …» at a sentence's head assigns X; «theo đề nghị của X» is read by «của»)
+# («tại địa phương» is a place)
+CONTEXT_BEFORE = ("của", "theo", "cho", "đối với", "với sự", "tại")
 # a mention after these receives the report (reports_to), it is not assigned
 REPORT_BEFORE = ("báo cáo", "trình", "gửi về", "gửi", "về")
 # a clause beginning so names agencies as a condition ("khi có đề nghị của …")
 CONDITION = re.compile(r"(?<!\w)(?:khi|trong trường hợp|nếu)(?!\w)", re.I)
 # "giao Sở … thực hiện": the sentence assigns
 ASSIGN_VERB = re.compile(r"(?<!\w)(?:giao|đề nghị|yêu cầu)\s+", re.I)
+
+# Abbreviations of administrative names and what they stand for: a registry name written
+# one way is found written the other («Ủy ban MTTQ Việt Nam tỉnh» ~ «Ủy ban Mặt trận Tổ
+# quốc Việt Nam tỉnh», «Đài PT-TH» ~ «Đài Phát thanh - Truyền hình»).
+ABBREVIATIONS: tuple[tuple[str, str], ...] = (
+    ("UBND", "Ủy ban nhân dân"),
+    ("HĐND", "Hội đồng nhân dân"),
+    ("MTTQ", "Mặt trận Tổ quốc"),
+    ("VN", "Việt Nam"),
+    ("PT-TH", "Phát thanh - Truyền hình"),
+    ("PTTH", "Phát thanh và Truyền hình"),
+    ("BCH", "Ban Chấp hành"),
+    ("BCHQS", "Bộ Chỉ huy Quân sự"),
+    ("BĐBP", "Bộ đội Biên phòng"),
+    ("BHXH", "Bảo hiểm xã hội"),
+    ("LĐLĐ", "Liên đoàn Lao động"),
+    ("NHCSXH", "Ngân hàng Chính sách xã hội"),
+    ("BQL", "Ban Quản lý"),
+    ("KCN", "khu công nghiệp"),
+    ("VP", "Văn phòng"),
+    ("TP", "thành phố"),
+    ("TX", "thị xã"),
+)
+# Kinds of local units: «Ủy ban nhân dân các xã, phường, thị trấn» is one name over commas.
+LOCALITY_WORDS = ("xã", "phường", "thị trấn", "huyện", "thị xã", "thành phố", "quận")
+# Labels of a line that neither assigns nor dates: the product, the note, the funding.
+OTHER_LABEL = re.compile(
+    r"^(?:[-–•+*]\s*)?((?:Sản phẩm|Kết quả|Ghi chú|Kinh phí|Nguồn kinh phí|Nguồn vốn)[^:]{0,40}):\s*(.*)$",
+    re.I,
+)
 
 # Kinds of legal documents and their key prefix in legal_refs, longest first.
 LEGAL_KINDS: tuple[tuple[str, str], ...] = (
@@ -212,6 +292,7 @@ TABLE_COLUMNS: tuple[tuple[str, str], ...] = (
     ("chủ trì", "lead"),
     ("phối hợp", "coordinate"),
     ("thời gian", "deadline"),
+    ("thời điểm", "deadline"),
     ("thời hạn", "deadline"),
     ("tiến độ", "deadline"),
     ("sản phẩm", "product"),
@@ -219,7 +300,10 @@ TABLE_COLUMNS: tuple[tuple[str, str], ...] = (
     ("ghi chú", "note"),
     ("nội dung", "text"),
     ("nhiệm vụ", "text"),
+    ("công việc", "text"),
+    ("hoạt động", "text"),
     ("thực hiện", "lead"),
+    ("đầu mối", "lead"),
 )
 
 # Deadline words.
