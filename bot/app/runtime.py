@@ -171,6 +171,10 @@ class Runtime:
                 tick_seconds=tick_seconds,
                 first_tick_seconds=first_tick_seconds,
             )
+            for services in list(plans.values())[1:]:
+                reminders.add_plan(
+                    services.key, services.knowledge, services.view, services.service
+                )
         except BaseException:
             database.close()
             raise
@@ -207,6 +211,7 @@ class Runtime:
         self.progress.add_plan(
             services.key, services.knowledge, services.store, services.service, services.view
         )
+        self.reminders.add_plan(services.key, services.knowledge, services.view, services.service)
         return services
 
     async def serve(self, *, features: list[Feature] | None = None, **options: Any) -> int:

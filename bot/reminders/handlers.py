@@ -23,18 +23,19 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from telegram import Chat, Message, Update, User
 from telegram.constants import ChatType
-from telegram.ext import Application, CommandHandler
+from telegram.ext import Application, CallbackContext, CommandHandler
 
 from bot.core.clock import Clock
 from bot.core.reply import esc
 from bot.core.text import fold
 from bot.nlu.intent_registry import INTENTS_DIR, load_intents
 from bot.plan.agencies import AgencyRegistry
+from bot.plan.library import plan_key, split_qualified
 from bot.plan.loader import Knowledge
 from bot.plan.responsibility import find_item, short_text
 from bot.progress.access import AccessService
@@ -44,6 +45,7 @@ from bot.reminders.calendar import WorkCalendar
 from bot.reminders.engine import Pacer, ReminderEngine
 from bot.reminders.planner import OVERDUE_WEEKLY_NOTICES
 from bot.storage.base import Database
+from bot.storage.plan_scope import plan_reminders
 from bot.storage.reminder_records import ALL_AGENCIES, Subscription
 from bot.storage.reminders import ReminderStore, store_for
 from bot.telegram.chat_admin import is_group_admin as group_admin_check
@@ -91,6 +93,51 @@ class ReminderServices:
     tick_seconds: float = TICK_SECONDS
     first_tick_seconds: float = FIRST_TICK_SECONDS
     application: Application[Any, Any, Any, Any, Any, Any] | None = None
+    # every plan's reminders by its short key (this one is the main plan's), sharing the
+    # subscriptions; empty while one plan is served
+    plans: dict[str, ReminderServices] = field(default_factory=dict)
+    key: str = ""
+
+    def add_plan(
+        self, key: str, knowledge: Knowledge, view: ProgressView, access: AccessService
+    ) -> ReminderServices:
+        """Remind the subscribed groups of another plan's work too (or of a newer version
+        of one): its own engine over its share of the send log."""
+        if not self.plans:
+            self.key = plan_key(self.knowledge.plan.meta.number)
+            self.plans[self.key] = self
+        store = plan_reminders(self.store, key, main=False)
+        engine = ReminderEngine(
+            knowledge,
+            None,
+            store,
+            self.clock,
+            calendar=self.engine.calendar,
+            pacer=self.engine.pacer,
+            view=view,
+        )
+        engine.bot, engine.shutdown = self.engine.bot, self.engine.shutdown
+        sibling = replace(
+            self, knowledge=knowledge, store=store, engine=engine, access=access, key=key
+        )
+        sibling.plans = self.plans
+        self.plans[key] = sibling
+        return sibling
+
+    @property
+    def every(self) -> list[ReminderServices]:
+        """Every plan's reminders, the main plan's first."""
+        return list(self.plans.values()) or [self]
+
+    def of(self, plan: str | None) -> ReminderServices:
+        if plan is None or not self.plans:
+            return self
+        return self.plans.get(plan_key(plan), self)
+
+    async def job(self, context: CallbackContext[Any, Any, Any, Any]) -> None:
+        """The periodic tick of every plan's engine, one after the other."""
+        for services in self.every:
+            await services.engine.job(context)
 
     @classmethod
     def create(
@@ -171,7 +218,7 @@ class ReminderServices:
         gone = ended_text(self.knowledge, agency.id, self.clock.today())
         if gone:
             return AgencyChoice(refusal=gone)
-        if not self.engine.planner.followed(agency.id, self.clock.today()):
+        if not any(s.engine.planner.followed(agency.id, self.clock.today()) for s in self.every):
             return AgencyChoice(
                 refusal=f"{esc(agency.name)} không chủ trì hay thực hiện nhiệm vụ nào trong Kế hoạch"
                 f" {esc(self.knowledge.plan.meta.number)}, nên không có việc gì để nhắc.",
@@ -200,11 +247,13 @@ class ReminderServices:
                 f"Nhắc việc của nhóm ({audience}) đang tạm dừng{since}:"
                 f" {esc(sub.pause_reason or '')}.\nQuản trị viên nhóm gõ /nhacviec để bật lại."
             )
-        upcoming = self.engine.upcoming(sub, UPCOMING_DAYS, UPCOMING_LIMIT)
         lines = [f"🗓 <b>Lịch nhắc việc của nhóm</b> — {audience}"]
-        if upcoming:
-            lines += [f"• {self.engine.planner.messages.describe(o)}" for o in upcoming]
-        else:
+        for services in self.every:
+            upcoming = services.engine.upcoming(sub, UPCOMING_DAYS, UPCOMING_LIMIT)
+            if len(self.plans) > 1 and upcoming:
+                lines.append(f"<b>{esc(services.knowledge.plan.meta.label)}</b>")
+            lines += [f"• {services.engine.planner.messages.describe(o)}" for o in upcoming]
+        if len(lines) == 1:
             lines.append(f"Không có nhắc việc nào trong {UPCOMING_DAYS} ngày tới.")
         history = self.engine.history(sub)
         monthly = self.engine.planner.long_overdue(
@@ -322,8 +371,9 @@ class RemindersFeature:
         """Add the reminder commands and menus and schedule the periodic tick."""
         services = self.services
         services.application = application
-        services.engine.bot = application.bot
-        services.engine.shutdown = application.bot_data.shutdown  # no sends once stopping
+        for plan in services.every:
+            plan.engine.bot = application.bot
+            plan.engine.shutdown = application.bot_data.shutdown  # no sends once stopping
         add_menu_command(
             application,
             "nhacviec",
@@ -358,7 +408,7 @@ class RemindersFeature:
             return
         if services.tick_seconds > 0:
             job_queue.run_repeating(
-                services.engine.job,
+                services.job,
                 interval=services.tick_seconds,
                 first=services.first_tick_seconds,
                 name=JOB_NAME,
@@ -367,7 +417,8 @@ class RemindersFeature:
 
     async def start(self, application: App) -> None:
         """Derive today's progress now, not in the first tick."""
-        self.services.engine.warm_up()
+        for plan in self.services.every:
+            plan.engine.warm_up()
 
     async def stop(self, application: App) -> None:
         """Nothing of its own to release: the store stands beside the root's database."""
@@ -420,7 +471,8 @@ class RemindersFeature:
         )
 
     async def _mute(self, chat_id: int, text: str, actor: int) -> str:
-        svc = self.services
+        plan, text = split_qualified(text)  # «58: 7»: that plan's item
+        svc = self.services.of(plan)
         subject = svc.item_subject(text)
         if subject is None:
             return (
@@ -447,8 +499,8 @@ class RemindersFeature:
         if gate is None:
             return
         chat, message, actor = gate
-        svc = self.services
-        text = " ".join(context.args or []).strip()
+        plan, text = split_qualified(" ".join(context.args or []).strip())
+        svc = self.services.of(plan)
         muted = [m.subject for m in svc.store.mutes(chat.id)]
         if not text:
             listed = (

@@ -6,15 +6,20 @@ its short key before the item («58#1.2»), so its item numbers never meet the m
 plan's and replacing a plan by a newer version of the same number keeps its progress by
 item number. `PlanScoped` is a database as one plan's services see it: its own updates,
 numbered as its plan numbers them; members, chat links and everything else shared.
+`PlanReminders` does the same for the reminders' send log and silenced items, so each
+plan's reminders go to the same subscribed groups without their keys meeting.
 """
 
 from __future__ import annotations
 
-from dataclasses import replace
-from datetime import datetime
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+from datetime import date, datetime
 from typing import Any, cast
 
 from bot.storage.base import Database, NewUpdate, StoredUpdate
+from bot.storage.reminder_records import Claimable, LogEntry, Mute
+from bot.storage.reminders import ReminderStore
 
 SEPARATOR = "#"
 
@@ -86,3 +91,84 @@ def scoped(database: Database, key: str, *, alone: bool = False) -> Database:
     if alone:
         return database
     return cast(Database, PlanScoped(database, key))
+
+
+# -- reminders ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Keyed:
+    """An occurrence as another plan's reminders log it: key and subject with the plan."""
+
+    key: str
+    kind: str
+    subject: str
+    occurs_on: date
+    send_at: datetime
+
+
+class PlanReminders:
+    """The reminder store as another plan's reminders see it (subscriptions shared): its
+    send-log keys and silenced items carry the plan's short key («58#overdue:7:…»,
+    «58#7»), so they never meet the main plan's, which sees the store as it is."""
+
+    def __init__(self, inner: ReminderStore, key: str):
+        self.inner = inner
+        self._prefix = f"{key}{SEPARATOR}"
+
+    def __getattr__(self, name: str) -> Any:  # subscriptions, events, pause, close…
+        return getattr(self.inner, name)
+
+    def _mine(self, text: str) -> str | None:
+        return text[len(self._prefix) :] if text.startswith(self._prefix) else None
+
+    def overdue_sent(self, chat_id: int) -> dict[str, frozenset[date]]:
+        found = self.inner.overdue_sent(chat_id)
+        return {own: days for key, days in found.items() if (own := self._mine(key)) is not None}
+
+    def mutes(self, chat_id: int) -> list[Mute]:
+        return [
+            replace(m, subject=own)
+            for m in self.inner.mutes(chat_id)
+            if (own := self._mine(m.subject)) is not None
+        ]
+
+    def logged(self, chat_id: int, keys: Iterable[str]) -> dict[str, LogEntry]:
+        found = self.inner.logged(chat_id, [self._prefix + k for k in keys])
+        return {k[len(self._prefix) :]: v for k, v in found.items()}
+
+    async def claim(self, chat_id: int, due: Sequence[Claimable], at: datetime) -> list[str]:
+        keyed = [
+            _Keyed(self._prefix + o.key, o.kind, self._prefix + o.subject, o.occurs_on, o.send_at)
+            for o in due
+        ]
+        claimed = await self.inner.claim(chat_id, keyed, at)
+        return [k[len(self._prefix) :] for k in claimed]
+
+    async def mark_attempted(self, chat_id: int, keys: Sequence[str], at: datetime) -> None:
+        await self.inner.mark_attempted(chat_id, [self._prefix + k for k in keys], at)
+
+    async def mark_sent(
+        self, chat_id: int, keys: Sequence[str], at: datetime, message_id: int | None
+    ) -> None:
+        await self.inner.mark_sent(chat_id, [self._prefix + k for k in keys], at, message_id)
+
+    async def mark_failed(
+        self, chat_id: int, keys: Sequence[str], error: str, *, retryable: bool
+    ) -> None:
+        await self.inner.mark_failed(
+            chat_id, [self._prefix + k for k in keys], error, retryable=retryable
+        )
+
+    async def mute(self, chat_id: int, subject: str, actor_id: int, at: datetime) -> bool:
+        return await self.inner.mute(chat_id, self._prefix + subject, actor_id, at)
+
+    async def unmute(self, chat_id: int, subject: str, actor_id: int, at: datetime) -> bool:
+        return await self.inner.unmute(chat_id, self._prefix + subject, actor_id, at)
+
+
+def plan_reminders(store: ReminderStore, key: str, *, main: bool) -> ReminderStore:
+    """The reminder store as one plan sees it; the main plan sees it as it is."""
+    if main:
+        return store
+    return cast(ReminderStore, PlanReminders(store, key))
