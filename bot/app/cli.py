@@ -138,10 +138,10 @@ def _brain(
         from bot.storage import open_progress_reader
 
         progress = open_progress_reader(settings)
-        if progress is not None and hasattr(progress, "plan_documents"):
-            from bot.app.runtime import plan_shelf, with_activated
+        if progress is not None:
+            from bot.shelf.documents import plan_shelf, with_activated
 
-            library = with_activated(library, plan_shelf(settings, cast(Any, progress)))
+            library = with_activated(library, plan_shelf(settings, progress))
     brains = [
         Brain(
             knowledge,

@@ -28,18 +28,19 @@ from pathlib import Path
 from typing import Any
 
 from bot.answers.progress_update import UPDATE, UpdateSlots
-from bot.brain import Brain
+from bot.brain import PlanDesk
 from bot.conversation import InMemoryConversationStore, chat_key
 from bot.core.clock import Clock
 from bot.core.config import Settings
 from bot.core.reply import Reply, html_to_plain
 from bot.core.text import fold
 from bot.plan.agencies import AgencyRegistry
-from bot.plan.loader import Knowledge, load_knowledge
+from bot.plan.library import Library, load_library, plan_key, split_qualified
+from bot.plan.loader import Knowledge
 from bot.progress.access_base import AccessResult
 from bot.progress.drafts import CARD_HINT, UpdateResult, example_line
 from bot.progress.members import MemberChoice
-from bot.progress.report_xlsx import build_report, report_filename
+from bot.progress.report_xlsx import build_plans_report, report_filename
 from bot.progress.service import ProgressService
 from bot.progress.view import ProgressView
 from bot.storage import Database, open_database
@@ -97,38 +98,56 @@ class LocalTrial:
     def __init__(
         self,
         settings: Settings,
-        knowledge: Knowledge,
+        knowledge: Knowledge | Library,
         clock: Clock,
         database: Database,
         *,
         reports: Path | None = None,
     ):
+        from bot.app.runtime import plan_services, shared_agencies
+        from bot.shelf.documents import plan_shelf, with_activated
+
         self.settings = settings
-        self.knowledge = knowledge
         self.clock = clock
         self.db = database
         self.reports = reports or Path.cwd()
-        self.registry = AgencyRegistry(knowledge.agencies)
-        self.view = ProgressView(knowledge, database, clock.tz)
+        library = Library((knowledge,)) if isinstance(knowledge, Knowledge) else knowledge
+        library = with_activated(library, plan_shelf(settings, database))
+        self.registry = AgencyRegistry(shared_agencies(library))
         admins = settings.admin_ids | {LOCAL_USER_ID}
-        self.service = ProgressService(database, knowledge, clock, admins)
-        self.brain = Brain(
-            knowledge,
-            progress=database,
-            registry=self.registry,
-            updates=self.service.checker,
-            view=self.view,
-            conversations=InMemoryConversationStore(clock),
-        )
+        conversations = InMemoryConversationStore(clock)
+        self.plans = {
+            plan_key(k.plan.meta.number): plan_services(
+                k, library, database, clock, admins, self.registry, conversations
+            )
+            for k in library
+        }
+        self.brain = PlanDesk(library, [p.brain for p in self.plans.values()])
+        self.knowledge = library.main
+        self.current = next(iter(self.plans.values()))  # the plan of the last answer
         self.runner = asyncio.Runner()
         self.pending: UpdateSlots | None = None  # the card shown, waiting for «lưu»
         self.last_saved: int | None = None  # the update «hoàn tác» undoes
+
+    @property
+    def service(self) -> ProgressService:
+        """The progress service of the plan the conversation is on."""
+        return self.current.service
+
+    @property
+    def view(self) -> ProgressView:
+        return self.current.view
+
+    def _on_plan(self, plan: str | None) -> None:
+        """Follow the plan of an answer (several plans served): its card, its history."""
+        if plan is not None:
+            self.current = self.plans.get(plan_key(plan), self.current)
 
     @classmethod
     def open(cls, settings: Settings, clock: Clock, *, reports: Path | None = None) -> LocalTrial:
         """Load the plan and open the database DATABASE_URL names (ConfigError,
         PlanError, MigrationError or sqlite3.Error when they cannot be used)."""
-        knowledge = load_knowledge(settings.plan_path)
+        knowledge = load_library(settings.plan_path)
         database = open_database(settings, clock)
         try:
             return cls(settings, knowledge, clock, database, reports=reports)
@@ -170,6 +189,8 @@ class LocalTrial:
         reply = self.brain.answer(
             text, today=self.clock.today(), asker=asker, chat=CHAT, fresh=fresh
         )
+        if reply.plan is not None and self.pending is None:
+            self._on_plan(reply.plan)
         return self.shown(reply)
 
     def shown(self, reply: Reply) -> Shown:
@@ -196,7 +217,9 @@ class LocalTrial:
         if action == "open_item":
             return lambda: self.ask(f"nhiệm vụ {args[0]}", fresh=True)
         if action == "history":
-            return lambda: Shown(html_to_plain(self.view.history_html(args[0], notes=True)))
+            plan, item = split_qualified(args[0])
+            self._on_plan(plan)
+            return lambda: Shown(html_to_plain(self.view.history_html(item, notes=True)))
         if action == "update_item" and isinstance(slots, UpdateSlots):
             return lambda: self._with_item(slots, args[0])
         if action == "pick":
@@ -315,15 +338,20 @@ class LocalTrial:
     def report(self, argument: str = "") -> Shown:
         """/baocao: the workbook written to a file in `reports`, its path said."""
         today = self.clock.today()
-        data = build_report(self.knowledge, self.db, today, self.clock.tz)
-        path = (self.reports / report_filename(self.knowledge, today)).resolve()
+        served = [(p.knowledge, p.store) for p in self.plans.values()]
+        data = build_plans_report(served, today, self.clock.tz)
+        name = report_filename(self.knowledge, today)
+        if len(served) > 1:
+            name = f"tien-do-{len(served)}-ke-hoach-{today:%Y-%m-%d}.xlsx"
+        path = (self.reports / name).resolve()
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_bytes(data)
         except OSError as exc:
             return Shown(f"Không ghi được tệp báo cáo {path}: {exc}")
+        labels = ", ".join(k.plan.meta.number for k, _ in served)
         return Shown(
-            f"Đã ghi báo cáo tiến độ Kế hoạch {self.knowledge.plan.meta.number}, tính đến ngày"
+            f"Đã ghi báo cáo tiến độ Kế hoạch {labels}, tính đến ngày"
             f" {today:%d/%m/%Y}, vào tệp: {path}"
         )
 

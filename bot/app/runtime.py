@@ -14,9 +14,8 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import sys
-import tempfile
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, cast
 
 from bot.brain import Brain, PlanDesk
@@ -24,7 +23,7 @@ from bot.conversation import ConversationStore, InMemoryConversationStore
 from bot.core.clock import Clock, SystemClock
 from bot.core.config import ConfigError, Settings
 from bot.plan.agencies import AgencyRegistry
-from bot.plan.library import Library, load_library, plan_key, registry_files
+from bot.plan.library import Library, load_library, plan_key
 from bot.plan.loader import Knowledge, PlanError
 from bot.plan.models import Agency
 from bot.progress.service import ProgressService
@@ -38,7 +37,8 @@ from bot.reminders.handlers import (
     RemindersFeature,
 )
 from bot.shelf import PlanShelf
-from bot.storage import Database, open_database, sqlite_path, storage_problem
+from bot.shelf.documents import plan_shelf, with_activated
+from bot.storage import Database, open_database, storage_problem
 from bot.storage.base import PlanStore
 from bot.storage.migrate import MigrationError
 from bot.storage.plan_scope import scoped
@@ -135,7 +135,7 @@ class Runtime:
             conversations = InMemoryConversationStore(clock)
             plans = {
                 plan_key(k.plan.meta.number): plan_services(
-                    k, library, database, clock, settings, registry, conversations
+                    k, library, database, clock, settings.admin_ids, registry, conversations
                 )
                 for k in library
             }
@@ -202,7 +202,7 @@ class Runtime:
             self.library,
             self.database,
             self.clock,
-            self.settings,
+            self.settings.admin_ids,
             self.registry,
             self.conversations,
         )
@@ -247,7 +247,7 @@ def plan_services(
     library: Library,
     database: Database,
     clock: Clock,
-    settings: Settings,
+    admin_ids: Iterable[int],
     registry: AgencyRegistry,
     conversations: ConversationStore,
 ) -> PlanServices:
@@ -255,7 +255,7 @@ def plan_services(
     key = plan_key(knowledge.plan.meta.number)
     store = scoped(database, library.storage_key(knowledge))
     view = ProgressView(knowledge, store, clock.tz)
-    service = ProgressService(store, knowledge, clock, settings.admin_ids)
+    service = ProgressService(store, knowledge, clock, admin_ids)
     brain = Brain(
         knowledge,
         progress=store,
@@ -274,31 +274,6 @@ def shared_agencies(library: Library) -> dict[str, Agency]:
         for agency_id, agency in knowledge.agencies.items():
             agencies.setdefault(agency_id, agency)
     return agencies
-
-
-def plan_shelf(settings: Settings, database: Database) -> PlanShelf:
-    """The shelf of plans admins send, over the database, its files in PLANS_DIR (by
-    default a folder "plans" beside the SQLite file)."""
-    folder = settings.plans_dir
-    if folder is None:
-        try:
-            path = sqlite_path(settings.database_url)
-            folder = (
-                Path(tempfile.gettempdir()) / "planbot-plans"
-                if str(path) == ":memory:"
-                else path.parent / "plans"
-            )
-        except ConfigError:
-            folder = Path("data") / "plans"
-    agencies, successions = registry_files(settings.plan_path)
-    return PlanShelf(cast(PlanStore, database), folder, agencies, successions)
-
-
-def with_activated(library: Library, shelf: PlanShelf) -> Library:
-    """`library` with the plans admins activated (their documents in the database)."""
-    for knowledge in shelf.load_active():
-        library = library.with_plan(knowledge)
-    return library
 
 
 def default_features(runtime: Runtime) -> list[Feature]:

@@ -39,6 +39,14 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     heartbeat_path: Path | None = None
 
+    @field_validator("plans_dir", "heartbeat_path", mode="before")
+    @classmethod
+    def _empty_is_none(cls, value: object) -> object:
+        """`PLANS_DIR=` (empty, as .env.example leaves it) means the default, not «.»."""
+        if isinstance(value, str) and not value.strip():
+            return None
+        return value
+
     @field_validator("admin_ids", mode="before")
     @classmethod
     def _parse_admin_ids(cls, value: object) -> object:

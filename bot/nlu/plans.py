@@ -27,6 +27,7 @@ _FULL_NUMBER = re.compile(
 _QUALIFIED_ITEM = re.compile(
     r"(?<![\w./])(\d{1,4})\s*[:#]\s*(?=(?:\d+(?:\.\d+)?[a-z]?|iii\.\d+)\b)"
 )
+_ITEM_WORD = re.compile(r"(?:muc|nhiem vu|viec|nv|so)$")
 _TITLED = re.compile(rf"(?<!\w){_KINDS}\s+(?:ve\s+)?((?:[a-z0-9]+\s*){{1,6}})")
 # words of any plan's title that name none in particular
 _COMMON_WORDS = (
@@ -75,9 +76,13 @@ class PlanMentions:
         for words in self._titles.values():
             for word in set(words):
                 counts[word] = counts.get(word, 0) + 1
-        # a title word no other plan has, and not a word of every plan
+        # a title word no other plan has, not a word of every plan and not a number (a year)
         self._own = {
-            key: {w for w in words if counts[w] == 1 and w not in _COMMON and len(w) > 2}
+            key: {
+                w
+                for w in words
+                if counts[w] == 1 and w not in _COMMON and len(w) > 2 and not w.isdigit()
+            }
             for key, words in self._titles.items()
         }
 
@@ -96,7 +101,12 @@ class PlanMentions:
                     return PlanMention(m.group(1), _blank(text, m.start(), m.end()))
         item = _QUALIFIED_ITEM.search(folded)
         if item and item.group(1) in self.keys:
-            return PlanMention(item.group(1), _blank(text, item.start(), item.end()))
+            # «58: 7 hạn khi nào?» → «mục 7 hạn khi nào?»; «/capnhat 58: 7», «mục 58: 7» keep
+            # the words that already make the number an item's
+            before = folded[: item.start()].strip()
+            named = before.startswith("/") or _ITEM_WORD.search(before) is not None
+            rest = text[: item.start()] + ("" if named else "mục ") + text[item.end() :]
+            return PlanMention(item.group(1), " ".join(rest.split()))
         for m in _TITLED.finditer(folded):
             found = self._by_title(m.group(1).split())
             if found is not None:

@@ -28,6 +28,7 @@ from collections import Counter, defaultdict
 from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 from openpyxl import Workbook
@@ -39,7 +40,8 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from bot.core.clock import DEFAULT_TZ
 from bot.core.config import ConfigError, Settings
-from bot.plan.loader import Knowledge, load_knowledge
+from bot.plan.library import load_library
+from bot.plan.loader import Knowledge
 from bot.plan.models import Assignment, Item
 from bot.plan.responsibility import agency_name, part_label
 from bot.progress.status import (
@@ -443,12 +445,20 @@ def report_filename(knowledge: Knowledge, today: date) -> str:
 
 def write_report_file(settings: Settings, path: Path, today: date) -> Path:
     """Write the workbook to `path` (the CLI's `report --out`); reads the DB read-only."""
+    from bot.shelf.documents import plan_shelf, with_activated
     from bot.storage import open_progress_reader
+    from bot.storage.plan_scope import scoped
 
-    knowledge = load_knowledge(settings.plan_path)
+    library = load_library(settings.plan_path)
     store = open_progress_reader(settings)
     try:
-        data = build_report(knowledge, store, today, settings.tz)
+        if store is not None:
+            library = with_activated(library, plan_shelf(settings, store))
+        served = [
+            (k, None if store is None else scoped(cast(Any, store), library.storage_key(k)))
+            for k in library
+        ]
+        data = build_plans_report(served, today, settings.tz)
     finally:
         if store is not None:
             store.close()

@@ -23,7 +23,8 @@ from bot.core.reply import html_to_plain
 from bot.core.text import fold
 from bot.nlu.intent_registry import INTENTS_DIR, load_intents
 from bot.plan.agencies import AgencyRegistry
-from bot.plan.loader import Knowledge, load_knowledge
+from bot.plan.library import load_library
+from bot.plan.loader import Knowledge
 from bot.progress.access_base import ended_text
 from bot.reminders.calendar import WorkCalendar, weekday_vi
 from bot.reminders.engine import ReminderEngine
@@ -79,7 +80,7 @@ def print_preview(
     out = out or sys.stdout
     if not 1 <= days <= MAX_DAYS:
         raise ConfigError(f"--days phải từ 1 đến {MAX_DAYS} (giá trị: {days})")
-    knowledge = load_knowledge(settings.plan_path)
+    knowledge = load_library(settings.plan_path).main  # the main plan's reminders
     calendar = WorkCalendar(settings.tz)
     start = datetime.combine(today, time(0, 0), tzinfo=settings.tz)
     end = start + timedelta(days=days) - timedelta(microseconds=1)

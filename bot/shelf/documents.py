@@ -8,11 +8,14 @@ import tempfile
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import cast
 
+from bot.core.config import ConfigError, Settings
 from bot.core.reply import esc
 from bot.importer import ImportResult, PlanImportError, import_plan, write_draft
-from bot.plan.library import Library, plan_key
+from bot.plan.library import Library, plan_key, registry_files
 from bot.plan.loader import Knowledge, PlanError, load_knowledge
+from bot.storage import sqlite_path
 from bot.storage.base import NewPlanDocument, PlanDocument, PlanStore
 
 PLAN_FILE = "plan.yaml"
@@ -230,3 +233,30 @@ def _write_if_changed(path: Path, text: str) -> None:
     partial = path.with_suffix(path.suffix + ".tmp")
     partial.write_text(text, encoding="utf-8")
     partial.replace(path)
+
+
+def plan_shelf(settings: Settings, store: object) -> PlanShelf:
+    """The shelf of plans admins send, over the database (`store`), its files in
+    PLANS_DIR (by default a folder "plans" beside the SQLite file)."""
+    folder = settings.plans_dir
+    if folder is None:
+        try:
+            path = sqlite_path(settings.database_url)
+            memory = str(path) == ":memory:"
+            folder = (
+                Path(tempfile.gettempdir()) / "planbot-plans" if memory else path.parent / "plans"
+            )
+        except ConfigError:
+            folder = Path("data") / "plans"
+    agencies, successions = registry_files(settings.plan_path)
+    return PlanShelf(cast(PlanStore, store), folder, agencies, successions)
+
+
+def with_activated(library: Library, shelf: PlanShelf) -> Library:
+    """`library` with the plans admins activated (their documents in the database); a
+    store that keeps no plans (a database from before them) adds none."""
+    if not hasattr(shelf.store, "plan_documents"):
+        return library
+    for knowledge in shelf.load_active():
+        library = library.with_plan(knowledge)
+    return library

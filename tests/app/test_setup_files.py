@@ -27,6 +27,16 @@ def test_the_env_example_makes_nobody_an_admin() -> None:
     assert load_settings(admin_ids=example["ADMIN_IDS"]).admin_ids == frozenset()
 
 
+def test_the_paths_the_env_example_leaves_empty_mean_their_defaults() -> None:
+    """`PLANS_DIR=` and `HEARTBEAT_PATH=` as .env.example has them: not the folder «.»."""
+    example = _env_example()
+    assert example["PLANS_DIR"] == "" and example["HEARTBEAT_PATH"] == ""
+    settings = load_settings(
+        plans_dir=example["PLANS_DIR"], heartbeat_path=example["HEARTBEAT_PATH"]
+    )
+    assert settings.plans_dir is None and settings.heartbeat_path is None
+
+
 def _ignored(path: str, patterns: list[str]) -> bool:
     """Docker's rule, simplified: the last matching pattern wins; `!` re-includes."""
     ignored = False
