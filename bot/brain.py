@@ -166,6 +166,7 @@ def _keep(kept: OrderedDict[str, Any], chat: str, value: Any) -> None:
 
 # intents whose answer does not depend on the plan: the main plan's brain gives it
 _PLAN_FREE = frozenset({"smalltalk", "help", "unknown"})
+_NAMES_THE_PLANS = frozenset({"help", "unknown"})  # replies that name the plan served
 _BUTTON_ITEM_ACTIONS = frozenset({"open_item", "history", "update_item"})
 
 
@@ -307,7 +308,16 @@ class PlanDesk:
         main_key = next(iter(replies))
         first = replies[main_key]
         if first.intent in _PLAN_FREE and all(r.intent == first.intent for r in replies.values()):
-            return self._tagged(main_key, first)
+            reply = self._tagged(main_key, first)
+            if reply.intent in _NAMES_THE_PLANS:  # it named the main plan only
+                numbers = ", ".join(k.plan.meta.number for k in self.library)
+                example = self.library.keys()[-1]
+                reply.html += (
+                    f"\n<i>Bot theo dõi {len(self.library)} kế hoạch: {esc(numbers)}; hỏi riêng"
+                    f" một kế hoạch, ví dụ «kế hoạch {esc(example)} …», hoặc chọn bằng"
+                    " /kehoach.</i>"
+                )
+            return reply
         found = {k: r for k, r in replies.items() if _found(r)}
         if not found:
             return self._tagged(main_key, first)

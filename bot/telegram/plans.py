@@ -151,7 +151,8 @@ class PlansFeature:
                     if default
                     else "mọi kế hoạch, nhóm theo kế hoạch."
                 )
-                + " Nêu kế hoạch trong câu hỏi, ví dụ «kế hoạch 58 Sở Nội vụ làm gì?», hoặc chọn mặc định."
+                + f" Nêu kế hoạch trong câu hỏi, ví dụ «kế hoạch {esc(library.keys()[-1])} Sở Nội vụ"
+                " làm gì?», hoặc chọn mặc định."
             )
             if default:
                 buttons.append([Button("Hỏi mọi kế hoạch", callbacks.encode(CHOOSE, ALL))])
