@@ -11,6 +11,7 @@ followed by words of its title (at least two in a row, or one rare word of its o
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 
 from bot.core.text import fold
@@ -89,6 +90,7 @@ class PlanMentions:
     def find(self, text: str) -> PlanMention | None:
         """The plan `text` names, if any, with the text left when the mention is taken
         out (the mention is found on the folded text, whose length is the text's)."""
+        text = unicodedata.normalize("NFC", text)
         folded = fold(text)
         if len(folded) != len(text.strip()) or folded != fold(text.strip()):
             text = " ".join(text.split())  # align: fold collapses spaces

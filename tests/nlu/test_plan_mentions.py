@@ -60,3 +60,10 @@ def test_a_plan_named_is_found_and_taken_out(
 )
 def test_no_plan_is_read_into_a_message_that_names_none(mentions: PlanMentions, text: str) -> None:
     assert mentions.find(text) is None
+
+
+def test_a_plan_named_in_decomposed_unicode_is_found(mentions: PlanMentions) -> None:
+    import unicodedata
+
+    found = mentions.find(unicodedata.normalize("NFD", "Kế hoạch 58 Sở Nội vụ làm gì?"))
+    assert found is not None and (found.key, found.rest) == ("58", "Sở Nội vụ làm gì?")
