@@ -41,10 +41,9 @@ PlanStatus = Literal["draft", "active", "replaced"]
 
 
 @dataclass(frozen=True)
-class PlanDocument:
-    """A plan an admin sent: its draft (YAML, agency registry, review) and its state."""
+class NewPlanDocument:
+    """A plan an admin sent, imported: its draft (YAML, agency registry, review)."""
 
-    id: int
     plan_key: str
     number: str
     title: str | None
@@ -53,25 +52,18 @@ class PlanDocument:
     agencies_yaml: str | None
     review: str | None
     problems: int
-    status: PlanStatus
     uploaded_by: int | None
     uploaded_at: datetime
-    decided_by: int | None = None
-    decided_at: datetime | None = None
 
 
 @dataclass(frozen=True)
-class NewPlanDocument:
-    plan_key: str
-    number: str
-    title: str | None
-    file_name: str | None
-    plan_yaml: str
-    agencies_yaml: str | None
-    review: str | None
-    problems: int
-    uploaded_by: int | None
-    uploaded_at: datetime
+class PlanDocument(NewPlanDocument):
+    """A stored plan document and its state (draft, active, replaced)."""
+
+    id: int
+    status: PlanStatus
+    decided_by: int | None = None
+    decided_at: datetime | None = None
 
 
 @dataclass(frozen=True)
