@@ -171,3 +171,32 @@ def test_dangky_names_several_agencies_to_choose_from(session: Session) -> None:
     assert "chọn một" in several and "Gõ số để chọn: 1 —" in several
     assert "/dangky Sở Nội vụ" in usage
     assert "Không tìm thấy cơ quan" in unknown
+
+
+def test_with_a_folder_of_plans_the_trial_serves_each(
+    make_settings: Callable[..., Settings], tmp_path: Path
+) -> None:
+    """PLAN_PATH a folder of two plans: a report on the second plan is stored under its
+    number, a question naming no plan is answered from both, /baocao has a sheet each."""
+    from two_plans import two_plan_folder
+
+    folder = two_plan_folder(tmp_path / "k")
+    session = Session(make_settings(admin_ids=frozenset(), plan_path=folder), tmp_path)
+    session.run(
+        [
+            "/dangky Sở Nội vụ",
+            "kế hoạch 58 mục 7 đang thực hiện 40% đã khảo sát",
+            "lưu",
+            "Sở Nội vụ phải làm gì?",
+            "/baocao",
+        ]
+    )
+    _, card, saved, grouped, report = session.replies
+    assert "Xác nhận báo cáo tiến độ" in card and "Mục: 7" in card
+    assert saved.startswith("✅ Đã lưu báo cáo.")
+    assert session.updates() == [("58#7", "58#7", "snv", "in_progress", 40, LOCAL_USER_ID)]
+    assert grouped.startswith("Có trong 2 kế hoạch: 91/KH-UBND")
+    (path,) = session.reports.glob("*.xlsx")
+    assert str(path) in report
+    sheets = load_workbook(path).sheetnames
+    assert sheets[0] == "Các kế hoạch" and "58 Tiến độ" in sheets

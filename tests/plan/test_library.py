@@ -83,3 +83,49 @@ def test_qualified_item_numbers(text: str, expected: tuple[str | None, str]) -> 
 
 def test_plan_keys() -> None:
     assert plan_key("91/KH-UBND") == "91" and plan_key("1830/CTr-UBND") == "1830"
+
+
+def test_check_plan_and_ask_read_a_folder_of_plans(tmp_path: Path) -> None:
+    import json
+    import os
+    import subprocess
+    import sys
+
+    folder = two_plan_folder(tmp_path / "k")
+    root = KNOWLEDGE.parent
+    env = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "HOME": str(tmp_path),
+        "PYTHONPATH": str(root),
+        "PYTHONUTF8": "1",
+        "PLAN_PATH": str(folder),
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'none.db'}",
+    }
+
+    def run(*args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "bot", *args],
+            cwd=root,
+            env=env,
+            input=stdin,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+
+    checked = run("check-plan", str(folder))
+    assert checked.returncode == 0, checked.stderr
+    assert "Kế hoạch 91/KH-UBND" in checked.stdout and "Kế hoạch 58/KH-UBND" in checked.stdout
+    asked = run(
+        "ask",
+        "--json",
+        "--today",
+        "2026-11-30",
+        stdin="Sở Nội vụ phải làm gì?\nkế hoạch 58 mục 7\n",
+    )
+    assert asked.returncode == 0, asked.stderr
+    grouped, scoped = (json.loads(line) for line in asked.stdout.splitlines())
+    assert grouped["plan"] is None and grouped["plans"] == ["91/KH-UBND", "58/KH-UBND"]
+    assert "58: 7" in grouped["task_ids"]
+    assert scoped["plan"] == "58/KH-UBND" and scoped["task_ids"] == ["7"]

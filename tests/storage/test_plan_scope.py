@@ -18,7 +18,9 @@ async def test_each_plan_sees_its_own_reports_numbered_as_it_numbers_them(tmp_pa
     db = open_sqlite(tmp_path / "p.db", now=NOW)
     try:
         main, other = scoped(db, ""), scoped(db, "58")
-        stored_main, _ = await main.insert_update(replace(report(1), item_id="5", assignment_key="5"))
+        stored_main, _ = await main.insert_update(
+            replace(report(1), item_id="5", assignment_key="5")
+        )
         stored_other, created = await other.insert_update(
             replace(report(2, percent=80), item_id="5", assignment_key="5")
         )
