@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import shutil
 import tempfile
+import zipfile
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -125,6 +126,7 @@ class PlanShelf:
         return Draft(document, folder, self._summary(document, result, served))
 
     def _import(self, source: Path, out: Path) -> ImportResult:
+        _refuse_zip_bomb(source)
         try:
             return write_draft(import_plan(source, self.agencies), out)
         except PlanImportError as exc:
@@ -221,6 +223,23 @@ class PlanShelf:
     def _ensure(folder: Path) -> Path:
         folder.mkdir(parents=True, exist_ok=True)
         return folder
+
+
+MAX_UNPACKED_BYTES = 100 * 1024 * 1024  # a .docx that unpacks to more is not a plan
+
+
+def _refuse_zip_bomb(source: Path) -> None:
+    """A .docx is a zip: refuse one whose parts unpack to more than MAX_UNPACKED_BYTES
+    before a reader unpacks it (a few kilobytes can unpack to gigabytes)."""
+    if source.suffix.lower() != ".docx" or not zipfile.is_zipfile(source):
+        return  # not a zip: the importer says it cannot read it
+    with zipfile.ZipFile(source) as archive:
+        unpacked = sum(info.file_size for info in archive.infolist())
+    if unpacked > MAX_UNPACKED_BYTES:
+        raise ShelfError(
+            f"tệp .docx giải nén ra {unpacked // (1024 * 1024)} MB, quá lớn cho một văn bản kế"
+            " hoạch; anh/chị gửi bản .docx chỉ gồm kế hoạch."
+        )
 
 
 def _write_if_changed(path: Path, text: str) -> None:
