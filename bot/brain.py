@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from collections import OrderedDict
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -133,6 +134,12 @@ class Brain:
         else:
             reply = self.answerer.reply(turn.understanding, today=today, asker=asker)
         return talk.remember(chat, turn, reply)
+
+    def asks_more(self, text: str) -> bool:
+        """Whether `text` asks for the rest of the last list («thêm», «xem tất cả»)."""
+        if self.conversations is None:
+            return False
+        return bool(self.conversations.reader.read(self.understand(text)).more)
 
     def follows_up(self, text: str, chat: str) -> bool:
         """Whether `text` reads as a follow-up of the chat's last question («còn Sở Tài
@@ -265,6 +272,8 @@ class PlanDesk:
             return self._tagged(key, reply)
         if chat is not None:
             self._scope.pop(chat, None)
+            if chat in self._more and self.main.asks_more(text):
+                return self._more[chat]  # «thêm» after an answer grouped by plan
         replies = {
             key: brain.answer(
                 text, today=today, asker=asker, chat=self._chat_of(key, chat), fresh=fresh
@@ -382,7 +391,7 @@ class PlanDesk:
         if whole is not None:
             out.more = whole
             if chat is not None:
-                _keep(self._more, chat, Reply(intent=out.intent, html=out.more, plans=out.plans))
+                _keep(self._more, chat, replace(out, html=whole, more=None, buttons=[]))
             out.buttons = [
                 [Button("Xem tất cả", action="more", args=(GROUPED_MORE,))],
                 *out.buttons,

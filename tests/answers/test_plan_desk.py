@@ -132,6 +132,8 @@ def test_see_all_of_a_grouped_answer_gives_every_plans_whole_answer(desk: PlanDe
     more = desk.more("c-more", reply.buttons[0][0].args[0])
     assert more is not None and "Kế hoạch 58/KH-UBND" in more.plain
     assert len(more.plain) > len(reply.plain)
+    typed = ask(desk, "thêm", chat="c-more")  # typing «thêm» is the same as the button
+    assert typed.plain == more.plain and typed.task_ids == reply.task_ids
 
 
 def test_the_library_of_the_knowledge_folder_is_one_plan() -> None:
