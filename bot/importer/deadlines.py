@@ -123,12 +123,12 @@ def find_deadline(
     # quan quản lý … từ ngày 01/3/2025) chủ trì …»)
     brackets = [b.span() for b in re.finditer(r"\([^()]*\)", sentence)]
     for pattern in INSIDE:
-        for m in pattern.finditer(sentence):
-            if any(a <= m.start() < b for a, b in brackets):
+        for found in pattern.finditer(sentence):
+            if any(a <= found.start() < b for a, b in brackets):
                 continue
-            typed = type_deadline(m.group(0))
+            typed = type_deadline(found.group(0))
             if typed:
-                return typed, m.span()
+                return typed, found.span()
     if not recurring:
         return None
     for m in (_RECURRING_INSIDE.search(sentence), _RECURRING_CLAUSE.search(sentence.rstrip("./ "))):

@@ -349,7 +349,7 @@ def _ends_with_word(text: str, words: tuple[str, ...]) -> bool:
 
 def role_words(text: str, mentions: list[Mention]) -> list[tuple[int, int, str]]:
     """(start, end, role) of each role word outside agency names and not used as a noun."""
-    out = []
+    out: list[tuple[int, int, str]] = []
     for m in ROLE_WORD.finditer(text):
         if any(x.start < m.end() and m.start() < x.end for x in mentions):
             continue
