@@ -35,9 +35,15 @@ LONG_DATE = re.compile(
 MONTH = re.compile(
     r"(?:(?:trong|Trong|trước|Trước)\s+)?(?:tháng|Tháng)\s+(\d{1,2})\s*(?:/|năm)\s*(\d{4})"
 )
+# «Tháng 11-12/2024»: a span of months ends with the last
+MONTH_RANGE = re.compile(
+    r"(?:(?:trong|Trong|trước|Trước)\s+)?(?:tháng|Tháng)\s+(\d{1,2})\s*[-–]\s*(\d{1,2})\s*/\s*(\d{4})"
+)
+# «6 tháng, hằng năm», «6 tháng, năm»: the reporting rhythm of the genre
+PERIODS = re.compile(r"^\d+ tháng(?:\s*(?:,|và)\s*(?:(?:hằng|hàng)\s+)?(?:năm|quý))*$", re.I)
 YEAR = re.compile(r"^(?:(?:trong|Trong)\s+)?(?:năm|Năm)\s+(\d{4})$")
 # a deadline inside a sentence («báo cáo … trước ngày 30/11 hàng năm»)
-INSIDE = (YEARLY, QUARTER, LONG_DATE, DATE, MONTH)
+INSIDE = (YEARLY, QUARTER, LONG_DATE, MONTH_RANGE, DATE, MONTH)
 # a recurring deadline inside a sentence: «định kỳ 6 tháng», «; thực hiện thường xuyên»
 _RECURRING_INSIDE = re.compile(
     r"(?<!\w)(?:định kỳ\s+(?:(?:hằng|hàng)\s+)?(?:quý|tháng|năm|\d+ tháng)|hằng quý|hàng quý)"
@@ -45,7 +51,7 @@ _RECURRING_INSIDE = re.compile(
     re.I,
 )
 _RECURRING_CLAUSE = re.compile(
-    r"(?:^|[;,:]\s*)(?:(?:thời gian(?: thực hiện)?|thời hạn|tiến độ)\s*:\s*)?(?:thực hiện\s+)?"
+    r"(?:^|[;,:.]\s*)(?:(?:thời gian(?: thực hiện)?|thời hạn|tiến độ)\s*:\s*)?(?:thực hiện\s+)?"
     r"(thường xuyên|liên tục|hằng năm|hàng năm)\s*[.;]?\s*$",
     re.I,
 )
@@ -77,6 +83,11 @@ def type_deadline(text: str) -> dict[str, Any] | None:
             "quarter": _quarter(m.group(1)),
             "year": int(m.group(2)),
         }
+    if m := MONTH_RANGE.search(wording):
+        month, year = int(m.group(2)), int(m.group(3))
+        if 1 <= int(m.group(1)) < month <= 12:
+            last = calendar.monthrange(year, month)[1]
+            return {"kind": "date", "text": wording, "date": date(year, month, last)}
     if m := LONG_DATE.search(wording):
         day, month, year = int(m.group(1)), int(m.group(2)), int(m.group(3))
         if _valid(year, month, day):
@@ -92,6 +103,8 @@ def type_deadline(text: str) -> dict[str, Any] | None:
             return {"kind": "date", "text": wording, "date": date(year, month, last)}
     if m := YEAR.match(wording):
         return {"kind": "date", "text": wording, "date": date(int(m.group(1)), 12, 31)}
+    if PERIODS.match(wording):
+        return {"kind": "recurring", "text": wording}
     if any(low.startswith(w) for w in RECURRING) and (
         not re.search(r"\d", low) or _RECURRING_INSIDE.fullmatch(wording)
     ):
@@ -106,11 +119,16 @@ def find_deadline(
 ) -> tuple[dict[str, Any], tuple[int, int]] | None:
     """A dated deadline written inside a sentence, and where it stands; with `recurring`,
     else a recurring one («định kỳ 6 tháng», a last clause «thực hiện thường xuyên»)."""
+    # a date in brackets says when something began, not when the task ends («Sở Y tế (cơ
+    # quan quản lý … từ ngày 01/3/2025) chủ trì …»)
+    brackets = [b.span() for b in re.finditer(r"\([^()]*\)", sentence)]
     for pattern in INSIDE:
-        if m := pattern.search(sentence):
-            typed = type_deadline(m.group(0))
+        for found in pattern.finditer(sentence):
+            if any(a <= found.start() < b for a, b in brackets):
+                continue
+            typed = type_deadline(found.group(0))
             if typed:
-                return typed, m.span()
+                return typed, found.span()
     if not recurring:
         return None
     for m in (_RECURRING_INSIDE.search(sentence), _RECURRING_CLAUSE.search(sentence.rstrip("./ "))):

@@ -25,6 +25,8 @@ from bot.importer.vocabulary import (
     AGENCY_HEADS,
     CONDITION,
     CONTEXT_BEFORE,
+    DOCUMENT_AFTER,
+    EXPAND_IN_NAMES,
     KIND_BY_HEAD,
     LOCALITY_WORDS,
     NAME_STOPS,
@@ -34,6 +36,7 @@ from bot.importer.vocabulary import (
     REPORT_BEFORE,
     ROLE_OF,
     ROLE_WORD,
+    SUPERVISE_VERBS,
     THUC_HIEN_OBJECT_OF,
 )
 from bot.plan.agencies import AgencyRegistry, alias_tokens, initials
@@ -224,7 +227,7 @@ class AgencyFinder:
             after = _STOP.search(text, head.end(), end)
             if after:
                 end = after.start()
-            name = text[start:end].strip(" -")
+            name = _end_at_numeral(text[start:end].strip(" -"))
             words = name.split()
             if len(words) < 2 or len(words) > 20:
                 continue
@@ -253,7 +256,15 @@ class AgencyFinder:
         """The agencies of a table cell: every piece between commas, semicolons and line
         breaks that names none of the registry's is itself an agency to propose. Returns
         the mentions and the pieces left (nothing that names an agency)."""
-        found = self.known(text)
+        found = [
+            m
+            for m in self.known(text)
+            if not (
+                re.match(r" [^\W\d_]", text[m.end :])
+                and text[m.end + 1 : m.end + 2].isupper()
+                and self._longer_name(text, m)
+            )
+        ]
         leftovers: list[str] = []
         pos = 0
         pieces = []
@@ -280,6 +291,8 @@ class AgencyFinder:
         return sorted(found + extra, key=lambda m: m.start), leftovers
 
     def propose(self, name: str) -> Proposal:
+        written = name
+        name = expand_abbreviations(name)
         key = fold(name)
         if key in self.proposals:
             return self.proposals[key]
@@ -294,7 +307,7 @@ class AgencyFinder:
         while agency_id in taken:
             agency_id, n = f"{base}_{n}", n + 1
         kind = next((k for head, k in KIND_BY_HEAD if name.startswith(head)), "department")
-        aliases = []
+        aliases = [written] if written != name else []
         short = re.sub(r"\s+(tỉnh|thành phố)$", "", name)
         if short != name:
             aliases.append(short)
@@ -308,6 +321,24 @@ class AgencyFinder:
         return proposal
 
 
+def _end_at_numeral(name: str) -> str:
+    """«Chi cục Hải quan khu vực XI mở các đợt …»: a name numbered by a roman or arabic
+    numeral ends at it when a word in lower case follows."""
+    m = re.search(r"\s(?:[IVXL]+|\d+)(?=\s+[^\W\d_])", name)
+    if m and name[m.end() :].split()[0][:1].islower():
+        return name[: m.end()]
+    return name
+
+
+def expand_abbreviations(name: str) -> str:
+    """A name with its unambiguous abbreviations written out («UBND cấp xã» → «Ủy ban
+    nhân dân cấp xã»)."""
+    for short, long in ABBREVIATIONS:
+        if short in EXPAND_IN_NAMES:
+            name = re.sub(r"(?<!\w)" + re.escape(short) + r"(?!\w)", long, name)
+    return name
+
+
 def _before(text: str, at: int) -> str:
     return text[:at].rstrip(" ,").lower()
 
@@ -318,7 +349,7 @@ def _ends_with_word(text: str, words: tuple[str, ...]) -> bool:
 
 def role_words(text: str, mentions: list[Mention]) -> list[tuple[int, int, str]]:
     """(start, end, role) of each role word outside agency names and not used as a noun."""
-    out = []
+    out: list[tuple[int, int, str]] = []
     for m in ROLE_WORD.finditer(text):
         if any(x.start < m.end() and m.start() < x.end for x in mentions):
             continue
@@ -327,10 +358,22 @@ def role_words(text: str, mentions: list[Mention]) -> list[tuple[int, int, str]]
         if ROLE_OF[m.group(1).lower()] == "thuc_hien" and (
             _ends_with_word(text[: m.start()].rstrip().lower(), THUC_HIEN_OBJECT_OF)
             or _DEADLINE_AFTER.match(text, m.end())
+            or (
+                DOCUMENT_AFTER.match(text, m.end())
+                and any(";" not in text[end : m.start()] for _, end, _ in out)
+            )
         ):
             continue
         out.append((m.start(), m.end(), ROLE_OF[m.group(1).lower()]))
     return out
+
+
+def _supervised(sentence: str, m: Mention, previous: Mention | None) -> bool:
+    """«… hướng dẫn các cơ quan, đơn vị, địa phương sử dụng …»: an agency after a verb of
+    guiding or watching, with no role word between, is watched, not a doer."""
+    start = max(previous.end if previous else 0, sentence.rfind(";", 0, m.start) + 1)
+    stretch = sentence[start : m.start]
+    return bool(SUPERVISE_VERBS.search(stretch)) and not ROLE_WORD.search(stretch)
 
 
 def read_roles(sentence: str, label_roles: list[str], finder: AgencyFinder) -> Reading:
@@ -349,7 +392,11 @@ def read_roles(sentence: str, label_roles: list[str], finder: AgencyFinder) -> R
             "",
             "và",
         )
-        if _ends_with_word(before, CONTEXT_BEFORE) or (condition and m.start > condition.start()):
+        if (
+            _ends_with_word(before, CONTEXT_BEFORE)
+            or (condition and m.start > condition.start())
+            or _supervised(sentence, m, previous)
+        ):
             context.add(m.start)
         elif _ends_with_word(before, REPORT_BEFORE):
             targets.append(m)

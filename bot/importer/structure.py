@@ -28,12 +28,15 @@ from bot.importer.vocabulary import (
     ASSIGN_VERB,
     ASSIGNMENT_LABEL,
     DEADLINE_LABEL,
+    DEPARTMENT_LIST,
     LABEL_INSIDE,
+    LOCALITY_WORDS,
     OTHER_LABEL,
     ROLE_OF,
     ROLE_WORD,
     ROMAN,
     TABLE_COLUMNS,
+    TASK_REFERENCE,
 )
 
 GROUP = re.compile(r"^(\d{1,2})\.\s+(.+)$")
@@ -41,6 +44,29 @@ ITEM = re.compile(r"^(\d{1,2})\.(\d{1,2})\.?\s+(.+)$")
 SUB_ITEM = re.compile(r"^([a-zđ])\)\s*(.+)$")
 BULLET = re.compile(r"^[-–•+*]\s*(.+)$")
 TASK_COLON = re.compile(r"^(.{8,}?):\s+(.+)$")
+# «…, mạng xã hội (Sở Khoa học và Công nghệ chủ trì; Công an tỉnh phối hợp; thời gian: …).»
+LAST_PARENTHESIS = re.compile(r"\(([^()]{6,})\)\s*[.;]?\s*$")
+# «UBND các huyện», then «, thị xã, thành phố» (matched at a position: no «^»)
+_LOCALITY_TAIL = re.compile(
+    r"(?:\s*,\s*(?:" + "|".join(re.escape(w) for w in LOCALITY_WORDS) + r")(?!\w))+"
+)
+
+
+def department_list(text: str) -> str:
+    """«Các sở: Nông nghiệp và Phát triển nông thôn, Y tế, Xây dựng theo …» read as «Sở
+    Nông nghiệp và Phát triển nông thôn, Sở Y tế, Sở Xây dựng theo …»: each capitalised
+    piece of the list is a department."""
+    m = DEPARTMENT_LIST.match(text)
+    if not m:
+        return text
+    pieces = text[m.end() :].split(",")
+    out = []
+    for n, piece in enumerate(pieces):
+        if not piece.strip()[:1].isupper():
+            out += pieces[n:]
+            break
+        out.append(" Sở " + piece.strip() if n else "Sở " + piece.strip())
+    return ",".join(out)
 
 
 @dataclass
@@ -87,6 +113,7 @@ class ItemDraft:
     extra: list[str] = field(default_factory=list)  # paragraphs of the item's own text
     heading_agency: str | None = None  # «1. Sở Y tế:» heading the bullets under it
     heading_name: str = ""  # that agency's name as the heading writes it
+    heading_agencies: list[str] = field(default_factory=list)  # «5. Các sở, …, UBND …:»
     # its roles are said where it is assigned: its own sentence («1.1. Sở Y tế chủ trì
     # …») or the table's columns, not to be read again from its text
     roles_given: bool = False
@@ -176,23 +203,55 @@ class TaskReader:
         return bool(rest) and not self.heading(text)
 
     def heading(self, text: str) -> tuple[str, str, str] | None:
-        """«Sở Tài nguyên và Môi trường», «Sở Tài chính: Tham mưu …»: an agency heading the
-        duties under it (or after its colon). (agency id, its name, the text after it)."""
+        """«Sở Tài nguyên và Môi trường», «Sở Tài chính: Tham mưu …», «Công an tỉnh (cơ quan
+        thường trực …)», «Các sở, ban, ngành, UBND các huyện, thị xã, thành phố:»: agencies
+        heading the duties under them (or after the colon). (the first agency's id, the
+        agencies' names as written, the text after them)."""
+        found = self.heading_agencies(text)
+        if not found:
+            return None
+        return found[0][0], found[1], found[2]
+
+    def heading_agencies(self, text: str) -> tuple[list[str], str, str] | None:
         mentions = self.finder.mentions(text)
         if not mentions or mentions[0].start > 3:
             return None
-        first = mentions[0]
-        rest = text[first.end :].strip()
+        run = [mentions[0]]
+        for m in mentions[1:]:
+            if text[run[-1].end : m.start].strip(" ,;") not in ("", "và"):
+                break
+            run.append(m)
+        end = run[-1].end
+        if tail := _LOCALITY_TAIL.match(text, end):
+            end = tail.end()
+        name = text[run[0].start : end]
+        rest = re.sub(r"^\s*\([^()]*\)", "", text[end:]).strip()
+        agencies = list(dict.fromkeys(m.agency for m in run))
         if rest.rstrip(".:/ ") == "":
-            return first.agency, first.surface, ""
+            return agencies, name, ""
         if rest.startswith(":"):
-            return first.agency, first.surface, rest[1:].strip()
+            return agencies, name, rest[1:].strip()
         return None
 
     def _own_sentence(self, item: ItemDraft, text: str) -> None:
         if self.assigns_itself(text):
             item.roles_given = True
             self._prose(item, text, text)
+        elif self._parenthesis(item, text):
+            item.roles_given = True
+
+    def _parenthesis(self, item: ItemDraft, text: str) -> bool:
+        """A task that ends with its assignment in brackets («(Sở X chủ trì; Công an tỉnh
+        phối hợp; thời gian: thường xuyên)»): the brackets are the part."""
+        m = LAST_PARENTHESIS.search(text)
+        if not m:
+            return False
+        inside = m.group(1)
+        mentions = self.finder.mentions(inside, propose=False)
+        if not (mentions and mentions[0].start <= 3 and role_words(inside, mentions)):
+            return False
+        self._prose(item, inside, inside)
+        return True
 
     def _prose(self, item: ItemDraft, content: str, source: str, task: str | None = None) -> None:
         """Parts from a sentence that assigns, each with the deadline written in it."""
@@ -223,6 +282,8 @@ class TaskReader:
             item.open_label = None
             if self.assigns_itself(m.group(2)):
                 self._prose(item, m.group(2), m.group(2))
+            else:
+                self._parenthesis(item, m.group(2))
             return
         if m := DEADLINE_LABEL.match(line):
             self._deadline_line(item, m.group(2), line)
@@ -333,6 +394,16 @@ class TaskReader:
         for line in paragraphs:
             m = GROUP.match(line)
             if not m:
+                bullet = BULLET.match(line)
+                if (
+                    current is not None
+                    and not bullet
+                    and not self.assigns_itself(line)
+                    and not self.heading(line)
+                ):
+                    # «Trong quá trình thực hiện, nếu có khó khăn …»: the closing paragraph
+                    self.review.unmapped.append((f"mục {section}", line))
+                    continue
                 if current is not None and (current.heading_agency or self.finder.mentions(line)):
                     bullet = BULLET.match(line)
                     self._execution_sentence(current, bullet.group(1) if bullet else line)
@@ -347,15 +418,32 @@ class TaskReader:
             current = ItemDraft(f"{section}.{m.group(1)}", m.group(2), section, title, section)
             self.items.append(current)
             self._execution_sentence(current, m.group(2))
+        self._references(section)
+
+    def _references(self, section: str) -> None:
+        """«Sở Y tế, Sở Công Thương: Chủ trì thực hiện nhiệm vụ tại điểm 3.4 mục III»: the
+        task named there, if its own text names no one, is theirs too."""
+        by_id = {(i.section, i.id): i for i in self.items}
+        for item in [i for i in self.items if i.section == section]:
+            for part in item.parts:
+                for ref in TASK_REFERENCE.finditer(" ".join(part.source)):
+                    target = by_id.get((ref.group(2).upper(), ref.group(1)))
+                    if target is None or target.parts or target.sub_items:
+                        continue
+                    copy = PartDraft([" ".join(part.source)], reports_to=part.reports_to)
+                    copy.roles = {a: list(r) for a, r in part.roles.items()}
+                    target.parts.append(copy)
+                    target.roles_given = True
 
     def _execution_sentence(self, item: ItemDraft, text: str) -> None:
-        source = text.removesuffix("./.").strip()
+        source = department_list(text.removesuffix("./.").strip())
         # «1. Sở Y tế» (or «1. Sở Y tế:») and its bullets: the heading names who, each
         # bullet what; «2. Sở Tài chính: Tham mưu …»: the heading and its one duty
-        heading = None if item.heading_agency else self.heading(source)
+        heading = None if item.heading_agency else self.heading_agencies(source)
         if heading:
             item.open_label = []
-            item.heading_agency, item.heading_name, source = heading
+            item.heading_agencies, item.heading_name, source = heading
+            item.heading_agency = item.heading_agencies[0]
             if not source:
                 return
         reading = read_roles(source, [], self.finder)
@@ -366,7 +454,8 @@ class TaskReader:
             if not reading.roles:
                 reading = Reading()
                 for _, _, role in role_words(source, []) or [(0, 0, "thuc_hien")]:
-                    reading.add(item.heading_agency, role)
+                    for agency in item.heading_agencies:
+                        reading.add(agency, role)
         if not reading.roles:
             return
         part = PartDraft([source])

@@ -91,6 +91,7 @@ AGENCY_HEADS: tuple[str, ...] = (
     "Trung tâm",
     "Liên đoàn",
     "Liên minh",
+    "Liên hiệp",
     "Hiệp hội",
     "Hội đồng",
     "Tỉnh đoàn",
@@ -198,6 +199,7 @@ KIND_BY_HEAD: tuple[tuple[str, str], ...] = (
     ("Hội", "mass_org"),
     ("Liên đoàn", "mass_org"),
     ("Liên minh", "mass_org"),
+    ("Liên hiệp", "mass_org"),
     ("Tỉnh đoàn", "mass_org"),
     ("Đoàn", "mass_org"),
     ("Mặt trận", "mass_org"),
@@ -228,6 +230,7 @@ ABBREVIATIONS: tuple[tuple[str, str], ...] = (
     ("PT-TH", "Phát thanh - Truyền hình"),
     ("PTTH", "Phát thanh và Truyền hình"),
     ("BCH", "Ban Chấp hành"),
+    ("BCH", "Bộ Chỉ huy"),
     ("BCHQS", "Bộ Chỉ huy Quân sự"),
     ("BĐBP", "Bộ đội Biên phòng"),
     ("BHXH", "Bảo hiểm xã hội"),
@@ -239,6 +242,26 @@ ABBREVIATIONS: tuple[tuple[str, str], ...] = (
     ("TP", "thành phố"),
     ("TX", "thị xã"),
 )
+# Abbreviations a new agency's name is written out with, so that one body has one id
+# however it is spelt («UBND cấp xã» and «Ủy ban nhân dân cấp xã»); «BCH» (Ban Chấp
+# hành or Bộ Chỉ huy) is left as written.
+EXPAND_IN_NAMES = ("UBND", "HĐND", "MTTQ", "BHXH", "BCHQS", "BĐBP", "LĐLĐ", "NHCSXH", "BQL")
+# «nhiệm vụ tại điểm 3.4 mục III»: an execution paragraph naming the task it charges
+TASK_REFERENCE = re.compile(
+    r"(?:nhiệm vụ|nội dung)\s+(?:tại|ở|nêu tại)\s+(?:điểm|mục|tiểu mục|khoản)\s+(\d{1,2}(?:\.\d{1,2})?)"
+    r"\s*,?\s+(?:mục|phần)\s+([IVX]{1,4})(?![\w.])",
+    re.I,
+)
+# verbs whose following agencies are those watched or guided, not doers («hướng dẫn các
+# cơ quan, đơn vị, địa phương sử dụng …»)
+SUPERVISE_VERBS = re.compile(r"(?<!\w)(?:hướng dẫn|đôn đốc|theo dõi|kiểm tra|giám sát)(?!\w)", re.I)
+# «thực hiện Chương trình», «thực hiện Kế hoạch»: after another role word of its clause the
+# plan document is the object of a noun («vốn … thực hiện Chương trình»), not a role
+DOCUMENT_AFTER = re.compile(
+    r"\s+(?:Chương trình|Kế hoạch|Đề án|Nghị quyết|Dự án|Chỉ thị|Quyết định)(?!\w)"
+)
+# «Các sở: Nông nghiệp và Phát triển nông thôn, Y tế, …»: departments listed without «Sở»
+DEPARTMENT_LIST = re.compile(r"^(?:Các|các)\s+[Ss]ở(?:,\s*ngành)?\s*:\s*")
 # Kinds of local units: «Ủy ban nhân dân các xã, phường, thị trấn» is one name over commas.
 LOCALITY_WORDS = ("xã", "phường", "thị trấn", "huyện", "thị xã", "thành phố", "quận")
 # Labels of a line that neither assigns nor dates: the product, the note, the funding.
