@@ -117,7 +117,8 @@ def plan_info(ctx: AnswerContext, u: Understanding, today: date, asker: Asker | 
         "structure": lambda: (
             f"Kế hoạch có {len(plan.items)} mục nhiệm vụ: "
             + ", ".join(esc(i) for i in ctx.order)
-            + f" (phần II gồm {len([g for g in plan.groups if g.section == 'II'])} nhóm; phần III: tổ chức thực hiện)."
+            + f" (phần II gồm {len([g for g in plan.groups if g.section == 'II'])} nhóm;"
+            f" phần {plan.execution_section}: tổ chức thực hiện)."
         ),
         "overview": lambda: (
             f"<b>{esc(meta.doc_type)} {esc(meta.number)}</b> ngày {d(meta.issued)} của {esc(meta.issuer_name)}: "

@@ -98,7 +98,8 @@ def item_buttons(ids: list[str]) -> list[list[Button]]:
 
 
 def source(ctx: AnswerContext, item: Item) -> str:
-    where = f"mục {item.id}" if item.id.startswith("III") else f"mục II.{item.id}"
+    section = ctx.plan.section_of(item)
+    where = f"mục {item.id}" if item.id.startswith(f"{section}.") else f"mục {section}.{item.id}"
     return f"<i>Nguồn: Kế hoạch {esc(ctx.plan.meta.number)}, {where}.</i>"
 
 
@@ -109,13 +110,18 @@ def nearest_items(ctx: AnswerContext, wanted: str) -> list[str]:
     if same_group:
         return same_group[:4]
 
+    def position(item_id: str) -> float:
+        """Numbered items by their number; a Roman section's after them («III.2» → 102)."""
+        head, dot, rest = item_id.partition(".")
+        if dot and head.isalpha():
+            return 100.0 + float(rest or 0)
+        return float(item_id)
+
     def distance(item_id: str) -> float:
         try:
-            a = float(wanted) if not wanted.startswith("III") else 100.0
-            b = float(item_id) if not item_id.startswith("III") else 100.0 + float(item_id[4:])
+            return abs(position(wanted) - position(item_id))
         except ValueError:
             return 1000.0
-        return abs(a - b)
 
     return sorted(ctx.order, key=distance)[:3]
 

@@ -32,19 +32,28 @@ _NEGATIONS = frozenset({"khong", "ko", "chang", "k"})
 _STATUS_PRIORITY = ("blocked", "not_started", "done", "in_progress")
 _YEAR = re.compile(r"(?:nam\s*)(20\d\d)(?!\d)")
 _ROMAN_ITEM = re.compile(
-    r"(?<![a-z0-9])(iii|ii|iv)\s*[.\-]\s*(\d{1,2})(?:\s*[.,]\s*(\d{1,2}))?(?![\d%])"
+    r"(?<![a-z0-9])(viii|vii|vi|iv|iii|ii|v)\s*[.\-]\s*(\d{1,2})(?:\s*[.,]\s*(\d{1,2}))?(?![\d%])"
 )
 _DOTTED_ITEM = re.compile(r"(?<![\d/.,])(\d{1,2})\s*[.,]\s*(\d{1,2})(?![\d/%]|[.,]\d|\s*%)")
-_ITEM_III = re.compile(
-    r"(?:phan\s*iii|to chuc thuc hien)\D{0,12}?(?:muc|diem|khoan|nv|nhiem vu)?\s*(\d)(?![\d.,])"
-    r"|(?:muc|diem|khoan)\s*(\d)\s*(?:phan|muc)\s*iii"
-)
-_SECTION_III = re.compile(
-    r"(?:phan|muc)\s*iii(?![a-z0-9]|\s*[.\-]?\s*\d)|to chuc thuc hien(?!\s*(?:muc|diem)?\s*\d)"
-)
+
+
+def _execution_patterns(roman: str) -> tuple[re.Pattern[str], re.Pattern[str]]:
+    """An item of the execution section («phần III mục 2», «tổ chức thực hiện 1») and the
+    section itself, for the Roman numeral the plan numbers it with (folded: «iii»)."""
+    r = roman.lower()
+    item = re.compile(
+        rf"(?:phan\s*{r}|to chuc thuc hien)\D{{0,12}}?(?:muc|diem|khoan|nv|nhiem vu)?\s*(\d)(?![\d.,])"
+        rf"|(?:muc|diem|khoan)\s*(\d)\s*(?:phan|muc)\s*{r}(?![a-z])"
+    )
+    section = re.compile(
+        rf"(?:phan|muc)\s*{r}(?![a-z0-9]|\s*[.\-]?\s*\d)|to chuc thuc hien(?!\s*(?:muc|diem)?\s*\d)"
+    )
+    return item, section
+
+
 _LEADING_NUMBER = re.compile(r"^\s*(?:/\w+\s+)?(\d{1,2})(?![\d.,/%])")
 _COMMAND = re.compile(r"^/([a-z_]+)(?:@[a-z0-9_]+)?")
-_DIGIT = re.compile(r"\d")  # every pattern above but _QUARTER, _SECTION_III, _COMMAND needs one
+_DIGIT = re.compile(r"\d")  # every item pattern but the execution section's needs one
 
 
 def _alternation(words: list[str]) -> str:
@@ -120,6 +129,8 @@ class EntityExtractor:
         self.lexicon = lexicon
         self.item_ids = [item.id for item in plan.items]
         self._known = set(self.item_ids)
+        self._execution = plan.execution_section
+        self._item_exec, self._section_exec = _execution_patterns(self._execution)
         self._groups = {g.id: [i.id for i in g.items] for g in plan.groups}
         kw = sorted({k for k in lexicon.item_keywords}, key=len, reverse=True)
         self._kw_item = re.compile(
@@ -201,9 +212,9 @@ class EntityExtractor:
         text = self._quarter.sub(" ", folded)
         if digits:  # without a digit only "phần III" / "tổ chức thực hiện" can be found
             text = self._numbered_items(_DATE.sub(" ", text), ent)
-        section = _SECTION_III.search(text)
+        section = self._section_exec.search(text)
         if not ent.items and section:
-            self._add_item(ent, "III", group=True)
+            self._add_item(ent, self._execution, group=True)
         stripped = folded.strip(" ?.!")
         if not ent.items and digits and re.fullmatch(r"(\d{1,2})", stripped):
             self._add_item(ent, stripped, group=True)
@@ -211,14 +222,12 @@ class EntityExtractor:
     def _numbered_items(self, text: str, ent: Entities) -> str:
         """Items named by number ("III.2", "2.4", "mục 2"); returns `text` without the
         roman-numbered ones."""
-        for m in _ITEM_III.finditer(text):
-            self._add_item(ent, f"III.{m.group(1) or m.group(2)}")
+        for m in self._item_exec.finditer(text):
+            self._add_item(ent, f"{self._execution}.{m.group(1) or m.group(2)}")
         for m in _ROMAN_ITEM.finditer(text):
-            roman, a, b = m.group(1), m.group(2), m.group(3)
-            if roman == "iii":
-                self._add_item(ent, f"III.{a}")
-            elif roman == "iv":  # a section the plan does not have: said so
-                self._add_item(ent, f"IV.{a}")
+            roman, a, b = m.group(1).upper(), m.group(2), m.group(3)
+            if roman != "II":  # III.1; a section the plan does not have is said so
+                self._add_item(ent, f"{roman}.{a}")
             elif b:
                 self._add_item(ent, f"{a}.{b}")
             else:

@@ -145,7 +145,7 @@ def _note_patterns(data: ListsFile) -> tuple[re.Pattern[str], re.Pattern[str]]:
     head = re.compile(
         rf"^(?:(?:{_alternatives(words.report)})\s*(?:{_alternatives(words.progress)})?\s*)?"
         rf"(?:(?:{_alternatives(words.item)})\s*(?:(?:{_alternatives(words.number)})\s*)?)?"
-        r"(?:II\.|III\.)?\d{1,2}(?:[.,]\d{1,2})?\s*[:\-–,]?\s*",
+        r"(?:[IVX]{1,4}\.)?\d{1,2}(?:[.,]\d{1,2})?\s*[:\-–,]?\s*",
         re.IGNORECASE,
     )
     percent = _alternatives(data.percent_words)

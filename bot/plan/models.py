@@ -136,9 +136,10 @@ class Assignment(_Strict):
 
 
 class Item(_Strict):
-    """A numbered task of the plan (1.1 … 6, III.1, III.2)."""
+    """A numbered task of the plan (1.1 … 6; III.1, III.2 in Kế hoạch 91's «Tổ chức thực
+    hiện», which other plans number IV.1, V.1 …)."""
 
-    id: str = Field(pattern=r"^(\d+(\.\d+)?|III\.\d+)$")
+    id: str = Field(pattern=r"^(\d+(\.\d+)?|[IVX]{1,5}\.\d+)$")
     text: str
     refs: tuple[str, ...] = ()
     assignments: tuple[Assignment, ...] = Field(min_length=1)
@@ -246,3 +247,23 @@ class Plan(_Strict):
     @property
     def items(self) -> list[Item]:
         return [item for group in self.groups for item in group.items]
+
+    @property
+    def execution_section(self) -> str:
+        """The Roman numeral of the section «Tổ chức thực hiện» numbers its items under
+        (III in Kế hoạch 91: III.1, III.2; IV or V in many plans); III when no item has one."""
+        for item in self.items:
+            head, dot, _ = item.id.partition(".")
+            if dot and head.isalpha():
+                return head
+        return "III"
+
+    def section_of(self, item: Item) -> str:
+        """The section an item stands in («II» for 2.4 in Kế hoạch 91, «III» for III.1)."""
+        head, dot, _ = item.id.partition(".")
+        if dot and head.isalpha():
+            return head
+        for group in self.groups:
+            if group.id == item.group_id:
+                return group.section
+        return ""
