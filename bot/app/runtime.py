@@ -15,7 +15,7 @@ import asyncio
 import sqlite3
 import sys
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, cast
 
 from bot.brain import Brain, PlanDesk
@@ -130,7 +130,7 @@ class Runtime:
         database = database or open_database(settings, clock)
         try:
             shelf = plan_shelf(settings, database)
-            library = with_activated(library, shelf)
+            library = with_every_agency(with_activated(library, shelf))
             registry = AgencyRegistry(shared_agencies(library))
             conversations = InMemoryConversationStore(clock)
             plans = {
@@ -192,26 +192,38 @@ class Runtime:
             shelf=shelf,
         )
 
-    def serve_plan(self, knowledge: Knowledge) -> PlanServices:
-        """Serve `knowledge` from now on (an admin activated it): a new plan joins the
-        library, a newer version of a served plan replaces it (its stored progress is
-        kept: it is stored by item number)."""
-        self.library = self.library.with_plan(knowledge)
+    def prepare_plan(self, knowledge: Knowledge) -> PlanServices:
+        """Build a plan's services (its brain, progress view and service), off the event
+        loop if the caller likes: nothing served changes until `adopt_plan`."""
+        library = self.library.with_plan(knowledge)
         services = plan_services(
             knowledge,
-            self.library,
+            library,
             self.database,
             self.clock,
             self.settings.admin_ids,
             self.registry,
             self.conversations,
         )
+        services.view.warm_up(self.clock.today())
+        return services
+
+    def adopt_plan(self, services: PlanServices) -> None:
+        """Serve a prepared plan from now on (an admin activated it): a new plan joins the
+        library, a newer version of a served plan replaces it in its place (its stored
+        progress is kept: it is stored by item number). Runs on the event loop."""
+        self.library = self.library.with_plan(services.knowledge)
         self.plans[services.key] = services
         self.desk.serve(self.library, [p.brain for p in self.plans.values()])
         self.progress.add_plan(
             services.key, services.knowledge, services.store, services.service, services.view
         )
         self.reminders.add_plan(services.key, services.knowledge, services.view, services.service)
+
+    def serve_plan(self, knowledge: Knowledge) -> PlanServices:
+        """`prepare_plan` then `adopt_plan`, at once."""
+        services = self.prepare_plan(knowledge)
+        self.adopt_plan(services)
         return services
 
     async def serve(self, *, features: list[Feature] | None = None, **options: Any) -> int:
@@ -276,6 +288,15 @@ def shared_agencies(library: Library) -> dict[str, Agency]:
     return agencies
 
 
+def with_every_agency(library: Library) -> Library:
+    """Each plan with every plan's agencies (its own first): an agency a second plan
+    proposed may register members and be asked about whatever plan is asked."""
+    if not library.several:
+        return library
+    shared = shared_agencies(library)
+    return Library(tuple(replace(k, agencies={**shared, **k.agencies}) for k in library))
+
+
 def default_features(runtime: Runtime) -> list[Feature]:
     """The feature modules `python -m bot run` plugs in: progress reporting, reminders, the
     plans (a chat's default plan, plans admins send)."""
@@ -283,7 +304,11 @@ def default_features(runtime: Runtime) -> list[Feature]:
         ProgressFeature(runtime.progress),
         RemindersFeature(runtime.reminders),
         PlansFeature(
-            runtime.shelf, cast(PlanStore, runtime.database), runtime.clock, runtime.serve_plan
+            runtime.shelf,
+            cast(PlanStore, runtime.database),
+            runtime.clock,
+            prepare=runtime.prepare_plan,
+            adopt=runtime.adopt_plan,
         ),
     ]
 

@@ -106,7 +106,8 @@ class ReminderServices:
         if not self.plans:
             self.key = plan_key(self.knowledge.plan.meta.number)
             self.plans[self.key] = self
-        store = plan_reminders(self.store, key, main=False)
+        main = key == self.key  # a newer version of the main plan: this one is its
+        store = plan_reminders(self.store, key, main=main)
         engine = ReminderEngine(
             knowledge,
             None,
@@ -117,6 +118,9 @@ class ReminderServices:
             view=view,
         )
         engine.bot, engine.shutdown = self.engine.bot, self.engine.shutdown
+        if main:
+            self.knowledge, self.engine, self.access = knowledge, engine, access
+            return self
         sibling = replace(
             self, knowledge=knowledge, store=store, engine=engine, access=access, key=key
         )

@@ -7,17 +7,19 @@ default plan, and new plans an admin sends.
 - A bot admin sends a plan (.docx, .pdf or .txt) in a private chat: it is imported into
   a draft, stored, and answered with the review summary and the draft (plan.yaml, and the
   review) as files. `/kichhoat` lists the drafts; `/kichhoat <số>` activates one that
-  passed the checks (a draft with errors never is): stored first, then served at once by
-  the composition root's `serve_plan`; a newer version of a served plan replaces it and
+  passed the checks (a draft with errors never is): stored first, then its services built
+  in a worker thread (the composition root's `prepare`) and served (`adopt`); a newer version of a served plan replaces it and
   keeps its progress (stored by item number), saying which items disappeared.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
+from typing import Generic, TypeVar
 
 from telegram import Update
 from telegram.constants import ChatType
@@ -56,7 +58,10 @@ TOO_BIG = "Tệp quá lớn (tối đa 10 MB). Anh/chị gửi bản .docx hoặ
 PRIVATE_ONLY = "Anh/chị gửi văn bản kế hoạch trong tin nhắn riêng với bot."
 
 
-class PlansFeature:
+P = TypeVar("P")  # a plan's services, as the composition root builds them
+
+
+class PlansFeature(Generic[P]):
     """The plans served, a chat's default plan, and the admin's upload flow."""
 
     def __init__(
@@ -64,12 +69,15 @@ class PlansFeature:
         shelf: PlanShelf,
         store: PlanStore,
         clock: Clock,
-        serve_plan: Callable[[Knowledge], object],
+        *,
+        prepare: Callable[[Knowledge], P],
+        adopt: Callable[[P], object],
     ):
         self.shelf = shelf
         self.store = store
         self.clock = clock
-        self.serve_plan = serve_plan
+        self.prepare = prepare  # builds a plan's services (in a worker thread)
+        self.adopt = adopt  # serves them (on the event loop)
 
     def register(self, application: App) -> None:
         add_menu_command(
@@ -288,7 +296,8 @@ class PlansFeature:
         except ShelfError as exc:
             await self._send(update, context, Reply(intent="plans", html=str(exc)))
             return
-        self.serve_plan(activation.knowledge)
+        services = await asyncio.to_thread(self.prepare, activation.knowledge)
+        self.adopt(services)
         context.bot_data.item_ids = handlers.known_items(context.bot_data.brain)
         log.info("Admin %s đã kích hoạt %s", user.id, activation.knowledge.plan.meta.number)
         await self._send(update, context, Reply(intent="plans", html=activation.message()))

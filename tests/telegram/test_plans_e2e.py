@@ -197,3 +197,27 @@ async def test_a_draft_with_errors_is_never_activated(world: World) -> None:
 
     wrong = await world.upload(ADMIN, "anh.png", b"\x89PNG\r\n")
     assert ".docx" in wrong.params["text"]
+
+
+async def test_a_new_version_of_the_main_plan_replaces_it_in_place(world: World) -> None:
+    """The seed's own text, sent by an admin: a newer version of the plan served alone.
+    It replaces it in its place (still the main plan: its progress stays where it was)."""
+    await world.seed({LAN["id"]: "snv"}, names={LAN["id"]: "Lan"})
+    await world.launch()
+    assert "Đã lưu" in await world.say(LAN, "/capnhat 2.4 đang thực hiện 30%")
+    source = ROOT / "knowledge" / "source" / "ke-hoach-91-KH-UBND-2023.txt"
+    summary = await world.upload(ADMIN, "ke-hoach-91.txt", source.read_bytes())
+    assert "91/KH-UBND" in summary.params["text"]
+    assert "đang được phục vụ" in summary.params["text"]
+    replaced = await world.say(ADMIN, "/kichhoat 1")
+    assert "thay bản đang dùng" in replaced and "Không mục nào của bản cũ bị mất" in replaced
+    # still one plan: answers as before, and the report on 2.4 is the plan's
+    answer = await world.say(LAN, "Sở Nội vụ phải làm gì?")
+    assert "2.4" in answer and "Có trong" not in answer
+    assert "30%" in await world.say(LAN, "/tiendo 2.4")
+    assert "Đã lưu" in await world.say(LAN, "/capnhat 2.4 đang thực hiện 50%")
+    assert [r["item_id"] for r in world.rows("progress_updates")] == ["2.4", "2.4"]
+    # a fresh process serves the activated version
+    await world.shut_down()
+    await world.launch()
+    assert "50%" in await world.say(LAN, "/tiendo 2.4")

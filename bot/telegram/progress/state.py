@@ -141,6 +141,9 @@ class ProgressRuntime:
         if not self.plans:
             self.key = plan_key(self.knowledge.plan.meta.number)
             self.plans[self.key] = self
+        if key == self.key:  # a newer version of the main plan: this runtime is its
+            self.knowledge, self.db, self.service, self.view = knowledge, db, service, view
+            return self
         sibling = replace(self, knowledge=knowledge, db=db, service=service, view=view, key=key)
         sibling.plans = self.plans  # one map for all
         self.plans[key] = sibling
