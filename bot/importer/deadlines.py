@@ -42,11 +42,22 @@ MONTH_RANGE = re.compile(
 # «6 tháng, hằng năm», «6 tháng, năm»: the reporting rhythm of the genre
 PERIODS = re.compile(r"^\d+ tháng(?:\s*(?:,|và)\s*(?:(?:hằng|hàng)\s+)?(?:năm|quý))*$", re.I)
 YEAR = re.compile(r"^(?:(?:trong|Trong)\s+)?(?:năm|Năm)\s+(\d{4})$")
+# «năm 2020 và năm 2021»: the last of the years named
+YEARS = re.compile(
+    r"^(?:(?:trong|Trong)\s+)?(?:năm|Năm)\s+\d{4}(?:\s*(?:,|và)\s*(?:năm\s+)?(\d{4}))+$"
+)
+# «6 tháng đầu năm 2020» ends on 30 June, «6 tháng cuối năm 2020» on 31 December
+HALF_YEAR = re.compile(r"(?:(?:trong|Trong)\s+)?6 tháng (đầu|cuối) năm (\d{4})")
+# «Định kỳ hằng năm … trước ngày 25 tháng 11»: a day of the year named once a year
+_DAY_NO_YEAR = re.compile(
+    r"(?:trước|Trước|chậm nhất)\s+(?:ngày\s+)?" + _D + r"(?!\s*(?:[/.-]|năm)\s*\d)"
+)
 # a deadline inside a sentence («báo cáo … trước ngày 30/11 hàng năm»)
-INSIDE = (YEARLY, QUARTER, LONG_DATE, MONTH_RANGE, DATE, MONTH)
+INSIDE = (YEARLY, QUARTER, LONG_DATE, MONTH_RANGE, DATE, MONTH, HALF_YEAR)
 # a recurring deadline inside a sentence: «định kỳ 6 tháng», «; thực hiện thường xuyên»
 _RECURRING_INSIDE = re.compile(
-    r"(?<!\w)(?:định kỳ\s+(?:(?:hằng|hàng)\s+)?(?:quý|tháng|năm|\d+ tháng)|hằng quý|hàng quý)"
+    r"(?<!\w)(?:định kỳ\s+(?:(?:hằng|hàng)\s+)?(?:quý|tháng|năm|\d+ tháng)|hằng quý|hàng quý"
+    r"|(?:trước\s+)?ngày\s+\d{1,2}\s+(?:hằng|hàng)\s+tháng)"
     r"(?:,\s*(?:\d+ tháng|năm|quý))*",
     re.I,
 )
@@ -101,6 +112,12 @@ def type_deadline(text: str) -> dict[str, Any] | None:
         if 1 <= month <= 12:
             last = calendar.monthrange(year, month)[1]
             return {"kind": "date", "text": wording, "date": date(year, month, last)}
+    if m := HALF_YEAR.search(wording):
+        year = int(m.group(2))
+        end = date(year, 6, 30) if m.group(1) == "đầu" else date(year, 12, 31)
+        return {"kind": "date", "text": wording, "date": end}
+    if m := YEARS.match(wording):
+        return {"kind": "date", "text": wording, "date": date(int(m.group(1)), 12, 31)}
     if m := YEAR.match(wording):
         return {"kind": "date", "text": wording, "date": date(int(m.group(1)), 12, 31)}
     if PERIODS.match(wording):
@@ -129,6 +146,12 @@ def find_deadline(
             typed = type_deadline(found.group(0))
             if typed:
                 return typed, found.span()
+    yearly = re.search(r"(?<!\w)(?:hằng|hàng)\s+năm(?!\w)", sentence)
+    if yearly and (day := _DAY_NO_YEAR.search(sentence)):
+        d, month = int(day.group(1)), int(day.group(2))
+        if _valid(2023, month, d):
+            wording = _clean(day.group(0)) + " hằng năm"
+            return {"kind": "yearly", "text": wording, "day": d, "month": month}, day.span()
     if not recurring:
         return None
     for m in (_RECURRING_INSIDE.search(sentence), _RECURRING_CLAUSE.search(sentence.rstrip("./ "))):

@@ -23,8 +23,10 @@ from bot.core.text import fold, strip_marks
 from bot.importer.vocabulary import (
     ABBREVIATIONS,
     AGENCY_HEADS,
+    COMPOUND_NAMES,
     CONDITION,
     CONTEXT_BEFORE,
+    CONTEXT_FILLER,
     DOCUMENT_AFTER,
     EXPAND_IN_NAMES,
     KIND_BY_HEAD,
@@ -158,14 +160,19 @@ class AgencyFinder:
         """Agencies in `text`, in order: registry ones and names that begin like an
         agency's and are not in the registry (proposed, unless `propose` is false: then
         found with an empty id, only to keep their words out of the role words)."""
+        compounds = [
+            (c.start(), c.end())
+            for c in re.finditer("|".join(map(re.escape, COMPOUND_NAMES)), text)
+        ]
         found = [
             m
             for m in self.known(text)
             if not self._longer_name(text, m)
             and not self._headed_elsewhere(text, m)
             and not self._common_words(text, m)
+            and not any(a < m.start < b for a, b in compounds)
         ]
-        found += self._unknown(text, found, propose)
+        found += self._unknown(text, found, propose, compounds)
         return sorted(found, key=lambda m: m.start)
 
     def _longer_name(self, text: str, m: Mention) -> bool:
@@ -177,6 +184,8 @@ class AgencyFinder:
         after = re.match(r" (\w+)", text[m.end :])
         if not after or after.group(1) == "tỉnh" or not _HEAD.match(text, m.start):
             return False
+        if agency.kind == "group" and after.group(1).islower():
+            return False  # «Ủy ban nhân dân các huyện biên giới»: some of the group
         return not _STOP.match(text, m.end + 1)
 
     def _common_words(self, text: str, m: Mention) -> bool:
@@ -205,39 +214,58 @@ class AgencyFinder:
             if h[:1].isupper() and " " not in h
         )
 
-    def _unknown(self, text: str, known: list[Mention], propose: bool = True) -> list[Mention]:
+    def _unknown(
+        self,
+        text: str,
+        known: list[Mention],
+        propose: bool = True,
+        compounds: list[tuple[int, int]] | None = None,
+    ) -> list[Mention]:
         out: list[Mention] = []
+        whole = dict(compounds or [])
         for head in _HEAD.finditer(text):
             start = head.start()
             if any(m.start <= start < m.end for m in known + out):
                 continue
-            if _NOT_NAMES.match(text[start:]):
-                continue
+            if _NOT_NAMES.match(text[start:]) or re.search(r"thành viên\s+$", text[:start]):
+                continue  # «các đơn vị thành viên Hội đồng …»: the members, not the council
             end = len(text)
             for m in known:
                 if m.start > start:
                     end = min(end, m.start)
-            at = head.end()
+            at = whole.get(start, head.end())
             while stop := re.search(r"[,;.:()\n]|\s-\s", text[at:end]):
                 going_on = _LOCALITY_GO_ON.match(text, at + stop.start())
                 if not going_on:  # «… các xã, phường, thị trấn»: one name over commas
                     end = min(end, at + stop.start())
                     break
                 at = going_on.end()
-            after = _STOP.search(text, head.end(), end)
+            after = _STOP.search(text, max(at, head.end()) if start in whole else head.end(), end)
             if after:
                 end = after.start()
             name = _end_at_numeral(text[start:end].strip(" -"))
             words = name.split()
             if len(words) < 2 or len(words) > 20:
                 continue
-            close = self.close_to(name)
+            close = self.close_to(name) or self._broadcaster(name)
             if close:
                 out.append(Mention(start, start + len(name), close, name, True))
                 continue
             agency = self.propose(name).id if propose else ""
             out.append(Mention(start, start + len(name), agency, name, False))
         return out
+
+    def _broadcaster(self, name: str) -> str | None:
+        """«Đài Phát thanh và Truyền hình Tây Ninh»: a province has one broadcaster, the
+        registry's, whatever place its name ends with."""
+        if not re.match(r"Đài Phát thanh\s*(?:và|-|,)?\s*Truyền hình\b", name):
+            return None
+        press = [
+            m.agency
+            for m in self.known("Đài Phát thanh Truyền hình")
+            if self.registry.agencies[m.agency].kind == "press"
+        ]
+        return press[0] if len(press) == 1 else None
 
     def close_to(self, name: str) -> str | None:
         """The registry's agency a name not written as registered is a variant of (a typo,
@@ -256,6 +284,12 @@ class AgencyFinder:
         """The agencies of a table cell: every piece between commas, semicolons and line
         breaks that names none of the registry's is itself an agency to propose. Returns
         the mentions and the pieces left (nothing that names an agency)."""
+        # «Công an tỉnh (Phòng PC06)»: a unit in brackets after an agency is inside it
+        text = re.sub(
+            r"\s*\([^()]*\)",
+            lambda b: " " * len(b.group(0)) if self.known(text[: b.start()]) else b.group(0),
+            text,
+        )
         found = [
             m
             for m in self.known(text)
@@ -393,7 +427,7 @@ def read_roles(sentence: str, label_roles: list[str], finder: AgencyFinder) -> R
             "và",
         )
         if (
-            _ends_with_word(before, CONTEXT_BEFORE)
+            _ends_with_word(CONTEXT_FILLER.sub("", before).rstrip(" ,"), CONTEXT_BEFORE)
             or (condition and m.start > condition.start())
             or _supervised(sentence, m, previous)
         ):

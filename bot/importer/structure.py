@@ -29,6 +29,7 @@ from bot.importer.vocabulary import (
     ASSIGNMENT_LABEL,
     DEADLINE_LABEL,
     DEPARTMENT_LIST,
+    HEAD_TITLE,
     LABEL_INSIDE,
     LOCALITY_WORDS,
     OTHER_LABEL,
@@ -45,6 +46,7 @@ SUB_ITEM = re.compile(r"^([a-zđ])\)\s*(.+)$")
 BULLET = re.compile(r"^[-–•+*]\s*(.+)$")
 TASK_COLON = re.compile(r"^(.{8,}?):\s+(.+)$")
 # «…, mạng xã hội (Sở Khoa học và Công nghệ chủ trì; Công an tỉnh phối hợp; thời gian: …).»
+INLINE_DEADLINE = re.compile(r"(?:Thời gian|Thời hạn)[^:.;]{0,30}:\s*([^.;]+)", re.I)
 LAST_PARENTHESIS = re.compile(r"\(([^()]{6,})\)\s*[.;]?\s*$")
 # «UBND các huyện», then «, thị xã, thành phố» (matched at a position: no «^»)
 _LOCALITY_TAIL = re.compile(
@@ -214,17 +216,22 @@ class TaskReader:
 
     def heading_agencies(self, text: str) -> tuple[list[str], str, str] | None:
         mentions = self.finder.mentions(text)
-        if not mentions or mentions[0].start > 3:
+        if not mentions or not (
+            mentions[0].start <= 3 or HEAD_TITLE.fullmatch(text[: mentions[0].start])
+        ):
             return None
         run = [mentions[0]]
         for m in mentions[1:]:
-            if text[run[-1].end : m.start].strip(" ,;") not in ("", "và"):
+            between = re.sub(r"^\s*(?:cấp tỉnh|thuộc tỉnh)(?!\w)", "", text[run[-1].end : m.start])
+            if between.strip(" ,;") not in ("", "và") and not HEAD_TITLE.fullmatch(
+                between.lstrip(" ,;")
+            ):
                 break
             run.append(m)
         end = run[-1].end
         if tail := _LOCALITY_TAIL.match(text, end):
             end = tail.end()
-        name = text[run[0].start : end]
+        name = text[:end] if run[0].start > 3 else text[run[0].start : end]
         rest = re.sub(r"^\s*\([^()]*\)", "", text[end:]).strip()
         agencies = list(dict.fromkeys(m.agency for m in run))
         if rest.rstrip(".:/ ") == "":
@@ -239,6 +246,19 @@ class TaskReader:
             self._prose(item, text, text)
         elif self._parenthesis(item, text):
             item.roles_given = True
+        elif later := self._assigning_tail(text):
+            item.roles_given = True
+            self._prose(item, later, later)
+
+    def _assigning_tail(self, text: str) -> str | None:
+        """«Xây dựng … (Fanpage, Zalo). Sở Tư pháp chủ trì, …; hoàn thành …»: the task, then
+        a sentence that names its doer first and the rest of the paragraph."""
+        sentences = split_sentences(text)
+        for n, sentence in enumerate(sentences[1:], start=1):
+            mentions = self.finder.mentions(sentence, propose=False)
+            if self.assigns_itself(sentence) and role_words(sentence, mentions):
+                return " ".join(sentences[n:])
+        return None
 
     def _parenthesis(self, item: ItemDraft, text: str) -> bool:
         """A task that ends with its assignment in brackets («(Sở X chủ trì; Công an tỉnh
@@ -264,6 +284,8 @@ class TaskReader:
                 inside = find_deadline(" ".join(made.source), recurring=True)
                 if inside:
                     made.deadline = inside[0]
+                elif label := INLINE_DEADLINE.search(" ".join(made.source)):
+                    made.deadline = type_deadline(label.group(1))  # «… Thời gian: Năm 2020.»
 
     def _line(self, item: ItemDraft, line: str) -> None:
         where = f"mục {item.id}"
@@ -394,7 +416,14 @@ class TaskReader:
         for line in paragraphs:
             m = GROUP.match(line)
             if not m:
+                sub = SUB_ITEM.match(line)
+                if sub and current is not None and current.heading_agency:
+                    line = f"- {sub.group(2)}"  # «1. Sở Tư pháp» over «a) …», «b) …»
                 bullet = BULLET.match(line)
+                if current is not None and current.heading_agency and not current.parts:
+                    bullet = None  # «1. Sở Tài chính» over one paragraph: its duty
+                    self._execution_sentence(current, line)
+                    continue
                 if (
                     current is not None
                     and not bullet
@@ -520,6 +549,16 @@ def read_table(
         row = row + [""] * (width - len(row))
         if all(re.fullmatch(r"\(?\d+\)?", c.strip()) for c in row if c.strip()):
             continue  # the row of column numbers «(1) (2) (3)…»
+        if not _number(row[0]) and any(c.strip() for c in row) and out and out[-1][1]:
+            # a row with no number continues the row above (a Word row copied as two)
+            last = out[-1][1][-1]
+            merged = [
+                a if not c.strip() else f"{a} {c}".strip() for a, c in zip(above, row, strict=False)
+            ]
+            out[-1][1][-1] = _table_item(merged, columns, labels, out[-1][0], finder, review)
+            out[-1][1][-1].id = last.id
+            above = merged
+            continue
         row = [above[i] if c.strip().lower() in DITTO else c for i, c in enumerate(row)]
         above = row
         number = _number(row[0])

@@ -95,6 +95,7 @@ AGENCY_HEADS: tuple[str, ...] = (
     "Hiệp hội",
     "Hội đồng",
     "Tỉnh đoàn",
+    "Cổng Thông tin điện tử",
     "Thanh tra",
     "Kho bạc",
     "Ngân hàng",
@@ -115,7 +116,17 @@ AGENCY_HEADS: tuple[str, ...] = (
     "Bộ",
     "Đoàn",
 )
+# Names of the genre with «và» or a comma inside, read as one name (with the place after)
+COMPOUND_NAMES = (
+    "Văn phòng Đoàn đại biểu Quốc hội và Hội đồng nhân dân",
+    "Văn phòng Đoàn ĐBQH và HĐND",
+    "Báo và Phát thanh, Truyền hình",
+    "Đài Phát thanh và Truyền hình",
+)
 # Words that end an agency's name in running text (the verb or clause after it).
+# A body named by its head: «Thủ trưởng các sở, ban, ngành», «Giám đốc các sở», «Chủ tịch
+# Ủy ban nhân dân các huyện» (the words before the agency in a heading).
+HEAD_TITLE = re.compile(r"(?:Thủ trưởng|Giám đốc|Chủ tịch|Người đứng đầu|Chánh Văn phòng)\s+", re.I)
 NAME_STOPS = (
     "chủ trì",
     "phối hợp",
@@ -211,7 +222,12 @@ KIND_BY_HEAD: tuple[tuple[str, str], ...] = (
 # a mention after these is context (whose proposal, whose direction), not assigned
 # («đề nghị X …» at a sentence's head assigns X; «theo đề nghị của X» is read by «của»)
 # («tại địa phương» is a place)
-CONTEXT_BEFORE = ("của", "theo", "cho", "đối với", "với sự", "tại")
+CONTEXT_BEFORE = ("của", "theo", "cho", "đối với", "với sự", "tại", "giúp", "trước")
+# generic words between a context word and the agency («của các cơ quan, đơn vị, địa
+# phương», «trước Chủ tịch Ủy ban nhân dân tỉnh»)
+CONTEXT_FILLER = re.compile(
+    r"(?:\s*(?:các\s+)?(?:cơ quan|đơn vị)\s*,?)+$|\s+(?:chủ tịch|giám đốc|thủ trưởng)$"
+)
 # a mention after these receives the report (reports_to), it is not assigned
 REPORT_BEFORE = ("báo cáo", "trình", "gửi về", "gửi", "về")
 # a clause beginning so names agencies as a condition ("khi có đề nghị của …")
@@ -330,6 +346,16 @@ TABLE_COLUMNS: tuple[tuple[str, str], ...] = (
 )
 
 # Deadline words.
-RECURRING = ("thường xuyên", "liên tục", "hằng năm", "hàng năm", "định kỳ", "hằng quý", "hàng quý")
+RECURRING = (
+    "hằng tháng",
+    "hàng tháng",
+    "thường xuyên",
+    "liên tục",
+    "hằng năm",
+    "hàng năm",
+    "định kỳ",
+    "hằng quý",
+    "hàng quý",
+)
 EVENT_START = ("khi ", "sau khi ", "ngay sau ", "theo ", "kịp thời", "ngay khi ")
 ROMAN = {"I": 1, "II": 2, "III": 3, "IV": 4, "V": 5, "VI": 6, "VII": 7, "VIII": 8, "IX": 9, "X": 10}
