@@ -34,3 +34,17 @@ def test_the_memo_keeps_only_the_latest_texts(
     understander.understand("Sở Y tế phải làm gì")  # the oldest, «hạn quý 2», goes
     assert understander.understand("nhiệm vụ 2.4") is first
     assert len(understander._memo) == 2
+
+
+def test_the_follow_up_cues_of_a_kept_reading_are_kept(knowledge: Knowledge) -> None:
+    from bot.nlu.followups import FollowUpReader
+
+    understander = Understander(knowledge)
+    reader = FollowUpReader.load(understander.folder, understander.lexicon)
+    u = understander.understand("còn Sở Tài chính thì sao?")
+    cues = reader.read(u)
+    assert cues.opener and cues.closer
+    assert reader.read(understander.understand("còn Sở Tài chính thì sao?")) is cues
+    other = dataclasses.replace(u, tokens=["them"])  # another reading of the same text
+    assert reader.read(other) == reader._read(other)
+    assert reader.read(u) == cues
