@@ -258,15 +258,18 @@ def main() -> int:
         args.slots,
         args.commit_delay_ms / 1000,
     )
-    if args.profile is None:
-        return asyncio.run(bot)
-    import cProfile
+    from bot.app.runtime import event_loop
 
-    profiler = cProfile.Profile()
-    try:
-        return profiler.runcall(asyncio.run, bot)
-    finally:
-        profiler.dump_stats(args.profile)
+    with asyncio.Runner(loop_factory=event_loop()) as runner:  # as run_bot serves
+        if args.profile is None:
+            return runner.run(bot)
+        import cProfile
+
+        profiler = cProfile.Profile()
+        try:
+            return profiler.runcall(runner.run, bot)
+        finally:
+            profiler.dump_stats(args.profile)
 
 
 if __name__ == "__main__":

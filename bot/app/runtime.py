@@ -6,7 +6,8 @@ the reminder store beside it, one progress view, one agency registry, one progre
 (access) service, the conversation store (each chat's short context) and the brain, and over them the progress runtime and the reminder
 services. Nothing below this layer builds a service that another part also builds:
 the features (`default_features`) get theirs by constructor, and `Runtime.serve` runs
-the Telegram application on the same database and closes it at the end.
+the Telegram application on the same database and closes it at the end. `run_bot` serves
+on uvloop's event loop (`event_loop`), where it is installed.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import sys
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any, cast
 
@@ -313,6 +314,18 @@ def default_features(runtime: Runtime) -> list[Feature]:
     ]
 
 
+def event_loop() -> Callable[[], asyncio.AbstractEventLoop]:
+    """The event loop `run_bot` serves on: uvloop's (libuv), where it is installed (it is a
+    dependency on every platform but Windows); else asyncio's own. The bot's asyncio
+    overhead — tasks, futures, sockets of each update and send — is what it cuts: about
+    15 % of the CPU per update in bench/load.py (BENCHMARKS.md, issue 12, round 3)."""
+    try:
+        import uvloop
+    except ImportError:  # pragma: no cover - Windows
+        return asyncio.new_event_loop
+    return uvloop.new_event_loop
+
+
 def run_bot(settings: Settings) -> int:
     """`python -m bot run`: load and check the plan, then serve until stopped."""
     errors.configure_logging(settings.log_level)
@@ -335,7 +348,8 @@ def run_bot(settings: Settings) -> int:
     try:
         runtime = Runtime.build(settings, library)  # one database: inbox, progress, reminders
         settle_heap()
-        return asyncio.run(runtime.serve())
+        with asyncio.Runner(loop_factory=event_loop()) as runner:
+            return runner.run(runtime.serve())
     except ConfigError as exc:
         print(f"Không khởi động được bot: {exc}", file=sys.stderr)
         return 1

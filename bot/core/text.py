@@ -20,6 +20,7 @@ _REPEAT_PUNCT = re.compile(r"([!?.,;:~*_\-=])\1+")
 _SPACES = re.compile(r"\s+")
 
 
+@lru_cache(maxsize=2048)  # pure; every message is cleaned by the door and again by the NLU
 def clean(text: str) -> str:
     """Canonical display-safe form of user input: NFC, no controls, single spaces."""
     text = unicodedata.normalize("NFC", text or "")

@@ -8,11 +8,13 @@ word comes from `intents/vi/conversation.yaml` (schema-checked by
 
 `FollowUpReader.read` finds the cues of an understood message; what they mean for the
 conversation (which question is asked again, which item is meant) is decided by
-`bot.conversation`.
+`bot.conversation`. The cues depend on the understanding only; those of the readings the
+understander keeps (a repeated text gets the same, frozen `Understanding`) are kept too.
 """
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -24,6 +26,7 @@ if TYPE_CHECKING:
     from bot.nlu.understanding import Understanding
 
 MAX_PLACE = 50  # «cái thứ 99» is no place in a list the bot shows
+MEMO_SIZE = 1024  # cues of recent understandings kept (as `understanding.MEMO_SIZE`)
 
 
 @dataclass(frozen=True)
@@ -77,6 +80,8 @@ class FollowUpReader:
         self.keywords = {w for k in lexicon.item_keywords for w in k.split()}
         asking = self.item_questions.words | self.progress.words
         self.item_words = self.keywords - asking
+        # by text: the understanding read and its cues (reused for that very object only)
+        self._memo: OrderedDict[str, tuple[Understanding, FollowUpCues]] = OrderedDict()
 
     @classmethod
     def load(cls, folder: Path, lexicon: Lexicon) -> FollowUpReader:
@@ -97,6 +102,17 @@ class FollowUpReader:
     def read(self, u: Understanding) -> FollowUpCues:
         """The follow-up cues of `u`, read on its words as typed (folded, abbreviations
         spelt out) and as the understanding corrected them."""
+        memo = self._memo
+        found = memo.get(u.text)
+        if found is not None and found[0] is u:
+            memo.move_to_end(u.text)
+            return found[1]
+        cues = memo[u.text] = u, self._read(u)
+        if len(memo) > MEMO_SIZE:
+            memo.popitem(last=False)
+        return cues[1]
+
+    def _read(self, u: Understanding) -> FollowUpCues:
         raw = self.lexicon.expand(list(phrase_tokens(u.folded)))
         fixed = u.tokens
         pad = self._padding(raw)

@@ -2,12 +2,16 @@
 extract entities and agencies, search topics, and score the intents of `intents/`.
 
 `Understander.understand` turns text into an `Understanding`, which the answers read;
-it knows nothing of how the answer is shaped or sent.
+it knows nothing of how the answer is shaped or sent. What it reads depends on the text
+and the loaded plan and intents only (not on the day, the asker or the chat), so the
+readings of recent texts are kept (`MEMO_SIZE`) and a repeated question is not read
+again; an `Understanding` is frozen and shared, and readers never change it.
 """
 
 from __future__ import annotations
 
 import re
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -25,12 +29,14 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent.parent
 TOPIC_FULL_SCORE = 6.0
 CHATTER = "chatter"  # the slot of a message that is small talk only
 MAX_INPUT = 2000  # characters read of one message; the rest is ignored
+MEMO_SIZE = 1024  # readings of recent texts kept (a repeated question is read once)
 _COMMAND = re.compile(r"^/([a-z_]+)(?:@[a-z0-9_]+)?\s*(.*)$")
 
 
-@dataclass
+@dataclass(frozen=True)
 class Understanding:
-    """What the brain read in a message."""
+    """What the brain read in a message (shared between readers of the same text: never
+    changed; `dataclasses.replace` makes a changed copy)."""
 
     text: str  # cleaned original text (for notes and echoes)
     folded: str
@@ -107,8 +113,21 @@ class Understander:
         )
         meta = knowledge.plan.meta
         self._basis = {meta.implements, *meta.bases}
+        self._memo: OrderedDict[str, Understanding] = OrderedDict()
 
     def understand(self, message: str) -> Understanding:
+        """The reading of `message` (the one kept for the same text, when there is one)."""
+        memo = self._memo
+        found = memo.get(message)
+        if found is not None:
+            memo.move_to_end(message)
+            return found
+        found = memo[message] = self._read(message)
+        if len(memo) > MEMO_SIZE:
+            memo.popitem(last=False)
+        return found
+
+    def _read(self, message: str) -> Understanding:
         text = clean(message[: MAX_INPUT * 2])[:MAX_INPUT]
         if looks_like_telex(text):
             text = untelex(text)

@@ -77,6 +77,9 @@ class ProgressView:
         self.tz = tz
         self._rows_memo: dict[tuple[date, str | None], list[RowStatus]] = {}
         self._memo_version: object | None = None
+        self._records_version: object | None = None  # the store's version `_grouped` is of
+        self._reporters_memo: dict[str, list[str]] = {}
+        self._reporters_version: object | None = None
         self._seen: list[StoredUpdate] = []
         self._grouped: dict[tuple[str, str], list[StoredUpdate]] = defaultdict(list)
         # rows as derived last: (key, agency, today, record count) → row; and summaries
@@ -87,15 +90,19 @@ class ProgressView:
     def _name(self, agency_id: str) -> str:
         return agency_name(self.knowledge.agencies, agency_id)
 
-    def _records(self) -> dict[tuple[str, str], list[StoredUpdate]]:
+    def _records(self, version: object | None = None) -> dict[tuple[str, str], list[StoredUpdate]]:
         """The plan's updates by (assignment key, agency); read only, never change.
 
         Kept between calls: when the history only grew at its end (the usual case: a new
         report), just the new updates are added, so a year of reports is not regrouped
         and re-derived after each one. Anything else (an undo, a report stamped earlier
-        than the last) regroups from scratch."""
+        than the last) regroups from scratch. While the store's `version` is the one
+        they were grouped at (the rows of other items asked after one report), the
+        history is not even read again."""
         if self.store is None:
             return {}
+        if version is not None and version == self._records_version:
+            return self._grouped
         current = self.store.updates()
         seen = self._seen
         if len(self._derived) > DERIVED_LIMIT:  # old days and superseded counts
@@ -107,8 +114,21 @@ class ProgressView:
             self._grouped, self._derived = defaultdict(list), {}
             for update in current:
                 self._grouped[(update.assignment_key, update.agency_id)].append(update)
-        self._seen = current
+        self._seen, self._records_version = current, version
         return self._grouped
+
+    def _reporters(
+        self, records: dict[tuple[str, str], list[StoredUpdate]], version: object | None
+    ) -> dict[str, list[str]]:
+        """The agencies that reported on each assignment key (of `records`, kept with them
+        while the store's `version` is the same)."""
+        if version is not None and version == self._reporters_version:
+            return self._reporters_memo
+        reporters: dict[str, list[str]] = defaultdict(list)
+        for key, agency in records:
+            reporters[key].append(agency)
+        self._reporters_memo, self._reporters_version = reporters, version
+        return reporters
 
     def _pairs(self, item_id: str | None) -> list[tuple[Item, Assignment]]:
         pairs = all_assignments(self.knowledge.plan)
@@ -138,14 +158,14 @@ class ProgressView:
             self._rows_memo, self._memo_version = {}, version
         key = (today, item_id)
         if key not in self._rows_memo:
-            self._rows_memo[key] = self._derive_rows(today, item_id)
+            self._rows_memo[key] = self._derive_rows(today, item_id, version)
         return list(self._rows_memo[key])
 
-    def _derive_rows(self, today: date, item_id: str | None) -> list[RowStatus]:
-        records = self._records()
-        reporters: dict[str, list[str]] = defaultdict(list)
-        for key, agency in records:
-            reporters[key].append(agency)
+    def _derive_rows(
+        self, today: date, item_id: str | None, version: object | None = None
+    ) -> list[RowStatus]:
+        records = self._records(version)
+        reporters = self._reporters(records, version)
         tomorrow = day_start(today + timedelta(days=1), self.tz)
         out: list[RowStatus] = []
         for item, assignment in self._pairs(item_id):
