@@ -1,5 +1,6 @@
-"""The update processor: updates of one chat in order, different chats side by side,
-a bounded number at a time, each as work in flight the shutdown can cut off."""
+"""The update processor: updates of one conversation in order (a private chat; in a
+group, each member's), different ones side by side, a bounded number at a time, each as
+work in flight the shutdown can cut off."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from collections.abc import Awaitable, Coroutine
 from typing import Any
 
 from telegram import Update
+from telegram.constants import ChatType
 from telegram.ext import BaseUpdateProcessor
 
 from bot.core.slots import Slot, holding
@@ -15,8 +17,13 @@ from bot.telegram.shutdown import Shutdown
 
 
 class PerChatUpdateProcessor(BaseUpdateProcessor):
-    """Updates of different chats run concurrently, at most `max_concurrent_updates` at a
-    time; those of one chat run in order.
+    """Updates of different conversations run concurrently, at most
+    `max_concurrent_updates` at a time; those of one conversation run in order. A private
+    chat is one conversation; in a group each member is one, as their context is kept
+    (`bot.telegram.handlers.conversation_key`): a member's question does not wait for
+    another member's report to be committed (the report is not confirmed before its
+    commit, and the question is answered from what is committed), while one member's own
+    messages, edits and button presses keep their order.
 
     An update first waits for its chat's turn and only then for a slot, so updates queued
     behind a busy chat hold no slot (PTB's own semaphore, taken before `do_process_update`,
@@ -29,8 +36,8 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
     def __init__(self, max_concurrent_updates: int = 16, *, shutdown: Shutdown | None = None):
         super().__init__(self.QUEUE_BOUND)
         self._slots = asyncio.Semaphore(max_concurrent_updates)
-        self._locks: dict[int, asyncio.Lock] = {}
-        self._waiting: dict[int, int] = {}
+        self._locks: dict[ConversationKey, asyncio.Lock] = {}
+        self._waiting: dict[ConversationKey, int] = {}
         self._shutdown = shutdown or Shutdown()
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
@@ -68,9 +75,17 @@ def _as_coroutine(awaitable: Awaitable[Any]) -> Coroutine[Any, Any, Any]:
     return awaitable if asyncio.iscoroutine(awaitable) else _awaited(awaitable)
 
 
-def _chat_key(update: object) -> int | None:
+ConversationKey = int | tuple[int, int]
+
+
+def _chat_key(update: object) -> ConversationKey | None:
+    """Whose turn an update waits for: its private chat, or in a group its member (the
+    group itself when no member is known)."""
     if not isinstance(update, Update):
         return None
-    if update.effective_chat is not None:
-        return update.effective_chat.id
-    return update.effective_user.id if update.effective_user is not None else None
+    chat, user = update.effective_chat, update.effective_user
+    if chat is not None:
+        if chat.type in (ChatType.GROUP, ChatType.SUPERGROUP) and user is not None:
+            return (chat.id, user.id)
+        return chat.id
+    return user.id if user is not None else None

@@ -1,5 +1,6 @@
-"""`PerChatUpdateProcessor`: one chat's updates in order, different chats side by side,
-at most N at once, and a chat with a backlog holding no slot while it waits.
+"""`PerChatUpdateProcessor`: one conversation's updates in order (a private chat; a
+member of a group), different ones side by side, at most N at once, and a conversation
+with a backlog holding no slot while it waits.
 
 What a user would notice if it broke: answers to one person's messages arriving out of
 order, one busy group holding everybody else's answers up, the bot doing too much at
@@ -160,6 +161,27 @@ async def test_a_private_chat_and_a_group_chat_run_side_by_side() -> None:
     assert processor._locks == {}
 
 
+async def test_in_a_group_each_member_keeps_order_and_none_waits_for_another() -> None:
+    """One member's report still committing holds that member's next message, not the
+    question another member asks in the same group."""
+    processor = PerChatUpdateProcessor(4)
+    probe = Probe()
+    committing = asyncio.Event()
+    tasks = [
+        submit(
+            processor, message(1, GROUP, user_id=ALICE), probe.handle("lan-báo-cáo", committing)
+        ),
+        submit(processor, message(2, GROUP, user_id=ALICE), probe.handle("lan-hỏi")),
+        submit(processor, message(3, GROUP, user_id=BOB), probe.handle("bình-hỏi")),
+    ]
+    await until(lambda: probe.ended("bình-hỏi"), "the other member answered meanwhile")
+    assert not probe.started("lan-hỏi")  # the same member's next message waits its turn
+    committing.set()
+    await asyncio.gather(*tasks)
+    assert probe.starts().index("lan-báo-cáo") < probe.starts().index("lan-hỏi")
+    assert processor._locks == {}
+
+
 async def test_never_more_than_n_updates_run_at_once() -> None:
     slots = 3
     processor = PerChatUpdateProcessor(slots)
@@ -223,7 +245,7 @@ async def test_per_chat_state_is_dropped_once_a_chat_is_idle() -> None:
     cancelled = submit(processor, message(2, GROUP), never_run)
     last = submit(processor, message(3, GROUP), probe.handle("nhóm-3"))
     await until(lambda: probe.started("nhóm-1"), "the group's first update running")
-    assert list(processor._locks) == [GROUP]
+    assert list(processor._locks) == [(GROUP, ALICE)]  # the group member's turn
     cancelled.cancel()  # e.g. the application stopping while it waited for its turn
     await spin(5)
     never_run.close()
