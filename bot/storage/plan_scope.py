@@ -31,6 +31,8 @@ class PlanScoped:
         self.inner = inner
         self.key = key
         self._prefix = f"{key}{SEPARATOR}" if key else ""
+        # every update of this plan, with the store's version it was read at
+        self._every: dict[bool, tuple[object, list[StoredUpdate]]] = {}
 
     def __getattr__(self, name: str) -> Any:  # members, chat links, plans, inbox, writer…
         return getattr(self.inner, name)
@@ -56,10 +58,22 @@ class PlanScoped:
     def updates(
         self, item_id: str | None = None, *, include_undone: bool = False
     ) -> list[StoredUpdate]:
-        stored = self.inner.updates(
-            None if item_id is None else self.stored_id(item_id), include_undone=include_undone
-        )
-        return [self._own(u) for u in stored if self.owns(u)]
+        if item_id is not None:  # one item's: few rows
+            stored = self.inner.updates(self.stored_id(item_id), include_undone=include_undone)
+            return [self._own(u) for u in stored if self.owns(u)]
+        # every update: filtered once per version of the store (the views ask often)
+        version = self.inner.version()
+        kept = self._every.get(include_undone)
+        if version is not None and kept is not None and kept[0] == version:
+            return kept[1]
+        stored = self.inner.updates(None, include_undone=include_undone)
+        if self.key:
+            mine = [self._own(u) for u in stored if u.item_id.startswith(self._prefix)]
+        else:
+            mine = [u for u in stored if SEPARATOR not in u.item_id]
+        if version is not None:
+            self._every[include_undone] = (version, mine)
+        return mine
 
     def version(self) -> object | None:
         return self.inner.version()
