@@ -37,6 +37,7 @@ from bot.importer.vocabulary import (
     ROLE_WORD,
     ROMAN,
     TABLE_COLUMNS,
+    TASK_NUMBER,
     TASK_REFERENCE,
 )
 
@@ -116,6 +117,7 @@ class ItemDraft:
     heading_agency: str | None = None  # «1. Sở Y tế:» heading the bullets under it
     heading_name: str = ""  # that agency's name as the heading writes it
     heading_agencies: list[str] = field(default_factory=list)  # «5. Các sở, …, UBND …:»
+    referenced: bool = False  # its parts come from «nhiệm vụ tại khoản N mục R» elsewhere
     # its roles are said where it is assigned: its own sentence («1.1. Sở Y tế chủ trì
     # …») or the table's columns, not to be read again from its text
     roles_given: bool = False
@@ -217,7 +219,9 @@ class TaskReader:
     def heading_agencies(self, text: str) -> tuple[list[str], str, str] | None:
         mentions = self.finder.mentions(text)
         if not mentions or not (
-            mentions[0].start <= 3 or HEAD_TITLE.fullmatch(text[: mentions[0].start])
+            mentions[0].start <= 3
+            or HEAD_TITLE.fullmatch(text[: mentions[0].start])
+            or ASSIGN_VERB.fullmatch(text[: mentions[0].start])  # «7. Đề nghị Ủy ban MTTQ …»
         ):
             return None
         run = [mentions[0]]
@@ -233,6 +237,7 @@ class TaskReader:
             end = tail.end()
         name = text[:end] if run[0].start > 3 else text[run[0].start : end]
         rest = re.sub(r"^\s*\([^()]*\)", "", text[end:]).strip()
+        rest = re.sub(r"^(?:cấp tỉnh|tỉnh|huyện)(?!\w)", "", rest).strip()  # «… xã hội tỉnh»
         agencies = list(dict.fromkeys(m.agency for m in run))
         if rest.rstrip(".:/ ") == "":
             return agencies, name, ""
@@ -455,14 +460,31 @@ class TaskReader:
         by_id = {(i.section, i.id): i for i in self.items}
         for item in [i for i in self.items if i.section == section]:
             for part in item.parts:
-                for ref in TASK_REFERENCE.finditer(" ".join(part.source)):
-                    target = by_id.get((ref.group(2).upper(), ref.group(1)))
-                    if target is None or target.parts or target.sub_items:
-                        continue
-                    copy = PartDraft([" ".join(part.source)], reports_to=part.reports_to)
-                    copy.roles = {a: list(r) for a, r in part.roles.items()}
-                    target.parts.append(copy)
-                    target.roles_given = True
+                source = " ".join(part.source)
+                for ref in TASK_REFERENCE.finditer(source):
+                    roles = self._reference_roles(item, source, ref.start()) or part.roles
+                    for number in TASK_NUMBER.findall(ref.group(1)):
+                        target = by_id.get((ref.group(2).upper(), number))
+                        if target is None or target.sub_items:
+                            continue
+                        if target.parts and not target.referenced:
+                            continue  # the task names its own agencies
+                        copy = PartDraft([source], reports_to=part.reports_to)
+                        copy.roles = {a: list(r) for a, r in roles.items()}
+                        target.parts.append(copy)
+                        target.roles_given = True
+                        target.referenced = True
+
+    def _reference_roles(self, item: ItemDraft, source: str, at: int) -> dict[str, list[str]]:
+        """The roles of the clause (between «;») that names the task: «…; chủ trì thực hiện
+        nhiệm vụ tại khoản 4 mục II; tham mưu …» charges the task with that clause only."""
+        start = source.rfind(";", 0, at) + 1
+        end = source.find(";", at)
+        clause = source[start : end if end >= 0 else len(source)].strip()
+        mentions = self.finder.mentions(clause, propose=False)
+        if item.heading_agency and not (mentions and mentions[0].start <= 3):
+            clause = f"{item.heading_name} {clause[:1].lower()}{clause[1:]}"
+        return read_roles(clause, [], self.finder).roles
 
     def _execution_sentence(self, item: ItemDraft, text: str) -> None:
         source = department_list(text.removesuffix("./.").strip())

@@ -268,11 +268,14 @@ ABBREVIATIONS: tuple[tuple[str, str], ...] = (
 # hành or Bộ Chỉ huy) is left as written.
 EXPAND_IN_NAMES = ("UBND", "HĐND", "MTTQ", "BHXH", "BCHQS", "BĐBP", "LĐLĐ", "NHCSXH", "BQL")
 # «nhiệm vụ tại điểm 3.4 mục III»: an execution paragraph naming the task it charges
+# («các nhiệm vụ tại khoản 2, khoản 3 mục II», «… tại điểm 1 và điểm 2 phần III»: several)
 TASK_REFERENCE = re.compile(
-    r"(?:nhiệm vụ|nội dung)\s+(?:tại|ở|nêu tại)\s+(?:điểm|mục|tiểu mục|khoản)\s+(\d{1,2}(?:\.\d{1,2})?)"
+    r"(?:nhiệm vụ|nội dung)\s+(?:tại|ở|nêu tại)\s+(?:điểm|mục|tiểu mục|khoản)\s+"
+    r"(\d{1,2}(?:\.\d{1,2})?(?:\s*(?:,|và)\s*(?:(?:điểm|mục|tiểu mục|khoản)\s+)?\d{1,2}(?:\.\d{1,2})?)*)"
     r"\s*,?\s+(?:mục|phần)\s+([IVX]{1,4})(?![\w.])",
     re.I,
 )
+TASK_NUMBER = re.compile(r"\d{1,2}(?:\.\d{1,2})?")
 # verbs whose following agencies are those watched or guided, not doers («hướng dẫn các
 # cơ quan, đơn vị, địa phương sử dụng …»)
 SUPERVISE_VERBS = re.compile(r"(?<!\w)(?:hướng dẫn|đôn đốc|theo dõi|kiểm tra|giám sát)(?!\w)", re.I)
