@@ -55,7 +55,14 @@ PHỤ LỤC
 DANH MỤC NHIỆM VỤ THỰC HIỆN CHƯƠNG TRÌNH HÀNH ĐỘNG
 (Kèm theo Chương trình hành động số 63/CTr-UBND ngày 12/3/2024 của Ủy ban nhân dân tỉnh)"""
 
-HEADER = ["TT", "Nhiệm vụ", "Cơ quan chủ trì", "Cơ quan phối hợp", "Thời gian hoàn thành", "Sản phẩm"]
+HEADER = [
+    "TT",
+    "Nhiệm vụ",
+    "Cơ quan chủ trì",
+    "Cơ quan phối hợp",
+    "Thời gian hoàn thành",
+    "Sản phẩm",
+]
 WIDTHS = [4, 38, 20, 22, 12, 18]
 # (number, task, lead, partners, deadline, product); a roman number is a group row
 ROWS: list[tuple[str, ...]] = [
