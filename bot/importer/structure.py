@@ -687,6 +687,7 @@ _DEADLINE_CELL = re.compile(
     r"|Kịp thời|\d{1,2}/\d{4}|\d{4}(?!\d))",
     re.I,
 )
+APPENDIX_END = re.compile(r"^(?:PHỤ LỤC|Phụ lục)\b")  # a second appendix ends the table
 # a line that goes on with the cell above: it ends with a word a name goes on after
 _GOES_ON = re.compile(r"(?:[,;&\-–]|(?<!\w)(?:và|với|các|cấp))$")
 
@@ -715,7 +716,8 @@ def loose_table(lines: list[str], finder: AgencyFinder) -> Table | None:
     if "text" not in columns or "lead" not in columns:
         return None
     rows: list[list[str]] = [["TT", *(_COLUMN_LABELS[c] for c in columns)]]
-    number, roman, chunk_number, chunk = 0, 0, "", []  # the last item and group numbers seen
+    number, roman, chunk_number = 0, 0, ""  # the last item and group numbers seen
+    chunk: list[str] = []
     ended = False
 
     def flush() -> None:
@@ -740,9 +742,6 @@ def loose_table(lines: list[str], finder: AgencyFinder) -> Table | None:
             chunk.append(line)
     flush()
     return Table(rows) if len(rows) > 1 else None
-
-
-APPENDIX_END = re.compile(r"^(?:PHỤ LỤC|Phụ lục)\b")
 
 
 def _loose_row(
