@@ -27,6 +27,7 @@ from bot.importer.structure import (
     Review,
     TaskReader,
     is_task_table,
+    loose_table,
     read_table,
     roles_of_text,
 )
@@ -144,6 +145,10 @@ def import_plan(path: Path, agencies_path: Path) -> ImportResult:
         else:
             review.unmapped += [(f"phần {roman}. {_sentence_case(title)}", x) for x in lines]
     tables += [b for b in blocks[appendix:] if isinstance(b, Table)]
+    if not any(is_task_table(t) for t in tables):  # a PDF's table: its cells as loose lines
+        loose = loose_table([b for b in blocks[appendix:] if isinstance(b, str)], finder)
+        if loose is not None:
+            tables.append(loose)
 
     table_groups = []
     for table in tables:

@@ -31,6 +31,7 @@ from bot.importer.vocabulary import (
     EXPAND_IN_NAMES,
     KIND_BY_HEAD,
     LOCALITY_WORDS,
+    MONITOR_VERBS,
     NAME_STOPS,
     NOUN_BEFORE,
     OBJECT_GETS,
@@ -40,6 +41,7 @@ from bot.importer.vocabulary import (
     ROLE_WORD,
     SUPERVISE_VERBS,
     THUC_HIEN_OBJECT_OF,
+    UNIT_HEADS,
 )
 from bot.plan.agencies import AgencyRegistry, alias_tokens, initials
 from bot.plan.models import Agency
@@ -57,7 +59,8 @@ _DEADLINE_AFTER = re.compile(
 )
 _NOT_NAMES = re.compile(
     r"^(Hội nghị|Hội thảo|Hội thi|Hội diễn|Trường hợp|Báo cáo|Ban hành|Đoàn kết|Sở hữu|Bộ luật"
-    r"|Bộ tiêu chí|Bộ chỉ số|Viện trợ|Cục bộ|Đài tưởng niệm)\b"
+    r"|Bộ tiêu chí|Bộ chỉ số|Viện trợ|Cục bộ|Đài tưởng niệm|Phòng,? chống|Phòng ngừa|Phòng tránh"
+    r"|Phòng họp|Phòng học|Phòng làm việc|Phòng cháy)\b"
 )
 ROLE_ORDER = ("chu_tri", "chi_dao", "tham_muu", "thuc_hien", "tong_hop", "phoi_hop")
 
@@ -205,13 +208,12 @@ class AgencyFinder:
         Sở): the whole name is read as a name of its own."""
         if _HEAD.match(text, m.start):
             return False
-        before = re.search(r"(\w+(?: \w+)?) $", text[: m.start])
-        if not before:
-            return False
+        before = text[: m.start]
+        # «Bộ Nội vụ», «Phòng Tài chính - Kế hoạch», «Trung tâm Y tế huyện»
         return any(
-            re.fullmatch(re.escape(h), before.group(1)) or before.group(1).endswith(" " + h)
+            re.search(r"(?<!\w)" + re.escape(h) + " $", before)
             for h in AGENCY_HEADS
-            if h[:1].isupper() and " " not in h
+            if h[:1].isupper()
         )
 
     def _unknown(
@@ -229,13 +231,22 @@ class AgencyFinder:
                 continue
             if _NOT_NAMES.match(text[start:]) or re.search(r"thành viên\s+$", text[:start]):
                 continue  # «các đơn vị thành viên Hội đồng …»: the members, not the council
+            bracket = re.search(r"\s*\(\s*(?:qua\s+)?$", text[:start])
+            if (
+                head.group(1) in UNIT_HEADS
+                and bracket
+                and any(m.end == bracket.start() for m in known)
+            ):
+                continue  # «Công an tỉnh (qua Phòng Cảnh sát …)»: a unit inside the agency
             end = len(text)
             for m in known:
                 if m.start > start:
                     end = min(end, m.start)
             at = whole.get(start, head.end())
             while stop := re.search(r"[,;.:()\n]|\s-\s", text[at:end]):
-                going_on = _LOCALITY_GO_ON.match(text, at + stop.start())
+                going_on = _LOCALITY_GO_ON.match(text, at + stop.start()) or _name_goes_on(
+                    text, at + stop.start()
+                )
                 if not going_on:  # «… các xã, phường, thị trấn»: one name over commas
                     end = min(end, at + stop.start())
                     break
@@ -355,6 +366,23 @@ class AgencyFinder:
         return proposal
 
 
+# «Phòng Tài chính - Kế hoạch», «Trung tâm Văn hóa, Thông tin và Thể thao huyện»: a dash
+# or a comma inside a name, before a capitalised word that heads no other name (after a
+# comma, the name's last piece comes after «và»)
+_DASH_GOES_ON = re.compile(r"\s-\s(?=[A-ZĐÂĂÊÔƠƯÁÀẢÃẠÉÈẺẼẸÍÌỈĨỊÓÒỎÕỌÚÙỦŨỤÝỲỶỸỴ])")
+_COMMA_GOES_ON = re.compile(
+    r",\s(?=[A-ZĐÂĂÊÔƠƯÁÀẢÃẠÉÈẺẼẸÍÌỈĨỊÓÒỎÕỌÚÙỦŨỤÝỲỶỸỴ][^\W\d_]*(?:\s[^\W\d_]+){0,2}\svà\s"
+    r"[A-ZĐÂĂÊÔƠƯÁÀẢÃẠÉÈẺẼẸÍÌỈĨỊÓÒỎÕỌÚÙỦŨỤÝỲỶỸỴ])"
+)
+
+
+def _name_goes_on(text: str, at: int) -> re.Match[str] | None:
+    going_on = _DASH_GOES_ON.match(text, at) or _COMMA_GOES_ON.match(text, at)
+    if going_on and not _HEAD.match(text, going_on.end()):
+        return going_on
+    return None
+
+
 def _end_at_numeral(name: str) -> str:
     """«Chi cục Hải quan khu vực XI mở các đợt …»: a name numbered by a roman or arabic
     numeral ends at it when a word in lower case follows."""
@@ -471,8 +499,9 @@ def read_roles(sentence: str, label_roles: list[str], finder: AgencyFinder) -> R
                         give(m, OBJECT_GETS[role])
             if role == "tham_muu":
                 targets[:0] = listed  # the advised first: it receives the work
-            if role == "phoi_hop":
-                continue
+            partner_of = role == "phoi_hop"
+        else:
+            partner_of = False
         # after «X chỉ đạo Y …» the work's words are Y's, not X's: a subject stands after
         # the last «chỉ đạo» of the clause
         directed = max(
@@ -497,8 +526,25 @@ def read_roles(sentence: str, label_roles: list[str], finder: AgencyFinder) -> R
             if sentence[before_m.end : run[0].start].strip(" ,;") not in ("", "và"):
                 break
             run.insert(0, before_m)
+        if partner_of and any("chu_tri" in given.get(m.start, []) for m in run):
+            continue  # «X chủ trì, phối hợp với Y»: X leads, Y is the partner
         for m in run:
-            give(m, role)
+            give(m, role)  # «X phối hợp với Y tham mưu …»: both are partners
+    for m in actors:
+        # «Giao X theo dõi, đôn đốc …», «X là cơ quan thường trực, giúp … theo dõi»: X
+        # does the work of watching over the plan, whatever else the sentence gives it
+        if m.start in objects or m.start in context:
+            continue
+        stop = min(
+            [a.start for a in actors if a.start > m.start]
+            + [len(sentence)]
+            + [p for p in [sentence.find(";", m.end)] if p >= 0]
+        )
+        watch = MONITOR_VERBS.search(sentence, m.end, stop)
+        if watch and not any(m.end <= ws < watch.start() for ws, _, _ in words):
+            mine = given.setdefault(m.start, [])
+            if "thuc_hien" not in mine:
+                mine.insert(0, "thuc_hien")  # said first: the text's order
     for m in actors:
         if m.start not in given and m.start not in objects:
             for role in label_roles or ["thuc_hien"]:

@@ -37,6 +37,7 @@ from bot.importer.vocabulary import (
     ROLE_WORD,
     ROMAN,
     TABLE_COLUMNS,
+    TASK_NUMBER,
     TASK_REFERENCE,
 )
 
@@ -116,6 +117,7 @@ class ItemDraft:
     heading_agency: str | None = None  # «1. Sở Y tế:» heading the bullets under it
     heading_name: str = ""  # that agency's name as the heading writes it
     heading_agencies: list[str] = field(default_factory=list)  # «5. Các sở, …, UBND …:»
+    referenced: bool = False  # its parts come from «nhiệm vụ tại khoản N mục R» elsewhere
     # its roles are said where it is assigned: its own sentence («1.1. Sở Y tế chủ trì
     # …») or the table's columns, not to be read again from its text
     roles_given: bool = False
@@ -217,7 +219,9 @@ class TaskReader:
     def heading_agencies(self, text: str) -> tuple[list[str], str, str] | None:
         mentions = self.finder.mentions(text)
         if not mentions or not (
-            mentions[0].start <= 3 or HEAD_TITLE.fullmatch(text[: mentions[0].start])
+            mentions[0].start <= 3
+            or HEAD_TITLE.fullmatch(text[: mentions[0].start])
+            or ASSIGN_VERB.fullmatch(text[: mentions[0].start])  # «7. Đề nghị Ủy ban MTTQ …»
         ):
             return None
         run = [mentions[0]]
@@ -233,6 +237,7 @@ class TaskReader:
             end = tail.end()
         name = text[:end] if run[0].start > 3 else text[run[0].start : end]
         rest = re.sub(r"^\s*\([^()]*\)", "", text[end:]).strip()
+        rest = re.sub(r"^(?:cấp tỉnh|tỉnh|huyện)(?!\w)", "", rest).strip()  # «… xã hội tỉnh»
         agencies = list(dict.fromkeys(m.agency for m in run))
         if rest.rstrip(".:/ ") == "":
             return agencies, name, ""
@@ -455,14 +460,31 @@ class TaskReader:
         by_id = {(i.section, i.id): i for i in self.items}
         for item in [i for i in self.items if i.section == section]:
             for part in item.parts:
-                for ref in TASK_REFERENCE.finditer(" ".join(part.source)):
-                    target = by_id.get((ref.group(2).upper(), ref.group(1)))
-                    if target is None or target.parts or target.sub_items:
-                        continue
-                    copy = PartDraft([" ".join(part.source)], reports_to=part.reports_to)
-                    copy.roles = {a: list(r) for a, r in part.roles.items()}
-                    target.parts.append(copy)
-                    target.roles_given = True
+                source = " ".join(part.source)
+                for ref in TASK_REFERENCE.finditer(source):
+                    roles = self._reference_roles(item, source, ref.start()) or part.roles
+                    for number in TASK_NUMBER.findall(ref.group(1)):
+                        target = by_id.get((ref.group(2).upper(), number))
+                        if target is None or target.sub_items:
+                            continue
+                        if target.parts and not target.referenced:
+                            continue  # the task names its own agencies
+                        copy = PartDraft([source], reports_to=part.reports_to)
+                        copy.roles = {a: list(r) for a, r in roles.items()}
+                        target.parts.append(copy)
+                        target.roles_given = True
+                        target.referenced = True
+
+    def _reference_roles(self, item: ItemDraft, source: str, at: int) -> dict[str, list[str]]:
+        """The roles of the clause (between «;») that names the task: «…; chủ trì thực hiện
+        nhiệm vụ tại khoản 4 mục II; tham mưu …» charges the task with that clause only."""
+        start = source.rfind(";", 0, at) + 1
+        end = source.find(";", at)
+        clause = source[start : end if end >= 0 else len(source)].strip()
+        mentions = self.finder.mentions(clause, propose=False)
+        if item.heading_agency and not (mentions and mentions[0].start <= 3):
+            clause = f"{item.heading_name} {clause[:1].lower()}{clause[1:]}"
+        return read_roles(clause, [], self.finder).roles
 
     def _execution_sentence(self, item: ItemDraft, text: str) -> None:
         source = department_list(text.removesuffix("./.").strip())
@@ -637,3 +659,129 @@ def _table_item(
 def roles_of_text(text: str, finder: AgencyFinder) -> list[str]:
     """The role words of an item's own sentence (outside agency names)."""
     return [role for _, _, role in role_words(text, finder.mentions(text, propose=False))]
+
+
+# ------------------------------------------------------- a table that came as loose lines
+
+_ROW_NUMBER = re.compile(r"(\d{1,2}|[IVX]{1,4})\.?")
+_HEADER_START = re.compile(r"(?:S[ốo]\s*)?S?TT\.?", re.I)
+_LOOSE_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("text", r"nội dung|nhiệm vụ|công việc|hoạt động"),
+    ("lead", r"chủ trì|thực hiện|đầu mối"),
+    ("coordinate", r"phối hợp"),
+    ("deadline", r"thời gian|thời hạn|thời điểm|tiến độ"),
+    ("product", r"sản phẩm|kết quả"),
+    ("note", r"ghi chú"),
+)
+_COLUMN_LABELS = {
+    "text": "Nhiệm vụ",
+    "lead": "Cơ quan chủ trì",
+    "coordinate": "Cơ quan phối hợp",
+    "deadline": "Thời gian",
+    "product": "Sản phẩm",
+    "note": "Ghi chú",
+}
+# a deadline cell's first line
+_DEADLINE_CELL = re.compile(
+    r"^(?:Quý|Tháng|Năm|Thường xuyên|Hằng|Hàng|Định kỳ|Trước|Trong|Giai đoạn|Từ|Đến|Liên tục"
+    r"|Kịp thời|\d{1,2}/\d{4}|\d{4}(?!\d))",
+    re.I,
+)
+APPENDIX_END = re.compile(r"^(?:PHỤ LỤC|Phụ lục)\b")  # a second appendix ends the table
+# a line that goes on with the cell above: it ends with a word a name goes on after
+_GOES_ON = re.compile(r"(?:[,;&\-–]|(?<!\w)(?:và|với|các|cấp))$")
+
+
+def loose_table(lines: list[str], finder: AgencyFinder) -> Table | None:
+    """The task table of an appendix whose cells came one after another as lines (a PDF's
+    text layer): «TT», the header's labels, then each row — its number alone on a line,
+    the task's lines, the lead's, the partners', the deadline's, the product's (an empty
+    cell leaves no line). A roman number over a line in capitals is a group row. None if
+    the lines hold no such table."""
+    start = next((i for i, x in enumerate(lines) if _HEADER_START.fullmatch(x)), None)
+    if start is None:
+        return None
+    first_row = next(
+        (i for i in range(start + 1, len(lines)) if _ROW_NUMBER.fullmatch(lines[i])), None
+    )
+    if first_row is None:
+        return None
+    header = " ".join(lines[start + 1 : first_row]).lower()
+    found: list[tuple[int, str]] = []
+    for column, words in _LOOSE_COLUMNS:
+        m = re.search(words, header)
+        if m and all(m.start() != at for at, _ in found):
+            found.append((m.start(), column))
+    columns = [c for _, c in sorted(found)]
+    if "text" not in columns or "lead" not in columns:
+        return None
+    rows: list[list[str]] = [["TT", *(_COLUMN_LABELS[c] for c in columns)]]
+    number, roman, chunk_number = 0, 0, ""  # the last item and group numbers seen
+    chunk: list[str] = []
+    ended = False
+
+    def flush() -> None:
+        if chunk_number:
+            rows.append(_loose_row(chunk_number, chunk, columns, finder))
+
+    for line in lines[first_row:]:
+        m = _ROW_NUMBER.fullmatch(line)
+        if m and not ended:
+            value = m.group(1)
+            if value.isdigit() and int(value) in (number + 1, 1) and (chunk or not chunk_number):
+                flush()
+                number, chunk_number, chunk = int(value), value, []
+                continue
+            if ROMAN.get(value) == roman + 1:
+                flush()
+                roman, chunk_number, chunk = roman + 1, value, []
+                continue
+        if APPENDIX_END.match(line):
+            ended = True
+        if not ended:
+            chunk.append(line)
+    flush()
+    return Table(rows) if len(rows) > 1 else None
+
+
+def _loose_row(
+    number: str, lines: list[str], columns: list[str], finder: AgencyFinder
+) -> list[str]:
+    if number in ROMAN:  # a group row: its title spans the row
+        return [number] + [" ".join(lines)] * len(columns)
+    starts = [
+        n
+        for n, line in enumerate(lines)
+        if n > 0
+        and (found := finder.mentions(line, propose=False))
+        and found[0].start == 0
+        and not _GOES_ON.search(lines[n - 1])
+    ]
+    first = starts[0] if starts else len(lines)
+    cells: dict[str, str] = {"text": " ".join(lines[:first])}
+    deadline_at = next(
+        (n for n in range(first + 1, len(lines)) if _DEADLINE_CELL.match(lines[n])), len(lines)
+    )
+    agency_cells: list[list[str]] = []
+    for n in range(first, deadline_at):
+        if n in starts or not agency_cells:
+            agency_cells.append([lines[n]])
+        else:
+            agency_cells[-1].append(lines[n])
+    joined = [" ".join(c) for c in agency_cells]
+    if joined:
+        cells["lead"] = joined[0]
+    if len(joined) > 1:
+        key = "coordinate" if "coordinate" in columns else "lead"
+        cells[key] = "; ".join(([cells["lead"]] if key == "lead" else []) + joined[1:])
+    rest = lines[deadline_at:]
+    if rest:
+        take = 1
+        while take < len(rest) and (rest[take][:1].isdigit() or rest[take][:1].islower()):
+            take += 1
+        if "deadline" in columns:
+            cells["deadline"] = " ".join(rest[:take])
+        after = [c for c in ("product", "note") if c in columns]
+        if after and rest[take:]:
+            cells[after[0]] = " ".join(rest[take:])
+    return [number, *(cells.get(c, "") for c in columns)]

@@ -105,6 +105,7 @@ AGENCY_HEADS: tuple[str, ...] = (
     "Chi cục",
     "Mặt trận",
     "Trường",
+    "Phòng",
     "UBND",
     "Ban",
     "Sở",
@@ -116,6 +117,9 @@ AGENCY_HEADS: tuple[str, ...] = (
     "Bộ",
     "Đoàn",
 )
+# heads of a unit inside an agency («Công an tỉnh (Phòng PC06)»): in brackets right after
+# the agency, the unit is the agency's, not a body of its own
+UNIT_HEADS = ("Phòng", "Chi cục", "Trung tâm")
 # Names of the genre with «và» or a comma inside, read as one name (with the place after)
 COMPOUND_NAMES = (
     "Văn phòng Đoàn đại biểu Quốc hội và Hội đồng nhân dân",
@@ -204,6 +208,7 @@ KIND_BY_HEAD: tuple[tuple[str, str], ...] = (
     ("Ủy ban nhân dân phường", "commune"),
     ("Công an", "police"),
     ("Văn phòng", "office"),
+    ("Phòng", "office"),
     ("Báo ", "press"),
     ("Đài Phát thanh", "press"),
     ("Đài Truyền hình", "press"),
@@ -263,14 +268,20 @@ ABBREVIATIONS: tuple[tuple[str, str], ...] = (
 # hành or Bộ Chỉ huy) is left as written.
 EXPAND_IN_NAMES = ("UBND", "HĐND", "MTTQ", "BHXH", "BCHQS", "BĐBP", "LĐLĐ", "NHCSXH", "BQL")
 # «nhiệm vụ tại điểm 3.4 mục III»: an execution paragraph naming the task it charges
+# («các nhiệm vụ tại khoản 2, khoản 3 mục II», «… tại điểm 1 và điểm 2 phần III»: several)
 TASK_REFERENCE = re.compile(
-    r"(?:nhiệm vụ|nội dung)\s+(?:tại|ở|nêu tại)\s+(?:điểm|mục|tiểu mục|khoản)\s+(\d{1,2}(?:\.\d{1,2})?)"
+    r"(?:nhiệm vụ|nội dung)\s+(?:tại|ở|nêu tại)\s+(?:điểm|mục|tiểu mục|khoản)\s+"
+    r"(\d{1,2}(?:\.\d{1,2})?(?:\s*(?:,|và)\s*(?:(?:điểm|mục|tiểu mục|khoản)\s+)?\d{1,2}(?:\.\d{1,2})?)*)"
     r"\s*,?\s+(?:mục|phần)\s+([IVX]{1,4})(?![\w.])",
     re.I,
 )
+TASK_NUMBER = re.compile(r"\d{1,2}(?:\.\d{1,2})?")
 # verbs whose following agencies are those watched or guided, not doers («hướng dẫn các
 # cơ quan, đơn vị, địa phương sử dụng …»)
 SUPERVISE_VERBS = re.compile(r"(?<!\w)(?:hướng dẫn|đôn đốc|theo dõi|kiểm tra|giám sát)(?!\w)", re.I)
+# verbs of watching over the plan: their subject does that work («Giao Văn phòng … theo dõi,
+# đôn đốc …» → thực hiện)
+MONITOR_VERBS = re.compile(r"(?<!\w)(?:theo dõi|đôn đốc)(?!\w)", re.I)
 # «thực hiện Chương trình», «thực hiện Kế hoạch»: after another role word of its clause the
 # plan document is the object of a noun («vốn … thực hiện Chương trình»), not a role
 DOCUMENT_AFTER = re.compile(
