@@ -33,6 +33,7 @@ class PlanScoped:
         self._prefix = f"{key}{SEPARATOR}" if key else ""
         # every update of this plan, with the store's version it was read at
         self._every: dict[bool, tuple[object, list[StoredUpdate]]] = {}
+        self._owned: dict[StoredUpdate, StoredUpdate] = {}  # stored → as this plan numbers it
 
     def __getattr__(self, name: str) -> Any:  # members, chat links, plans, inbox, writer…
         return getattr(self.inner, name)
@@ -67,8 +68,13 @@ class PlanScoped:
         if version is not None and kept is not None and kept[0] == version:
             return kept[1]
         stored = self.inner.updates(None, include_undone=include_undone)
-        if self.key:
-            mine = [self._own(u) for u in stored if u.item_id.startswith(self._prefix)]
+        if self.key:  # the same object for an update each time (the views spot what is new)
+            owned = self._owned
+            mine = [
+                owned[u] if u in owned else owned.setdefault(u, self._own(u))
+                for u in stored
+                if u.item_id.startswith(self._prefix)
+            ]
         else:
             mine = [u for u in stored if SEPARATOR not in u.item_id]
         if version is not None:
