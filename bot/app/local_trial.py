@@ -69,6 +69,12 @@ TELEGRAM_ONLY = (
     " Trên terminal không có nhóm; chạy bot với TELEGRAM_BOT_TOKEN để dùng lệnh này."
 )
 UNKNOWN_COMMAND = "Không có lệnh /{command}. Gõ /help để xem các lệnh."
+KICHHOAT_HERE = (
+    "Trên Telegram, quản trị viên gửi văn bản kế hoạch cho bot rồi /kichhoat <số bản nháp>."
+    " Trên terminal: python -m bot import-plan <tệp> --out knowledge/plans/<tên> rồi đặt"
+    " PLAN_PATH là thư mục knowledge (kế hoạch chính và các kế hoạch trong plans/)."
+)
+ALL_PLAN_WORDS = {"tat ca", "all", "moi ke hoach", "bo"}
 
 HELP = """Trợ lý {plan} trên terminal — anh/chị là quản trị viên bot trên cơ sở dữ liệu cục bộ ({database}).
 Hỏi bằng câu thường, ví dụ: Sở Nội vụ phải làm gì? · nhiệm vụ 2.4 · việc nào sắp đến hạn?
@@ -78,6 +84,7 @@ Tiến độ: /tiendo [số mục] · /chuabaocao · /baocao (ghi tệp Excel)
 Báo cáo: /capnhat 2.4 đang thực hiện 60% đã trình dự thảo (hoặc gõ thẳng dòng báo cáo),
   rồi gõ «lưu», «sửa <dòng đã sửa>» hoặc «hủy»; «hoàn tác» trong 10 phút sau khi lưu.
 Thành viên: /dangky <tên cơ quan> · /toi · /thanhvien · /duyet · /thuhoi
+Kế hoạch: /kehoach [số | tất cả] (các kế hoạch đang theo dõi, kế hoạch mặc định)
 Chỉ trên Telegram (trong nhóm): /lienket · /nhacviec · /tatnhacviec · /lichnhac
 Gõ số để chọn khi có danh sách lựa chọn; gõ "thoát" để kết thúc."""
 
@@ -125,6 +132,7 @@ class LocalTrial:
         self.brain = PlanDesk(library, [p.brain for p in self.plans.values()])
         self.knowledge = library.main
         self.current = next(iter(self.plans.values()))  # the plan of the last answer
+        self.default_plan: str | None = None  # /kehoach <số>: this session's default
         self.runner = asyncio.Runner()
         self.pending: UpdateSlots | None = None  # the card shown, waiting for «lưu»
         self.last_saved: int | None = None  # the update «hoàn tác» undoes
@@ -187,7 +195,12 @@ class LocalTrial:
         """The brain's reply, as the Telegram door would send it to the local user."""
         asker = self.service.asker(LOCAL_USER_ID, LOCAL_NAME, LOCAL_USER_ID)
         reply = self.brain.answer(
-            text, today=self.clock.today(), asker=asker, chat=CHAT, fresh=fresh
+            text,
+            today=self.clock.today(),
+            asker=asker,
+            chat=CHAT,
+            fresh=fresh,
+            plan=self.default_plan,
         )
         if reply.plan is not None and self.pending is None:
             self._on_plan(reply.plan)
@@ -324,7 +337,37 @@ class LocalTrial:
             "thanhvien": lambda argument: self._listed(*self.service.members_view()),
             "duyet": lambda argument: self.decide_by_command(argument, revoke=False),
             "thuhoi": lambda argument: self.decide_by_command(argument, revoke=True),
+            "kehoach": self.choose_plan,
+            "kichhoat": lambda argument: Shown(KICHHOAT_HERE),
         }
+
+    def choose_plan(self, argument: str) -> Shown:
+        """/kehoach [số | tất cả]: the plans served, and this session's default plan."""
+        library = self.brain.library
+        if argument:
+            if fold(argument) in ALL_PLAN_WORDS:
+                self.default_plan = None
+                return Shown(
+                    "Đã bỏ kế hoạch mặc định: câu hỏi không nêu kế hoạch được trả lời theo mọi kế hoạch."
+                )
+            chosen = library.get(argument.split()[-1])
+            if chosen is None:
+                return Shown(
+                    f"Không có kế hoạch số {argument}. Các kế hoạch: {', '.join(library.keys())}."
+                )
+            self.default_plan = plan_key(chosen.plan.meta.number)
+            return Shown(f"Đã chọn {chosen.plan.meta.label} làm kế hoạch mặc định của phiên này.")
+        lines = [f"Đang theo dõi {len(library)} kế hoạch:"]
+        for knowledge in library:
+            meta = knowledge.plan.meta
+            mark = " (mặc định)" if plan_key(meta.number) == self.default_plan else ""
+            lines.append(
+                f"• {meta.label} ngày {meta.issued:%d/%m/%Y} — {meta.short_title or meta.title}"
+                f" ({len(knowledge.plan.items)} mục){mark}"
+            )
+        if library.several:
+            lines.append("Chọn mặc định: /kehoach <số>; hỏi mọi kế hoạch: /kehoach tất cả.")
+        return Shown("\n".join(lines))
 
     @staticmethod
     def _html(html: str) -> Shown:

@@ -189,9 +189,12 @@ def test_with_a_folder_of_plans_the_trial_serves_each(
             "lưu",
             "Sở Nội vụ phải làm gì?",
             "/baocao",
+            "/kehoach 58",
+            "Sở Nội vụ phải làm gì?",
+            "/kehoach",
         ]
     )
-    _, card, saved, grouped, report = session.replies
+    _, card, saved, grouped, report, chosen, scoped, listing = session.replies
     assert "Xác nhận báo cáo tiến độ" in card and "Mục: 7" in card
     assert saved.startswith("✅ Đã lưu báo cáo.")
     assert session.updates() == [("58#7", "58#7", "snv", "in_progress", 40, LOCAL_USER_ID)]
@@ -200,3 +203,7 @@ def test_with_a_folder_of_plans_the_trial_serves_each(
     assert str(path) in report
     sheets = load_workbook(path).sheetnames
     assert sheets[0] == "Các kế hoạch" and "58 Tiến độ" in sheets
+    # /kehoach 58: this session's questions that name no plan go to Kế hoạch 58
+    assert "Kế hoạch 58/KH-UBND làm kế hoạch mặc định" in chosen
+    assert "2.4" not in scoped and "Có trong" not in scoped and "7" in scoped
+    assert "2 kế hoạch" in listing and "(mặc định)" in listing
