@@ -154,3 +154,33 @@ def write_pdf(source: str, path: Path, width: int = 95, per_page: int = 55) -> P
     )
     path.write_bytes(bytes(out))
     return path
+
+
+def set_cell(cell, text: str) -> None:  # type: ignore[no-untyped-def]
+    """A Word table cell holding `text`, a paragraph per line."""
+    lines = text.split("\n")
+    cell.text = lines[0]
+    for line in lines[1:]:
+        cell.add_paragraph(line)
+
+
+def official_document(  # type: ignore[no-untyped-def]
+    head: list[str], paragraphs: list[str], recipients: str, signature: str, appendix: list[str]
+):
+    """A Word document laid out as a provincial plan: the two-column head (issuer and
+    national motto), the body's paragraphs, «Nơi nhận» beside the signature, then the
+    appendix's opening paragraphs (the caller adds its table)."""
+    import docx
+
+    document = docx.Document()
+    top = document.add_table(rows=1, cols=2)
+    for c, text in enumerate(head):
+        set_cell(top.cell(0, c), text)
+    for text in paragraphs:
+        document.add_paragraph(text)
+    tail = document.add_table(rows=1, cols=2)
+    set_cell(tail.cell(0, 0), recipients)
+    set_cell(tail.cell(0, 1), signature)
+    for text in appendix:
+        document.add_paragraph(text)
+    return document

@@ -11,7 +11,11 @@ side by side in a borderless table.
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "auxil"))  # run as a script too
+from plan_documents import official_document, set_cell
 
 FIXTURE = (
     Path(__file__).resolve().parents[1]
@@ -166,27 +170,8 @@ ROWS: list[list[str | None] | tuple[str, str]] = [
 ]
 
 
-def _set(cell, text: str) -> None:  # type: ignore[no-untyped-def]
-    lines = text.split("\n")
-    cell.text = lines[0]
-    for line in lines[1:]:
-        cell.add_paragraph(line)
-
-
 def build(path: Path = FIXTURE) -> Path:
-    import docx
-
-    document = docx.Document()
-    head = document.add_table(rows=1, cols=2)
-    for c, text in enumerate(HEAD):
-        _set(head.cell(0, c), text)
-    for text in PARAGRAPHS:
-        document.add_paragraph(text)
-    tail = document.add_table(rows=1, cols=2)
-    _set(tail.cell(0, 0), RECIPIENTS)
-    _set(tail.cell(0, 1), SIGNATURE)
-    for text in APPENDIX:
-        document.add_paragraph(text)
+    document = official_document(HEAD, PARAGRAPHS, RECIPIENTS, SIGNATURE, APPENDIX)
     width = len(HEADER[0])
     table = document.add_table(rows=len(HEADER) + len(ROWS), cols=width)
     table.style = "Table Grid"
@@ -199,11 +184,11 @@ def build(path: Path = FIXTURE) -> Path:
     for r, cells in enumerate(grid):
         for c, text in enumerate(cells):
             if text is not None and not (isinstance(ROWS[r - 2], tuple) if r >= 2 else False):
-                _set(table.cell(r, c), text)
+                set_cell(table.cell(r, c), text)
         if r >= 2 and isinstance(ROWS[r - 2], tuple):
-            _set(table.cell(r, 0), str(cells[0]))
+            set_cell(table.cell(r, 0), str(cells[0]))
             merged = table.cell(r, 1).merge(table.cell(r, width - 1))
-            _set(merged, str(cells[1]))
+            set_cell(merged, str(cells[1]))
     table.cell(0, 2).merge(table.cell(0, 3))  # «Đơn vị thực hiện» over «Chủ trì», «Phối hợp»
     for r, cells in enumerate(grid):
         for c, text in enumerate(cells):

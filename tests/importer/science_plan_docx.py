@@ -13,7 +13,11 @@ empty product cell; «Nơi nhận» and the signature side by side in a borderle
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "auxil"))  # run as a script too
+from plan_documents import official_document, set_cell
 
 FIXTURE = (
     Path(__file__).resolve().parents[1]
@@ -209,41 +213,22 @@ ROWS: list[list[str | None] | tuple[str, str]] = [
 ]
 
 
-def _set(cell, text: str) -> None:  # type: ignore[no-untyped-def]
-    lines = text.split("\n")
-    cell.text = lines[0]
-    for line in lines[1:]:
-        cell.add_paragraph(line)
-
-
 def build(path: Path = FIXTURE) -> Path:
-    import docx
-
-    document = docx.Document()
-    head = document.add_table(rows=1, cols=2)
-    for c, text in enumerate(HEAD):
-        _set(head.cell(0, c), text)
-    for text in PARAGRAPHS:
-        document.add_paragraph(text)
-    tail = document.add_table(rows=1, cols=2)
-    _set(tail.cell(0, 0), RECIPIENTS)
-    _set(tail.cell(0, 1), SIGNATURE)
-    for text in APPENDIX:
-        document.add_paragraph(text)
+    document = official_document(HEAD, PARAGRAPHS, RECIPIENTS, SIGNATURE, APPENDIX)
     width = len(HEADER)
     table = document.add_table(rows=1 + len(ROWS), cols=width)
     table.style = "Table Grid"
     for c, text in enumerate(HEADER):
-        _set(table.cell(0, c), text)
+        set_cell(table.cell(0, c), text)
     for r, row in enumerate(ROWS, start=1):
         if isinstance(row, tuple):
-            _set(table.cell(r, 0), row[0])
+            set_cell(table.cell(r, 0), row[0])
             merged = table.cell(r, 1).merge(table.cell(r, width - 1))
-            _set(merged, row[1])
+            set_cell(merged, row[1])
             continue
         for c, text in enumerate(row):
             if text is not None:
-                _set(table.cell(r, c), text)
+                set_cell(table.cell(r, c), text)
     for r, row in enumerate(ROWS, start=1):
         if isinstance(row, tuple):
             continue

@@ -16,44 +16,17 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Any
 
 import pytest
+from fidelity import FIXTURES, ROOT, agencies_of, compare, expected, imported, items_of
 
-from bot.core.yaml_io import load_yaml_file
-from bot.importer import import_plan, write_draft
-
-ROOT = Path(__file__).resolve().parents[2]
-AGENCIES = ROOT / "knowledge" / "agencies.yaml"
-FIXTURES = ROOT / "tests" / "fixtures" / "import"
 DIRECTIVE = FIXTURES / "ke-hoach-chi-thi-giao-duc-nghe-nghiep-2024.txt"
 PROGRAMME = FIXTURES / "chuong-trinh-hanh-dong-du-lich-2024.pdf"
 PROGRAMME_LINES = FIXTURES / "chuong-trinh-hanh-dong-du-lich-2024.txt"
 DISTRICT = FIXTURES / "ke-hoach-huyen-van-hoa-co-so-2024.txt"
 
-sys.path.insert(0, str(ROOT / "bench"))
 sys.path.insert(0, str(ROOT / "tests" / "importer"))
 from action_programme_pdf import build, loose_text  # noqa: E402
-from import_fidelity import compare  # noqa: E402
-
-
-def imported(path: Path, out: Path) -> tuple[dict[str, Any], Any]:
-    result = write_draft(import_plan(path, AGENCIES), out)
-    return load_yaml_file(out / "plan.yaml"), result
-
-
-def expected(source: Path) -> dict[str, Any]:
-    return load_yaml_file(source.with_name(source.stem + ".expected.yaml"))
-
-
-def items_of(plan: dict[str, Any]) -> dict[str, Any]:
-    return {i["id"]: i for g in plan["groups"] for i in g["items"]}
-
-
-def agencies_of(item: dict[str, Any], part: int = 0) -> dict[str, list[str]]:
-    return {
-        a["agency"]: a.get("roles") or [a["role"]] for a in item["assignments"][part]["agencies"]
-    }
 
 
 @pytest.mark.parametrize(

@@ -13,33 +13,18 @@ from __future__ import annotations
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
 
 import pytest
+from fidelity import AGENCIES, FIXTURES, ROOT, compare, expected, imported
 from plan_documents import write_docx, write_pdf
 
 from bot.core.yaml_io import load_yaml_file
-from bot.importer import PlanImportError, import_plan, write_draft
+from bot.importer import PlanImportError, import_plan
 from bot.plan.loader import load_knowledge
 
-ROOT = Path(__file__).resolve().parents[2]
-AGENCIES = ROOT / "knowledge" / "agencies.yaml"
 SEED = ROOT / "knowledge" / "source" / "ke-hoach-91-KH-UBND-2023.txt"
-FIXTURES = ROOT / "tests" / "fixtures" / "import"
 TABLE_PLAN = FIXTURES / "ke-hoach-chuyen-doi-so-2024.txt"
 SUB_ITEMS_PLAN = FIXTURES / "ke-hoach-phong-chong-thien-tai-2024.txt"
-
-sys.path.insert(0, str(ROOT / "bench"))
-from import_fidelity import compare  # noqa: E402
-
-
-def imported(path: Path, out: Path) -> tuple[dict[str, Any], Any]:
-    result = write_draft(import_plan(path, AGENCIES), out)
-    return load_yaml_file(out / "plan.yaml"), result
-
-
-def expected(source: Path) -> dict[str, Any]:
-    return load_yaml_file(source.with_name(source.stem + ".expected.yaml"))
 
 
 def test_the_seed_reproduces_the_hand_made_plan(tmp_path: Path) -> None:

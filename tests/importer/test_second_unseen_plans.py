@@ -19,46 +19,17 @@ drafts keep the document's numbers and pass check-plan.
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
-from typing import Any
 
 import pytest
+from fidelity import FIXTURES, agencies_of, compare, expected, imported, items_of
 from plan_documents import write_pdf
 from science_plan_docx import build
 
-from bot.core.yaml_io import load_yaml_file
-from bot.importer import import_plan, write_draft
-
-ROOT = Path(__file__).resolve().parents[2]
-AGENCIES = ROOT / "knowledge" / "agencies.yaml"
-FIXTURES = ROOT / "tests" / "fixtures" / "import"
 PROSE = FIXTURES / "ke-hoach-phong-chong-ma-tuy-2025.txt"
 PROSE_PDF = FIXTURES / "ke-hoach-phong-chong-ma-tuy-2025.pdf"
 TABLE = FIXTURES / "ke-hoach-giam-ngheo-ben-vung-2024.txt"
 WORD = FIXTURES / "ke-hoach-khoa-hoc-cong-nghe-2025.docx"
-
-sys.path.insert(0, str(ROOT / "bench"))
-from import_fidelity import compare  # noqa: E402
-
-
-def imported(path: Path, out: Path) -> tuple[dict[str, Any], Any]:
-    result = write_draft(import_plan(path, AGENCIES), out)
-    return load_yaml_file(out / "plan.yaml"), result
-
-
-def expected(source: Path) -> dict[str, Any]:
-    return load_yaml_file(source.with_name(source.stem + ".expected.yaml"))
-
-
-def items_of(plan: dict[str, Any]) -> dict[str, Any]:
-    return {i["id"]: i for g in plan["groups"] for i in g["items"]}
-
-
-def agencies_of(item: dict[str, Any], part: int = 0) -> dict[str, list[str]]:
-    return {
-        a["agency"]: a.get("roles") or [a["role"]] for a in item["assignments"][part]["agencies"]
-    }
 
 
 @pytest.mark.parametrize(

@@ -15,43 +15,14 @@ BENCHMARKS.md («Issue 17», «Third round») has the sources and the figures.
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
-from typing import Any
 
 import pytest
+from fidelity import FIXTURES, agencies_of, compare, expected, imported, items_of
 
-from bot.core.yaml_io import load_yaml_file
-from bot.importer import import_plan, write_draft
-
-ROOT = Path(__file__).resolve().parents[2]
-AGENCIES = ROOT / "knowledge" / "agencies.yaml"
-FIXTURES = ROOT / "tests" / "fixtures" / "import"
 LEGAL = FIXTURES / "ke-hoach-pbgdpl-cntt-2019.txt"
 EMULATION = FIXTURES / "ke-hoach-thi-dua-doi-moi-sang-tao-2025.txt"
 DATA = FIXTURES / "ke-hoach-de-an-06-mo-hinh-2023.txt"
-
-sys.path.insert(0, str(ROOT / "bench"))
-from import_fidelity import compare  # noqa: E402
-
-
-def imported(path: Path, out: Path) -> tuple[dict[str, Any], Any]:
-    result = write_draft(import_plan(path, AGENCIES), out)
-    return load_yaml_file(out / "plan.yaml"), result
-
-
-def expected(source: Path) -> dict[str, Any]:
-    return load_yaml_file(source.with_name(source.stem + ".expected.yaml"))
-
-
-def items_of(plan: dict[str, Any]) -> dict[str, Any]:
-    return {i["id"]: i for g in plan["groups"] for i in g["items"]}
-
-
-def agencies_of(item: dict[str, Any], part: int = 0) -> dict[str, list[str]]:
-    return {
-        a["agency"]: a.get("roles") or [a["role"]] for a in item["assignments"][part]["agencies"]
-    }
 
 
 @pytest.mark.parametrize("source", [LEGAL, EMULATION, DATA], ids=["legal", "emulation", "data"])

@@ -14,41 +14,18 @@ BENCHMARKS.md («Issue 17») has their figures before and after the importer lea
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
-from typing import Any
 
 import pytest
 from ethnic_plan_docx import build
+from fidelity import FIXTURES, compare, expected, imported, items_of
 from plan_documents import write_pdf
 
-from bot.core.yaml_io import load_yaml_file
-from bot.importer import import_plan, write_draft
-
-ROOT = Path(__file__).resolve().parents[2]
-AGENCIES = ROOT / "knowledge" / "agencies.yaml"
-FIXTURES = ROOT / "tests" / "fixtures" / "import"
 PROSE = FIXTURES / "ke-hoach-phong-chong-dich-benh-2024.txt"
 LABELS = FIXTURES / "ke-hoach-chat-thai-ran-2024.txt"
 LABELS_PDF = FIXTURES / "ke-hoach-chat-thai-ran-2024.pdf"
 TABLE = FIXTURES / "ke-hoach-cai-cach-hanh-chinh-2024.txt"
 WORD = FIXTURES / "ke-hoach-dan-toc-thieu-so-2024.docx"
-
-sys.path.insert(0, str(ROOT / "bench"))
-from import_fidelity import compare  # noqa: E402
-
-
-def imported(path: Path, out: Path) -> tuple[dict[str, Any], Any]:
-    result = write_draft(import_plan(path, AGENCIES), out)
-    return load_yaml_file(out / "plan.yaml"), result
-
-
-def expected(source: Path) -> dict[str, Any]:
-    return load_yaml_file(source.with_name(source.stem + ".expected.yaml"))
-
-
-def items_of(plan: dict[str, Any]) -> dict[str, Any]:
-    return {i["id"]: i for g in plan["groups"] for i in g["items"]}
 
 
 @pytest.mark.parametrize(
