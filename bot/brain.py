@@ -219,16 +219,11 @@ class PlanDesk:
     def main(self) -> Brain:
         return next(iter(self.brains.values()))
 
-    def brain(self, key: str | None) -> Brain | None:
+    def _plan(self, key: str) -> Knowledge:
+        """The plan of a key the desk serves."""
         knowledge = self.library.get(key)
-        return self.brains.get(plan_key(knowledge.plan.meta.number)) if knowledge else None
-
-    def warm_up(self, today: date) -> None:
-        for brain in self.brains.values():
-            brain.warm_up(today)
-
-    def understand(self, message: str) -> Understanding:
-        return self.main.understand(message)
+        assert knowledge is not None
+        return knowledge
 
     def _chat_of(self, key: str, chat: str | None) -> str | None:
         """Each plan's conversation of a chat; the main plan's is the chat's own."""
@@ -295,9 +290,7 @@ class PlanDesk:
 
     def _tagged(self, key: str, reply: Reply) -> Reply:
         """A plan's own reply: its number, and item buttons that name the plan."""
-        knowledge = self.library.get(key)
-        assert knowledge is not None
-        reply.plan = knowledge.plan.meta.number
+        reply.plan = self._plan(key).plan.meta.number
         if self.library.several:
             reply.buttons = [[self._qualified_button(key, b) for b in row] for row in reply.buttons]
         return reply
@@ -336,11 +329,14 @@ class PlanDesk:
                 k.plan.meta.label for k in self.library if plan_key(k.plan.meta.number) != key
             ]
             reply = self._tagged(key, reply)
-            reply.html += f"\n<i>Theo {esc(self.library.get(key).plan.meta.label)}; {esc(', '.join(others))} không có.</i>"  # type: ignore[union-attr]
+            reply.html += (
+                f"\n<i>Theo {esc(self._plan(key).plan.meta.label)};"
+                f" {esc(', '.join(others))} không có.</i>"
+            )
             return reply
         if any(r.intent == "progress_update" for r in found.values()):
             return self._which_plan(found)
-        labels = {k: self.library.get(k).plan.meta.number for k in found}  # type: ignore[union-attr]
+        labels = {k: self._plan(k).plan.meta.number for k in found}
         counts = ", ".join(
             labels[k]
             if r.intent == "plan_info"
@@ -350,25 +346,20 @@ class PlanDesk:
         head = f"Có trong {len(found)} kế hoạch: {counts}."
         lines = [head]  # each plan's answer line; its details behind «Xem tất cả»
         full_lines = [head]
+        cut = False
         buttons: list[list[Button]] = []
         for key, reply in found.items():
-            knowledge = self.library.get(key)
-            assert knowledge is not None
-            meta = knowledge.plan.meta
+            meta = self._plan(key).plan.meta
             title = f" — {esc(meta.short_title)}" if meta.short_title else ""
             header = f"\n<b>{esc(meta.label)}</b>{title}"
             own = reply.html.split("\n")
             lines += [header, *own[:2]]
             if len(own) > 2:
                 lines.append(f"<i>… còn {len(own) - 2} dòng (Xem tất cả).</i>")
+            cut = cut or len(own) > 2 or reply.more is not None
             full_lines += [header, reply.more or reply.html]
             buttons += self._tagged(key, reply).buttons[:1]
-        whole = (
-            "\n".join(full_lines)
-            if len(lines)
-            < len(full_lines) + sum(len((r.more or r.html).split("\n")) - 1 for r in found.values())
-            else None
-        )
+        whole = "\n".join(full_lines) if cut else None
         shown = "\n".join(lines)
         qualified_ids = [qualified(k, i) for k, r in found.items() for i in r.task_ids]
         out = Reply(
@@ -401,7 +392,7 @@ class PlanDesk:
     def _which_plan(self, found: dict[str, Reply]) -> Reply:
         """A report on an item that several plans number alike: ask which plan."""
         item = next((r.task_ids[0] for r in found.values() if r.task_ids), "")
-        labels = [self.library.get(k).plan.meta.number for k in found]  # type: ignore[union-attr]
+        labels = [self._plan(k).plan.meta.number for k in found]
         keys = list(found)
         html = (
             f"Mục {esc(item)} có trong {len(found)} kế hoạch: {esc(', '.join(labels))}. "

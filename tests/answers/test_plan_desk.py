@@ -138,3 +138,14 @@ def test_see_all_of_a_grouped_answer_gives_every_plans_whole_answer(desk: PlanDe
 
 def test_the_library_of_the_knowledge_folder_is_one_plan() -> None:
     assert not load_library(KNOWLEDGE / "plan.yaml").several
+
+
+def test_a_grouped_answer_cut_by_one_line_still_offers_the_whole(desk: PlanDesk) -> None:
+    """Each plan's answer shows two lines; a third is behind «Xem tất cả» (not lost)."""
+    three = "\n".join(["Dòng đầu", "Dòng hai", "Dòng ba"])
+    replies = {key: Reply("agency_tasks", three, task_ids=["1"]) for key in desk.library.keys()}
+    grouped = desk._grouped(replies, "c-three")
+    assert "… còn 1 dòng (Xem tất cả)" in grouped.plain
+    assert grouped.more is not None and grouped.more.count("Dòng ba") == 2
+    assert grouped.buttons[0][0].text == "Xem tất cả"
+    assert desk.more("c-three", grouped.buttons[0][0].args[0]) is not None
