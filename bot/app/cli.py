@@ -130,6 +130,7 @@ def _brain(
     """The brain of every plan served (PLAN_PATH's and those admins activated), each
     reading its share of the stored progress."""
     from bot.brain import Brain, PlanDesk
+    from bot.shelf.documents import plan_shelf, with_activated
     from bot.storage.plan_scope import scoped
 
     library = load_checked(settings.plan_path)
@@ -138,10 +139,7 @@ def _brain(
         from bot.storage import open_progress_reader
 
         progress = open_progress_reader(settings)
-        if progress is not None:
-            from bot.shelf.documents import plan_shelf, with_activated
-
-            library = with_activated(library, plan_shelf(settings, progress))
+    library = with_activated(library, plan_shelf(settings, progress))
     brains = [
         Brain(
             knowledge,

@@ -28,13 +28,11 @@ from pathlib import Path
 from typing import Any
 
 from bot.answers.progress_update import UPDATE, UpdateSlots
-from bot.brain import PlanDesk
 from bot.conversation import InMemoryConversationStore, chat_key
 from bot.core.clock import Clock
 from bot.core.config import Settings
 from bot.core.reply import Reply, html_to_plain
 from bot.core.text import fold
-from bot.plan.agencies import AgencyRegistry
 from bot.plan.library import Library, load_library, plan_key, split_qualified
 from bot.plan.loader import Knowledge
 from bot.progress.access_base import AccessResult
@@ -111,7 +109,7 @@ class LocalTrial:
         *,
         reports: Path | None = None,
     ):
-        from bot.app.runtime import plan_services, shared_agencies
+        from bot.app.runtime import serve_plans
         from bot.shelf.documents import plan_shelf, with_activated
 
         self.settings = settings
@@ -119,17 +117,13 @@ class LocalTrial:
         self.db = database
         self.reports = reports or Path.cwd()
         library = Library((knowledge,)) if isinstance(knowledge, Knowledge) else knowledge
-        library = with_activated(library, plan_shelf(settings, database))
-        self.registry = AgencyRegistry(shared_agencies(library))
-        admins = settings.admin_ids | {LOCAL_USER_ID}
-        conversations = InMemoryConversationStore(clock)
-        self.plans = {
-            plan_key(k.plan.meta.number): plan_services(
-                k, library, database, clock, admins, self.registry, conversations
-            )
-            for k in library
-        }
-        self.brain = PlanDesk(library, [p.brain for p in self.plans.values()])
+        library, self.registry, self.plans, self.brain = serve_plans(
+            with_activated(library, plan_shelf(settings, database)),
+            database,
+            clock,
+            settings.admin_ids | {LOCAL_USER_ID},
+            InMemoryConversationStore(clock),
+        )
         self.knowledge = library.main
         self.current = next(iter(self.plans.values()))  # the plan of the last answer
         self.default_plan: str | None = None  # /kehoach <số>: this session's default

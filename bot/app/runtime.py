@@ -16,7 +16,7 @@ import asyncio
 import sqlite3
 import sys
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any, cast
 
 from bot.brain import Brain, PlanDesk
@@ -26,7 +26,6 @@ from bot.core.config import ConfigError, Settings
 from bot.plan.agencies import AgencyRegistry
 from bot.plan.library import Library, load_library, plan_key
 from bot.plan.loader import Knowledge, PlanError
-from bot.plan.models import Agency
 from bot.progress.service import ProgressService
 from bot.progress.view import ProgressView
 from bot.reminders.calendar import WorkCalendar
@@ -131,16 +130,14 @@ class Runtime:
         database = database or open_database(settings, clock)
         try:
             shelf = plan_shelf(settings, database)
-            library = with_every_agency(with_activated(library, shelf))
-            registry = AgencyRegistry(shared_agencies(library))
             conversations = InMemoryConversationStore(clock)
-            plans = {
-                plan_key(k.plan.meta.number): plan_services(
-                    k, library, database, clock, settings.admin_ids, registry, conversations
-                )
-                for k in library
-            }
-            desk = PlanDesk(library, [p.brain for p in plans.values()])
+            library, registry, plans, desk = serve_plans(
+                with_activated(library, shelf),
+                database,
+                clock,
+                settings.admin_ids,
+                conversations,
+            )
             main = next(iter(plans.values()))
             progress = ProgressRuntime.create(
                 main.knowledge,
@@ -151,14 +148,6 @@ class Runtime:
                 view=main.view,
                 registry=registry,
             )
-            for services in list(plans.values())[1:]:
-                progress.add_plan(
-                    services.key,
-                    services.knowledge,
-                    services.store,
-                    services.service,
-                    services.view,
-                )
             reminders = ReminderServices.create(
                 main.knowledge,
                 database,
@@ -173,9 +162,7 @@ class Runtime:
                 first_tick_seconds=first_tick_seconds,
             )
             for services in list(plans.values())[1:]:
-                reminders.add_plan(
-                    services.key, services.knowledge, services.view, services.service
-                )
+                attach(services, progress, reminders)
         except BaseException:
             database.close()
             raise
@@ -216,10 +203,7 @@ class Runtime:
         self.library = self.library.with_plan(services.knowledge)
         self.plans[services.key] = services
         self.desk.serve(self.library, [p.brain for p in self.plans.values()])
-        self.progress.add_plan(
-            services.key, services.knowledge, services.store, services.service, services.view
-        )
-        self.reminders.add_plan(services.key, services.knowledge, services.view, services.service)
+        attach(services, self.progress, self.reminders)
 
     def serve_plan(self, knowledge: Knowledge) -> PlanServices:
         """`prepare_plan` then `adopt_plan`, at once."""
@@ -280,22 +264,31 @@ def plan_services(
     return PlanServices(key, knowledge, store, view, service, brain)
 
 
-def shared_agencies(library: Library) -> dict[str, Agency]:
-    """Every plan's agencies (the main plan's registry, and those another plan added)."""
-    agencies: dict[str, Agency] = {}
-    for knowledge in library:
-        for agency_id, agency in knowledge.agencies.items():
-            agencies.setdefault(agency_id, agency)
-    return agencies
+def serve_plans(
+    library: Library,
+    database: Database,
+    clock: Clock,
+    admin_ids: Iterable[int],
+    conversations: ConversationStore,
+) -> tuple[Library, AgencyRegistry, dict[str, PlanServices], PlanDesk]:
+    """Every plan's services (by short key, the main plan first), the one agency registry
+    over every plan's agencies, and the desk the doors ask."""
+    registry = AgencyRegistry(library.agencies)
+    plans = {
+        plan_key(k.plan.meta.number): plan_services(
+            k, library, database, clock, admin_ids, registry, conversations
+        )
+        for k in library
+    }
+    return library, registry, plans, PlanDesk(library, [p.brain for p in plans.values()])
 
 
-def with_every_agency(library: Library) -> Library:
-    """Each plan with every plan's agencies (its own first): an agency a second plan
-    proposed may register members and be asked about whatever plan is asked."""
-    if not library.several:
-        return library
-    shared = shared_agencies(library)
-    return Library(tuple(replace(k, agencies={**shared, **k.agencies}) for k in library))
+def attach(services: PlanServices, progress: ProgressRuntime, reminders: ReminderServices) -> None:
+    """A plan's progress and reminders beside the main plan's (or a newer version of it)."""
+    progress.add_plan(
+        services.key, services.knowledge, services.store, services.service, services.view
+    )
+    reminders.add_plan(services.key, services.knowledge, services.view, services.service)
 
 
 def default_features(runtime: Runtime) -> list[Feature]:

@@ -16,10 +16,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from bot.plan.loader import Knowledge, PlanError, load_knowledge
+from bot.plan.models import Agency
 
 AGENCIES_FILE = "agencies.yaml"
 
@@ -92,6 +93,23 @@ class Library:
             if plan_key(knowledge.plan.meta.number).casefold() == wanted:
                 return knowledge
         return None
+
+    @property
+    def agencies(self) -> dict[str, Agency]:
+        """Every plan's agencies, each id once (the first plan that has it gives it)."""
+        agencies: dict[str, Agency] = {}
+        for knowledge in self.plans:
+            for agency_id, agency in knowledge.agencies.items():
+                agencies.setdefault(agency_id, agency)
+        return agencies
+
+    def sharing_agencies(self) -> Library:
+        """Each plan with every plan's agencies (its own first): an agency only a second
+        plan names may register members and be asked about, whichever plan is asked."""
+        if not self.several:
+            return self
+        shared = self.agencies
+        return Library(tuple(replace(k, agencies={**shared, **k.agencies}) for k in self.plans))
 
     def storage_key(self, knowledge: Knowledge) -> str:
         """The plan key stored with its progress: "" for the main plan (as before several

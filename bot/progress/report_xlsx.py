@@ -452,8 +452,7 @@ def write_report_file(settings: Settings, path: Path, today: date) -> Path:
     library = load_library(settings.plan_path)
     store = open_progress_reader(settings)
     try:
-        if store is not None:
-            library = with_activated(library, plan_shelf(settings, store))
+        library = with_activated(library, plan_shelf(settings, store))
         served = [
             (k, None if store is None else scoped(cast(Any, store), library.storage_key(k)))
             for k in library

@@ -272,10 +272,10 @@ def plan_shelf(settings: Settings, store: object) -> PlanShelf:
 
 
 def with_activated(library: Library, shelf: PlanShelf) -> Library:
-    """`library` with the plans admins activated (their documents in the database); a
-    store that keeps no plans (a database from before them) adds none."""
-    if not hasattr(shelf.store, "plan_documents"):
-        return library
-    for knowledge in shelf.load_active():
-        library = library.with_plan(knowledge)
-    return library
+    """`library` with the plans admins activated (their documents in the database; a
+    store that keeps no plans, a database from before them, adds none), each plan knowing
+    every plan's agencies (`Library.sharing_agencies`)."""
+    if hasattr(shelf.store, "plan_documents"):
+        for knowledge in shelf.load_active():
+            library = library.with_plan(knowledge)
+    return library.sharing_agencies()
