@@ -26,7 +26,7 @@ _FULL_NUMBER = re.compile(
     r"(?<![\w/])(\d{1,4})\s*/\s*(?:kh|ctr|ctht|da|kh-ubnd)[a-z0-9\-&]*(?![\w/])"
 )
 _QUALIFIED_ITEM = re.compile(
-    r"(?<![\w./])(\d{1,4})\s*[:#]\s*(?=(?:\d+(?:\.\d+)?[a-z]?|iii\.\d+)\b)"
+    r"(?<![\w./])(\d{1,4})\s*[:#]\s*(?=(?:\d+(?:\.\d+)?[a-z]?|[ivx]{1,5}\.\d+)\b)"
 )
 _ITEM_WORD = re.compile(r"(?:muc|nhiem vu|viec|nv|so)$")
 _TITLED = re.compile(rf"(?<!\w){_KINDS}\s+(?:ve\s+)?((?:[a-z0-9]+\s*){{1,6}})")
@@ -49,10 +49,9 @@ _BEFORE = re.compile(r"(?:trong|theo|cua|thuoc|o|tai|ve|cho)\s+$")
 _AFTER = re.compile(r"^\s*(?:thi|,)")
 
 
-def _blank(text: str, start: int, end: int) -> str:
+def _blank(text: str, folded: str, start: int, end: int) -> str:
     """`text` without [start, end) and the little words that tied the mention to it
-    («trong KH 91», «theo kế hoạch 91 thì»); positions are the folded text's."""
-    folded = fold(text) if len(fold(text)) == len(text) else text
+    («trong KH 91», «theo kế hoạch 91 thì»), found on `folded` (as long as `text`)."""
     before = _BEFORE.search(folded[:start])
     if before is not None:
         start = before.start()
@@ -90,17 +89,14 @@ class PlanMentions:
     def find(self, text: str) -> PlanMention | None:
         """The plan `text` names, if any, with the text left when the mention is taken
         out (the mention is found on the folded text, whose length is the text's)."""
-        text = unicodedata.normalize("NFC", text)
+        text = " ".join(unicodedata.normalize("NFC", text).split())  # as fold spaces it
         folded = fold(text)
-        if len(folded) != len(text.strip()) or folded != fold(text.strip()):
-            text = " ".join(text.split())  # align: fold collapses spaces
-            folded = fold(text)
-            if len(folded) != len(text):
-                return None
+        if len(folded) != len(text):  # a letter folding to two: positions would not match
+            return None
         for pattern in (_NUMBER, _FULL_NUMBER):
             for m in pattern.finditer(folded):
                 if m.group(1) in self.keys:
-                    return PlanMention(m.group(1), _blank(text, m.start(), m.end()))
+                    return PlanMention(m.group(1), _blank(text, folded, m.start(), m.end()))
         item = _QUALIFIED_ITEM.search(folded)
         if item and item.group(1) in self.keys:
             # «58: 7 hạn khi nào?» → «mục 7 hạn khi nào?»; «/capnhat 58: 7», «mục 58: 7» keep
@@ -116,7 +112,7 @@ class PlanMentions:
                 end = m.start(1)
                 for _ in range(count):  # the title's words only, not the question after
                     end = folded.index(" ", end) + 1 if " " in folded[end:] else len(folded)
-                return PlanMention(key, _blank(text, m.start(), end))
+                return PlanMention(key, _blank(text, folded, m.start(), end))
         return None
 
     def _by_title(self, words: list[str]) -> tuple[str, int] | None:

@@ -67,3 +67,15 @@ def test_a_plan_named_in_decomposed_unicode_is_found(mentions: PlanMentions) -> 
 
     found = mentions.find(unicodedata.normalize("NFD", "Kế hoạch 58 Sở Nội vụ làm gì?"))
     assert found is not None and (found.key, found.rest) == ("58", "Sở Nội vụ làm gì?")
+
+
+def test_an_execution_item_qualified_with_its_plan_is_found(mentions: PlanMentions) -> None:
+    """Plans number their «Tổ chức thực hiện» III, IV or V: «58: III.2», «58#V.1»."""
+    for text, rest in (("58: III.2 ai chủ trì", "mục III.2 ai chủ trì"), ("mục 58#V.1", "mục V.1")):
+        found = mentions.find(text)
+        assert found is not None and (found.key, found.rest) == ("58", rest), text
+
+
+def test_spaces_around_a_mention_do_not_shift_it(mentions: PlanMentions) -> None:
+    found = mentions.find("  Kế hoạch 58 Sở Nội vụ làm gì?")  # leading spaces only
+    assert found is not None and (found.key, found.rest) == ("58", "Sở Nội vụ làm gì?")
