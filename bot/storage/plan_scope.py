@@ -68,15 +68,14 @@ class PlanScoped:
         if version is not None and kept is not None and kept[0] == version:
             return kept[1]
         stored = self.inner.updates(None, include_undone=include_undone)
-        if self.key:  # the same object for an update each time (the views spot what is new)
-            owned = self._owned
-            mine = [
-                owned[u] if u in owned else owned.setdefault(u, self._own(u))
-                for u in stored
-                if u.item_id.startswith(self._prefix)
-            ]
-        else:
-            mine = [u for u in stored if SEPARATOR not in u.item_id]
+        if self.key:
+            # the same object for an update from one read to the next (the views add only
+            # the ones they have not seen), kept only while it is stored as it was
+            was = self._owned
+            self._owned = {u: was.get(u) or self._own(u) for u in stored if self.owns(u)}
+            mine = list(self._owned.values())
+        else:  # the main plan's rows are the stored ones themselves
+            mine = [u for u in stored if self.owns(u)]
         if version is not None:
             self._every[include_undone] = (version, mine)
         return mine
@@ -106,10 +105,8 @@ class PlanScoped:
         return await self.inner.mark_undone(update_id, by=by, at=at)
 
 
-def scoped(database: Database, key: str, *, alone: bool = False) -> Database:
-    """`database` as one plan sees it; a plan served `alone` sees it as it is."""
-    if alone:
-        return database
+def scoped(database: Database, key: str) -> Database:
+    """`database` as the plan of short key `key` ("" for the main plan) sees it."""
     return cast(Database, PlanScoped(database, key))
 
 
