@@ -101,18 +101,12 @@ def cmd_import_plan(args: argparse.Namespace) -> int:
         return _fail(str(exc))
     except PlanImportError as exc:
         return _fail(str(exc))
-    review = result.review
     items = result.items
     print(
         f"Đã nhập {result.plan['meta']['doc_type']} {result.plan['meta']['number']}:"
         f" {len(items)} mục, {sum(len(i['assignments']) for i in items)} phần giao việc."
     )
-    print(
-        f"- Cần rà soát: {len(result.proposals)} cơ quan mới đề xuất,"
-        f" {len(review.unknown_deadlines)} thời hạn chưa xác định,"
-        f" {len(review.no_agency)} mục chưa có cơ quan,"
-        f" {len(review.unmapped) + len(review.cells)} câu/ô chưa ánh xạ."
-    )
+    print(f"- Cần rà soát: {result.review_counts()}.")
     print(f"- Bản nháp: {out / 'plan.yaml'}; báo cáo rà soát: {out / 'review.md'}")
     if result.problems:
         print(f"Bản nháp chưa qua check-plan ({len(result.problems)} lỗi), xem review.md.")

@@ -64,6 +64,15 @@ class ImportResult:
     def items(self) -> list[dict[str, Any]]:
         return [i for g in self.plan["groups"] for i in g["items"]]
 
+    def review_counts(self) -> str:
+        """What the import could not map, counted (import-plan and the bot say it alike)."""
+        review = self.review
+        return (
+            f"{len(self.proposals)} cơ quan mới đề xuất, {len(review.unknown_deadlines)} thời"
+            f" hạn chưa xác định, {len(review.no_agency)} mục chưa có cơ quan,"
+            f" {len(review.unmapped) + len(review.cells)} câu/ô chưa ánh xạ"
+        )
+
 
 def _flatten(block: Block) -> list[str]:
     if isinstance(block, str):

@@ -70,16 +70,6 @@ class ShelfError(Exception):
     """A draft that cannot be stored or activated; the message is for the admin."""
 
 
-def summary_counts(result: ImportResult) -> str:
-    """What the import could not map, as `import-plan` prints it."""
-    review = result.review
-    return (
-        f"{len(result.proposals)} cơ quan mới đề xuất, {len(review.unknown_deadlines)} thời hạn"
-        f" chưa xác định, {len(review.no_agency)} mục chưa có cơ quan,"
-        f" {len(review.unmapped) + len(review.cells)} câu/ô chưa ánh xạ"
-    )
-
-
 class PlanShelf:
     """Drafts and active plans, stored in `store`, their files under `folder`;
     `agencies` and `successions` are the shared registry and changes the drafts are
@@ -106,6 +96,9 @@ class PlanShelf:
             raise
         meta = result.plan.get("meta", {})
         number = str(meta.get("number") or "")
+        problems = list(result.problems)
+        if not number:
+            problems.insert(0, "không đọc được số hiệu văn bản (ví dụ 12/KH-UBND)")
         document = await self.store.save_plan_draft(
             NewPlanDocument(
                 plan_key=plan_key(number) if number else "",
@@ -115,7 +108,7 @@ class PlanShelf:
                 plan_yaml=(work / PLAN_FILE).read_text(encoding="utf-8"),
                 agencies_yaml=(work / AGENCIES_FILE).read_text(encoding="utf-8"),
                 review=(work / REVIEW_FILE).read_text(encoding="utf-8"),
-                problems=len(result.problems) + (0 if number else 1),
+                problems=len(problems),
                 uploaded_by=user_id,
                 uploaded_at=at,
             )
@@ -123,7 +116,7 @@ class PlanShelf:
         folder = self.folder / "drafts" / str(document.id)
         shutil.rmtree(folder, ignore_errors=True)
         work.rename(folder)
-        return Draft(document, folder, self._summary(document, result, served))
+        return Draft(document, folder, self._summary(document, result, problems, served))
 
     def _import(self, source: Path, out: Path) -> ImportResult:
         _refuse_zip_bomb(source)
@@ -132,7 +125,9 @@ class PlanShelf:
         except PlanImportError as exc:
             raise ShelfError(str(exc)) from exc
 
-    def _summary(self, document: PlanDocument, result: ImportResult, served: Library) -> str:
+    def _summary(
+        self, document: PlanDocument, result: ImportResult, problems: list[str], served: Library
+    ) -> str:
         meta = result.plan.get("meta", {})
         items = result.items
         parts = sum(len(i.get("assignments", ())) for i in items)
@@ -140,12 +135,9 @@ class PlanShelf:
         lines = [
             f"📄 Bản nháp số {document.id}: {esc(label)}"
             + (f" — {esc(document.title)}" if document.title else ""),
-            f"{len(items)} mục, {parts} phần giao việc. Cần rà soát: {esc(summary_counts(result))}"
+            f"{len(items)} mục, {parts} phần giao việc. Cần rà soát: {esc(result.review_counts())}"
             " (chi tiết trong review.md).",
         ]
-        problems = list(result.problems)
-        if not document.number:
-            problems.insert(0, "không đọc được số hiệu văn bản (ví dụ 12/KH-UBND)")
         if problems:
             lines.append(
                 f"❌ Bản nháp có {len(problems)} lỗi nên chưa thể kích hoạt; anh/chị sửa văn bản"
