@@ -84,7 +84,7 @@ class PlanShelf:
     # -- drafts -----------------------------------------------------------------------
 
     async def import_document(
-        self, source: Path, *, file_name: str, user_id: int, at: datetime, served: Library
+        self, source: Path, *, file_name: str, user_id: int, at: datetime, served: Library | None
     ) -> Draft:
         """Import `source` (a .docx, .pdf or .txt), store the draft; ShelfError with a
         Vietnamese reason when the document cannot be read."""
@@ -126,7 +126,11 @@ class PlanShelf:
             raise ShelfError(str(exc)) from exc
 
     def _summary(
-        self, document: PlanDocument, result: ImportResult, problems: list[str], served: Library
+        self,
+        document: PlanDocument,
+        result: ImportResult,
+        problems: list[str],
+        served: Library | None,
     ) -> str:
         meta = result.plan.get("meta", {})
         items = result.items
@@ -147,7 +151,7 @@ class PlanShelf:
             if len(problems) > SHOWN_PROBLEMS:
                 lines.append(f"… và {len(problems) - SHOWN_PROBLEMS} lỗi khác (xem review.md).")
             return "\n".join(lines)
-        if served.get(document.plan_key) is not None:
+        if served is not None and served.get(document.plan_key) is not None:
             lines.append(
                 f"Kế hoạch số {esc(document.number)} đang được phục vụ: kích hoạt sẽ thay bản cũ,"
                 " tiến độ đã báo cáo được giữ theo số mục."
@@ -161,7 +165,7 @@ class PlanShelf:
     # -- activation -------------------------------------------------------------------
 
     async def activate(
-        self, document_id: int, *, user_id: int, at: datetime, served: Library
+        self, document_id: int, *, user_id: int, at: datetime, served: Library | None
     ) -> Activation:
         """Activate a draft that passed the checks: it is loaded first (a draft that does
         not load is never activated), then the database records it, then it is served."""
@@ -186,7 +190,7 @@ class PlanShelf:
                 f"Bản nháp số {document_id} không nạp được ({len(exc.problems)} lỗi):\n"
                 + "\n".join(f"• {esc(p)}" for p in exc.problems[:SHOWN_PROBLEMS])
             ) from exc
-        replaced = served.get(document.plan_key)
+        replaced = served.get(document.plan_key) if served is not None else None
         stored = await self.store.activate_plan(document_id, by=user_id, at=at)
         gone: tuple[str, ...] = ()
         if replaced is not None:

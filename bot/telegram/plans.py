@@ -112,8 +112,13 @@ class PlansFeature(Generic[P]):
 
     @staticmethod
     def _library(context: Context) -> Library | None:
-        library = getattr(context.bot_data.brain, "library", None)
-        return library if isinstance(library, Library) else None
+        """The plans the brain serves (the desk's; the one plan of a brain that has no
+        desk); None when it knows no plan."""
+        brain = context.bot_data.brain
+        library = getattr(brain, "library", None)
+        if isinstance(library, Library):
+            return library
+        return Library((brain.knowledge,)) if brain.knowledge is not None else None
 
     async def cmd_plans(self, update: Update, context: Context) -> None:
         """/kehoach [số | tất cả]."""
@@ -130,9 +135,7 @@ class PlansFeature(Generic[P]):
 
     def _listing(self, context: Context, library: Library | None, chat_id: int) -> Reply:
         if library is None:
-            knowledge = context.bot_data.brain.knowledge
-            label = knowledge.plan.meta.label if knowledge is not None else "Kế hoạch"
-            return Reply(intent="plans", html=f"Bot đang theo dõi {esc(label)}.")
+            return Reply(intent="plans", html="Bot chưa nạp kế hoạch nào.")
         default = context.bot_data.chat_plans.get(chat_id)
         lines = [f"Bot đang theo dõi {len(library)} kế hoạch:"]
         buttons: list[list[Button]] = []
@@ -235,7 +238,7 @@ class PlansFeature(Generic[P]):
         if document.file_size is not None and document.file_size > MAX_DOCUMENT_BYTES:
             await self._send(update, context, Reply(intent="plans", html=TOO_BIG))
             return
-        library = self._library(context) or Library((context.bot_data.brain.knowledge,))  # type: ignore[arg-type]
+        library = self._library(context)
         with tempfile.TemporaryDirectory(prefix="upload-") as folder:
             source = Path(folder) / f"van-ban{suffix}"
             try:
@@ -288,7 +291,7 @@ class PlansFeature(Generic[P]):
         if not arg.isdigit():
             await self._send(update, context, self._drafts())
             return
-        library = self._library(context) or Library((context.bot_data.brain.knowledge,))  # type: ignore[arg-type]
+        library = self._library(context)
         try:
             activation = await self.shelf.activate(
                 int(arg), user_id=user.id, at=self.clock.now(), served=library
