@@ -143,7 +143,7 @@ def test_the_library_of_the_knowledge_folder_is_one_plan() -> None:
 def test_a_grouped_answer_cut_by_one_line_still_offers_the_whole(desk: PlanDesk) -> None:
     """Each plan's answer shows two lines; a third is behind «Xem tất cả» (not lost)."""
     three = "\n".join(["Dòng đầu", "Dòng hai", "Dòng ba"])
-    replies = {key: Reply("agency_tasks", three, task_ids=["1"]) for key in desk.library.keys()}
+    replies = {key: Reply("agency_tasks", three, task_ids=["1"]) for key in desk.brains}
     grouped = desk._grouped(replies, "c-three")
     assert "… còn 1 dòng (Xem tất cả)" in grouped.plain
     assert grouped.more is not None and grouped.more.count("Dòng ba") == 2
