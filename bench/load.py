@@ -72,7 +72,7 @@ import sys
 import tempfile
 import time
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -163,6 +163,8 @@ class Recorder:
     sends: list[tuple[float, int]] = field(default_factory=list)
     extra: int = 0
     freed: asyncio.Queue[int] | None = None
+    # every matched answer: (injected at, latency, kind, handed out at or None), for --trace
+    trace: list[tuple[float, float, str, float | None]] = field(default_factory=list)
 
     def injected_private(self, chat_id: int, kind: str, text: str) -> None:
         self.private[chat_id] = Outstanding(time.monotonic(), kind, text)
@@ -210,6 +212,7 @@ class Recorder:
             self.extra += 1  # a second piece of a long answer, or an unsolicited message
             return
         self.latencies.setdefault(found.kind, []).append(at - found.sent_at)
+        self.trace.append((found.sent_at, at - found.sent_at, found.kind, found.handed_at))
         if found.handed_at is not None:
             self.fetch_waits.append(found.handed_at - found.sent_at)
             self.handling.append(at - found.handed_at)
@@ -356,6 +359,9 @@ class Options:
     profile: Path | None = None
     db_dir: Path | None = None
     commit_delay_ms: float = 0.0
+    brain_process: str = "auto"
+    harness_loop: str = "uvloop"
+    trace: Path | None = None
 
 
 @dataclass
@@ -534,6 +540,7 @@ async def run_mode(mode: str, options: Options) -> Result:
                 *(["--slots", str(options.slots)] if options.slots else []),
                 *(["--profile", str(options.profile)] if options.profile else []),
                 *(["--commit-delay-ms", f"{options.commit_delay_ms:g}"]),
+                *(["--brain-process", options.brain_process]),
             ]
             process = await asyncio.create_subprocess_exec(
                 *command,
@@ -562,6 +569,12 @@ async def run_mode(mode: str, options: Options) -> Result:
                     process.kill()  # our own child, by its handle
                     await process.wait()
             _summarise(result, api, recorder, driver, start, end)
+            if options.trace is not None:  # one line per answer, times from the first injection
+                trace_path = options.trace.with_suffix(f".{mode}{options.trace.suffix}")
+                with trace_path.open("w", encoding="utf-8") as out:
+                    for sent, latency, kind, handed in sorted(recorder.trace):
+                        wait = "" if handed is None else f"{1000 * (handed - sent):.1f}"
+                        out.write(f"{sent - start:.4f}\t{1000 * latency:.1f}\t{kind}\t{wait}\n")
     result.load_after = os.getloadavg()
     return result
 
@@ -737,6 +750,17 @@ def print_result(result: Result) -> None:
     )
     cpu = float(bot.get("cpu_seconds", 0.0))
     per_update = f" ({1000 * cpu / max(1, result.delivered):.2f} ms per update)"
+    if bot.get("brain_process"):
+        door, brain = (
+            float(bot.get("door_cpu_seconds", 0.0)),
+            float(bot.get("brain_cpu_seconds", 0.0)),
+        )
+        per_update += (
+            f" = door {1000 * door / max(1, result.delivered):.2f}"
+            f" + brain's process {1000 * brain / max(1, result.delivered):.2f};"
+            f" the brain's process answered {bot.get('brain_answered')},"
+            f" left to the door {bot.get('brain_left_to_door')}"
+        )
     print(
         f"bot: peak RSS {bot.get('peak_rss_mib')} MiB, CPU {cpu} s"
         f"{per_update if result.mode == 'off' else ''}, event-loop lag p99"
@@ -810,6 +834,26 @@ def parse_args(argv: Sequence[str] | None = None) -> tuple[list[str], Options, f
     )
     parser.add_argument("--profile-bot", type=Path, default=None, help="cProfile the bot here")
     parser.add_argument(
+        "--trace",
+        type=Path,
+        default=None,
+        help="write every answer (injected at s, latency ms, kind, wait for getUpdates ms) to"
+        " FILE.<mode>.<suffix>, to see when the slow ones came",
+    )
+    parser.add_argument(
+        "--harness-loop",
+        choices=("uvloop", "asyncio"),
+        default="uvloop",
+        help="the event loop of the fake server and the driver (asyncio: as rounds 1-4)",
+    )
+    parser.add_argument(
+        "--brain-process",
+        choices=("auto", "on", "off"),
+        default="auto",
+        help="the brain in a process of its own beside the door (BRAIN_PROCESS; auto: as"
+        " `python -m bot run` decides: on with two cores or more)",
+    )
+    parser.add_argument(
         "--db-dir",
         type=Path,
         default=None,
@@ -850,9 +894,22 @@ def parse_args(argv: Sequence[str] | None = None) -> tuple[list[str], Options, f
         profile=args.profile_bot,
         db_dir=args.db_dir,
         commit_delay_ms=args.commit_delay_ms,
+        brain_process=args.brain_process,
+        harness_loop=args.harness_loop,
+        trace=args.trace,
     )
     modes = ["off", "on"] if args.mode == "both" else [args.mode]
     return modes, options, args.limited_rate, args.json
+
+
+def harness_loop(name: str) -> Callable[[], asyncio.AbstractEventLoop]:
+    """The event loop the fake server and the driver run on: uvloop's (as the bot), or
+    asyncio's own (`--harness-loop asyncio`, as the rounds before issue 12 round 5)."""
+    if name == "uvloop":
+        import uvloop
+
+        return uvloop.new_event_loop
+    return asyncio.new_event_loop
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -865,14 +922,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     where = db_dir(options)
     print(
         f"database under {where} ({filesystem_of(where)}),"
-        f" injected commit delay {options.commit_delay_ms:g} ms"
+        f" injected commit delay {options.commit_delay_ms:g} ms,"
+        f" brain process {options.brain_process}, harness on {options.harness_loop}"
     )
     results = []
     for mode in modes:
         opts = Options(
             **{**asdict(options), "rate": limited_rate if mode == "on" else options.rate}
         )
-        result = asyncio.run(run_mode(mode, opts))
+        # the fake Telegram and the driver on uvloop too: their CPU is not the bot's, but
+        # on a two-core machine every core they take is one the bot waits for
+        with asyncio.Runner(loop_factory=harness_loop(options.harness_loop)) as runner:
+            result = runner.run(run_mode(mode, opts))
         print_result(result)
         results.append(result)
     if json_path is not None:

@@ -29,12 +29,13 @@ import asyncio
 import contextlib
 import gc
 import json
+import os
 import resource
 import sys
 import threading
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from telegram.request import BaseRequest
@@ -148,6 +149,7 @@ async def run(
     transport: str,
     slots: int | None,
     commit_delay: float,
+    brain_process: bool | None = None,
 ) -> int:
     from pydantic import SecretStr
 
@@ -172,6 +174,7 @@ async def run(
         webhook_secret=None,
         log_level="WARNING",
         heartbeat_path=None,
+        brain_process=brain_process,
     )
     knowledge = load_knowledge(settings.plan_path)
     request, get_updates_request = _requests(transport)
@@ -198,6 +201,7 @@ async def run(
             await asyncio.wait_for(task, STOP_TIMEOUT)
         return 1
     started = resource.getrusage(resource.RUSAGE_SELF)
+    brain_started = brain_cpu(runtime)
     stats, inbox_stats = db.writer.stats, db.inbox.writer.stats
     writer_from = (stats.batches, stats.jobs, len(stats.commit_seconds))
     inbox_from = (inbox_stats.batches, inbox_stats.jobs, len(inbox_stats.commit_seconds))
@@ -210,6 +214,7 @@ async def run(
     await asyncio.wait({told, task}, timeout=deadline, return_when="FIRST_COMPLETED")
     told.cancel()
     watch.cancel()
+    brain_seconds = brain_cpu(runtime) - brain_started  # before it stops with the bot
     stop.set()
     code = await asyncio.wait_for(task, STOP_TIMEOUT)
     usage = resource.getrusage(resource.RUSAGE_SELF)
@@ -219,7 +224,12 @@ async def run(
         "done",
         exit_code=code,
         peak_rss_mib=peak_rss_mib(),
-        cpu_seconds=round(cpu, 2),
+        cpu_seconds=round(cpu + brain_seconds, 2),
+        door_cpu_seconds=round(cpu, 2),
+        brain_cpu_seconds=round(brain_seconds, 2),
+        brain_process=runtime.brain_worker is not None,
+        brain_answered=runtime.brain_worker.answered if runtime.brain_worker else 0,
+        brain_left_to_door=runtime.brain_worker.left_to_door if runtime.brain_worker else 0,
         loop_lag_p99_ms=round(1000 * lags[int(0.99 * (len(lags) - 1))], 1) if lags else 0.0,
         loop_lag_max_ms=round(1000 * lags[-1], 1) if lags else 0.0,
         **pauses.summary(),
@@ -227,6 +237,19 @@ async def run(
         **writer_summary(inbox_stats, *inbox_from, prefix="inbox_writer"),
     )
     return code
+
+
+def brain_cpu(runtime: Any) -> float:
+    """CPU seconds (user + system) the brain's own process used so far (0 without one)."""
+    worker = runtime.brain_worker
+    process = worker._process if worker is not None else None
+    if process is None:
+        return 0.0
+    try:
+        fields = Path(f"/proc/{process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def main() -> int:
@@ -244,6 +267,12 @@ def main() -> int:
         help="sleep this long in each write transaction before COMMIT (a slow fsync)",
     )
     parser.add_argument("--profile", type=Path, default=None, help="write cProfile stats here")
+    parser.add_argument(
+        "--brain-process",
+        choices=("auto", "on", "off"),
+        default="auto",
+        help="BRAIN_PROCESS: the brain in a process of its own (auto: as `run` decides)",
+    )
     args = parser.parse_args()
     if not args.base_url.startswith("http://127.0.0.1:"):
         parser.error("--base-url must be a loopback URL (http://127.0.0.1:PORT/bot)")
@@ -257,6 +286,7 @@ def main() -> int:
         args.transport,
         args.slots,
         args.commit_delay_ms / 1000,
+        {"auto": None, "on": True, "off": False}[args.brain_process],
     )
     from bot.app.runtime import event_loop
 

@@ -133,6 +133,7 @@ def make_settings(tmp_path: Path) -> Callable[..., Settings]:
             "webhook_secret": None,
             "log_level": "INFO",
             "heartbeat_path": None,
+            "brain_process": False,  # answers in the test's process unless a test says so
         }
         values.update(overrides)
         return Settings(_env_file=None, **values)  # type: ignore[call-arg]

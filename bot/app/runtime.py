@@ -17,8 +17,10 @@ import sqlite3
 import sys
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, cast
 
+from bot.app.brain_worker import BrainWorker, ServeSpec, enabled
 from bot.brain import Brain, PlanDesk
 from bot.conversation import ConversationStore, InMemoryConversationStore
 from bot.core.clock import Clock, SystemClock
@@ -84,6 +86,8 @@ class Runtime:
     reminders: ReminderServices
     shelf: PlanShelf
     closed: bool = field(default=False, init=False)
+    # the brain's own process, when `default_features` made one (bot.app.brain_worker)
+    brain_worker: BrainWorker | None = field(default=None, init=False)
 
     @property
     def main(self) -> PlanServices:
@@ -204,6 +208,8 @@ class Runtime:
         self.plans[services.key] = services
         self.desk.serve(self.library, [p.brain for p in self.plans.values()])
         attach(services, self.progress, self.reminders)
+        if self.brain_worker is not None:
+            self.brain_worker.serve(self.library)
 
     def serve_plan(self, knowledge: Knowledge) -> PlanServices:
         """`prepare_plan` then `adopt_plan`, at once."""
@@ -293,8 +299,11 @@ def attach(services: PlanServices, progress: ProgressRuntime, reminders: Reminde
 
 def default_features(runtime: Runtime) -> list[Feature]:
     """The feature modules `python -m bot run` plugs in: progress reporting, reminders, the
-    plans (a chat's default plan, plans admins send)."""
+    plans (a chat's default plan, plans admins send); first, when the settings and the
+    machine call for it, the brain in a process of its own (`bot.app.brain_worker`)."""
+    worker = brain_worker_for(runtime)
     return [
+        *([worker] if worker is not None else []),
         ProgressFeature(runtime.progress),
         RemindersFeature(runtime.reminders),
         PlansFeature(
@@ -305,6 +314,24 @@ def default_features(runtime: Runtime) -> list[Feature]:
             adopt=runtime.adopt_plan,
         ),
     ]
+
+
+def brain_worker_for(runtime: Runtime) -> BrainWorker | None:
+    """The brain's own process for `runtime` (kept on it, so a plan activated later is
+    served there too), or None when answers stay in this process."""
+    path = getattr(runtime.database, "path", None)
+    if not isinstance(path, Path) or str(path) == ":memory:" or not enabled(runtime.settings):
+        return None
+    runtime.brain_worker = BrainWorker(
+        ServeSpec(
+            runtime.library,
+            path.resolve(),
+            runtime.settings.admin_ids,
+            runtime.settings.timezone,
+            runtime.settings.log_level,
+        )
+    )
+    return runtime.brain_worker
 
 
 def event_loop() -> Callable[[], asyncio.AbstractEventLoop]:

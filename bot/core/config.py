@@ -38,8 +38,11 @@ class Settings(BaseSettings):
     webhook_port: int = 8443
     log_level: str = "INFO"
     heartbeat_path: Path | None = None
+    # answer in a process of its own beside the door (bot/app/brain_worker.py); unset:
+    # when the machine has two cores or more and the database is a file
+    brain_process: bool | None = None
 
-    @field_validator("plans_dir", "heartbeat_path", mode="before")
+    @field_validator("plans_dir", "heartbeat_path", "brain_process", mode="before")
     @classmethod
     def _empty_is_none(cls, value: object) -> object:
         """`PLANS_DIR=` (empty, as .env.example leaves it) means the default, not «.»."""

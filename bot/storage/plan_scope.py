@@ -12,6 +12,7 @@ plan's reminders go to the same subscribed groups without their keys meeting.
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
@@ -31,8 +32,8 @@ class PlanScoped:
         self.inner = inner
         self.key = key
         self._prefix = f"{key}{SEPARATOR}" if key else ""
-        # every update of this plan, with the store's version it was read at
-        self._every: dict[bool, tuple[object, list[StoredUpdate]]] = {}
+        # every update of this plan, with the store's version and the list it was read from
+        self._every: dict[bool, tuple[object, list[StoredUpdate], list[StoredUpdate]]] = {}
         self._owned: dict[StoredUpdate, StoredUpdate] = {}  # stored → as this plan numbers it
 
     def __getattr__(self, name: str) -> Any:  # members, chat links, plans, inbox, writer…
@@ -66,19 +67,31 @@ class PlanScoped:
         version = self.inner.version()
         kept = self._every.get(include_undone)
         if version is not None and kept is not None and kept[0] == version:
-            return kept[1]
+            return kept[2]
         stored = self.inner.updates(None, include_undone=include_undone)
-        if self.key:
-            # the same object for an update from one read to the next (the views add only
-            # the ones they have not seen), kept only while it is stored as it was
-            was = self._owned
-            self._owned = {u: was.get(u) or self._own(u) for u in stored if self.owns(u)}
-            mine = list(self._owned.values())
-        else:  # the main plan's rows are the stored ones themselves
-            mine = [u for u in stored if self.owns(u)]
+        if kept is not None and _extends(stored, kept[1]):
+            # the history only grew at its end (a new report): filter just the new ones
+            mine = kept[2] + self._mine(stored[len(kept[1]) :], keep=True)
+        else:
+            mine = self._mine(stored, keep=False)
         if version is not None:
-            self._every[include_undone] = (version, mine)
+            self._every[include_undone] = (version, stored, mine)
         return mine
+
+    def _mine(self, stored: list[StoredUpdate], *, keep: bool) -> list[StoredUpdate]:
+        """This plan's updates among `stored`, as it numbers them: the main plan's are the
+        stored ones themselves; another plan's the same object for an update from one
+        read to the next (the views add only the ones they have not seen), kept only
+        while it is stored as it was (`keep` adds to those kept, else they are replaced)."""
+        if not self.key:
+            return [u for u in stored if self.owns(u)]
+        was = self._owned
+        owned = {u: was.get(u) or self._own(u) for u in stored if self.owns(u)}
+        if keep:
+            was.update(owned)
+        else:
+            self._owned = owned
+        return list(owned.values())
 
     def version(self) -> object | None:
         return self.inner.version()
@@ -103,6 +116,11 @@ class PlanScoped:
 
     async def mark_undone(self, update_id: int, *, by: int | None, at: datetime) -> bool:
         return await self.inner.mark_undone(update_id, by=by, at=at)
+
+
+def _extends(current: Sequence[StoredUpdate], before: Sequence[StoredUpdate]) -> bool:
+    """Whether `current` is `before` (the very objects, in order) with more at its end."""
+    return len(current) >= len(before) and all(map(operator.is_, current, before))
 
 
 def scoped(database: Database, key: str) -> Database:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
 from telegram import Chat, Update, User
@@ -51,6 +51,31 @@ class BrainLike(Protocol):
     def more(self, chat: str, key: str | None = None) -> Reply | None: ...
 
 
+class RemoteBrain(Protocol):
+    """The brain in another process (`bot.app.brain_worker.BrainWorker`): the desk's
+    `answer` and `more`, awaited; None (`more`: not done) when the door must answer.
+    It says who asks itself, from `who` (user id, name, chat id), as `asker_for` would."""
+
+    async def answer(
+        self,
+        text: str,
+        *,
+        now: datetime,
+        today: date,
+        who: Who | None = None,
+        chat: str | None = None,
+        fresh: bool = False,
+        plan: str | None = None,
+    ) -> Reply | None: ...
+
+    async def more(
+        self, chat: str, key: str | None, *, now: datetime
+    ) -> tuple[bool, Reply | None]: ...
+
+
+Who = tuple[int, str, int | None]  # who sends a message: user id, full name, chat id
+
+
 def default_asker(
     user: User | None, admin_ids: frozenset[int], chat: Chat | None = None
 ) -> Asker | None:
@@ -86,12 +111,51 @@ class BotData:
     asker_for: Callable[[User | None, Chat | None], Asker | None] | None = None
     features: list[Feature] = field(default_factory=list)
     progress: ProgressRuntime | None = None  # set by the progress feature
+    remote: RemoteBrain | None = None  # the brain in its own process, when there is one
 
     def asker(self, user: User | None, chat: Chat | None = None) -> Asker | None:
         """Who sends a message, from which chat (a linked group reports for its agency)."""
         if self.asker_for is not None:
             return self.asker_for(user, chat)
         return default_asker(user, self.admin_ids, chat)
+
+    async def answer(
+        self,
+        text: str,
+        *,
+        user: User | None,
+        where: Chat | None,
+        chat: str | None = None,
+        fresh: bool = False,
+        plan: str | None = None,
+    ) -> Reply:
+        """The brain's reply to `text` sent by `user` in `where` today (`chat`: whose
+        conversation it continues): from the brain's own process when there is one and it
+        answers (it reads who is asking itself), else from the desk here."""
+        today = self.clock.today()
+        if self.remote is not None:
+            who = (user.id, user.full_name, where.id if where else None) if user else None
+            reply = await self.remote.answer(
+                text,
+                now=self.clock.now(),
+                today=today,
+                who=who,
+                chat=chat,
+                fresh=fresh,
+                plan=plan,
+            )
+            if reply is not None:
+                return reply
+        asker = self.asker(user, where)
+        return self.brain.answer(text, today=today, asker=asker, chat=chat, fresh=fresh, plan=plan)
+
+    async def more(self, chat: str, key: str | None = None) -> Reply | None:
+        """The rest of the list a reply in conversation `chat` cut (as `answer`)."""
+        if self.remote is not None:
+            done, reply = await self.remote.more(chat, key, now=self.clock.now())
+            if done:
+                return reply
+        return self.brain.more(chat, key)
 
 
 Context = CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], BotData]

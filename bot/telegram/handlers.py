@@ -249,12 +249,11 @@ async def answer_text(
         )
         return
     data = context.bot_data
-    asker = data.asker(update.effective_user, chat)
     key = conversation_key(chat, update.effective_user)
-    reply = data.brain.answer(
+    reply = await data.answer(
         text,
-        today=data.clock.today(),
-        asker=asker,
+        user=update.effective_user,
+        where=chat,
         chat=key,
         fresh=fresh,
         plan=data.chat_plans.get(chat.id),
@@ -419,7 +418,7 @@ async def show_more(update: Update, context: Context, arg: str) -> None:
     if chat is None or not callbacks.MORE_KEY.match(arg):
         await query.answer(STALE_BUTTON)
         return
-    reply = context.bot_data.brain.more(conversation_key(chat, update.effective_user), arg)
+    reply = await context.bot_data.more(conversation_key(chat, update.effective_user), arg)
     if reply is None:
         await query.answer(STALE_LIST)
         return

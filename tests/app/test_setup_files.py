@@ -28,13 +28,18 @@ def test_the_env_example_makes_nobody_an_admin() -> None:
 
 
 def test_the_paths_the_env_example_leaves_empty_mean_their_defaults() -> None:
-    """`PLANS_DIR=` and `HEARTBEAT_PATH=` as .env.example has them: not the folder «.»."""
+    """`PLANS_DIR=`, `HEARTBEAT_PATH=` and `BRAIN_PROCESS=` as .env.example has them:
+    not the folder «.», and the machine decides (not a refusal to start)."""
     example = _env_example()
     assert example["PLANS_DIR"] == "" and example["HEARTBEAT_PATH"] == ""
+    assert example["BRAIN_PROCESS"] == ""
     settings = load_settings(
-        plans_dir=example["PLANS_DIR"], heartbeat_path=example["HEARTBEAT_PATH"]
+        plans_dir=example["PLANS_DIR"],
+        heartbeat_path=example["HEARTBEAT_PATH"],
+        brain_process=example["BRAIN_PROCESS"],
     )
     assert settings.plans_dir is None and settings.heartbeat_path is None
+    assert settings.brain_process is None
 
 
 def _ignored(path: str, patterns: list[str]) -> bool:

@@ -21,6 +21,7 @@ from openpyxl import load_workbook
 from plan_documents import write_docx
 from world import BotWorld, bot_world
 
+from bot.app.runtime import Runtime
 from bot.core.clock import FixedClock
 from bot.core.config import Settings
 from bot.plan.loader import Knowledge
@@ -34,6 +35,13 @@ START = datetime(2026, 6, 15, 9, 0)
 
 
 class World(BotWorld):
+    launched: list[Runtime]
+
+    async def launch(self, *args: Any, **kwargs: Any) -> Runtime:
+        runtime = await super().launch(*args, **kwargs)
+        self.launched = [*getattr(self, "launched", []), runtime]
+        return runtime
+
     async def say(self, user: dict[str, Any], text: str) -> str:
         _, call = await self.exchange(user, text, self.api.private(user))
         return str(call.params["text"])
@@ -46,16 +54,32 @@ class World(BotWorld):
         return call
 
 
-@pytest.fixture
+@pytest.fixture(params=[False, True], ids=["brain-here", "brain-process"])
 async def world(
-    token: str, knowledge: Knowledge, make_settings: Callable[..., Settings], tmp_path: Path
+    request: pytest.FixtureRequest,
+    token: str,
+    knowledge: Knowledge,
+    make_settings: Callable[..., Settings],
+    tmp_path: Path,
 ) -> AsyncIterator[World]:
+    """The bot answering in its own process, and in a process of its own for the brain
+    (`bot.app.brain_worker`): the same conversation either way."""
     path = tmp_path / "bot.db"
-    settings = make_settings(database_url=f"sqlite:///{path}", admin_ids=frozenset({ADMIN["id"]}))
+    settings = make_settings(
+        database_url=f"sqlite:///{path}",
+        admin_ids=frozenset({ADMIN["id"]}),
+        brain_process=request.param,
+    )
     async with bot_world(
         lambda api: World(api, knowledge, settings, FixedClock(START), path), token
     ) as w:
         yield w
+        workers = [r.brain_worker for r in w.launched]
+        if request.param:  # the answers came from the brain's process, none from the door
+            assert all(x is not None and x.left_to_door == 0 for x in workers)
+            assert sum(x.answered for x in workers if x is not None) > 0
+        else:
+            assert workers == [None] * len(workers)
 
 
 @pytest.fixture

@@ -22,7 +22,7 @@ from openpyxl import load_workbook
 from subprocess_helpers import ask_json
 from world import BotWorld, bot_world
 
-from bot.app.runtime import Runtime
+from bot.app.runtime import Runtime, brain_worker_for
 from bot.brain import Brain
 from bot.core.clock import FixedClock
 from bot.core.config import Settings
@@ -48,7 +48,12 @@ class World(BotWorld):
 
     async def start(self) -> Runtime:
         """Start the bot like a fresh process on the database file (progress feature)."""
-        return await self.launch(lambda runtime: [ProgressFeature(runtime.progress)])
+        return await self.launch(
+            lambda runtime: [
+                *filter(None, [brain_worker_for(runtime)]),  # with BRAIN_PROCESS on
+                ProgressFeature(runtime.progress),
+            ]
+        )
 
     async def say(
         self, user: dict[str, Any], text: str, chat: dict[str, Any] | None = None
@@ -78,16 +83,29 @@ def button(call: Call, label: str) -> str:
     raise AssertionError(f"no button «{label}» in {buttons(call)}")
 
 
-@pytest.fixture
+@pytest.fixture(params=[False, True], ids=["brain-here", "brain-process"])
 async def world(
-    token: str, knowledge: Knowledge, make_settings: Callable[..., Settings], tmp_path: Path
+    request: pytest.FixtureRequest,
+    token: str,
+    knowledge: Knowledge,
+    make_settings: Callable[..., Settings],
+    tmp_path: Path,
 ) -> AsyncIterator[World]:
+    """Each test twice: the brain in the bot's process, and in its own
+    (`bot.app.brain_worker`), where no message may be left to the door."""
     path = tmp_path / "progress.db"
-    settings = make_settings(database_url=f"sqlite:///{path}", admin_ids=frozenset({ADMIN["id"]}))
+    settings = make_settings(
+        database_url=f"sqlite:///{path}",
+        admin_ids=frozenset({ADMIN["id"]}),
+        brain_process=request.param,
+    )
     async with bot_world(
         lambda api: World(api, knowledge, settings, FixedClock(START), path), token
     ) as w:
         yield w
+        worker = w.runtime.brain_worker if w.runtime is not None else None
+        assert (worker is not None) == request.param
+        assert worker is None or worker.left_to_door == 0
 
 
 # ---------------------------------------------------------------- who may report

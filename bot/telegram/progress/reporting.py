@@ -193,8 +193,9 @@ async def cmd_update(update: Update, context: Context) -> None:
     if refusal is not None:
         await reply(update, context, refusal)
         return
-    asker = context.bot_data.asker(user, update.effective_chat)
-    brain_reply = rt.brain.answer(message.text, today=rt.clock.today(), asker=asker)
+    brain_reply = await context.bot_data.answer(
+        message.text, user=user, where=update.effective_chat
+    )
     rt = rt.of(brain_reply.plan)  # the plan the report is on (several plans served)
     slots = _slots(brain_reply)
     pending = (
