@@ -116,6 +116,7 @@ class BrainWorker:
         self._down_since: float | None = None
         self._restarting: asyncio.Task[None] | None = None
         self._stopping = False
+        self._ended = False  # the current child's output ended (it stopped or is stopping)
         self.answered = 0  # messages the child answered
         self.left_to_door = 0  # messages the door had to answer itself
 
@@ -124,18 +125,36 @@ class BrainWorker:
         application.bot_data.remote = self
 
     async def start(self, application: App | None = None) -> None:
+        """Start the child; it gets ready while the door starts (getMe, the menus, the
+        inbox): messages sent before it is ready wait for it, within `start_seconds`."""
         await self._spawn()
 
     async def stop(self, application: App | None = None) -> None:
         self._stopping = True
-        if self._restarting is not None:
-            self._restarting.cancel()
+        if self._restarting is not None:  # a start under way ends first (it is short)
+            with contextlib.suppress(Exception):
+                await self._restarting
         await self._close()
 
     @property
     def alive(self) -> bool:
+        """Whether messages go to the child (started, or starting, and not stopped)."""
         process = self._process
-        return process is not None and process.returncode is None and self._ready is not None
+        return process is not None and process.returncode is None and not self._ended
+
+    @property
+    def ready(self) -> bool:
+        """Whether the child has said it is ready (and still runs)."""
+        ready = self._ready
+        return self.alive and ready is not None and ready.done() and not ready.cancelled()
+
+    async def until_ready(self, timeout: float) -> bool:
+        """Wait (at most `timeout` seconds) for the child to be ready; whether it is."""
+        ready = self._ready
+        if ready is not None and not ready.done():
+            with contextlib.suppress(TimeoutError, asyncio.CancelledError):
+                await asyncio.wait_for(asyncio.shield(ready), timeout)
+        return self.ready
 
     async def _spawn(self) -> None:
         root = str(Path(__file__).resolve().parents[2])
@@ -156,25 +175,12 @@ class BrainWorker:
             log.warning("Không khởi động được tiến trình trả lời (%s); bot tự trả lời", exc)
             self._down_since = time.monotonic()
             return
-        self._process = process
-        loop = asyncio.get_running_loop()
-        ready: asyncio.Future[None] = loop.create_future()
-        self._ready = None
-        self._reading = asyncio.create_task(self._read(process, ready))
+        self._process, self._ended = process, False
+        self._ready = asyncio.get_running_loop().create_future()
+        self._reading = asyncio.create_task(self._read(process, self._ready))
         self._send(("serve", self.spec))
-        try:
-            await asyncio.wait_for(asyncio.shield(ready), self.start_seconds)
-        except (TimeoutError, EOFError, OSError, asyncio.IncompleteReadError) as exc:
-            log.warning(
-                "Tiến trình trả lời không sẵn sàng (%s); bot tự trả lời", type(exc).__name__
-            )
-            await self._close()
-            self._down_since = time.monotonic()
-            return
-        self._ready = ready
         self._down_since = None
-        self._watching = asyncio.create_task(self._watch(process))
-        log.debug("Tiến trình trả lời đã sẵn sàng (pid %s)", process.pid)
+        self._watching = asyncio.create_task(self._watch(process, self._ready, time.monotonic()))
 
     async def _read(self, process: asyncio.subprocess.Process, ready: asyncio.Future[None]) -> None:
         """Hand each of the child's answers to its waiting message (frames parsed from
@@ -200,31 +206,42 @@ class BrainWorker:
             log.error("Không đọc được câu trả lời của tiến trình trả lời: %s", exc)
         finally:
             if not ready.done():
-                ready.set_exception(EOFError("tiến trình trả lời đã dừng"))
+                ready.cancel()  # it never got ready
             self._lost(process)
 
     def _deliver(self, message: tuple[Any, ...], ready: asyncio.Future[None]) -> None:
         if message[0] == "ready":
             if not ready.done():
                 ready.set_result(None)
+                log.debug("Tiến trình trả lời đã sẵn sàng")
+                now = time.monotonic()  # what waited for the start waits from now on
+                for rid, (waiter, _) in list(self._waiting.items()):
+                    self._waiting[rid] = (waiter, now)
             return
         rid, ok, result = message
         waiting = self._waiting.pop(rid, None)
         if waiting is not None and not waiting[0].done():
             waiting[0].set_result((ok, result))
 
-    async def _watch(self, process: asyncio.subprocess.Process) -> None:
-        """One timer for every message: when the oldest has waited `answer_seconds`, the
-        child is stuck (it answers in order): it is stopped, and the door answers the
-        messages it held (and, until it is back, the next ones)."""
+    async def _watch(
+        self, process: asyncio.subprocess.Process, ready: asyncio.Future[None], started: float
+    ) -> None:
+        """One timer for every message: a child not ready within `start_seconds`, or whose
+        oldest message has waited `answer_seconds` (it answers in order: it is stuck), is
+        stopped; the door answers the messages it held and, until it is back, the next."""
+        period = min(self.answer_seconds, self.start_seconds) / 4
         while process is self._process and process.returncode is None:
-            await asyncio.sleep(self.answer_seconds / 4)
-            oldest = next(iter(self._waiting.values()), None)
-            if oldest is not None and time.monotonic() - oldest[1] > self.answer_seconds:
-                log.error(
-                    "Tiến trình trả lời không trả lời trong %.0f s; dừng nó, bot tự trả lời",
-                    self.answer_seconds,
-                )
+            await asyncio.sleep(period)
+            now = time.monotonic()
+            if not ready.done():
+                late = now - started > self.start_seconds
+                what = f"không sẵn sàng sau {self.start_seconds:.0f} s"
+            else:
+                oldest = next(iter(self._waiting.values()), None)
+                late = oldest is not None and now - oldest[1] > self.answer_seconds
+                what = f"không trả lời trong {self.answer_seconds:.0f} s"
+            if late:
+                log.error("Tiến trình trả lời %s; dừng nó, bot tự trả lời", what)
                 with contextlib.suppress(ProcessLookupError):
                     process.kill()
                 return
@@ -237,6 +254,7 @@ class BrainWorker:
         self._waiting.clear()
         if process is not self._process:
             return
+        self._ended = True
         self._ready = None
         if not self._stopping:
             log.error("Tiến trình trả lời đã dừng; bot tự trả lời cho tới khi nó chạy lại")
@@ -283,9 +301,10 @@ class BrainWorker:
         self._next_id += 1
         rid = self._next_id
         waiter: asyncio.Future[tuple[bool, Any]] = asyncio.get_running_loop().create_future()
-        if not self._send((message[0], rid, *message[1:])):
-            return False, None
         self._waiting[rid] = (waiter, time.monotonic())
+        if not self._send((message[0], rid, *message[1:])):
+            self._waiting.pop(rid, None)
+            return False, None
         ok, result = await waiter
         if not ok and result is not None:
             log.error("Tiến trình trả lời không trả lời được; bot tự trả lời tin này: %s", result)

@@ -67,7 +67,7 @@ async def served(
     )
     await worker.start()
     try:
-        assert worker.alive
+        assert await worker.until_ready(60)
         yield runtime, worker
     finally:
         await worker.stop()
@@ -194,13 +194,47 @@ async def test_the_door_answers_itself_while_the_child_is_gone(
     reply = await data.answer("Sở Nội vụ phải làm gì?", user=None, where=None)
     assert reply.html == runtime.desk.answer("Sở Nội vụ phải làm gì?", today=TODAY).html
     # and a new child is started for the next ones (restart_seconds=0 here)
-    for _ in range(600):
-        if worker.alive:
+    assert await worker.answer("mục 1", now=NOW, today=TODAY) is None  # starts a new child
+    for _ in range(500):
+        if worker._process is not None and worker._process is not process:
             break
-        await asyncio.sleep(0.05)
-    assert worker.alive and worker._process is not process
+        await asyncio.sleep(0.01)
+    assert worker._process is not process and await worker.until_ready(60)
     again = await worker.answer("Sở Nội vụ phải làm gì?", now=NOW, today=TODAY)
     assert again is not None and again.html == reply.html
+
+
+async def test_messages_sent_while_the_child_starts_wait_for_it(
+    make_settings: Callable[..., Settings], knowledge: Knowledge, tmp_path: Path
+) -> None:
+    settings = make_settings(database_url=f"sqlite:///{tmp_path / 'bot.db'}")
+    runtime = Runtime.build(settings, knowledge, FixedClock(NOW))
+    spec = ServeSpec(runtime.library, tmp_path / "bot.db", frozenset(), "Asia/Ho_Chi_Minh", "ERROR")
+    worker = BrainWorker(spec)
+    try:
+        await worker.start()  # returns before the child is ready: the door starts meanwhile
+        assert worker.alive and not worker.ready
+        reply = await worker.answer("Sở Nội vụ phải làm gì?", now=NOW, today=TODAY)
+        assert reply is not None and worker.answered == 1 and worker.left_to_door == 0
+    finally:
+        await worker.stop()
+        runtime.close()
+
+
+async def test_a_child_that_cannot_start_leaves_every_message_to_the_door(
+    knowledge: Knowledge, tmp_path: Path
+) -> None:
+    from bot.plan.library import Library
+
+    missing = tmp_path / "none" / "bot.db"  # no database there: the child stops at once
+    spec = ServeSpec(Library((knowledge,)), missing, frozenset(), "Asia/Ho_Chi_Minh", "CRITICAL")
+    worker = BrainWorker(spec, restart_seconds=3600)
+    try:
+        await worker.start()
+        reply = await worker.answer("Sở Nội vụ phải làm gì?", now=NOW, today=TODAY)
+        assert reply is None and worker.left_to_door == 1 and not worker.alive
+    finally:
+        await worker.stop()
 
 
 def test_the_setting_and_the_machine_decide(make_settings: Callable[..., Settings]) -> None:
@@ -247,7 +281,7 @@ async def test_a_stuck_child_is_stopped_and_its_messages_answered_here(
     worker._stopping = False
     await worker.start()
     process = worker._process
-    assert process is not None and worker.alive
+    assert process is not None and await worker.until_ready(60)
     os.kill(process.pid, signal.SIGSTOP)  # it takes messages and answers none
     try:
         data = BotData()
