@@ -200,6 +200,8 @@ async def run(
         with contextlib.suppress(Exception):  # before the database closes under it
             await asyncio.wait_for(task, STOP_TIMEOUT)
         return 1
+    if runtime.brain_worker is not None:  # steady state: the brain's own process answers
+        await runtime.brain_worker.until_ready(START_TIMEOUT)
     started = resource.getrusage(resource.RUSAGE_SELF)
     brain_started = brain_cpu(runtime)
     stats, inbox_stats = db.writer.stats, db.inbox.writer.stats

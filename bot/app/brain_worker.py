@@ -126,7 +126,8 @@ class BrainWorker:
 
     async def start(self, application: App | None = None) -> None:
         """Start the child; it gets ready while the door starts (getMe, the menus, the
-        inbox): messages sent before it is ready wait for it, within `start_seconds`."""
+        inbox), and until it is the door answers itself: after a restart with a full
+        inbox nothing waits for the child's start (about 2 s)."""
         await self._spawn()
 
     async def stop(self, application: App | None = None) -> None:
@@ -138,13 +139,13 @@ class BrainWorker:
 
     @property
     def alive(self) -> bool:
-        """Whether messages go to the child (started, or starting, and not stopped)."""
+        """Whether the child runs (ready, or starting)."""
         process = self._process
         return process is not None and process.returncode is None and not self._ended
 
     @property
     def ready(self) -> bool:
-        """Whether the child has said it is ready (and still runs)."""
+        """Whether the child has said it is ready and still runs: messages go to it."""
         ready = self._ready
         return self.alive and ready is not None and ready.done() and not ready.cancelled()
 
@@ -214,9 +215,6 @@ class BrainWorker:
             if not ready.done():
                 ready.set_result(None)
                 log.debug("Tiến trình trả lời đã sẵn sàng")
-                now = time.monotonic()  # what waited for the start waits from now on
-                for rid, (waiter, _) in list(self._waiting.items()):
-                    self._waiting[rid] = (waiter, now)
             return
         rid, ok, result = message
         waiting = self._waiting.pop(rid, None)
@@ -295,8 +293,9 @@ class BrainWorker:
         return ok, result
 
     async def _ask(self, *message: Any) -> tuple[bool, Any]:
-        if not self.alive:
-            self._maybe_restart()
+        if not self.ready:  # starting (the door answers meanwhile: nothing waits), or gone
+            if not self.alive:
+                self._maybe_restart()
             return False, None
         self._next_id += 1
         rid = self._next_id

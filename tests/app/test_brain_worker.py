@@ -204,18 +204,25 @@ async def test_the_door_answers_itself_while_the_child_is_gone(
     assert again is not None and again.html == reply.html
 
 
-async def test_messages_sent_while_the_child_starts_wait_for_it(
+async def test_while_the_child_starts_the_door_answers(
     make_settings: Callable[..., Settings], knowledge: Knowledge, tmp_path: Path
 ) -> None:
     settings = make_settings(database_url=f"sqlite:///{tmp_path / 'bot.db'}")
     runtime = Runtime.build(settings, knowledge, FixedClock(NOW))
     spec = ServeSpec(runtime.library, tmp_path / "bot.db", frozenset(), "Asia/Ho_Chi_Minh", "ERROR")
     worker = BrainWorker(spec)
+    data = BotData()
+    data.brain, data.clock, data.remote = runtime.desk, runtime.clock, worker
+    question = "Sở Nội vụ phải làm gì?"
     try:
-        await worker.start()  # returns before the child is ready: the door starts meanwhile
+        await worker.start()  # returns at once: the door goes on starting meanwhile
         assert worker.alive and not worker.ready
-        reply = await worker.answer("Sở Nội vụ phải làm gì?", now=NOW, today=TODAY)
-        assert reply is not None and worker.answered == 1 and worker.left_to_door == 0
+        # nothing waits for the child's start: the door answers, the same answer
+        here = await data.answer(question, user=None, where=None)
+        assert worker.left_to_door == 1 and worker.answered == 0
+        assert await worker.until_ready(60)
+        there = await data.answer(question, user=None, where=None)
+        assert worker.answered == 1 and there.html == here.html
     finally:
         await worker.stop()
         runtime.close()
@@ -231,8 +238,11 @@ async def test_a_child_that_cannot_start_leaves_every_message_to_the_door(
     worker = BrainWorker(spec, restart_seconds=3600)
     try:
         await worker.start()
+        assert not await worker.until_ready(60)  # it stopped instead
+        assert not worker.alive
         reply = await worker.answer("Sở Nội vụ phải làm gì?", now=NOW, today=TODAY)
-        assert reply is None and worker.left_to_door == 1 and not worker.alive
+        assert reply is None and worker.left_to_door == 1
+        assert worker._restarting is None  # not before restart_seconds
     finally:
         await worker.stop()
 

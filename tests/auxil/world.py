@@ -208,6 +208,8 @@ class BotWorld(World):
 
         self.task, self.stop_event = await serve_until_ready(serving)
         self.runtime = runtime
+        if runtime.brain_worker is not None:  # BRAIN_PROCESS on: its answers, not the door's
+            assert await runtime.brain_worker.until_ready(60)
         return runtime
 
     async def shut_down(self) -> None:
