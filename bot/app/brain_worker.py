@@ -1,8 +1,8 @@
 """The brain in a process of its own, beside the Telegram door (issue 12).
 
-Under load one core is the bot's limit: the door (PTB's parsing of each update, who is
-asking, the send) and the brain (reading the message, composing the answer) take turns on
-one interpreter. With `BRAIN_PROCESS` on (by default when the machine has two cores or
+Under load one core is the bot's limit: the door (PTB's parsing of each update, the
+handlers, the send, the inbox) and the brain (who is asking, reading the message,
+composing the answer) take turns on one interpreter. With `BRAIN_PROCESS` on (by default when the machine has two cores or
 more and the database is a file), `python -m bot run` starts this module as a child
 process that serves the same plans over its own read-only connection to the database,
 and the door asks it instead of its own desk: the two halves run on two cores.
@@ -16,11 +16,15 @@ processor already keeps each conversation's messages in order.
 
 Protocol, over the child's stdin/stdout: frames of a 4-byte length and a pickle (a private
 pipe between a process and its own child). Parent → child: ("serve", spec) first and on
-every plan change, ("answer", id, now, text, options), ("more", id, now, chat, key).
-Child → parent: ("ready", None) after each serve, (id, True, result) or (id, False, error).
+every plan change, ("answer", id, now, text, who, options) — who: the sender's user id,
+name and chat, from which the child reads the `Asker` as the progress feature's
+`asker_for` does —, ("more", id, now, chat, key). Child → parent: ("ready", None) after
+each serve, (id, True, result) or (id, False, error). The child freezes its start-up heap
+out of the garbage collector's sight, as the door does (`settle_heap`).
 
-The door falls back to its own desk whenever the child cannot answer (not started, died,
-too slow): an answer is never lost, only the context of a conversation may be.
+The door answers from its own desk whenever the child cannot (starting: nothing waits for
+it; gone; stuck past ANSWER_SECONDS: it is killed and started again RESTART_SECONDS
+later): an answer is never lost, only the context of a conversation may be.
 """
 
 from __future__ import annotations
@@ -67,7 +71,15 @@ def enabled(settings: Settings) -> bool:
         return False
     if settings.brain_process is not None:
         return settings.brain_process
-    return (os.cpu_count() or 1) >= 2
+    return cores() >= 2
+
+
+def cores() -> int:
+    """The CPU cores this process may run on (a container's cpuset, not the host's)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # not on Linux
+        return os.cpu_count() or 1
 
 
 @dataclass(frozen=True)

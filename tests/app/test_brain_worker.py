@@ -253,7 +253,7 @@ def test_the_setting_and_the_machine_decide(make_settings: Callable[..., Setting
     # a database in memory cannot be read from another process
     assert not enabled(make_settings(brain_process=True, database_url="sqlite:///:memory:"))
     unset = make_settings(brain_process=None)
-    assert enabled(unset) == ((os.cpu_count() or 1) >= 2)
+    assert enabled(unset) == (len(os.sched_getaffinity(0)) >= 2)
 
 
 def test_python_m_bot_run_answers_in_a_child_when_enabled(
