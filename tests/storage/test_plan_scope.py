@@ -70,13 +70,11 @@ async def test_a_plans_updates_stay_right_as_reports_come_and_are_undone(tmp_pat
             assert seen(other) == fresh("58")
         first = other.updates()[0]
         assert first.item_id == "5"
-        await other.insert_update(
-            replace(report(20, percent=99), item_id="6", assignment_key="6")
-        )
+        await other.insert_update(replace(report(20, percent=99), item_id="6", assignment_key="6"))
         assert other.updates()[0] is first  # kept, not made again
         assert [u.percent for u in other.updates()] == [30, 60, 99]
         assert await db.mark_undone(stored[0].id, by=1, at=NOW)
-        assert seen(main) == fresh("") and [u.percent for u in main.updates()][0] == 20
+        assert seen(main) == fresh("") and main.updates()[0].percent == 20
         assert await db.mark_undone(stored[2].id, by=1, at=NOW)  # the other plan's first
         assert [u.percent for u in other.updates()] == [60, 99]
         assert seen(other) == fresh("58")
