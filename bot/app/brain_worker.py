@@ -465,7 +465,12 @@ def child_main() -> int:
         else:
             reply = child.handle(message)
         try:
-            outbox.write(_frame(reply))
+            frame = _frame(reply)
+        except Exception as exc:  # a reply that cannot be sent: the door answers it itself
+            log.exception("Không gửi được câu trả lời về tiến trình chính")
+            frame = _frame((reply[0], False, f"{type(exc).__name__}: {exc}"))
+        try:
+            outbox.write(frame)
             outbox.flush()
         except BrokenPipeError:  # the door is gone (killed): nobody to answer
             return 0
