@@ -758,7 +758,8 @@ def print_result(result: Result) -> None:
         per_update += (
             f" = door {1000 * door / max(1, result.delivered):.2f}"
             f" + brain's process {1000 * brain / max(1, result.delivered):.2f};"
-            f" the brain's process answered {bot.get('brain_answered')},"
+            f" the brain's process answered {bot.get('brain_answered')}"
+            f" (its peak RSS {bot.get('brain_peak_rss_mib')} MiB),"
             f" left to the door {bot.get('brain_left_to_door')}"
         )
     print(

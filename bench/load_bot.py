@@ -217,6 +217,7 @@ async def run(
     told.cancel()
     watch.cancel()
     brain_seconds = brain_cpu(runtime) - brain_started  # before it stops with the bot
+    brain_rss = brain_peak_rss_mib(runtime)
     stop.set()
     code = await asyncio.wait_for(task, STOP_TIMEOUT)
     usage = resource.getrusage(resource.RUSAGE_SELF)
@@ -229,6 +230,7 @@ async def run(
         cpu_seconds=round(cpu + brain_seconds, 2),
         door_cpu_seconds=round(cpu, 2),
         brain_cpu_seconds=round(brain_seconds, 2),
+        brain_peak_rss_mib=brain_rss,
         brain_process=runtime.brain_worker is not None,
         brain_answered=runtime.brain_worker.answered if runtime.brain_worker else 0,
         brain_left_to_door=runtime.brain_worker.left_to_door if runtime.brain_worker else 0,
@@ -252,6 +254,22 @@ def brain_cpu(runtime: Any) -> float:
     except OSError:
         return 0.0
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def brain_peak_rss_mib(runtime: Any) -> float:
+    """The brain's own process's peak resident memory (VmHWM), MiB (0 without one)."""
+    worker = runtime.brain_worker
+    process = worker._process if worker is not None else None
+    if process is None:
+        return 0.0
+    try:
+        status = Path(f"/proc/{process.pid}/status").read_text()
+    except OSError:
+        return 0.0
+    for line in status.splitlines():
+        if line.startswith("VmHWM:"):
+            return round(int(line.split()[1]) / 1024, 1)
+    return 0.0
 
 
 def main() -> int:

@@ -8,7 +8,7 @@ process that serves the same plans over its own read-only connection to the data
 and the door asks it instead of its own desk: the two halves run on two cores.
 
 Nothing changes in what is answered: the child builds the very `PlanDesk` the composition
-root builds (`bot.app.runtime.serve_plans`), over the same library (sent to it, so a plan
+root builds (`bot.app.plans.serve_plans`), over the same library (sent to it, so a plan
 an admin activates is served there too) and the committed data (a report is confirmed
 after its commit, and the question after it is read after it). The conversations live in
 the child, which answers one message at a time in the order they were sent: the update
@@ -20,7 +20,8 @@ every plan change, ("answer", id, now, text, who, options) — who: the sender's
 name and chat, from which the child reads the `Asker` as the progress feature's
 `asker_for` does —, ("more", id, now, chat, key). Child → parent: ("ready", None) after
 each serve, (id, True, result) or (id, False, error). The child freezes its start-up heap
-out of the garbage collector's sight, as the door does (`settle_heap`).
+out of the garbage collector's sight, as the door does (`bot.telegram.app.settle_heap`),
+and imports none of the door's modules (PTB, aiohttp).
 
 The door answers from its own desk whenever the child cannot (starting: nothing waits for
 it; gone; stuck past ANSWER_SECONDS: it is killed and started again RESTART_SECONDS
@@ -31,6 +32,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import os
 import pickle
@@ -387,7 +389,7 @@ class _Child:
         self.access: Any = None
 
     def serve(self, spec: ServeSpec) -> None:
-        from bot.app.runtime import serve_plans
+        from bot.app.plans import serve_plans
         from bot.conversation import InMemoryConversationStore
         from bot.storage.base import Database
         from bot.storage.sqlite import open_sqlite_reader
@@ -440,7 +442,6 @@ def _read_frame(stream: IO[bytes]) -> Any | None:
 
 def child_main() -> int:
     """Serve the parent until its pipe closes."""
-    from bot.telegram.app import settle_heap
 
     # Ctrl-C or a stop sent to every process stops the door, which closes this one's input
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -460,7 +461,11 @@ def child_main() -> int:
                 format="%(asctime)s %(levelname)s [trả lời] %(name)s: %(message)s",
             )
             child.serve(spec)
-            settle_heap()  # as the door: a full collection over the plans stalled ~150 ms
+            # what serves lives as long as the process: out of the collector's sight, as the
+            # door's (`bot.telegram.app.settle_heap`); a full collection over the plans and
+            # a year of reports stalled every answer ~150 ms
+            gc.collect()
+            gc.freeze()
             reply: tuple[Any, ...] = ("ready", None)
         else:
             reply = child.handle(message)

@@ -109,7 +109,7 @@ class LocalTrial:
         *,
         reports: Path | None = None,
     ):
-        from bot.app.runtime import serve_plans
+        from bot.app.plans import serve_plans
         from bot.shelf.documents import plan_shelf, with_activated
 
         self.settings = settings

@@ -15,18 +15,19 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
 
 from bot.app.brain_worker import BrainWorker, ServeSpec, enabled
+from bot.app.plans import PlanServices, plan_services, serve_plans
 from bot.brain import Brain, PlanDesk
 from bot.conversation import ConversationStore, InMemoryConversationStore
 from bot.core.clock import Clock, SystemClock
 from bot.core.config import ConfigError, Settings
 from bot.plan.agencies import AgencyRegistry
-from bot.plan.library import Library, load_library, plan_key
+from bot.plan.library import Library, load_library
 from bot.plan.loader import Knowledge, PlanError
 from bot.progress.service import ProgressService
 from bot.progress.view import ProgressView
@@ -43,26 +44,12 @@ from bot.shelf.documents import plan_shelf, with_activated
 from bot.storage import Database, open_database, storage_problem
 from bot.storage.base import PlanStore
 from bot.storage.migrate import MigrationError
-from bot.storage.plan_scope import scoped
 from bot.storage.reminders import store_for
 from bot.telegram import errors
 from bot.telegram.app import serve, settle_heap
 from bot.telegram.feature import Feature
 from bot.telegram.plans import PlansFeature
 from bot.telegram.progress import ProgressFeature, ProgressRuntime
-
-
-@dataclass
-class PlanServices:
-    """One plan's services over the shared database: its share of the progress table
-    (`store`), its progress view and service, and its brain."""
-
-    key: str
-    knowledge: Knowledge
-    store: Database
-    view: ProgressView
-    service: ProgressService
-    brain: Brain
 
 
 @dataclass
@@ -243,50 +230,6 @@ class Runtime:
             self.reminders.close()
         finally:
             self.database.close()
-
-
-def plan_services(
-    knowledge: Knowledge,
-    library: Library,
-    database: Database,
-    clock: Clock,
-    admin_ids: Iterable[int],
-    registry: AgencyRegistry,
-    conversations: ConversationStore,
-) -> PlanServices:
-    """One plan's services over its share of the database."""
-    key = plan_key(knowledge.plan.meta.number)
-    store = scoped(database, library.storage_key(knowledge))
-    view = ProgressView(knowledge, store, clock.tz)
-    service = ProgressService(store, knowledge, clock, admin_ids)
-    brain = Brain(
-        knowledge,
-        progress=store,
-        registry=registry if knowledge is library.main else None,
-        updates=service.checker,
-        view=view,
-        conversations=conversations,
-    )
-    return PlanServices(key, knowledge, store, view, service, brain)
-
-
-def serve_plans(
-    library: Library,
-    database: Database,
-    clock: Clock,
-    admin_ids: Iterable[int],
-    conversations: ConversationStore,
-) -> tuple[Library, AgencyRegistry, dict[str, PlanServices], PlanDesk]:
-    """Every plan's services (by short key, the main plan first), the one agency registry
-    over every plan's agencies, and the desk the doors ask."""
-    registry = AgencyRegistry(library.agencies)
-    plans = {
-        plan_key(k.plan.meta.number): plan_services(
-            k, library, database, clock, admin_ids, registry, conversations
-        )
-        for k in library
-    }
-    return library, registry, plans, PlanDesk(library, [p.brain for p in plans.values()])
 
 
 def attach(services: PlanServices, progress: ProgressRuntime, reminders: ReminderServices) -> None:
