@@ -243,30 +243,30 @@ async def run(
     return code
 
 
-def brain_cpu(runtime: Any) -> float:
-    """CPU seconds (user + system) the brain's own process used so far (0 without one)."""
+def _brain_proc(runtime: Any, name: str) -> str:
+    """/proc/<pid>/<name> of the brain's own process ("" without one, or once it ended)."""
     worker = runtime.brain_worker
     process = worker._process if worker is not None else None
     if process is None:
-        return 0.0
+        return ""
     try:
-        fields = Path(f"/proc/{process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return Path(f"/proc/{process.pid}/{name}").read_text()
     except OSError:
+        return ""
+
+
+def brain_cpu(runtime: Any) -> float:
+    """CPU seconds (user + system) the brain's own process used so far (0 without one)."""
+    stat = _brain_proc(runtime, "stat")
+    if not stat:
         return 0.0
+    fields = stat.rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def brain_peak_rss_mib(runtime: Any) -> float:
     """The brain's own process's peak resident memory (VmHWM), MiB (0 without one)."""
-    worker = runtime.brain_worker
-    process = worker._process if worker is not None else None
-    if process is None:
-        return 0.0
-    try:
-        status = Path(f"/proc/{process.pid}/status").read_text()
-    except OSError:
-        return 0.0
-    for line in status.splitlines():
+    for line in _brain_proc(runtime, "status").splitlines():
         if line.startswith("VmHWM:"):
             return round(int(line.split()[1]) / 1024, 1)
     return 0.0
