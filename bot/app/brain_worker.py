@@ -40,7 +40,7 @@ import signal
 import struct
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, cast
@@ -344,13 +344,7 @@ class BrainWorker:
 
     def serve(self, library: Library) -> None:
         """Serve `library` from the next message on (an admin activated a plan)."""
-        self.spec = ServeSpec(
-            library,
-            self.spec.database,
-            self.spec.admin_ids,
-            self.spec.tz,
-            self.spec.log_level,
-        )
+        self.spec = replace(self.spec, library=library)
         self._send(("serve", self.spec))
 
     async def _close(self) -> None:
