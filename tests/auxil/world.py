@@ -183,6 +183,7 @@ class BotWorld(World):
         self.api = api
         self.settings = settings
         self.runtime: Runtime | None = None
+        self.launched: list[Runtime] = []  # every runtime `launch` started, in order
         self.task: asyncio.Task[int] | None = None
         self.stop_event = asyncio.Event()
 
@@ -208,9 +209,21 @@ class BotWorld(World):
 
         self.task, self.stop_event = await serve_until_ready(serving)
         self.runtime = runtime
+        self.launched.append(runtime)
         if runtime.brain_worker is not None:  # BRAIN_PROCESS on: its answers, not the door's
             assert await runtime.brain_worker.until_ready(60)
         return runtime
+
+    def brain_answered(self, own_process: bool) -> int:
+        """Check that every launch answered where BRAIN_PROCESS said: with it on, each had
+        the brain's own process and left no message to the door (`bot.app.brain_worker`);
+        with it off, none had one. How many messages the brains' processes answered."""
+        workers = [runtime.brain_worker for runtime in self.launched]
+        if not own_process:
+            assert workers == [None] * len(workers)
+            return 0
+        assert all(w is not None and w.left_to_door == 0 for w in workers), workers
+        return sum(w.answered for w in workers if w is not None)
 
     async def shut_down(self) -> None:
         """Stop the bot `launch` started; it must end cleanly (exit code 0)."""
