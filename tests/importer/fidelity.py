@@ -22,10 +22,12 @@ __all__ = [
     "FIXTURES",
     "ROOT",
     "agencies_of",
+    "assert_every_figure_exact",
     "compare",
     "expected",
     "imported",
     "items_of",
+    "read_alike",
 ]
 
 
@@ -49,3 +51,19 @@ def agencies_of(item: dict[str, Any], part: int = 0) -> dict[str, list[str]]:
     return {
         a["agency"]: a.get("roles") or [a["role"]] for a in item["assignments"][part]["agencies"]
     }
+
+
+def assert_every_figure_exact(figures: dict[str, Any]) -> None:
+    """Every item, assignment (agency and role) and deadline as expected, each failure
+    saying what differs."""
+    assert figures["items"][2] == 1.0, figures["missing_items"]
+    assert figures["assignments"][2] == 1.0, (figures["missing_triples"], figures["extra_triples"])
+    assert figures["deadlines"] == 1.0, figures["wrong_deadlines"]
+
+
+def read_alike(first: Path, second: Path, out: Path) -> bool:
+    """Whether the two documents are imported into the same groups (a PDF and its text,
+    a fixture and what its builder writes today)."""
+    got_first, _ = imported(first, out / "first")
+    got_second, _ = imported(second, out / "second")
+    return bool(got_first["groups"] == got_second["groups"])
