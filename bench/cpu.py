@@ -135,6 +135,9 @@ async def measure(root: Path, rate: float, duration: float, seed: int) -> str:
             webhook_secret=None,
             log_level="WARNING",
             heartbeat_path=None,
+            # everything in this process, as the CPU it reports (getrusage) counts; an older
+            # tree (--root) ignores the setting
+            brain_process=False,
         )
         recorder = load.Recorder()
         api, wake = load.BenchApi(load.TOKEN, recorder), asyncio.Event()
